@@ -1,0 +1,244 @@
+/* The matcher: which rule decides an access.
+ *
+ * Every pattern alternative is filed under its anchor, the literal folder
+ * prefix before its first wildcard ("/usr/lib/python3*" under "/usr/lib/").
+ * A lookup walks the path once, hashing as it goes, and at each '/' probes
+ * the index for the anchor ending there; only the alternatives filed under
+ * the path's own folder prefixes are tried. The cost grows with the depth
+ * of the path and the rules that share its folders, not with the size of
+ * the policy. No allocation, no system call, no lock: the policy is
+ * immutable once compiled. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy-internal.h"
+
+static uint64_t anchor_hash(const char *s, size_t n)
+{
+	return tg_hash_step(TG_HASH_INIT, s, n);
+}
+
+static int cmp_anchor(const void *a, const void *b, void *ud)
+{
+	const struct tg_policy *p = ud;
+	const struct tg_pat *x = &p->pats[*(const uint32_t *)a];
+	const struct tg_pat *y = &p->pats[*(const uint32_t *)b];
+	size_t n = x->anchor < y->anchor ? x->anchor : y->anchor;
+	int c = memcmp(x->lit, y->lit, n);
+	if (c)
+		return c;
+	if (x->anchor != y->anchor)
+		return x->anchor < y->anchor ? -1 : 1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+int tg_policy_index(struct tg_policy *p)
+{
+	uint32_t *order = malloc((p->npats ? p->npats : 1) * sizeof(*order));
+	size_t nslots = 16;
+
+	if (!order)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->npats; i++)
+		order[i] = i;
+	qsort_r(order, p->npats, sizeof(*order), cmp_anchor, p);
+	while (nslots < 2 * p->npats)
+		nslots *= 2;
+	struct tg_slot *slots = calloc(nslots, sizeof(*slots));
+	if (!slots) {
+		free(order);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < p->npats;) {
+		const struct tg_pat *t = &p->pats[order[i]];
+		size_t j = i + 1;
+		while (j < p->npats && p->pats[order[j]].anchor == t->anchor &&
+		       memcmp(p->pats[order[j]].lit, t->lit, t->anchor) == 0)
+			j++;
+		uint64_t h = anchor_hash(t->lit, t->anchor);
+		size_t k = h & (nslots - 1);
+		while (slots[k].key)
+			k = (k + 1) & (nslots - 1);
+		slots[k] = (struct tg_slot){ h, t->lit, t->anchor, i, j - i };
+		i = j;
+	}
+	free(p->order);
+	free(p->slots);
+	p->order = order;
+	p->slots = slots;
+	p->nslots = nslots;
+	return 0;
+}
+
+static const struct tg_slot *probe(const struct tg_policy *p, uint64_t h, const char *key,
+				   size_t n)
+{
+	size_t mask = p->nslots - 1;
+
+	for (size_t k = h & mask;; k = (k + 1) & mask) {
+		const struct tg_slot *s = &p->slots[k];
+		if (!s->key)
+			return NULL;
+		if (s->hash == h && s->keylen == n && memcmp(s->key, key, n) == 0)
+			return s;
+	}
+}
+
+/* True when A is more specific than B for class C, by POLICY.md's order:
+ * longer prefix, fewer wildcards, deny, stronger on_deny, smaller id. */
+static bool beats(const struct tg_pat *a, const struct tg_pat *b, enum tg_class c)
+{
+	if (!b)
+		return true;
+	if (a->prefix != b->prefix)
+		return a->prefix > b->prefix;
+	if (a->wildcards != b->wildcards)
+		return a->wildcards < b->wildcards;
+	bool ad = a->rule->deny & TG_BIT(c), bd = b->rule->deny & TG_BIT(c);
+	if (ad != bd)
+		return ad;
+	if (ad && a->rule->on_deny != b->rule->on_deny)
+		return a->rule->on_deny > b->rule->on_deny;
+	return strcmp(a->rule->id, b->rule->id) < 0;
+}
+
+typedef void (*visit_fn)(const struct tg_pat *t, void *ud);
+
+/* Calls FN for every alternative that matches PATH. */
+static void each_match(const struct tg_policy *p, const char *path, size_t len, visit_fn fn,
+		       void *ud)
+{
+	uint64_t h = TG_HASH_INIT;
+	size_t done = 0;
+
+	if (!p->nslots || len == 0 || path[0] != '/')
+		return;
+	for (size_t i = 0; i < len; i++) {
+		if (path[i] != '/')
+			continue;
+		h = tg_hash_step(h, path + done, i + 1 - done);
+		done = i + 1;
+		const struct tg_slot *s = probe(p, h, path, i + 1);
+		if (!s)
+			continue;
+		for (uint32_t k = 0; k < s->count; k++) {
+			const struct tg_pat *t = &p->pats[p->order[s->first + k]];
+			if (t->litlen > len || memcmp(t->lit, path, t->litlen) != 0)
+				continue;
+			if (tg_glob_match(t->glob, path, len))
+				fn(t, ud);
+		}
+	}
+}
+
+struct best {
+	unsigned classes;
+	const struct tg_pat *win[TG_NCLASS];
+};
+
+static void keep_best(const struct tg_pat *t, void *ud)
+{
+	struct best *b = ud;
+	unsigned named = (t->rule->allow | t->rule->deny) & b->classes;
+
+	for (unsigned c = 0; named; c++, named >>= 1)
+		if ((named & 1) && beats(t, b->win[c], c))
+			b->win[c] = t;
+}
+
+void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
+	       struct tg_verdict *ret)
+{
+	struct best b = { .classes = classes };
+	bool first = true;
+
+	each_match(p, path, len, keep_best, &b);
+	memset(ret, 0, sizeof(*ret));
+	ret->allow = true;
+	ret->create_mode = -1;
+	ret->err = 0;
+	for (unsigned c = 0; c < TG_NCLASS; c++) {
+		if (!(classes & TG_BIT(c)))
+			continue;
+		const struct tg_pat *t = b.win[c];
+		bool allow = t ? !(t->rule->deny & TG_BIT(c)) : p->defaults[c];
+		if (t && t->rule->audit)
+			ret->audit = true;
+		if (allow) {
+			if (c == TG_CREATE && t && t->rule->create_mode >= 0)
+				ret->create_mode = t->rule->create_mode;
+			if (first) {
+				ret->cls = c;
+				ret->rule = t ? t->rule : NULL;
+				ret->pattern = t ? t->pattern : NULL;
+				first = false;
+			}
+			continue;
+		}
+		ret->denied |= TG_BIT(c);
+		enum tg_on_deny od = t ? t->rule->on_deny : TG_ON_DENY_ERROR;
+		if (ret->allow) {
+			/* The first denied class names the rule and the errno. */
+			ret->allow = false;
+			ret->cls = c;
+			ret->rule = t ? t->rule : NULL;
+			ret->pattern = t ? t->pattern : NULL;
+			ret->err = t ? t->rule->err : EACCES;
+			ret->on_deny = od;
+		} else if (od > ret->on_deny) {
+			ret->on_deny = od;
+		}
+		first = false;
+	}
+}
+
+struct collect {
+	enum tg_class c;
+	const struct tg_pat **v;
+	size_t n, cap;
+};
+
+static void collect(const struct tg_pat *t, void *ud)
+{
+	struct collect *k = ud;
+
+	if (!((t->rule->allow | t->rule->deny) & TG_BIT(k->c)))
+		return;
+	for (size_t i = 0; i < k->n; i++)
+		if (k->v[i]->rule == t->rule) {
+			/* One line per rule: its most specific matching pattern. */
+			if (beats(t, k->v[i], k->c))
+				k->v[i] = t;
+			return;
+		}
+	if (k->n == k->cap) {
+		size_t cap = k->cap ? k->cap * 2 : 16;
+		const struct tg_pat **v = realloc(k->v, cap * sizeof(*v));
+		if (!v)
+			return;
+		k->v = v;
+		k->cap = cap;
+	}
+	k->v[k->n++] = t;
+}
+
+void tg_explain(const struct tg_policy *p, const char *path, size_t len, enum tg_class c,
+		tg_explain_fn fn, void *ud)
+{
+	struct collect k = { .c = c };
+
+	each_match(p, path, len, collect, &k);
+	/* Most specific first: a selection sort keeps beats() the only order. */
+	for (size_t i = 0; i < k.n; i++) {
+		size_t m = i;
+		for (size_t j = i + 1; j < k.n; j++)
+			if (beats(k.v[j], k.v[m], c))
+				m = j;
+		const struct tg_pat *t = k.v[m];
+		k.v[m] = k.v[i];
+		k.v[i] = t;
+		fn(t->rule, t->pattern, i == 0, !(t->rule->deny & TG_BIT(c)), ud);
+	}
+	free(k.v);
+}

@@ -1,0 +1,60 @@
+/* Path patterns: compile once, match without allocation.
+ *
+ * Syntax (trainguard.conf(5)):
+ *   *        any run of characters except '/'
+ *   ?        one character except '/'
+ *   [abc] [a-z] [!a-z]   one character (never '/') in / not in the set
+ *   {a,b}    alternation, may nest; expanded at load by tg_glob_braces()
+ *   **       any run of characters including '/'
+ *   X/<**>   (a trailing slash-star-star) matches X itself and everything
+ *            beneath it; a slash-star-star-slash in the middle also matches
+ *            a single slash ("a/<**>/b" matches "a/b")
+ *   \c       the character c literally
+ * Wildcards match dot-files. Patterns handed to tg_glob_compile() contain no
+ * braces: tg_glob_braces() expands them first. */
+#ifndef TG_GLOB_H
+#define TG_GLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Longest pattern (after variable expansion) the compiler accepts. */
+#define TG_GLOB_MAX 4096
+/* Most alternatives one pattern may expand to. */
+#define TG_GLOB_MAX_ALTERNATIVES 256
+
+struct tg_glob;
+
+/* Compiles the brace-free PATTERN. On success stores a new glob (owned by
+ * the caller, free with tg_glob_free) in *RET and returns 0. On failure
+ * returns -EINVAL and writes a one-line reason ("unterminated '['") into
+ * ERR (capacity ERRSZ). */
+int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t errsz);
+
+/* True when the whole of PATH (LEN bytes, normalized, absolute) matches.
+ * No allocation, no system call, bounded stack; time O(len * pattern). */
+bool tg_glob_match(const struct tg_glob *g, const char *path, size_t len);
+
+void tg_glob_free(struct tg_glob *g);
+
+/* The literal part of a compiled glob: the characters before its first
+ * wildcard, with escapes removed and without the '/' of a trailing slash-star-star.
+ * Every path the glob matches starts with it. */
+const char *tg_glob_literal(const struct tg_glob *g, size_t *len);
+
+/* Specificity of PATTERN (variables expanded, braces not yet expanded), as
+ * POLICY.md defines it: *prefix = number of characters before the first
+ * wildcard character ('*', '?', '[', '{'), where a trailing slash-star-star counts as
+ * wildcard including its slash; *wildcards = number of wildcard characters
+ * ("**" counts as one, "[...]" as one, "{" as one). */
+void tg_glob_specificity(const char *pattern, unsigned *prefix, unsigned *wildcards);
+
+/* Calls FN once for each alternative of PATTERN after brace expansion, in
+ * order ("a{b,c{d,e}}" -> "ab", "acd", "ace"); a pattern without braces
+ * yields itself. Stops and returns FN's value when FN returns non-zero.
+ * Returns 0, or -EINVAL for unbalanced braces, or -E2BIG when the pattern
+ * would yield more than TG_GLOB_MAX_ALTERNATIVES alternatives or one longer
+ * than TG_GLOB_MAX. */
+int tg_glob_braces(const char *pattern, int (*fn)(const char *alt, void *ud), void *ud);
+
+#endif

@@ -1,0 +1,157 @@
+/* The policy engine: libconfig text -> an immutable compiled policy -> a
+ * verdict for (path, classes).
+ *
+ * Shared by libtrainguard.so and the trainguard command. Loading allocates
+ * and may print nothing: every message goes to the caller's diagnostic
+ * callback with file and line. Deciding never allocates, never makes a
+ * system call and takes no lock, so it is safe on the hook path, in a vfork
+ * child and in a signal handler. */
+#ifndef TG_POLICY_H
+#define TG_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Access classes, in the order records and `explain` list them. */
+enum tg_class {
+	TG_READ,
+	TG_WRITE,
+	TG_CREATE,
+	TG_DELETE,
+	TG_EXEC,
+	TG_CHMOD,
+	TG_LIST,
+	TG_NCLASS
+};
+#define TG_BIT(c) (1u << (c))
+#define TG_ALL ((1u << TG_NCLASS) - 1)
+
+enum tg_mode { TG_ENFORCE, TG_AUDIT, TG_LEARN };
+
+/* Ordered by strength: a tie between denies goes to the stronger one. */
+enum tg_on_deny { TG_ON_DENY_QUIET, TG_ON_DENY_ERROR, TG_ON_DENY_KILL };
+
+/* The names used in policies, records and messages ("read", "enforce",
+ * "kill"); NULL for an out-of-range value. */
+const char *tg_class_name(enum tg_class c);
+const char *tg_mode_name(enum tg_mode m);
+const char *tg_on_deny_name(enum tg_on_deny o);
+/* "EACCES" for EACCES, for the errnos a rule may name; NULL otherwise. */
+const char *tg_errno_name(int e);
+/* Parses a mode name; returns 0 and stores it, or -EINVAL. */
+int tg_mode_parse(const char *s, enum tg_mode *ret);
+/* Writes the classes of MASK as "read,write" into BUF; returns BUF. */
+const char *tg_classes_str(unsigned mask, char *buf, size_t bufsz);
+
+/* One rule as loaded; owned by its policy. */
+struct tg_rule {
+	const char *id;
+	const char *source;      /* file the rule came from ("profile:secrets" for shipped ones) */
+	int line;                /* line of the rule in SOURCE */
+	const char *const *paths; /* patterns as written, variables expanded */
+	size_t npaths;
+	unsigned allow, deny;    /* class masks; disjoint */
+	int err;                 /* errno returned on deny */
+	enum tg_on_deny on_deny;
+	bool audit;
+	int create_mode;         /* mask, or -1 when the rule sets none */
+	const char *reason;      /* may be NULL */
+};
+
+/* Built-in pseudo-rules: the defaults and the guard's self-protection. */
+#define TG_RULE_SELF "builtin:self-protect"
+
+/* The decision for one class. RULE is NULL when defaults.C decided. */
+struct tg_class_verdict {
+	bool allow;
+	const struct tg_rule *rule;
+	const char *pattern; /* the pattern of RULE that matched */
+};
+
+/* The decision for one call asking for several classes. */
+struct tg_verdict {
+	bool allow;               /* every asked class allowed */
+	enum tg_class cls;        /* the class that decided a deny (or the first asked) */
+	const struct tg_rule *rule; /* rule that decided CLS; NULL for the default */
+	const char *pattern;      /* pattern of RULE that matched */
+	int err;                  /* errno for a deny */
+	enum tg_on_deny on_deny;
+	bool audit;               /* some deciding rule asks for lineage records */
+	int create_mode;          /* mask from the rule deciding TG_CREATE, or -1 */
+	unsigned denied;          /* mask of the asked classes that were denied */
+};
+
+struct tg_policy;
+
+enum tg_diag_level { TG_DIAG_ERROR, TG_DIAG_WARNING, TG_DIAG_NOTE };
+/* A message about a policy: "train.cfg:14: rule "x": unknown access class ..."
+ * without a trailing newline. */
+typedef void (*tg_diag_fn)(enum tg_diag_level level, const char *msg, void *ud);
+
+/* Where variable values come from. */
+struct tg_load_opts {
+	const char *path;        /* policy file; NULL loads an embedded one: */
+	const char *embedded;    /* the shipped profile to load when PATH is NULL (NULL: ml-default) */
+	/* Frozen variables of the job (the value of TRAINGUARD_VARS written by
+	 * tg_policy_frozen_vars in the first process); when set, ${...} is taken
+	 * from it and never from the environment. NULL: read the environment. */
+	const char *frozen_vars;
+	const char *job_id;      /* value of ${JOB_ID}; NULL makes ${JOB_ID} an error */
+	tg_diag_fn diag;
+	void *diag_ud;
+};
+
+/* Loads, validates and compiles a policy and everything it names. On
+ * success stores the policy (free with tg_policy_free) in *RET and returns
+ * 0; warnings may have been reported. On failure reports each error through
+ * OPTS->diag and returns -EINVAL (bad policy), -ENOENT (file not found) or
+ * -ENOMEM. */
+int tg_policy_load(const struct tg_load_opts *opts, struct tg_policy **ret);
+void tg_policy_free(struct tg_policy *p);
+
+/* Settings the policy file gives (the guard applies overrides). */
+enum tg_mode tg_policy_mode(const struct tg_policy *p);
+bool tg_policy_lock_mode(const struct tg_policy *p);
+const char *tg_policy_log_path(const struct tg_policy *p); /* NULL when unset */
+bool tg_policy_log_allowed(const struct tg_policy *p);
+const char *tg_policy_source(const struct tg_policy *p);   /* "embedded:ml-default" or the file */
+const char *tg_policy_sha256(const struct tg_policy *p);   /* hex digest of every loaded file, in load order */
+/* Files the policy was read from (the guard never lets the job modify them). */
+size_t tg_policy_nfiles(const struct tg_policy *p);
+const char *tg_policy_file(const struct tg_policy *p, size_t i);
+size_t tg_policy_nrules(const struct tg_policy *p);
+const struct tg_rule *tg_policy_rule(const struct tg_policy *p, size_t i);
+
+/* The variables this load expanded, as the TRAINGUARD_VARS value children
+ * inherit (NAME=percent-encoded-value;...). Owned by the policy. */
+const char *tg_policy_frozen_vars(const struct tg_policy *p);
+
+/* Marks PATH (absolute, normalized) as belonging to the guard: no class but
+ * read may be granted on it, whatever the rules say. Called at start for the
+ * log file and the library; the policy's own files are protected already.
+ * Returns 0 or -ENOMEM. Not thread-safe: call before deciding starts. */
+int tg_policy_protect(struct tg_policy *p, const char *path);
+
+/* Decides an access asking for CLASSES on the normalized absolute PATH of
+ * LEN bytes. Never fails; no allocation, no system call, no lock. */
+void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
+	       struct tg_verdict *ret);
+
+/* Every rule matching PATH for class C, most specific first, with the one
+ * that decides marked; for `trainguard explain`. Calls FN per match.
+ * DECIDES is true for the deciding rule. */
+typedef void (*tg_explain_fn)(const struct tg_rule *r, const char *pattern, bool decides,
+			      bool allow, void *ud);
+void tg_explain(const struct tg_policy *p, const char *path, size_t len, enum tg_class c,
+		tg_explain_fn fn, void *ud);
+
+/* The default for class C (true = allow), and the classes whose default
+ * the policy or one of its profiles set (the others are allowed). */
+bool tg_policy_default(const struct tg_policy *p, enum tg_class c);
+unsigned tg_policy_defaults_named(const struct tg_policy *p);
+
+/* The embedded copy of a shipped profile, or NULL ("ml-default", "base", ...). */
+const char *tg_profile_text(const char *name);
+
+#endif

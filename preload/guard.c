@@ -1,0 +1,790 @@
+/* The guard core: start-up, the decision for one call, the log, and what
+ * children inherit.
+ *
+ * Start-up (the constructor, or the first wrapped call if another
+ * library's constructor gets there first) reads the TRAINGUARD_* settings
+ * once, loads and compiles the policy, opens the log and saves everything a
+ * child must inherit, so a program that clears its environment cannot
+ * change what its children run under. A policy or log that cannot be
+ * loaded stops the program before main() with exit status 126.
+ *
+ * After start-up the guard never stops the program on its own error: a
+ * record it cannot build becomes a minimal line, a log it cannot write
+ * falls back to stderr, and the call is decided as the policy says. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "guard.h"
+#include "tg-config.h"
+#include "tg-path.h"
+
+struct tg_real tg_real;
+static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
+
+enum state { UNINIT, STARTING, ACTIVE, DISABLED };
+static _Atomic int state = UNINIT;
+
+/* Depth of the guard on this thread: the guard's own file I/O (libconfig,
+ * the log) and calls made while deciding pass straight through. */
+static __thread int depth __attribute__((tls_model("initial-exec")));
+
+/* Everything decided at start; read-only afterwards. */
+static struct {
+	struct tg_policy *policy;
+	enum tg_mode mode;
+	bool log_allowed;
+	int logfd;
+	struct tg_proc proc;
+	const char *library;
+	/* "NAME=value" strings every child gets, and how many. */
+	char *child_env[8];
+	size_t nchild_env;
+} g = { .logfd = -1 };
+
+static atomic_ulong dropped;
+
+static void resolve_all(void)
+{
+#define X(name, family) tg_real.name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name);
+	TG_WRAPPERS(X)
+#undef X
+	tg_real.execvpe = (__typeof__(execvpe) *)dlsym(RTLD_NEXT, "execvpe");
+}
+
+void tg_resolve(void)
+{
+	pthread_once(&resolve_once, resolve_all);
+}
+
+int tg_fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+unsigned tg_open_classes(int flags)
+{
+	int acc = flags & O_ACCMODE;
+	unsigned c = 0;
+
+	if (flags & O_PATH)
+		return 0; /* a handle: no data can be read or written through it */
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return TG_BIT(TG_CREATE) | TG_BIT(TG_WRITE);
+	if (flags & O_CREAT) {
+		c |= TG_BIT(TG_CREATE);
+		if (!(flags & O_EXCL))
+			c |= TG_BIT(TG_WRITE);
+	}
+	if (acc == O_WRONLY || acc == O_RDWR || (flags & (O_TRUNC | O_APPEND)))
+		c |= TG_BIT(TG_WRITE);
+	if (acc == O_RDONLY || acc == O_RDWR)
+		c |= (flags & O_DIRECTORY) ? TG_BIT(TG_LIST) : TG_BIT(TG_READ);
+	return c;
+}
+
+/* ---- writing records ---------------------------------------------------- */
+
+static void write_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = syscall(SYS_write, fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			atomic_fetch_add(&dropped, 1);
+			/* Never lose a violation silently: stderr is the last resort. */
+			if (fd != STDERR_FILENO)
+				write_all(STDERR_FILENO, buf, n);
+			return;
+		}
+		buf += w;
+		n -= w;
+	}
+}
+
+/* A line buffer per thread and nesting level (a signal handler may log
+ * while its thread is logging), mapped on first use. */
+#define LINE_LEVELS 4
+static __thread char *lines[LINE_LEVELS] __attribute__((tls_model("initial-exec")));
+static __thread int line_level __attribute__((tls_model("initial-exec")));
+
+static char *line_buffer(void)
+{
+	int l = line_level;
+
+	if (l >= LINE_LEVELS)
+		return NULL;
+	if (!lines[l]) {
+		void *m = mmap(NULL, TG_EVENT_MAX, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return NULL;
+		lines[l] = m;
+	}
+	return lines[l];
+}
+
+/* A record when jansson could not build one: still one OCSF line. */
+static int fallback_line(char *buf, size_t cap, const struct tg_event *ev)
+{
+	struct timespec ts;
+	char path[512];
+	size_t o = 0;
+
+	for (const unsigned char *s = (const unsigned char *)(ev->path ? ev->path : "?");
+	     *s && o + 4 < sizeof(path); s++) {
+		if (*s < 0x20 || *s >= 0x7f || *s == '"' || *s == '\\' || *s == '%') {
+			snprintf(path + o, 4, "%%%02X", *s);
+			o += 3;
+		} else {
+			path[o++] = *s;
+		}
+	}
+	path[o] = '\0';
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return snprintf(buf, cap,
+			"{\"activity_id\":99,\"activity_name\":\"Other\",\"category_uid\":1,"
+			"\"class_uid\":1008,\"log_name\":\"trainguard\",\"message\":\"trainguard "
+			"could not build the record of %s %s (decision %d)\",\"metadata\":{"
+			"\"product\":{\"name\":\"trainguard\"},\"version\":\"1.8.0\"},"
+			"\"severity_id\":4,\"time\":%lld,\"type_uid\":100899}\n",
+			ev->op, path, (int)ev->decision,
+			(long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void emit(struct tg_event *ev)
+{
+	char *buf = line_buffer();
+	int n;
+
+	if (!buf) {
+		atomic_fetch_add(&dropped, 1);
+		return;
+	}
+	line_level++;
+	g.proc.pid = getpid();
+	g.proc.ppid = getppid();
+	n = tg_event_format(ev, &g.proc, buf, TG_EVENT_MAX);
+	if (n < 0)
+		n = fallback_line(buf, TG_EVENT_MAX, ev);
+	if (n > 0)
+		write_all(g.logfd >= 0 ? g.logfd : STDERR_FILENO, buf, n);
+	line_level--;
+}
+
+/* ---- deciding ------------------------------------------------------------ */
+
+static void tg_start(void);
+
+bool tg_enter(void)
+{
+	if (depth)
+		return false;
+	if (__builtin_expect(state != ACTIVE, 0)) {
+		if (state == UNINIT)
+			tg_start();
+		if (state != ACTIVE)
+			return false;
+	}
+	return true;
+}
+
+/* The absolute, normalized path of (DIRFD, PATH). */
+static int absolute(int dirfd, const char *path, char *out, size_t cap)
+{
+	char base[PATH_MAX];
+	ssize_t n;
+
+	if (path[0] == '/')
+		return tg_path_normalize(NULL, 0, path, out, cap);
+	if (dirfd == AT_FDCWD) {
+		if (!getcwd(base, sizeof(base)))
+			return -errno;
+		n = strlen(base);
+	} else {
+		char proc[40];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+		n = readlink(proc, base, sizeof(base) - 1);
+		if (n < 0)
+			return errno == ENOENT ? -EBADF : -errno;
+		if (n == 0 || base[0] != '/')
+			return -ENOTDIR;
+		base[n] = '\0';
+	}
+	return tg_path_normalize(base, n, path, out, cap);
+}
+
+/* Learn mode logs each distinct access once: a fixed, lock-free set of
+ * hashes of (path, classes); a full set simply logs again. */
+#define LEARN_SLOTS 65536
+static _Atomic uint64_t *learned;
+
+static bool learn_first(const char *path, size_t n, unsigned classes)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ classes;
+
+	if (!learned)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)path[i]) * 0x100000001b3ULL;
+	h |= 1;
+	for (size_t k = 0; k < 64; k++) {
+		_Atomic uint64_t *slot = &learned[(h + k) & (LEARN_SLOTS - 1)];
+		uint64_t cur = atomic_load_explicit(slot, memory_order_relaxed);
+		if (cur == h)
+			return false;
+		if (cur == 0 && atomic_compare_exchange_strong(slot, &cur, h))
+			return true;
+		if (cur == h)
+			return false;
+	}
+	return true;
+}
+
+/* create_mode for a folder keeps the search bit of each class that keeps
+ * read: "0640" -> 0750. */
+static int dir_mask(int mask)
+{
+	return mask | ((mask & 0444) >> 2);
+}
+
+/* The end of every decision: record, kill, and the verdict. */
+static int conclude(struct tg_call *c, const char *path, const char *path2,
+		    const struct tg_verdict *v, int err_override, char *const *argv)
+{
+	struct tg_event ev = {
+		.op = c->op,
+		.flags = c->flags,
+		.dirfd = c->dirfd,
+		.path = path,
+		.path_requested = c->path,
+		.path2 = path2,
+		.classes = c->classes,
+		.verdict = v,
+		.mode = g.mode,
+		.mode_requested = -1,
+		.mode_applied = -1,
+		.argv = argv,
+	};
+	bool log = false;
+
+	if (!v->allow && g.mode == TG_ENFORCE) {
+		ev.decision = TG_DEC_DENY;
+		ev.err = err_override ? err_override : v->err;
+		if (v->on_deny != TG_ON_DENY_QUIET)
+			emit(&ev);
+		if (v->on_deny == TG_ON_DENY_KILL)
+			syscall(SYS_kill, getpid(), SIGKILL);
+		return -ev.err;
+	}
+
+	if (g.mode == TG_ENFORCE && v->create_mode >= 0 && c->mode >= 0) {
+		int mask = c->is_dir ? dir_mask(v->create_mode) : v->create_mode;
+		int narrowed = c->mode & mask;
+		if (narrowed != c->mode) {
+			ev.mode_requested = c->mode;
+			ev.mode_applied = narrowed;
+			c->mode = narrowed;
+			log = v->audit || g.log_allowed;
+		}
+	}
+	if (g.mode == TG_LEARN) {
+		ev.decision = TG_DEC_LEARN;
+		log = learn_first(path, strlen(path), c->classes);
+	} else if (!v->allow) {
+		ev.decision = TG_DEC_WOULD_DENY;
+		ev.err = err_override ? err_override : v->err;
+		log = v->on_deny != TG_ON_DENY_QUIET;
+	} else {
+		ev.decision = TG_DEC_ALLOW;
+		log = log || v->audit || g.log_allowed;
+	}
+	if (log)
+		emit(&ev);
+	return 0;
+}
+
+/* A name the guard cannot turn into a path gets the kernel's own answer
+ * (ENOENT for "", EBADF for a bad dirfd); one that is only too long once
+ * joined to its folder cannot be decided and is refused. */
+static int undecidable(int n, const char *path)
+{
+	return (n == -ENAMETOOLONG && strnlen(path, PATH_MAX) < PATH_MAX) ? n : 0;
+}
+
+int tg_check(struct tg_call *c)
+{
+	char path[PATH_MAX];
+	struct tg_verdict v;
+	int saved = errno, n, r;
+
+	if (!c->path || !tg_enter())
+		return 0; /* NULL: the kernel answers EFAULT */
+	depth++;
+	n = absolute(c->dirfd, c->path, path, sizeof(path));
+	if (n < 0) {
+		r = undecidable(n, c->path);
+	} else {
+		tg_decide(g.policy, path, n, c->classes, &v);
+		r = conclude(c, path, NULL, &v, 0, NULL);
+	}
+	depth--;
+	errno = saved;
+	return r;
+}
+
+/* The classes that decide whether a rename widens access. */
+#define REFER_CLASSES (TG_BIT(TG_READ) | TG_BIT(TG_WRITE) | TG_BIT(TG_EXEC) | TG_BIT(TG_CHMOD))
+
+static unsigned granted(const char *path, size_t n)
+{
+	unsigned mask = 0;
+	struct tg_verdict v;
+
+	for (unsigned c = 0; c < TG_NCLASS; c++) {
+		if (!(REFER_CLASSES & TG_BIT(c)))
+			continue;
+		tg_decide(g.policy, path, n, TG_BIT(c), &v);
+		if (v.allow)
+			mask |= TG_BIT(c);
+	}
+	return mask;
+}
+
+int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdirfd,
+		    const char *newpath, unsigned flags)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	struct tg_verdict v;
+	int saved = errno, n1, n2, r = 0;
+
+	if (!oldpath || !newpath || !tg_enter())
+		return 0;
+	depth++;
+	n1 = absolute(olddirfd, oldpath, from, sizeof(from));
+	n2 = absolute(newdirfd, newpath, to, sizeof(to));
+	if (n1 < 0 || n2 < 0) {
+		r = n1 < 0 ? undecidable(n1, oldpath) : undecidable(n2, newpath);
+		goto out;
+	}
+	struct tg_call src = { .op = op, .dirfd = olddirfd, .path = oldpath, .flags = -1,
+			       .classes = TG_BIT(TG_DELETE), .mode = -1 };
+	tg_decide(g.policy, from, n1, src.classes, &v);
+	r = conclude(&src, from, to, &v, 0, NULL);
+	if (r < 0)
+		goto out;
+	struct tg_call dst = { .op = op, .dirfd = newdirfd, .path = newpath, .flags = -1,
+			       .classes = TG_BIT(TG_CREATE), .mode = -1 };
+	if (!(flags & RENAME_NOREPLACE))
+		dst.classes |= TG_BIT(TG_DELETE);
+	tg_decide(g.policy, to, n2, dst.classes, &v);
+	r = conclude(&dst, to, from, &v, 0, NULL);
+	if (r < 0)
+		goto out;
+	/* Landlock's refer rule: a move may not give the file more than it
+	 * had (a secret moved where it is readable, a dataset file moved where
+	 * it is writable). mv and shutil.move then copy, and each half of the
+	 * copy is decided on its own. */
+	unsigned more = granted(to, n2) & ~granted(from, n1);
+	if (more) {
+		tg_decide(g.policy, from, n1, more & -more, &v);
+		dst.classes = more;
+		r = conclude(&dst, to, from, &v, EXDEV, NULL);
+	}
+out:
+	depth--;
+	errno = saved;
+	return r;
+}
+
+int tg_check_exec(const char *op, const char *path, char *const argv[])
+{
+	char abs[PATH_MAX];
+	struct tg_verdict v;
+	int saved = errno, n, r;
+
+	if (!path || !tg_enter())
+		return 0;
+	depth++;
+	n = absolute(AT_FDCWD, path, abs, sizeof(abs));
+	if (n < 0) {
+		r = undecidable(n, path);
+	} else {
+		struct tg_call c = { .op = op, .dirfd = AT_FDCWD, .path = path, .flags = -1,
+				     .classes = TG_BIT(TG_EXEC), .mode = -1 };
+		tg_decide(g.policy, abs, n, c.classes, &v);
+		r = conclude(&c, abs, NULL, &v, 0, argv);
+	}
+	depth--;
+	errno = saved;
+	return r;
+}
+
+/* ---- children ------------------------------------------------------------ */
+
+static bool is_ours(const char *entry)
+{
+	return strncmp(entry, "LD_PRELOAD=", 11) == 0 || strncmp(entry, "TRAINGUARD_", 11) == 0;
+}
+
+size_t tg_child_env_size(char *const envp[])
+{
+	size_t n = 0;
+
+	if (envp)
+		while (envp[n])
+			n++;
+	return n + g.nchild_env + 1;
+}
+
+/* True when the LD_PRELOAD entry E loads this library. */
+static bool keeps_guard(const char *e)
+{
+	const char *lib = g.library;
+	size_t n = lib ? strlen(lib) : 0;
+
+	if (!n || strncmp(e, "LD_PRELOAD=", 11) != 0)
+		return false;
+	for (const char *s = e + 11; (s = strstr(s, lib)); s += n)
+		if ((s == e + 11 || s[-1] == ':' || s[-1] == ' ') &&
+		    (s[n] == '\0' || s[n] == ':' || s[n] == ' '))
+			return true;
+	return false;
+}
+
+char **tg_child_env(char *const envp[], char **buf, size_t cap)
+{
+	size_t n = 0;
+	const char *preload = NULL;
+
+	if (cap < tg_child_env_size(envp))
+		return NULL;
+	if (g.nchild_env == 0) {
+		/* Not started (or running unguarded): the environment as given. */
+		for (size_t i = 0; envp && envp[i]; i++)
+			buf[n++] = envp[i];
+		buf[n] = NULL;
+		return buf;
+	}
+	for (size_t i = 0; envp && envp[i]; i++) {
+		if (keeps_guard(envp[i]))
+			preload = envp[i]; /* the child added a library beside ours */
+		if (!is_ours(envp[i]))
+			buf[n++] = envp[i];
+	}
+	for (size_t i = 0; i < g.nchild_env; i++) {
+		if (preload && strncmp(g.child_env[i], "LD_PRELOAD=", 11) == 0)
+			buf[n++] = (char *)preload;
+		else
+			buf[n++] = g.child_env[i];
+	}
+	buf[n] = NULL;
+	return buf;
+}
+
+/* ---- start-up ------------------------------------------------------------ */
+
+struct diag_buf {
+	char text[8192];
+	size_t len;
+};
+
+static void collect_diag(enum tg_diag_level lvl, const char *msg, void *ud)
+{
+	struct diag_buf *d = ud;
+
+	if (lvl == TG_DIAG_WARNING)
+		return; /* warnings are `trainguard check`'s business */
+	int n = snprintf(d->text + d->len, sizeof(d->text) - d->len, "trainguard: %s\n", msg);
+	if (n > 0 && d->len + n < sizeof(d->text))
+		d->len += n;
+}
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char buf[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		write_all(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static const char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : dflt;
+}
+
+static char *dup_env(const char *name, const char *value)
+{
+	char *s;
+	return asprintf(&s, "%s=%s", name, value) < 0 ? NULL : s;
+}
+
+static bool on_error_allow(void)
+{
+	const char *v = getenv("TRAINGUARD_ON_ERROR");
+	return v && strcmp(v, "allow") == 0;
+}
+
+/* The guard could not start: stop the program before main, or, when asked
+ * to, let it run unguarded and say so. */
+static void fail_start(const char *what)
+{
+	if (on_error_allow()) {
+		say("trainguard: %s; TRAINGUARD_ON_ERROR=allow: running UNGUARDED\n", what);
+		state = DISABLED;
+		return;
+	}
+	say("trainguard: %s; refusing to run unguarded (exit 126; set TRAINGUARD_ON_ERROR=allow "
+	    "to run without the guard)\n", what);
+	_exit(126);
+}
+
+static char *read_cmdline(void)
+{
+	char buf[4096];
+	FILE *f = fopen("/proc/self/cmdline", "re");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+static void job_id(char *out, size_t n)
+{
+	const char *v = env_or("TRAINGUARD_JOB_ID", NULL);
+	struct timespec ts;
+
+	if (!v)
+		v = env_or("SLURM_JOB_ID", NULL);
+	if (!v)
+		v = env_or("TORCHELASTIC_RUN_ID", NULL);
+	if (v) {
+		snprintf(out, n, "%s", v);
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(out, n, "tg-%llx-%x", (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
+		 (unsigned)getpid());
+}
+
+/* Moves FD above the descriptors programs use, close-on-exec. */
+static int high_fd(int fd)
+{
+	struct rlimit rl;
+	int base = 900;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
+		base = rl.rlim_cur / 2;
+	int h = fcntl(fd, F_DUPFD_CLOEXEC, base);
+	if (h < 0)
+		return fd;
+	close(fd);
+	return h;
+}
+
+/* Opens the log: --log (TRAINGUARD_LOG) beats the policy's log.path, then
+ * stderr. Returns the destination children inherit, or NULL when the
+ * program must not start. */
+static const char *open_log(char *real)
+{
+	char msg[PATH_MAX + 256];
+	const char *log = env_or("TRAINGUARD_LOG", NULL);
+
+	if (!log)
+		log = tg_policy_log_path(g.policy);
+	if (log && strcmp(log, "stderr") != 0) {
+		int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd >= 0) {
+			g.logfd = high_fd(fd);
+			if (!realpath(log, real))
+				return log;
+			tg_policy_protect(g.policy, real);
+			return real;
+		}
+		snprintf(msg, sizeof(msg), "cannot open the log '%s': %s", log, strerror(errno));
+		if (g.mode == TG_ENFORCE) {
+			fail_start(msg);
+			return NULL;
+		}
+		say("trainguard: %s; records go to stderr\n", msg);
+	}
+	int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+	g.logfd = fd >= 0 ? high_fd(fd) : STDERR_FILENO;
+	return "stderr";
+}
+
+/* What every child inherits, whatever it does to its environment. */
+static void save_child_env(const char *policy_path, const char *log, const char *jid)
+{
+	char real[PATH_MAX], entry[PATH_MAX * 2];
+	const char *preload = env_or("LD_PRELOAD", "");
+	char *list[8];
+	size_t k = 0;
+
+	if (g.library) {
+		/* Libraries loaded before ours stay first (ASan must). */
+		snprintf(entry, sizeof(entry), "LD_PRELOAD=%s", preload);
+		if (keeps_guard(entry))
+			list[k++] = strdup(entry);
+		else if (!*preload)
+			list[k++] = dup_env("LD_PRELOAD", g.library);
+		else if (asprintf(&list[k++], "LD_PRELOAD=%s:%s", preload, g.library) < 0)
+			list[k - 1] = NULL;
+	}
+	if (policy_path && realpath(policy_path, real))
+		list[k++] = dup_env("TRAINGUARD_POLICY", real);
+	list[k++] = dup_env("TRAINGUARD_MODE", tg_mode_name(g.mode));
+	list[k++] = dup_env("TRAINGUARD_LOG", log);
+	list[k++] = dup_env("TRAINGUARD_JOB_ID", jid);
+	list[k++] = dup_env("TRAINGUARD_VARS", tg_policy_frozen_vars(g.policy));
+	if (on_error_allow())
+		list[k++] = dup_env("TRAINGUARD_ON_ERROR", "allow");
+	for (size_t i = 0; i < k; i++)
+		if (list[i])
+			g.child_env[g.nchild_env++] = list[i];
+}
+
+static void process_facts(const char *jid)
+{
+	struct utsname u;
+	struct timespec ts;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n > 0) {
+		exe[n] = '\0';
+		g.proc.exe = strdup(exe);
+	}
+	g.proc.cmd_line = read_cmdline();
+	const char *base = g.proc.exe ? strrchr(g.proc.exe, '/') : NULL;
+	g.proc.name = base ? base + 1 : "?";
+	g.proc.uid = getuid();
+	g.proc.user = getenv("USER") ? strdup(getenv("USER")) : NULL;
+	g.proc.hostname = uname(&u) == 0 ? strdup(u.nodename) : "localhost";
+	g.proc.cwd = getcwd(NULL, 0);
+	g.proc.job_id = strdup(jid);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	g.proc.start_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	g.proc.policy_source = tg_policy_source(g.policy);
+	g.proc.policy_sha256 = tg_policy_sha256(g.policy);
+	g.proc.version = TG_VERSION;
+	g.proc.pid = getpid();
+	g.proc.ppid = getppid();
+}
+
+static void start(void)
+{
+	struct diag_buf diag = { 0 };
+	char jid[256], real[PATH_MAX], logreal[PATH_MAX], msg[PATH_MAX + 256];
+	Dl_info info;
+
+	tg_resolve();
+	tg_event_init();
+	job_id(jid, sizeof(jid));
+
+	const char *policy_path = env_or("TRAINGUARD_POLICY", NULL);
+	struct tg_load_opts o = {
+		.path = policy_path,
+		.frozen_vars = env_or("TRAINGUARD_VARS", NULL),
+		.job_id = jid,
+		.diag = collect_diag,
+		.diag_ud = &diag,
+	};
+	if (tg_policy_load(&o, &g.policy) < 0) {
+		if (diag.len)
+			write_all(STDERR_FILENO, diag.text, diag.len);
+		snprintf(msg, sizeof(msg), "the policy '%s' did not load",
+			 policy_path ? policy_path : "embedded:ml-default");
+		fail_start(msg);
+		return;
+	}
+
+	g.mode = tg_policy_mode(g.policy);
+	const char *mode_env = env_or("TRAINGUARD_MODE", NULL);
+	if (mode_env) {
+		enum tg_mode m;
+		if (tg_mode_parse(mode_env, &m) < 0) {
+			snprintf(msg, sizeof(msg),
+				 "TRAINGUARD_MODE='%s' is not enforce, audit or learn", mode_env);
+			fail_start(msg);
+			return;
+		}
+		if (tg_policy_lock_mode(g.policy) && g.mode == TG_ENFORCE && m != TG_ENFORCE)
+			say("trainguard: TRAINGUARD_MODE=%s refused: policy '%s' sets lock_mode, "
+			    "the job runs in enforce mode\n", mode_env, tg_policy_source(g.policy));
+		else
+			g.mode = m;
+	}
+	g.log_allowed = tg_policy_log_allowed(g.policy);
+
+	const char *log = open_log(logreal);
+	if (!log)
+		return;
+
+	/* The library by its absolute path: a child in another folder must
+	 * still find it. */
+	if (dladdr((void *)start, &info) && info.dli_fname && realpath(info.dli_fname, real)) {
+		g.library = strdup(real);
+		tg_policy_protect(g.policy, real);
+	}
+
+	if (g.mode == TG_LEARN) {
+		void *m = mmap(NULL, LEARN_SLOTS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		learned = m == MAP_FAILED ? NULL : m;
+	}
+	save_child_env(policy_path, log, jid);
+	process_facts(jid);
+	state = ACTIVE;
+}
+
+static void tg_start(void)
+{
+	int saved = errno;
+	int expected = UNINIT;
+
+	if (!atomic_compare_exchange_strong(&state, &expected, STARTING))
+		return;
+	depth++;
+	start();
+	depth--;
+	if (state == STARTING)
+		state = DISABLED;
+	errno = saved;
+}
+
+__attribute__((constructor)) static void tg_constructor(void)
+{
+	tg_start();
+}

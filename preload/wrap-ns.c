@@ -1,0 +1,88 @@
+/* Namespace changes: unlink, unlinkat, remove, rmdir, mkdir, mkdirat,
+ * rename, renameat, renameat2. A rename is decided on both ends (see
+ * tg_check_rename); a mkdir may have its mode narrowed by create_mode. */
+#undef _FILE_OFFSET_BITS
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guard.h"
+
+static int check(const char *op, int dirfd, const char *path, unsigned classes, int *mode)
+{
+	struct tg_call c = {
+		.op = op,
+		.dirfd = dirfd,
+		.path = path,
+		.flags = -1,
+		.classes = classes,
+		.mode = mode ? *mode : -1,
+		.is_dir = mode != NULL,
+	};
+	int r = tg_check(&c);
+	if (r == 0 && mode)
+		*mode = c.mode;
+	return r;
+}
+
+#define DELETE TG_BIT(TG_DELETE)
+#define CREATE TG_BIT(TG_CREATE)
+
+int unlink(const char *path)
+{
+	int r = check("unlink", AT_FDCWD, path, DELETE, NULL);
+	return r < 0 ? tg_fail(-r) : REAL(unlink)(path);
+}
+
+int unlinkat(int dirfd, const char *path, int flags)
+{
+	int r = check("unlinkat", dirfd, path, DELETE, NULL);
+	return r < 0 ? tg_fail(-r) : REAL(unlinkat)(dirfd, path, flags);
+}
+
+int remove(const char *path)
+{
+	int r = check("remove", AT_FDCWD, path, DELETE, NULL);
+	return r < 0 ? tg_fail(-r) : REAL(remove)(path);
+}
+
+int rmdir(const char *path)
+{
+	int r = check("rmdir", AT_FDCWD, path, DELETE, NULL);
+	return r < 0 ? tg_fail(-r) : REAL(rmdir)(path);
+}
+
+int mkdir(const char *path, mode_t mode)
+{
+	int m = mode & 07777;
+	int r = check("mkdir", AT_FDCWD, path, CREATE, &m);
+	return r < 0 ? tg_fail(-r) : REAL(mkdir)(path, m);
+}
+
+int mkdirat(int dirfd, const char *path, mode_t mode)
+{
+	int m = mode & 07777;
+	int r = check("mkdirat", dirfd, path, CREATE, &m);
+	return r < 0 ? tg_fail(-r) : REAL(mkdirat)(dirfd, path, m);
+}
+
+int rename(const char *oldpath, const char *newpath)
+{
+	int r = tg_check_rename("rename", AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
+	return r < 0 ? tg_fail(-r) : REAL(rename)(oldpath, newpath);
+}
+
+int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
+{
+	int r = tg_check_rename("renameat", olddirfd, oldpath, newdirfd, newpath, 0);
+	return r < 0 ? tg_fail(-r) : REAL(renameat)(olddirfd, oldpath, newdirfd, newpath);
+}
+
+int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
+	      unsigned int flags)
+{
+	int r = tg_check_rename("renameat2", olddirfd, oldpath, newdirfd, newpath, flags);
+	return r < 0 ? tg_fail(-r) : REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
+}

@@ -1,0 +1,138 @@
+/* stdio opens: fopen, fopen64, freopen, freopen64. libc opens these files
+ * through its internal open, which no wrapper sees, so the decision is made
+ * here from the mode string. When a create_mode must narrow the mode of a
+ * file fopen would create (0666 before the umask), the file is opened with
+ * the narrowed mode and handed to fdopen. */
+#undef _FILE_OFFSET_BITS
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "guard.h"
+
+/* The open(2) flags an fopen mode string means, or -1 when it is invalid
+ * (then the real function answers EINVAL). */
+static int mode_flags(const char *m)
+{
+	int f;
+
+	if (!m)
+		return -1;
+	switch (m[0]) {
+	case 'r':
+		f = O_RDONLY;
+		break;
+	case 'w':
+		f = O_WRONLY | O_CREAT | O_TRUNC;
+		break;
+	case 'a':
+		f = O_WRONLY | O_CREAT | O_APPEND;
+		break;
+	default:
+		return -1;
+	}
+	for (const char *c = m + 1; *c && *c != ','; c++) {
+		if (*c == '+')
+			f = (f & ~O_ACCMODE) | O_RDWR;
+		else if (*c == 'x')
+			f |= O_EXCL;
+		else if (*c == 'e')
+			f |= O_CLOEXEC;
+	}
+	return f;
+}
+
+/* Decides; returns false to go on with the real call, or true with *OUT
+ * the answer (a stream opened with a narrowed mode, or NULL and errno). */
+static bool decided(const char *op, const char *path, const char *mode, FILE **out)
+{
+	int flags = mode_flags(mode);
+
+	if (flags < 0)
+		return false;
+	struct tg_call c = {
+		.op = op,
+		.dirfd = AT_FDCWD,
+		.path = path,
+		.flags = flags,
+		.classes = tg_open_classes(flags),
+		.mode = (flags & O_CREAT) ? 0666 : -1,
+	};
+	int r = tg_check(&c);
+	if (r < 0) {
+		errno = -r;
+		*out = NULL;
+		return true;
+	}
+	if (c.mode < 0 || c.mode == 0666)
+		return false;
+	int fd = REAL(open)(path, flags, c.mode);
+	if (fd < 0) {
+		*out = NULL;
+		return true;
+	}
+	char fdmode[4] = { mode[0], 0, 0, 0 };
+	if (flags & O_RDWR)
+		fdmode[1] = '+';
+	*out = fdopen(fd, fdmode);
+	if (!*out) {
+		int e = errno;
+		syscall(SYS_close, fd);
+		errno = e;
+	}
+	return true;
+}
+
+FILE *fopen(const char *path, const char *mode)
+{
+	FILE *f;
+	return decided("fopen", path, mode, &f) ? f : REAL(fopen)(path, mode);
+}
+
+FILE *fopen64(const char *path, const char *mode)
+{
+	FILE *f;
+	return decided("fopen64", path, mode, &f) ? f : REAL(fopen64)(path, mode);
+}
+
+/* freopen keeps the stream object, so a narrowed mode cannot be applied by
+ * swapping streams: the decision is made, the mode is left to the umask. */
+static int check_reopen(const char *op, const char *path, const char *mode)
+{
+	int flags = mode_flags(mode);
+
+	if (!path || flags < 0)
+		return 0; /* NULL path: a mode change of the same file */
+	struct tg_call c = {
+		.op = op,
+		.dirfd = AT_FDCWD,
+		.path = path,
+		.flags = flags,
+		.classes = tg_open_classes(flags),
+		.mode = -1,
+	};
+	return tg_check(&c);
+}
+
+FILE *freopen(const char *path, const char *mode, FILE *stream)
+{
+	int r = check_reopen("freopen", path, mode);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return REAL(freopen)(path, mode, stream);
+}
+
+FILE *freopen64(const char *path, const char *mode, FILE *stream)
+{
+	int r = check_reopen("freopen64", path, mode);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return REAL(freopen64)(path, mode, stream);
+}
