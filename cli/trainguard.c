@@ -410,20 +410,22 @@ static int cmd_check(int argc, char **argv)
 			bad = 1;
 			continue;
 		}
-		unsigned named = tg_policy_defaults_named(p);
-		for (unsigned c = 0; c < TG_NCLASS; c++)
-			if (!(named & TG_BIT(c))) {
-				fprintf(stderr, "%s: defaults: class \"%s\" is not set by the policy "
-					"or its profiles: it is allowed where no rule names it "
-					"(note)\n", argv[i], tg_class_name(c));
-				d.nwarnings++;
-			}
+		unsigned open_classes = TG_ALL & ~tg_policy_defaults_named(p);
+		if (open_classes) {
+			char cls[64];
+			fprintf(stderr, "%s: defaults: %s not set by the policy or its profiles: "
+				"allowed where no rule names them (note)\n", argv[i],
+				tg_classes_str(open_classes, cls, sizeof(cls)));
+			d.nwarnings++;
+		}
 		warn_secrets(p, jid, &d);
 		size_t npat = 0;
 		for (size_t k = 0; k < tg_policy_nrules(p); k++)
 			npat += tg_policy_rule(p, k)->npaths;
-		printf("%s: ok (%zu rules, %zu patterns, %d warning%s)\n", argv[i],
-		       tg_policy_nrules(p), npat, d.nwarnings, d.nwarnings == 1 ? "" : "s");
+		size_t nr = tg_policy_nrules(p);
+		printf("%s: ok (%zu rule%s, %zu pattern%s, %d warning%s)\n", argv[i], nr,
+		       nr == 1 ? "" : "s", npat, npat == 1 ? "" : "s", d.nwarnings,
+		       d.nwarnings == 1 ? "" : "s");
 		tg_policy_free(p);
 	}
 	return bad ? EXIT_INVALID : 0;

@@ -372,8 +372,8 @@ static int parse_create_mode(struct loader *L, const struct source *src, config_
 	if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
 		ERR(L, src, s,
 		    "rule \"%s\": create_mode must be a string of octal digits such as \"0640\": "
-		    "libconfig reads a bare 0%o as the decimal number %d",
-		    rule_id, (unsigned)config_setting_get_int(s), config_setting_get_int(s));
+		    "libconfig reads a bare 0%d as the decimal number %d",
+		    rule_id, config_setting_get_int(s), config_setting_get_int(s));
 		return -1;
 	}
 	const char *v = config_setting_get_string(s);
@@ -652,15 +652,24 @@ static void load_profile(struct loader *L, const struct source *from, config_set
 			    hint(h, sizeof(h), name, shipped));
 			goto out;
 		}
+		/* Messages name the file as the user would: beside the policy
+		 * as the policy itself was named. */
+		const char *slash = strrchr(from->display, '/');
+		char *disp = NULL;
+		if (slash ? asprintf(&disp, "%.*s/%s.cfg", (int)(slash - from->display),
+				     from->display, name) < 0
+			  : asprintf(&disp, "%s.cfg", name) < 0)
+			goto out;
+		src.display = tg_pool_strdup(&L->p->pool, disp);
+		free(disp);
 		if (!from->dir || asprintf(&path, "%s/%s.cfg", from->dir, name) < 0 ||
 		    access(path, R_OK) != 0) {
 			ERR(L, from, e,
 			    "profile \"%s\" not found: it is not shipped%s and there is no '%s'",
-			    name, hint(h, sizeof(h), name, shipped),
-			    path ? path : "NAME.cfg beside the policy");
+			    name, hint(h, sizeof(h), name, shipped), src.display);
 			goto out;
 		}
-		src.display = src.record = tg_pool_strdup(&L->p->pool, path);
+		src.record = tg_pool_strdup(&L->p->pool, path);
 		src.dir = from->dir;
 		src.is_profile = true;
 		if (!add_file(L->p, path)) {
@@ -856,35 +865,49 @@ int tg_policy_protect(struct tg_policy *p, const char *path)
 	return r < 0 ? r : tg_policy_index(p);
 }
 
+static int cmp_pattern(const void *a, const void *b)
+{
+	const struct tg_pat *x = *(const struct tg_pat *const *)a;
+	const struct tg_pat *y = *(const struct tg_pat *const *)b;
+	return strcmp(x->pattern, y->pattern);
+}
+
+/* Rules tie only when their patterns are equally specific; the ties worth a
+ * warning are the same pattern allowed by one rule and denied by another.
+ * Sorting by pattern finds them in O(n log n), even for 10,000 rules. */
 static void warn_conflicts(struct loader *L)
 {
 	struct tg_policy *p = L->p;
+	const struct tg_pat **v = malloc((p->npats + 1) * sizeof(*v));
 
-	/* Equal specificity is only possible between patterns with the same
-	 * literal prefix; compare those pairwise (policies are small per
-	 * prefix, and this runs only at load). */
+	if (!v)
+		return;
+	for (size_t i = 0; i < p->npats; i++)
+		v[i] = &p->pats[i];
+	qsort(v, p->npats, sizeof(*v), cmp_pattern);
 	for (size_t i = 0; i < p->npats; i++) {
-		const struct tg_pat *a = &p->pats[i];
-		for (size_t j = i + 1; j < p->npats; j++) {
-			const struct tg_pat *b = &p->pats[j];
-			if (a->rule == b->rule || a->prefix != b->prefix ||
-			    a->wildcards != b->wildcards || a->litlen != b->litlen ||
-			    memcmp(a->lit, b->lit, a->litlen) != 0 ||
-			    strcmp(a->pattern, b->pattern) != 0)
+		for (size_t j = i + 1; j < p->npats && strcmp(v[i]->pattern, v[j]->pattern) == 0;
+		     j++) {
+			const struct tg_rule *a = v[i]->rule, *b = v[j]->rule;
+			unsigned clash = (a->allow & b->deny) | (a->deny & b->allow);
+			if (a == b || !clash)
 				continue;
-			unsigned clash = (a->rule->allow & b->rule->deny) |
-					 (a->rule->deny & b->rule->allow);
-			if (!clash)
-				continue;
+			if (a->line > b->line || (a->line == b->line && strcmp(a->source, b->source) > 0)) {
+				const struct tg_rule *t = a;
+				a = b;
+				b = t;
+			}
 			char cls[64];
-			report(L, TG_DIAG_WARNING, a->rule->source, a->rule->line,
+			report(L, TG_DIAG_WARNING, a->source, a->line,
 			       "rules \"%s\" and \"%s\" (%s:%d) are equally specific for \"%s\" and "
 			       "disagree on %s: deny wins",
-			       a->rule->id, b->rule->id, b->rule->source, b->rule->line, a->pattern,
+			       a->id, b->id, b->source, b->line, v[i]->pattern,
 			       tg_classes_str(clash, cls, sizeof(cls)));
+			i = j; /* one warning per pattern */
 			break;
 		}
 	}
+	free(v);
 }
 
 int tg_policy_load(const struct tg_load_opts *opts, struct tg_policy **ret)

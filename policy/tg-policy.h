@@ -44,6 +44,13 @@ int tg_mode_parse(const char *s, enum tg_mode *ret);
 /* Writes the classes of MASK as "read,write" into BUF; returns BUF. */
 const char *tg_classes_str(unsigned mask, char *buf, size_t bufsz);
 
+/* The classes an open(2) with FLAGS asks for, from the flags alone
+ * (POLICY.md "Which classes one call asks for"): O_CREAT asks create, and
+ * write unless O_EXCL; O_WRONLY, O_RDWR, O_TRUNC, O_APPEND ask write;
+ * O_RDONLY and O_RDWR ask read, or list with O_DIRECTORY; O_TMPFILE asks
+ * create and write; O_PATH asks nothing. */
+unsigned tg_open_classes(int flags);
+
 /* One rule as loaded; owned by its policy. */
 struct tg_rule {
 	const char *id;

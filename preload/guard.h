@@ -41,9 +41,6 @@ extern struct tg_real tg_real;
 void tg_resolve(void);
 #define REAL(name) (tg_resolve(), tg_real.name)
 
-/* Classes an open(2) with FLAGS asks for (POLICY.md). */
-unsigned tg_open_classes(int flags);
-
 /* A decision in progress: the caller's errno is kept in it. */
 struct tg_call {
 	const char *op;
