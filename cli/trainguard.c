@@ -239,14 +239,19 @@ static int log_path(const char *given, char *out, size_t n)
 
 	if (!given || strcmp(given, "stderr") == 0)
 		return 1;
+	int len;
 	if (given[0] == '/') {
-		snprintf(out, n, "%s", given);
+		len = snprintf(out, n, "%s", given);
 	} else {
 		if (!getcwd(dir, sizeof(dir)))
 			return -1;
-		snprintf(out, n, "%s/%s", dir, given);
+		len = snprintf(out, n, "%s/%s", dir, given);
 	}
-	snprintf(dir, sizeof(dir), "%s", out);
+	if (len < 0 || (size_t)len >= n || (size_t)len >= sizeof(dir)) {
+		fprintf(stderr, "trainguard: the log path '%s' is too long\n", given);
+		return -1;
+	}
+	memcpy(dir, out, len + 1);
 	char *slash = strrchr(dir, '/');
 	*slash = '\0';
 	if (stat(*dir ? dir : "/", &st) != 0 || !S_ISDIR(st.st_mode)) {

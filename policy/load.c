@@ -1127,3 +1127,11 @@ unsigned tg_policy_defaults_named(const struct tg_policy *p)
 {
 	return p->defaults_set;
 }
+
+bool tg_policy_hides(const struct tg_policy *p)
+{
+	for (size_t i = 0; i < p->nrules; i++)
+		if (p->rules[i]->err == ENOENT && (p->rules[i]->deny & TG_BIT(TG_READ)))
+			return true;
+	return false;
+}

@@ -128,6 +128,8 @@ const char *tg_policy_sha256(const struct tg_policy *p);   /* hex digest of ever
 size_t tg_policy_nfiles(const struct tg_policy *p);
 const char *tg_policy_file(const struct tg_policy *p, size_t i);
 size_t tg_policy_nrules(const struct tg_policy *p);
+/* True when some rule denies read with ENOENT (hides paths). */
+bool tg_policy_hides(const struct tg_policy *p);
 const struct tg_rule *tg_policy_rule(const struct tg_policy *p, size_t i);
 
 /* The variables this load expanded, as the TRAINGUARD_VARS value children

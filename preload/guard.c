@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "fdtable.h"
 #include "guard.h"
 #include "tg-config.h"
 #include "tg-path.h"
@@ -48,7 +49,8 @@ static struct {
 	struct tg_policy *policy;
 	enum tg_mode mode;
 	bool log_allowed;
-	int logfd;
+	bool hides; /* some rule answers ENOENT: the stat family is checked */
+	_Atomic int logfd;
 	struct tg_proc proc;
 	const char *library;
 	/* "NAME=value" strings every child gets, and how many. */
@@ -63,7 +65,6 @@ static void resolve_all(void)
 #define X(name, family) tg_real.name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name);
 	TG_WRAPPERS(X)
 #undef X
-	tg_real.execvpe = (__typeof__(execvpe) *)dlsym(RTLD_NEXT, "execvpe");
 }
 
 void tg_resolve(void)
@@ -162,8 +163,10 @@ static void emit(struct tg_event *ev)
 	n = tg_event_format(ev, &g.proc, buf, TG_EVENT_MAX);
 	if (n < 0)
 		n = fallback_line(buf, TG_EVENT_MAX, ev);
-	if (n > 0)
-		write_all(g.logfd >= 0 ? g.logfd : STDERR_FILENO, buf, n);
+	if (n > 0) {
+		int fd = atomic_load_explicit(&g.logfd, memory_order_relaxed);
+		write_all(fd >= 0 ? fd : STDERR_FILENO, buf, n);
+	}
 	line_level--;
 }
 
@@ -207,6 +210,24 @@ static int absolute(int dirfd, const char *path, char *out, size_t cap)
 		base[n] = '\0';
 	}
 	return tg_path_normalize(base, n, path, out, cap);
+}
+
+/* The path of the file behind descriptor FD. Returns its length, 0 when
+ * FD is not a file in the tree (a pipe, a socket, an anonymous inode), or
+ * -errno (-EBADF). " (deleted)" is kept: such a file has no name to decide. */
+static int fd_path(int fd, char *out, size_t cap)
+{
+	char proc[40];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, out, cap - 1);
+	if (n < 0)
+		return errno == ENOENT ? -EBADF : -errno;
+	out[n] = '\0';
+	if (n == 0 || out[0] != '/')
+		return 0;
+	return n;
 }
 
 /* Learn mode logs each distinct access once: a fixed, lock-free set of
@@ -415,6 +436,195 @@ int tg_check_exec(const char *op, const char *path, char *const argv[])
 	return r;
 }
 
+int tg_check_fd(const char *op, int fd, unsigned classes, int *mode)
+{
+	char path[PATH_MAX];
+	struct tg_verdict v;
+	int saved = errno, n, r = 0;
+
+	if (!tg_enter())
+		return 0;
+	depth++;
+	n = fd_path(fd, path, sizeof(path));
+	if (n > 0) {
+		struct tg_call c = { .op = op, .dirfd = fd, .path = NULL, .flags = -1,
+				     .classes = classes, .mode = mode ? *mode : -1 };
+		tg_decide(g.policy, path, n, classes, &v);
+		r = conclude(&c, path, NULL, &v, 0, NULL);
+		if (r == 0 && mode)
+			*mode = c.mode;
+	}
+	depth--;
+	errno = saved;
+	return r;
+}
+
+int tg_fd_classify(const char *op, int fd)
+{
+	char path[PATH_MAX];
+	struct tg_verdict v;
+	int saved = errno, n, r = 0;
+
+	if ((unsigned)fd >= TG_FD_MAX || !tg_enter())
+		return 0;
+	depth++;
+	n = fd_path(fd, path, sizeof(path));
+	if (n < 0) {
+		r = 0; /* the kernel answers EBADF itself */
+		goto out;
+	}
+	uint8_t verdict = TG_FD_PASS;
+	if (n > 0) {
+		tg_decide(g.policy, path, n, TG_BIT(TG_WRITE), &v);
+		/* A descriptor the guard did not open was opened by someone the
+		 * policy did not judge (the shell that started the job, a raw
+		 * system call): only a rule that denies writing the file refuses
+		 * it, not the default. */
+		if (!v.allow && v.rule) {
+			struct tg_call c = { .op = op, .dirfd = fd, .path = NULL, .flags = -1,
+					     .classes = TG_BIT(TG_WRITE), .mode = -1 };
+			r = conclude(&c, path, NULL, &v, 0, NULL);
+			if (r < 0)
+				verdict = TG_FD_DENY;
+		}
+	}
+	atomic_store_explicit(&tg_fds[fd], verdict, memory_order_relaxed);
+out:
+	depth--;
+	errno = saved;
+	return r;
+}
+
+int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirfd,
+		  const char *newpath, bool hard)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	struct tg_verdict v;
+	int saved = errno, n2, r = 0;
+
+	if (!newpath || !tg_enter())
+		return 0;
+	depth++;
+	n2 = absolute(newdirfd, newpath, to, sizeof(to));
+	if (n2 < 0) {
+		r = undecidable(n2, newpath);
+		goto out;
+	}
+	struct tg_call dst = { .op = op, .dirfd = newdirfd, .path = newpath, .flags = -1,
+			       .classes = TG_BIT(TG_CREATE), .mode = -1 };
+	tg_decide(g.policy, to, n2, dst.classes, &v);
+	r = conclude(&dst, to, hard ? NULL : oldpath, &v, 0, NULL);
+	if (r < 0 || !hard || !oldpath)
+		goto out;
+	int n1 = (olddirfd != AT_FDCWD && oldpath[0] == '\0')
+			 ? fd_path(olddirfd, from, sizeof(from)) /* AT_EMPTY_PATH */
+			 : absolute(olddirfd, oldpath, from, sizeof(from));
+	if (n1 <= 0)
+		goto out;
+	/* The refer rule, as for rename: a new name may not grant the file
+	 * more than its old one (a secret linked into the checkpoints). */
+	unsigned more = granted(to, n2) & ~granted(from, n1);
+	if (more) {
+		tg_decide(g.policy, from, n1, more & -more, &v);
+		dst.classes = more;
+		r = conclude(&dst, to, from, &v, EXDEV, NULL);
+	}
+out:
+	depth--;
+	errno = saved;
+	return r;
+}
+
+int tg_check_hidden(const char *op, int dirfd, const char *path, bool empty_path)
+{
+	char abs[PATH_MAX];
+	struct tg_verdict v;
+	int saved = errno, n, r = 0;
+
+	if (!path || !g.hides || !tg_enter())
+		return 0;
+	depth++;
+	n = empty_path && path[0] == '\0' ? fd_path(dirfd, abs, sizeof(abs))
+					  : absolute(dirfd, path, abs, sizeof(abs));
+	if (n > 0) {
+		tg_decide(g.policy, abs, n, TG_BIT(TG_READ), &v);
+		if (!v.allow && v.err == ENOENT) {
+			struct tg_call c = { .op = op, .dirfd = dirfd, .path = path, .flags = -1,
+					     .classes = TG_BIT(TG_READ), .mode = -1 };
+			r = conclude(&c, abs, NULL, &v, 0, NULL);
+		}
+	}
+	depth--;
+	errno = saved;
+	return r;
+}
+
+int tg_check_chmod(const char *op, int dirfd, const char *path, int fd, int mode)
+{
+	char abs[PATH_MAX];
+	struct tg_verdict v;
+	int saved = errno, n, r = 0;
+
+	if ((!path && fd < 0) || !tg_enter())
+		return 0;
+	depth++;
+	n = path ? absolute(dirfd, path, abs, sizeof(abs)) : fd_path(fd, abs, sizeof(abs));
+	if (n <= 0) {
+		r = path ? undecidable(n, path) : 0;
+		goto out;
+	}
+	struct tg_call c = { .op = op, .dirfd = path ? dirfd : fd, .path = path, .flags = -1,
+			     .classes = TG_BIT(TG_CHMOD), .mode = -1 };
+	tg_decide(g.policy, abs, n, c.classes, &v);
+	r = conclude(&c, abs, NULL, &v, 0, NULL);
+	if (r < 0 || mode < 0)
+		goto out;
+	/* Where files are created with a mask, chmod may not add what the
+	 * mask takes away, nor set-id bits (a dropped binary made executable
+	 * for everyone, a checkpoint made world-readable). */
+	struct tg_verdict cv;
+	tg_decide(g.policy, abs, n, TG_BIT(TG_CREATE), &cv);
+	if (cv.create_mode >= 0) {
+		int extra = (mode & 0777 & ~dir_mask(cv.create_mode)) | (mode & 06000);
+		if (extra) {
+			struct tg_verdict d = cv;
+			d.allow = false;
+			d.cls = TG_CHMOD;
+			d.denied = TG_BIT(TG_CHMOD);
+			d.err = EPERM;
+			d.on_deny = cv.rule ? cv.rule->on_deny : TG_ON_DENY_ERROR;
+			c.mode = mode;
+			r = conclude(&c, abs, NULL, &d, EPERM, NULL);
+		}
+	}
+out:
+	depth--;
+	errno = saved;
+	return r;
+}
+
+/* ---- the log's descriptor ------------------------------------------------ */
+
+bool tg_is_log_fd(int fd)
+{
+	return fd >= 0 && fd == atomic_load_explicit(&g.logfd, memory_order_relaxed) &&
+	       fd != STDERR_FILENO;
+}
+
+void tg_log_fd_vacate(int fd)
+{
+	int cur = atomic_load(&g.logfd);
+
+	if (fd < 0 || fd != cur || fd == STDERR_FILENO)
+		return;
+	/* The program names our descriptor (dup2 onto it): move the log to a
+	 * free number first, so no record ever lands in the program's file. */
+	int moved = fcntl(cur, F_DUPFD_CLOEXEC, cur + 1);
+	if (moved < 0)
+		moved = fcntl(cur, F_DUPFD_CLOEXEC, 3);
+	atomic_store(&g.logfd, moved >= 0 ? moved : STDERR_FILENO);
+}
+
 /* ---- children ------------------------------------------------------------ */
 
 static bool is_ours(const char *entry)
@@ -475,6 +685,30 @@ char **tg_child_env(char *const envp[], char **buf, size_t cap)
 	}
 	buf[n] = NULL;
 	return buf;
+}
+
+void tg_restore_environ(void)
+{
+	char name[64];
+
+	for (size_t i = 0; i < g.nchild_env; i++) {
+		const char *e = g.child_env[i], *eq = strchr(e, '=');
+		size_t n = eq ? (size_t)(eq - e) : 0;
+		if (!n || n >= sizeof(name))
+			continue;
+		memcpy(name, e, n);
+		name[n] = '\0';
+		const char *cur = getenv(name);
+		if (cur && strcmp(cur, eq + 1) == 0)
+			continue;
+		if (cur && strcmp(name, "LD_PRELOAD") == 0) {
+			char entry[PATH_MAX * 2];
+			snprintf(entry, sizeof(entry), "LD_PRELOAD=%s", cur);
+			if (keeps_guard(entry))
+				continue;
+		}
+		setenv(name, eq + 1, 1);
+	}
 }
 
 /* ---- start-up ------------------------------------------------------------ */
@@ -726,6 +960,7 @@ static void start(void)
 			g.mode = m;
 	}
 	g.log_allowed = tg_policy_log_allowed(g.policy);
+	g.hides = tg_policy_hides(g.policy);
 
 	const char *log = open_log(logreal);
 	if (!log)

@@ -9,11 +9,14 @@
 #define TG_GUARD_H
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <stdlib.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -21,8 +24,17 @@
 #include "tg-policy.h"
 #include "wrap.h"
 
-/* glibc declares these only under _FORTIFY_SOURCE. */
+/* glibc declares these only under _FORTIFY_SOURCE, or no longer (the
+ * pre-2.33 stat and mknod entry points older binaries still bind to). */
 int __open_2(const char *path, int flags);
+int __xstat(int ver, const char *path, struct stat *st);
+int __xstat64(int ver, const char *path, struct stat64 *st);
+int __lxstat(int ver, const char *path, struct stat *st);
+int __lxstat64(int ver, const char *path, struct stat64 *st);
+int __fxstatat(int ver, int dirfd, const char *path, struct stat *st, int flags);
+int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int flags);
+int __xmknod(int ver, const char *path, mode_t mode, dev_t *dev);
+int __xmknodat(int ver, int dirfd, const char *path, mode_t mode, dev_t *dev);
 int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
@@ -32,14 +44,14 @@ struct tg_real {
 #define X(name, family) __typeof__(name) *name;
 	TG_WRAPPERS(X)
 #undef X
-	/* Used by the guard itself, never exported. */
-	__typeof__(execvpe) *execvpe;
 };
 extern struct tg_real tg_real;
 
-/* Resolves tg_real once; safe before the constructor ran. */
+/* Resolves tg_real once; safe before the constructor ran. The common
+ * case costs one load and a branch. */
 void tg_resolve(void);
-#define REAL(name) (tg_resolve(), tg_real.name)
+#define REAL(name) \
+	(__builtin_expect(tg_real.name != NULL, 1) ? tg_real.name : (tg_resolve(), tg_real.name))
 
 /* A decision in progress: the caller's errno is kept in it. */
 struct tg_call {
@@ -71,6 +83,30 @@ int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdi
  * PATH by the caller). ARGV is recorded. */
 int tg_check_exec(const char *op, const char *path, char *const argv[]);
 
+/* CLASSES on the file behind descriptor FD (fchmod, fdopendir, fexecve).
+ * A descriptor that is no file in the tree (pipe, socket) passes. */
+int tg_check_fd(const char *op, int fd, unsigned classes, int *mode);
+
+/* link/symlink: create at NEW; for a HARD link also the refer rule against
+ * OLD (EXDEV when NEW's rule grants what OLD's denies). */
+int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirfd,
+		  const char *newpath, bool hard);
+
+/* The stat family: -ENOENT when a rule with errno ENOENT hides PATH from
+ * reads (a hidden path must not show through stat either), else 0. With
+ * EMPTY_PATH and "" the file is DIRFD itself. */
+int tg_check_hidden(const char *op, int dirfd, const char *path, bool empty_path);
+
+/* chmod and chown: class chmod on PATH (or FD when PATH is NULL), and, for
+ * a chmod to MODE (-1 for chown), no bits beyond the create_mode of that
+ * place and no set-id bits there. */
+int tg_check_chmod(const char *op, int dirfd, const char *path, int fd, int mode);
+
+/* The guard's log descriptor is the program's business never: close
+ * reports EBADF for it, and dup2 onto it moves the log first. */
+bool tg_is_log_fd(int fd);
+void tg_log_fd_vacate(int fd);
+
 /* The environment a child gets: ENVP without LD_PRELOAD and TRAINGUARD_*,
  * plus the values saved at start. Builds into BUF (CAP pointers); returns
  * BUF, or NULL when CAP is too small (the caller then asks for more).
@@ -78,6 +114,10 @@ int tg_check_exec(const char *op, const char *path, char *const argv[]);
 char **tg_child_env(char *const envp[], char **buf, size_t cap);
 /* Number of pointers tg_child_env needs for ENVP. */
 size_t tg_child_env_size(char *const envp[]);
+
+/* Puts LD_PRELOAD and the TRAINGUARD_* values saved at start back into
+ * the process environment (for system and popen, whose child takes it). */
+void tg_restore_environ(void);
 
 /* Sets errno and returns -1 (for int wrappers). */
 int tg_fail(int err);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 
+#include "fdtable.h"
 #include "guard.h"
 
 /* The mode argument exists only with O_CREAT or O_TMPFILE. */
@@ -21,6 +22,13 @@
 			va_end(ap);                  \
 		}                                    \
 	} while (0)
+
+/* A descriptor the guard opened needs no check on write. */
+static inline int opened(int fd)
+{
+	tg_fd_set(fd, TG_FD_PASS);
+	return fd;
+}
 
 static int check(const char *op, int dirfd, const char *path, int flags, mode_t *mode)
 {
@@ -43,7 +51,7 @@ int open(const char *path, int flags, ...)
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
 	int r = check("open", AT_FDCWD, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : REAL(open)(path, flags, mode);
+	return r < 0 ? tg_fail(-r) : opened(REAL(open)(path, flags, mode));
 }
 
 int open64(const char *path, int flags, ...)
@@ -51,7 +59,7 @@ int open64(const char *path, int flags, ...)
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
 	int r = check("open64", AT_FDCWD, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : REAL(open64)(path, flags, mode);
+	return r < 0 ? tg_fail(-r) : opened(REAL(open64)(path, flags, mode));
 }
 
 int openat(int dirfd, const char *path, int flags, ...)
@@ -59,7 +67,7 @@ int openat(int dirfd, const char *path, int flags, ...)
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
 	int r = check("openat", dirfd, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : REAL(openat)(dirfd, path, flags, mode);
+	return r < 0 ? tg_fail(-r) : opened(REAL(openat)(dirfd, path, flags, mode));
 }
 
 int openat64(int dirfd, const char *path, int flags, ...)
@@ -67,7 +75,7 @@ int openat64(int dirfd, const char *path, int flags, ...)
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
 	int r = check("openat64", dirfd, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : REAL(openat64)(dirfd, path, flags, mode);
+	return r < 0 ? tg_fail(-r) : opened(REAL(openat64)(dirfd, path, flags, mode));
 }
 
 /* Fortify variants: called without a mode, so never with O_CREAT (glibc
@@ -76,38 +84,38 @@ int __open_2(const char *path, int flags)
 {
 	mode_t mode = 0;
 	int r = check("__open_2", AT_FDCWD, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : REAL(__open_2)(path, flags);
+	return r < 0 ? tg_fail(-r) : opened(REAL(__open_2)(path, flags));
 }
 
 int __open64_2(const char *path, int flags)
 {
 	mode_t mode = 0;
 	int r = check("__open64_2", AT_FDCWD, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : REAL(__open64_2)(path, flags);
+	return r < 0 ? tg_fail(-r) : opened(REAL(__open64_2)(path, flags));
 }
 
 int __openat_2(int dirfd, const char *path, int flags)
 {
 	mode_t mode = 0;
 	int r = check("__openat_2", dirfd, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : REAL(__openat_2)(dirfd, path, flags);
+	return r < 0 ? tg_fail(-r) : opened(REAL(__openat_2)(dirfd, path, flags));
 }
 
 int __openat64_2(int dirfd, const char *path, int flags)
 {
 	mode_t mode = 0;
 	int r = check("__openat64_2", dirfd, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : REAL(__openat64_2)(dirfd, path, flags);
+	return r < 0 ? tg_fail(-r) : opened(REAL(__openat64_2)(dirfd, path, flags));
 }
 
 int creat(const char *path, mode_t mode)
 {
 	int r = check("creat", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, &mode);
-	return r < 0 ? tg_fail(-r) : REAL(creat)(path, mode);
+	return r < 0 ? tg_fail(-r) : opened(REAL(creat)(path, mode));
 }
 
 int creat64(const char *path, mode_t mode)
 {
 	int r = check("creat64", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, &mode);
-	return r < 0 ? tg_fail(-r) : REAL(creat64)(path, mode);
+	return r < 0 ? tg_fail(-r) : opened(REAL(creat64)(path, mode));
 }

@@ -1,4 +1,4 @@
-/* stdio opens: fopen, fopen64, freopen, freopen64. libc opens these files
+/* stdio opens: fopen, fopen64, freopen, freopen64, fdopen. libc opens these files
  * through its internal open, which no wrapper sees, so the decision is made
  * here from the mode string. When a create_mode must narrow the mode of a
  * file fopen would create (0666 before the umask), the file is opened with
@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdtable.h"
 #include "guard.h"
 
 /* The open(2) flags an fopen mode string means, or -1 when it is invalid
@@ -135,4 +136,22 @@ FILE *freopen64(const char *path, const char *mode, FILE *stream)
 		return NULL;
 	}
 	return REAL(freopen64)(path, mode, stream);
+}
+
+/* fdopen cannot widen a descriptor's access (libc refuses a mode the
+ * descriptor lacks), but a stream for writing on a descriptor the guard
+ * never saw is where its writes will go: classify it now, since the
+ * stream's writes go through libc internals. */
+FILE *fdopen(int fd, const char *mode)
+{
+	int flags = mode_flags(mode);
+
+	if (flags >= 0 && (flags & O_ACCMODE) != O_RDONLY && !tg_fd_pass(fd)) {
+		int r = tg_fd_classify("fdopen", fd);
+		if (r < 0) {
+			errno = -r;
+			return NULL;
+		}
+	}
+	return REAL(fdopen)(fd, mode);
 }

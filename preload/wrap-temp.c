@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fdtable.h"
 #include "guard.h"
 
 static int check(const char *op, const char *tmpl, int flags, bool dir)
@@ -25,54 +26,60 @@ static int check(const char *op, const char *tmpl, int flags, bool dir)
 	return tg_check(&c);
 }
 
+static inline int opened(int fd)
+{
+	tg_fd_set(fd, TG_FD_PASS);
+	return fd;
+}
+
 #define FILE_FLAGS (O_RDWR | O_CREAT | O_EXCL)
 
 int mkstemp(char *tmpl)
 {
 	int r = check("mkstemp", tmpl, FILE_FLAGS, false);
-	return r < 0 ? tg_fail(-r) : REAL(mkstemp)(tmpl);
+	return r < 0 ? tg_fail(-r) : opened(REAL(mkstemp)(tmpl));
 }
 
 int mkstemp64(char *tmpl)
 {
 	int r = check("mkstemp64", tmpl, FILE_FLAGS, false);
-	return r < 0 ? tg_fail(-r) : REAL(mkstemp64)(tmpl);
+	return r < 0 ? tg_fail(-r) : opened(REAL(mkstemp64)(tmpl));
 }
 
 int mkostemp(char *tmpl, int flags)
 {
 	int r = check("mkostemp", tmpl, FILE_FLAGS | flags, false);
-	return r < 0 ? tg_fail(-r) : REAL(mkostemp)(tmpl, flags);
+	return r < 0 ? tg_fail(-r) : opened(REAL(mkostemp)(tmpl, flags));
 }
 
 int mkostemp64(char *tmpl, int flags)
 {
 	int r = check("mkostemp64", tmpl, FILE_FLAGS | flags, false);
-	return r < 0 ? tg_fail(-r) : REAL(mkostemp64)(tmpl, flags);
+	return r < 0 ? tg_fail(-r) : opened(REAL(mkostemp64)(tmpl, flags));
 }
 
 int mkstemps(char *tmpl, int suffixlen)
 {
 	int r = check("mkstemps", tmpl, FILE_FLAGS, false);
-	return r < 0 ? tg_fail(-r) : REAL(mkstemps)(tmpl, suffixlen);
+	return r < 0 ? tg_fail(-r) : opened(REAL(mkstemps)(tmpl, suffixlen));
 }
 
 int mkstemps64(char *tmpl, int suffixlen)
 {
 	int r = check("mkstemps64", tmpl, FILE_FLAGS, false);
-	return r < 0 ? tg_fail(-r) : REAL(mkstemps64)(tmpl, suffixlen);
+	return r < 0 ? tg_fail(-r) : opened(REAL(mkstemps64)(tmpl, suffixlen));
 }
 
 int mkostemps(char *tmpl, int suffixlen, int flags)
 {
 	int r = check("mkostemps", tmpl, FILE_FLAGS | flags, false);
-	return r < 0 ? tg_fail(-r) : REAL(mkostemps)(tmpl, suffixlen, flags);
+	return r < 0 ? tg_fail(-r) : opened(REAL(mkostemps)(tmpl, suffixlen, flags));
 }
 
 int mkostemps64(char *tmpl, int suffixlen, int flags)
 {
 	int r = check("mkostemps64", tmpl, FILE_FLAGS | flags, false);
-	return r < 0 ? tg_fail(-r) : REAL(mkostemps64)(tmpl, suffixlen, flags);
+	return r < 0 ? tg_fail(-r) : opened(REAL(mkostemps64)(tmpl, suffixlen, flags));
 }
 
 char *mkdtemp(char *tmpl)

@@ -1,0 +1,66 @@
+/* Listing folders: opendir, fdopendir, scandir, scandir64, scandirat,
+ * scandirat64 (class list). libc opens the folder through internal calls,
+ * so the decision is made here. */
+#undef _FILE_OFFSET_BITS
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+
+#include "guard.h"
+
+static int check_list(const char *op, int dirfd, const char *path)
+{
+	struct tg_call c = { .op = op, .dirfd = dirfd, .path = path, .flags = -1,
+			     .classes = TG_BIT(TG_LIST), .mode = -1 };
+	return tg_check(&c);
+}
+
+DIR *opendir(const char *path)
+{
+	int r = check_list("opendir", AT_FDCWD, path);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return REAL(opendir)(path);
+}
+
+DIR *fdopendir(int fd)
+{
+	int r = tg_check_fd("fdopendir", fd, TG_BIT(TG_LIST), NULL);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return REAL(fdopendir)(fd);
+}
+
+int scandir(const char *path, struct dirent ***list, int (*sel)(const struct dirent *),
+	    int (*cmp)(const struct dirent **, const struct dirent **))
+{
+	int r = check_list("scandir", AT_FDCWD, path);
+	return r < 0 ? tg_fail(-r) : REAL(scandir)(path, list, sel, cmp);
+}
+
+int scandir64(const char *path, struct dirent64 ***list, int (*sel)(const struct dirent64 *),
+	      int (*cmp)(const struct dirent64 **, const struct dirent64 **))
+{
+	int r = check_list("scandir64", AT_FDCWD, path);
+	return r < 0 ? tg_fail(-r) : REAL(scandir64)(path, list, sel, cmp);
+}
+
+int scandirat(int dirfd, const char *path, struct dirent ***list,
+	      int (*sel)(const struct dirent *),
+	      int (*cmp)(const struct dirent **, const struct dirent **))
+{
+	int r = check_list("scandirat", dirfd, path);
+	return r < 0 ? tg_fail(-r) : REAL(scandirat)(dirfd, path, list, sel, cmp);
+}
+
+int scandirat64(int dirfd, const char *path, struct dirent64 ***list,
+		int (*sel)(const struct dirent64 *),
+		int (*cmp)(const struct dirent64 **, const struct dirent64 **))
+{
+	int r = check_list("scandirat64", dirfd, path);
+	return r < 0 ? tg_fail(-r) : REAL(scandirat64)(dirfd, path, list, sel, cmp);
+}

@@ -1,0 +1,81 @@
+/* New names: link, linkat (create at the new name, and the refer rule:
+ * EXDEV when the new name's rule grants what the old one denies, so a
+ * secret cannot be linked where it is readable), symlink, symlinkat
+ * (create at the link), and nodes: mknod, mknodat, mkfifo, mkfifoat and
+ * the pre-2.33 __xmknod, __xmknodat (create; create_mode narrows them). */
+#undef _FILE_OFFSET_BITS
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guard.h"
+
+int link(const char *oldpath, const char *newpath)
+{
+	int r = tg_check_link("link", AT_FDCWD, oldpath, AT_FDCWD, newpath, true);
+	return r < 0 ? tg_fail(-r) : REAL(link)(oldpath, newpath);
+}
+
+int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
+{
+	int r = tg_check_link("linkat", olddirfd, oldpath, newdirfd, newpath, true);
+	return r < 0 ? tg_fail(-r) : REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+int symlink(const char *target, const char *linkpath)
+{
+	int r = tg_check_link("symlink", AT_FDCWD, target, AT_FDCWD, linkpath, false);
+	return r < 0 ? tg_fail(-r) : REAL(symlink)(target, linkpath);
+}
+
+int symlinkat(const char *target, int newdirfd, const char *linkpath)
+{
+	int r = tg_check_link("symlinkat", AT_FDCWD, target, newdirfd, linkpath, false);
+	return r < 0 ? tg_fail(-r) : REAL(symlinkat)(target, newdirfd, linkpath);
+}
+
+static int check_node(const char *op, int dirfd, const char *path, mode_t *mode)
+{
+	struct tg_call c = { .op = op, .dirfd = dirfd, .path = path, .flags = -1,
+			     .classes = TG_BIT(TG_CREATE), .mode = *mode & 07777 };
+	int r = tg_check(&c);
+	if (r == 0)
+		*mode = (*mode & ~07777) | (c.mode & 07777);
+	return r;
+}
+
+int mknod(const char *path, mode_t mode, dev_t dev)
+{
+	int r = check_node("mknod", AT_FDCWD, path, &mode);
+	return r < 0 ? tg_fail(-r) : REAL(mknod)(path, mode, dev);
+}
+
+int mknodat(int dirfd, const char *path, mode_t mode, dev_t dev)
+{
+	int r = check_node("mknodat", dirfd, path, &mode);
+	return r < 0 ? tg_fail(-r) : REAL(mknodat)(dirfd, path, mode, dev);
+}
+
+int mkfifo(const char *path, mode_t mode)
+{
+	int r = check_node("mkfifo", AT_FDCWD, path, &mode);
+	return r < 0 ? tg_fail(-r) : REAL(mkfifo)(path, mode);
+}
+
+int mkfifoat(int dirfd, const char *path, mode_t mode)
+{
+	int r = check_node("mkfifoat", dirfd, path, &mode);
+	return r < 0 ? tg_fail(-r) : REAL(mkfifoat)(dirfd, path, mode);
+}
+
+int __xmknod(int ver, const char *path, mode_t mode, dev_t *dev)
+{
+	int r = check_node("__xmknod", AT_FDCWD, path, &mode);
+	return r < 0 ? tg_fail(-r) : REAL(__xmknod)(ver, path, mode, dev);
+}
+
+int __xmknodat(int ver, int dirfd, const char *path, mode_t mode, dev_t *dev)
+{
+	int r = check_node("__xmknodat", dirfd, path, &mode);
+	return r < 0 ? tg_fail(-r) : REAL(__xmknodat)(ver, dirfd, path, mode, dev);
+}

@@ -1,0 +1,126 @@
+/* Writes through a descriptor: write, pwrite, writev and their 64 and v2
+ * forms, truncation and allocation through a descriptor, copy_file_range
+ * and sendfile (on the descriptor written). A descriptor the guard opened
+ * costs one table load and a branch; any other is classified once by its
+ * real path (see fdtable.h). stdio streams write through libc internals
+ * and were decided when they were opened. */
+#undef _FILE_OFFSET_BITS
+#include <fcntl.h>
+#include <sys/sendfile.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "fdtable.h"
+#include "guard.h"
+
+ssize_t write(int fd, const void *buf, size_t n)
+{
+	TG_FD_WRITE_CHECK("write", fd);
+	return REAL(write)(fd, buf, n);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	TG_FD_WRITE_CHECK("pwrite", fd);
+	return REAL(pwrite)(fd, buf, n, off);
+}
+
+ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
+{
+	TG_FD_WRITE_CHECK("pwrite64", fd);
+	return REAL(pwrite64)(fd, buf, n, off);
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	TG_FD_WRITE_CHECK("writev", fd);
+	return REAL(writev)(fd, iov, cnt);
+}
+
+ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	TG_FD_WRITE_CHECK("pwritev", fd);
+	return REAL(pwritev)(fd, iov, cnt, off);
+}
+
+ssize_t pwritev64(int fd, const struct iovec *iov, int cnt, off64_t off)
+{
+	TG_FD_WRITE_CHECK("pwritev64", fd);
+	return REAL(pwritev64)(fd, iov, cnt, off);
+}
+
+ssize_t pwritev2(int fd, const struct iovec *iov, int cnt, off_t off, int flags)
+{
+	TG_FD_WRITE_CHECK("pwritev2", fd);
+	return REAL(pwritev2)(fd, iov, cnt, off, flags);
+}
+
+ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt, off64_t off, int flags)
+{
+	TG_FD_WRITE_CHECK("pwritev64v2", fd);
+	return REAL(pwritev64v2)(fd, iov, cnt, off, flags);
+}
+
+int ftruncate(int fd, off_t len)
+{
+	TG_FD_WRITE_CHECK("ftruncate", fd);
+	return REAL(ftruncate)(fd, len);
+}
+
+int ftruncate64(int fd, off64_t len)
+{
+	TG_FD_WRITE_CHECK("ftruncate64", fd);
+	return REAL(ftruncate64)(fd, len);
+}
+
+int fallocate(int fd, int mode, off_t off, off_t len)
+{
+	TG_FD_WRITE_CHECK("fallocate", fd);
+	return REAL(fallocate)(fd, mode, off, len);
+}
+
+int fallocate64(int fd, int mode, off64_t off, off64_t len)
+{
+	TG_FD_WRITE_CHECK("fallocate64", fd);
+	return REAL(fallocate64)(fd, mode, off, len);
+}
+
+/* posix_fallocate returns an error number and leaves errno alone. */
+int posix_fallocate(int fd, off_t off, off_t len)
+{
+	if (!tg_fd_pass(fd)) {
+		int r = tg_fd_classify("posix_fallocate", fd);
+		if (r < 0)
+			return -r;
+	}
+	return REAL(posix_fallocate)(fd, off, len);
+}
+
+int posix_fallocate64(int fd, off64_t off, off64_t len)
+{
+	if (!tg_fd_pass(fd)) {
+		int r = tg_fd_classify("posix_fallocate64", fd);
+		if (r < 0)
+			return -r;
+	}
+	return REAL(posix_fallocate64)(fd, off, len);
+}
+
+ssize_t copy_file_range(int in, off64_t *inoff, int out, off64_t *outoff, size_t n,
+			unsigned int flags)
+{
+	TG_FD_WRITE_CHECK("copy_file_range", out);
+	return REAL(copy_file_range)(in, inoff, out, outoff, n, flags);
+}
+
+ssize_t sendfile(int out, int in, off_t *off, size_t n)
+{
+	TG_FD_WRITE_CHECK("sendfile", out);
+	return REAL(sendfile)(out, in, off, n);
+}
+
+ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
+{
+	TG_FD_WRITE_CHECK("sendfile64", out);
+	return REAL(sendfile64)(out, in, off, n);
+}
