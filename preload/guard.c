@@ -31,6 +31,7 @@
 #include "event.h"
 #include "fdtable.h"
 #include "guard.h"
+#include "resolve.h"
 #include "tg-config.h"
 #include "tg-path.h"
 
@@ -328,6 +329,27 @@ static int undecidable(int n, const char *path)
 	return (n == -ENAMETOOLONG && strnlen(path, PATH_MAX) < PATH_MAX) ? n : 0;
 }
 
+/* Decides C on the object the kernel will reach: the lexical path PATH (N
+ * bytes) when the kernel meets no symlink on the way (one O_PATH probe),
+ * else the real path, which then replaces PATH. Returns PATH's length. */
+static int decide_real(struct tg_call *c, char *path, int n, struct tg_verdict *v)
+{
+	char real[PATH_MAX];
+
+	tg_decide(g.policy, path, n, c->classes, v);
+	if (c->dirfd != AT_FDCWD && c->path[0] == '\0')
+		return n; /* the descriptor itself */
+	if (tg_symlink_free(c->dirfd, c->path, !c->nofollow) != 0)
+		return n;
+	int rn = tg_real_path(c->dirfd, c->path, !c->nofollow, false, real, sizeof(real));
+	if (rn <= 0 || (rn == n && memcmp(real, path, n) == 0))
+		return n; /* a magic link, or an error the kernel will report itself */
+	memcpy(path, real, rn + 1);
+	rn = tg_proc_self(path, rn);
+	tg_decide(g.policy, path, rn, c->classes, v);
+	return rn;
+}
+
 int tg_check(struct tg_call *c)
 {
 	char path[PATH_MAX];
@@ -341,9 +363,95 @@ int tg_check(struct tg_call *c)
 	if (n < 0) {
 		r = undecidable(n, c->path);
 	} else {
-		tg_decide(g.policy, path, n, c->classes, &v);
+		decide_real(c, path, n, &v);
 		r = conclude(c, path, NULL, &v, 0, NULL);
 	}
+	depth--;
+	errno = saved;
+	return r;
+}
+
+int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode)
+{
+	char abs[PATH_MAX];
+	struct tg_verdict v;
+	int saved = errno, n, r;
+	bool creat = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+	struct tg_call c = {
+		.op = op,
+		.dirfd = dirfd,
+		.path = path,
+		.flags = flags,
+		.classes = tg_open_classes(flags),
+		.mode = creat ? (int)(*mode & 07777) : -1,
+		.nofollow = (flags & O_NOFOLLOW) || ((flags & O_CREAT) && (flags & O_EXCL)),
+	};
+
+	if (!path || !tg_enter())
+		return TG_REAL;
+	depth++;
+	n = absolute(dirfd, path, abs, sizeof(abs));
+	if (n < 0) {
+		r = undecidable(n, path);
+		r = r < 0 ? r : TG_REAL;
+		goto out;
+	}
+	tg_decide(g.policy, abs, n, c.classes, &v);
+	/* The common case, an allowed access with nothing to record, is
+	 * decided on the lexical path and opened so that the kernel refuses
+	 * any symlink: then the decision was made on the very object opened.
+	 * Anything that denies or records is decided on the real object
+	 * first, so the record names it. */
+	bool quiet = v.allow && g.mode == TG_ENFORCE && !v.audit && !g.log_allowed;
+	if (!quiet)
+		n = decide_real(&c, abs, n, &v);
+	r = conclude(&c, abs, NULL, &v, 0, NULL);
+	if (r < 0)
+		goto out;
+	if (c.mode >= 0)
+		*mode = c.mode;
+	if (!quiet || (flags & O_PATH) || !tg_openat2_usable()) {
+		r = TG_REAL;
+		goto out;
+	}
+	depth--;
+	int fd = tg_openat2(dirfd, path, flags, *mode);
+	if (fd >= 0 || (fd != -ELOOP && fd != -EINVAL && fd != -E2BIG)) {
+		errno = saved;
+		return fd;
+	}
+	if (fd != -ELOOP) {
+		errno = saved;
+		return TG_REAL; /* flags openat2 refuses and open(2) ignores */
+	}
+	depth++;
+	/* A symlink on the way: decide on the real object and open exactly
+	 * that; a swap in between meets ELOOP again, and after a few tries
+	 * the call is refused. */
+	r = -ELOOP;
+	for (int tries = 0; tries < 3; tries++) {
+		n = tg_real_path(dirfd, path, !(flags & O_NOFOLLOW),
+				 (flags & O_CREAT) && (flags & O_EXCL), abs, sizeof(abs));
+		if (n <= 0) {
+			r = n == 0 ? TG_REAL : n;
+			break;
+		}
+		/* Decided as policies name it, opened as the kernel does. */
+		char named[PATH_MAX];
+		memcpy(named, abs, n + 1);
+		int nn = tg_proc_self(named, n);
+		tg_decide(g.policy, named, nn, c.classes, &v);
+		c.mode = creat ? (int)(*mode & 07777) : -1;
+		r = conclude(&c, named, NULL, &v, 0, NULL);
+		if (r < 0)
+			break;
+		if (c.mode >= 0)
+			*mode = c.mode;
+		r = tg_openat2(AT_FDCWD, abs, flags, *mode);
+		if (r != -ELOOP || (flags & O_NOFOLLOW))
+			break;
+	}
+out:
 	depth--;
 	errno = saved;
 	return r;
@@ -384,16 +492,16 @@ int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdi
 		goto out;
 	}
 	struct tg_call src = { .op = op, .dirfd = olddirfd, .path = oldpath, .flags = -1,
-			       .classes = TG_BIT(TG_DELETE), .mode = -1 };
-	tg_decide(g.policy, from, n1, src.classes, &v);
+			       .classes = TG_BIT(TG_DELETE), .mode = -1, .nofollow = true };
+	n1 = decide_real(&src, from, n1, &v);
 	r = conclude(&src, from, to, &v, 0, NULL);
 	if (r < 0)
 		goto out;
 	struct tg_call dst = { .op = op, .dirfd = newdirfd, .path = newpath, .flags = -1,
-			       .classes = TG_BIT(TG_CREATE), .mode = -1 };
+			       .classes = TG_BIT(TG_CREATE), .mode = -1, .nofollow = true };
 	if (!(flags & RENAME_NOREPLACE))
 		dst.classes |= TG_BIT(TG_DELETE);
-	tg_decide(g.policy, to, n2, dst.classes, &v);
+	n2 = decide_real(&dst, to, n2, &v);
 	r = conclude(&dst, to, from, &v, 0, NULL);
 	if (r < 0)
 		goto out;
@@ -428,7 +536,7 @@ int tg_check_exec(const char *op, const char *path, char *const argv[])
 	} else {
 		struct tg_call c = { .op = op, .dirfd = AT_FDCWD, .path = path, .flags = -1,
 				     .classes = TG_BIT(TG_EXEC), .mode = -1 };
-		tg_decide(g.policy, abs, n, c.classes, &v);
+		decide_real(&c, abs, n, &v);
 		r = conclude(&c, abs, NULL, &v, 0, argv);
 	}
 	depth--;
@@ -511,8 +619,8 @@ int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirf
 		goto out;
 	}
 	struct tg_call dst = { .op = op, .dirfd = newdirfd, .path = newpath, .flags = -1,
-			       .classes = TG_BIT(TG_CREATE), .mode = -1 };
-	tg_decide(g.policy, to, n2, dst.classes, &v);
+			       .classes = TG_BIT(TG_CREATE), .mode = -1, .nofollow = true };
+	n2 = decide_real(&dst, to, n2, &v);
 	r = conclude(&dst, to, hard ? NULL : oldpath, &v, 0, NULL);
 	if (r < 0 || !hard || !oldpath)
 		goto out;
@@ -547,12 +655,11 @@ int tg_check_hidden(const char *op, int dirfd, const char *path, bool empty_path
 	n = empty_path && path[0] == '\0' ? fd_path(dirfd, abs, sizeof(abs))
 					  : absolute(dirfd, path, abs, sizeof(abs));
 	if (n > 0) {
-		tg_decide(g.policy, abs, n, TG_BIT(TG_READ), &v);
-		if (!v.allow && v.err == ENOENT) {
-			struct tg_call c = { .op = op, .dirfd = dirfd, .path = path, .flags = -1,
-					     .classes = TG_BIT(TG_READ), .mode = -1 };
+		struct tg_call c = { .op = op, .dirfd = dirfd, .path = path, .flags = -1,
+				     .classes = TG_BIT(TG_READ), .mode = -1 };
+		decide_real(&c, abs, n, &v);
+		if (!v.allow && v.err == ENOENT)
 			r = conclude(&c, abs, NULL, &v, 0, NULL);
-		}
 	}
 	depth--;
 	errno = saved;
@@ -575,7 +682,10 @@ int tg_check_chmod(const char *op, int dirfd, const char *path, int fd, int mode
 	}
 	struct tg_call c = { .op = op, .dirfd = path ? dirfd : fd, .path = path, .flags = -1,
 			     .classes = TG_BIT(TG_CHMOD), .mode = -1 };
-	tg_decide(g.policy, abs, n, c.classes, &v);
+	if (path)
+		n = decide_real(&c, abs, n, &v);
+	else
+		tg_decide(g.policy, abs, n, c.classes, &v);
 	r = conclude(&c, abs, NULL, &v, 0, NULL);
 	if (r < 0 || mode < 0)
 		goto out;

@@ -62,6 +62,7 @@ struct tg_call {
 	unsigned classes;
 	int mode;           /* in: requested mode for a create, or -1; out: applied */
 	bool is_dir;        /* a mkdir: create_mode adds search bits */
+	bool nofollow;      /* the call acts on a last-component symlink itself */
 };
 
 /* Returns true when the call must be decided: the guard is active and
@@ -73,6 +74,14 @@ bool tg_enter(void);
  * narrowed by a create_mode), or -errno to refuse it; the record, the
  * kill and the counters are done here. */
 int tg_check(struct tg_call *call);
+
+/* The open family: decides FLAGS on (DIRFD, PATH) and opens it so that
+ * the kernel opens the object decided on (see resolve.c). Returns the
+ * descriptor, -errno to refuse or report, or TG_REAL when the wrapper must
+ * call the real function itself (guard inactive, O_PATH, no openat2, a
+ * magic link). *MODE may be narrowed by create_mode. */
+#define TG_REAL (-100000)
+int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode);
 
 /* rename/renameat/renameat2: delete at OLD, create (+ delete unless
  * NOREPLACE) at NEW, and EXDEV when NEW's rule grants what OLD's denies. */

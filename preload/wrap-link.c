@@ -37,7 +37,7 @@ int symlinkat(const char *target, int newdirfd, const char *linkpath)
 static int check_node(const char *op, int dirfd, const char *path, mode_t *mode)
 {
 	struct tg_call c = { .op = op, .dirfd = dirfd, .path = path, .flags = -1,
-			     .classes = TG_BIT(TG_CREATE), .mode = *mode & 07777 };
+			     .classes = TG_BIT(TG_CREATE), .mode = *mode & 07777, .nofollow = true };
 	int r = tg_check(&c);
 	if (r == 0)
 		*mode = (*mode & ~07777) | (c.mode & 07777);

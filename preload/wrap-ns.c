@@ -20,6 +20,7 @@ static int check(const char *op, int dirfd, const char *path, unsigned classes, 
 		.classes = classes,
 		.mode = mode ? *mode : -1,
 		.is_dir = mode != NULL,
+		.nofollow = true, /* each acts on a last-component link itself */
 	};
 	int r = tg_check(&c);
 	if (r == 0 && mode)

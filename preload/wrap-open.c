@@ -1,7 +1,7 @@
 /* The open family: open, open64, openat, openat64, the fortify __*_2
- * variants and creat. Each decodes its arguments, asks the guard for the
- * classes the flags ask for, and calls the real function with the mode a
- * create_mode may have narrowed. */
+ * variants and creat. Each decodes its arguments and hands them to
+ * tg_open(), which decides and opens so that the kernel opens the object
+ * decided on; the real function is called only when tg_open() says so. */
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
@@ -30,92 +30,79 @@ static inline int opened(int fd)
 	return fd;
 }
 
-static int check(const char *op, int dirfd, const char *path, int flags, mode_t *mode)
-{
-	struct tg_call c = {
-		.op = op,
-		.dirfd = dirfd,
-		.path = path,
-		.flags = flags,
-		.classes = tg_open_classes(flags),
-		.mode = TAKES_MODE(flags) ? (int)(*mode & 07777) : -1,
-	};
-	int r = tg_check(&c);
-	if (r == 0 && c.mode >= 0)
-		*mode = c.mode;
-	return r;
-}
+/* The result of tg_open(), or the real call CALL when it asks for it. */
+#define FINISH(r, call) ((r) == TG_REAL ? opened(call) : (r) < 0 ? tg_fail(-(r)) : opened(r))
 
 int open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
-	int r = check("open", AT_FDCWD, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : opened(REAL(open)(path, flags, mode));
+	int r = tg_open("open", AT_FDCWD, path, flags, &mode);
+	return FINISH(r, REAL(open)(path, flags, mode));
 }
 
 int open64(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
-	int r = check("open64", AT_FDCWD, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : opened(REAL(open64)(path, flags, mode));
+	int r = tg_open("open64", AT_FDCWD, path, flags, &mode);
+	return FINISH(r, REAL(open64)(path, flags, mode));
 }
 
 int openat(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
-	int r = check("openat", dirfd, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : opened(REAL(openat)(dirfd, path, flags, mode));
+	int r = tg_open("openat", dirfd, path, flags, &mode);
+	return FINISH(r, REAL(openat)(dirfd, path, flags, mode));
 }
 
 int openat64(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
-	int r = check("openat64", dirfd, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : opened(REAL(openat64)(dirfd, path, flags, mode));
+	int r = tg_open("openat64", dirfd, path, flags, &mode);
+	return FINISH(r, REAL(openat64)(dirfd, path, flags, mode));
 }
 
 /* Fortify variants: called without a mode, so never with O_CREAT (glibc
- * aborts there itself). */
+ * aborts there itself, and so does the real function called then). */
 int __open_2(const char *path, int flags)
 {
 	mode_t mode = 0;
-	int r = check("__open_2", AT_FDCWD, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : opened(REAL(__open_2)(path, flags));
+	int r = TAKES_MODE(flags) ? TG_REAL : tg_open("__open_2", AT_FDCWD, path, flags, &mode);
+	return FINISH(r, REAL(__open_2)(path, flags));
 }
 
 int __open64_2(const char *path, int flags)
 {
 	mode_t mode = 0;
-	int r = check("__open64_2", AT_FDCWD, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : opened(REAL(__open64_2)(path, flags));
+	int r = TAKES_MODE(flags) ? TG_REAL : tg_open("__open64_2", AT_FDCWD, path, flags, &mode);
+	return FINISH(r, REAL(__open64_2)(path, flags));
 }
 
 int __openat_2(int dirfd, const char *path, int flags)
 {
 	mode_t mode = 0;
-	int r = check("__openat_2", dirfd, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : opened(REAL(__openat_2)(dirfd, path, flags));
+	int r = TAKES_MODE(flags) ? TG_REAL : tg_open("__openat_2", dirfd, path, flags, &mode);
+	return FINISH(r, REAL(__openat_2)(dirfd, path, flags));
 }
 
 int __openat64_2(int dirfd, const char *path, int flags)
 {
 	mode_t mode = 0;
-	int r = check("__openat64_2", dirfd, path, flags, &mode);
-	return r < 0 ? tg_fail(-r) : opened(REAL(__openat64_2)(dirfd, path, flags));
+	int r = TAKES_MODE(flags) ? TG_REAL : tg_open("__openat64_2", dirfd, path, flags, &mode);
+	return FINISH(r, REAL(__openat64_2)(dirfd, path, flags));
 }
 
 int creat(const char *path, mode_t mode)
 {
-	int r = check("creat", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, &mode);
-	return r < 0 ? tg_fail(-r) : opened(REAL(creat)(path, mode));
+	int r = tg_open("creat", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, &mode);
+	return FINISH(r, REAL(creat)(path, mode));
 }
 
 int creat64(const char *path, mode_t mode)
 {
-	int r = check("creat64", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, &mode);
-	return r < 0 ? tg_fail(-r) : opened(REAL(creat64)(path, mode));
+	int r = tg_open("creat64", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, &mode);
+	return FINISH(r, REAL(creat64)(path, mode));
 }

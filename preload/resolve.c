@@ -1,0 +1,197 @@
+/* The object the kernel really reaches.
+ *
+ * The guard decides on the lexically normalized path, which is the real
+ * path exactly when no component the kernel walks is a symlink. The kernel
+ * itself says whether that holds: openat2(RESOLVE_NO_SYMLINKS) fails with
+ * ELOOP when a symlink is met. So the common case costs nothing extra for
+ * an open (the program's own open is made with that flag), and an O_PATH
+ * probe for the other calls; only a path through a symlink pays for
+ * resolution, which walks the program's original string (so "w/../f" with
+ * w a symlink resolves as the kernel would, not as the text reads) without
+ * ever opening the target: FIFOs do not block, devices are not touched.
+ *
+ * Where openat2 is refused (kernels before 5.6, container seccomp profiles
+ * that block it), every decision resolves the real path with realpath(3):
+ * slower, as safe. */
+#undef _FILE_OFFSET_BITS
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "guard.h"
+#include "resolve.h"
+
+#define MAX_HOPS 40
+
+/* 1 usable, 0 refused by the kernel or a seccomp profile, -1 not probed. */
+static _Atomic int openat2_state = -1;
+
+bool tg_openat2_usable(void)
+{
+	int s = atomic_load_explicit(&openat2_state, memory_order_relaxed);
+
+	if (s < 0) {
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+		int fd = syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
+		s = fd >= 0;
+		if (fd >= 0)
+			syscall(SYS_close, fd);
+		atomic_store(&openat2_state, s);
+	}
+	return s == 1;
+}
+
+int tg_openat2(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned)flags,
+		.mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode & 07777) : 0,
+		.resolve = RESOLVE_NO_SYMLINKS,
+	};
+	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* Splits PATH at its last component: the folder part (for openat) and
+ * whether the last component names a real entry (not "", "." or ".."). */
+static size_t folder_part(const char *path, bool *named)
+{
+	size_t n = strlen(path);
+
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	size_t i = n;
+	while (i > 0 && path[i - 1] != '/')
+		i--;
+	const char *last = path + i;
+	size_t ln = n - i;
+	*named = !(ln == 0 || (ln == 1 && last[0] == '.') ||
+		   (ln == 2 && last[0] == '.' && last[1] == '.'));
+	return i;
+}
+
+int tg_symlink_free(int dirfd, const char *path, bool follow_last)
+{
+	char folder[PATH_MAX];
+	const char *probe = path;
+	bool named;
+
+	if (!tg_openat2_usable())
+		return 0;
+	if (!follow_last) {
+		size_t i = folder_part(path, &named);
+		if (named) {
+			if (i == 0)
+				return 1; /* a name in DIRFD itself: nothing to walk */
+			if (i >= sizeof(folder))
+				return -ENAMETOOLONG;
+			memcpy(folder, path, i);
+			folder[i] = '\0';
+			probe = folder;
+		}
+	}
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+	long fd = syscall(SYS_openat2, dirfd, probe, &how, sizeof(how));
+	if (fd >= 0) {
+		syscall(SYS_close, fd);
+		return 1;
+	}
+	if (errno == ELOOP)
+		return 0;
+	/* ENOENT for a name yet to be created, ENOTDIR, EACCES: every
+	 * component walked so far was real, and the call gets the kernel's
+	 * own answer. */
+	return 1;
+}
+
+int tg_proc_self(char *out, int n)
+{
+	char pid[32];
+	int pl = snprintf(pid, sizeof(pid), "/proc/%d", (int)getpid());
+
+	if (n >= pl && memcmp(out, pid, pl) == 0 && (out[pl] == '/' || out[pl] == '\0')) {
+		memmove(out + 10, out + pl, n - pl + 1);
+		memcpy(out, "/proc/self", 10);
+		return n - pl + 10;
+	}
+	return n;
+}
+
+int tg_real_path(int dirfd, const char *path, bool follow_last, bool excl, char *out,
+		 size_t cap)
+{
+	char raw[PATH_MAX], folder[PATH_MAX], real[PATH_MAX], target[PATH_MAX];
+	int n;
+
+	if (path[0] == '/') {
+		n = snprintf(raw, sizeof(raw), "%s", path);
+	} else {
+		char base[PATH_MAX];
+		if (dirfd == AT_FDCWD) {
+			if (!getcwd(base, sizeof(base)))
+				return -errno;
+		} else {
+			char proc[40];
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+			ssize_t l = readlink(proc, base, sizeof(base) - 1);
+			if (l <= 0)
+				return -EBADF;
+			base[l] = '\0';
+		}
+		n = snprintf(raw, sizeof(raw), "%s/%s", base, path);
+	}
+	if (n < 0 || (size_t)n >= sizeof(raw))
+		return -ENAMETOOLONG;
+
+	for (int hop = 0; hop < MAX_HOPS; hop++) {
+		bool named;
+		size_t i = folder_part(raw, &named);
+		const char *name = raw + i;
+		size_t nl = strlen(name);
+		while (nl > 0 && name[nl - 1] == '/')
+			nl--;
+		if (!named) {
+			if (!realpath(raw, real))
+				return -errno;
+			n = snprintf(out, cap, "%s", real);
+			return (size_t)n < cap ? n : -ENAMETOOLONG;
+		}
+		memcpy(folder, raw, i ? i : 1);
+		folder[i ? i : 1] = '\0';
+		if (i == 0)
+			folder[0] = '/';
+		if (!realpath(folder, real))
+			return -errno;
+		const char *sep = strcmp(real, "/") == 0 ? "" : "/";
+		n = snprintf(out, cap, "%s%s%.*s", real, sep, (int)nl, name);
+		if (n < 0 || (size_t)n >= cap)
+			return -ENAMETOOLONG;
+		ssize_t tl = readlink(out, target, sizeof(target) - 1);
+		if (tl < 0)
+			return n; /* not a link, or not there yet */
+		if (excl)
+			return -EEXIST; /* O_CREAT|O_EXCL never follows a link */
+		if (!follow_last)
+			return n;
+		target[tl] = '\0';
+		if (target[0] != '/') {
+			/* A magic link into a pipe, socket or anonymous inode
+			 * (/dev/stdin, /proc/self/fd/N): nothing to name. */
+			if (strncmp(real, "/proc/", 6) == 0)
+				return 0;
+			n = snprintf(raw, sizeof(raw), "%s%s%s", real, sep, target);
+		} else {
+			n = snprintf(raw, sizeof(raw), "%s", target);
+		}
+		if (n < 0 || (size_t)n >= sizeof(raw))
+			return -ENAMETOOLONG;
+	}
+	return -ELOOP;
+}

@@ -1,0 +1,33 @@
+/* The object the kernel really reaches (see resolve.c). */
+#ifndef TG_RESOLVE_H
+#define TG_RESOLVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* True when openat2 works here (probed once). */
+bool tg_openat2_usable(void);
+
+/* openat2(DIRFD, PATH, FLAGS, MODE) with RESOLVE_NO_SYMLINKS: the fd, or
+ * -errno (-ELOOP when a component is a symlink). */
+int tg_openat2(int dirfd, const char *path, int flags, mode_t mode);
+
+/* 1 when the kernel meets no symlink walking (DIRFD, PATH) (its folder
+ * only, unless FOLLOW_LAST), 0 when it does or cannot tell (no openat2),
+ * -errno when the path cannot be walked at all. One O_PATH open and close;
+ * never opens the object itself. */
+int tg_symlink_free(int dirfd, const char *path, bool follow_last);
+
+/* The real path of (DIRFD, PATH) as the kernel resolves it, following the
+ * last component when FOLLOW_LAST. Returns the length, 0 for a magic link that names no
+ * path (a pipe behind /dev/stdin), or -errno: -EEXIST when EXCL and the
+ * last component is a symlink, -ELOOP for a loop. */
+int tg_real_path(int dirfd, const char *path, bool follow_last, bool excl, char *out,
+		 size_t cap);
+
+/* Rewrites "/proc/<this pid>..." in P (N bytes) as "/proc/self...", the
+ * name policies use; returns the new length. */
+int tg_proc_self(char *p, int n);
+
+#endif
