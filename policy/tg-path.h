@@ -11,18 +11,22 @@
 #include <stddef.h>
 
 /* Normalizes PATH into OUT (capacity OUTSZ, NUL-terminated on success).
- * A relative PATH is taken relative to BASE (BASE_LEN bytes, absolute; may
- * itself be unnormalized). An absolute PATH ignores BASE, which may then be
- * NULL.
+ * A relative PATH is taken relative to BASE (BASE_LEN bytes, or up to its
+ * first NUL; absolute; may itself be unnormalized). An absolute PATH ignores
+ * BASE, which may then be NULL. OUT must not overlap BASE or PATH. The
+ * input may be of any length: only what OUT holds is bounded.
  *
  * Returns the length of OUT (>= 1), or
  *   -EINVAL        PATH is empty or NULL, or relative with no absolute BASE,
- *   -ENAMETOOLONG  the result (or an intermediate) does not fit in OUTSZ. */
+ *                  or OUT is NULL,
+ *   -ENAMETOOLONG  the result (or an intermediate: "/<5000 bytes>/.." fails
+ *                  in a PATH_MAX buffer) does not fit in OUTSZ.
+ * On failure OUT holds the empty string (when OUTSZ > 0). */
 int tg_path_normalize(const char *base, size_t base_len, const char *path, char *out,
 		      size_t outsz);
 
 /* Length of the parent folder of the normalized path P of length LEN
- * ("/a/b" -> 2 for "/a", "/a" -> 1 for "/", "/" -> 1). */
+ * ("/a/b" -> 2 for "/a", "/a" -> 1 for "/", "/" -> 1; 0 when P has no '/'). */
 size_t tg_path_parent_len(const char *p, size_t len);
 
 #endif

@@ -41,8 +41,12 @@ static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
 enum state { UNINIT, STARTING, ACTIVE, DISABLED };
 static _Atomic int state = UNINIT;
 
-/* Depth of the guard on this thread: the guard's own file I/O (libconfig,
- * the log) and calls made while deciding pass straight through. */
+/* Set on the thread that starts the guard: libconfig's fopen and the other
+ * file I/O of start-up pass straight through. Deciding itself makes no
+ * call that could come back into a wrapper (its system calls are raw, its
+ * buffers are per call or per nesting level), so a signal handler that
+ * opens a file while its thread is inside the guard gets a full decision,
+ * not a free pass. */
 static __thread int depth __attribute__((tls_model("initial-exec")));
 
 /* Everything decided at start; read-only afterwards. */
@@ -358,7 +362,6 @@ int tg_check(struct tg_call *c)
 
 	if (!c->path || !tg_enter())
 		return 0; /* NULL: the kernel answers EFAULT */
-	depth++;
 	n = absolute(c->dirfd, c->path, path, sizeof(path));
 	if (n < 0) {
 		r = undecidable(n, c->path);
@@ -366,7 +369,6 @@ int tg_check(struct tg_call *c)
 		decide_real(c, path, n, &v);
 		r = conclude(c, path, NULL, &v, 0, NULL);
 	}
-	depth--;
 	errno = saved;
 	return r;
 }
@@ -389,7 +391,6 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 
 	if (!path || !tg_enter())
 		return TG_REAL;
-	depth++;
 	n = absolute(dirfd, path, abs, sizeof(abs));
 	if (n < 0) {
 		r = undecidable(n, path);
@@ -414,7 +415,6 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 		r = TG_REAL;
 		goto out;
 	}
-	depth--;
 	int fd = tg_openat2(dirfd, path, flags, *mode);
 	if (fd >= 0 || (fd != -ELOOP && fd != -EINVAL && fd != -E2BIG)) {
 		errno = saved;
@@ -424,7 +424,6 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 		errno = saved;
 		return TG_REAL; /* flags openat2 refuses and open(2) ignores */
 	}
-	depth++;
 	/* A symlink on the way: decide on the real object and open exactly
 	 * that; a swap in between meets ELOOP again, and after a few tries
 	 * the call is refused. */
@@ -452,7 +451,6 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 			break;
 	}
 out:
-	depth--;
 	errno = saved;
 	return r;
 }
@@ -484,7 +482,6 @@ int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdi
 
 	if (!oldpath || !newpath || !tg_enter())
 		return 0;
-	depth++;
 	n1 = absolute(olddirfd, oldpath, from, sizeof(from));
 	n2 = absolute(newdirfd, newpath, to, sizeof(to));
 	if (n1 < 0 || n2 < 0) {
@@ -516,7 +513,6 @@ int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdi
 		r = conclude(&dst, to, from, &v, EXDEV, NULL);
 	}
 out:
-	depth--;
 	errno = saved;
 	return r;
 }
@@ -529,7 +525,6 @@ int tg_check_exec(const char *op, const char *path, char *const argv[])
 
 	if (!path || !tg_enter())
 		return 0;
-	depth++;
 	n = absolute(AT_FDCWD, path, abs, sizeof(abs));
 	if (n < 0) {
 		r = undecidable(n, path);
@@ -539,7 +534,6 @@ int tg_check_exec(const char *op, const char *path, char *const argv[])
 		decide_real(&c, abs, n, &v);
 		r = conclude(&c, abs, NULL, &v, 0, argv);
 	}
-	depth--;
 	errno = saved;
 	return r;
 }
@@ -552,7 +546,6 @@ int tg_check_fd(const char *op, int fd, unsigned classes, int *mode)
 
 	if (!tg_enter())
 		return 0;
-	depth++;
 	n = fd_path(fd, path, sizeof(path));
 	if (n > 0) {
 		struct tg_call c = { .op = op, .dirfd = fd, .path = NULL, .flags = -1,
@@ -562,7 +555,6 @@ int tg_check_fd(const char *op, int fd, unsigned classes, int *mode)
 		if (r == 0 && mode)
 			*mode = c.mode;
 	}
-	depth--;
 	errno = saved;
 	return r;
 }
@@ -575,7 +567,6 @@ int tg_fd_classify(const char *op, int fd)
 
 	if ((unsigned)fd >= TG_FD_MAX || !tg_enter())
 		return 0;
-	depth++;
 	n = fd_path(fd, path, sizeof(path));
 	if (n < 0) {
 		r = 0; /* the kernel answers EBADF itself */
@@ -598,7 +589,6 @@ int tg_fd_classify(const char *op, int fd)
 	}
 	atomic_store_explicit(&tg_fds[fd], verdict, memory_order_relaxed);
 out:
-	depth--;
 	errno = saved;
 	return r;
 }
@@ -612,7 +602,6 @@ int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirf
 
 	if (!newpath || !tg_enter())
 		return 0;
-	depth++;
 	n2 = absolute(newdirfd, newpath, to, sizeof(to));
 	if (n2 < 0) {
 		r = undecidable(n2, newpath);
@@ -638,7 +627,6 @@ int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirf
 		r = conclude(&dst, to, from, &v, EXDEV, NULL);
 	}
 out:
-	depth--;
 	errno = saved;
 	return r;
 }
@@ -651,7 +639,6 @@ int tg_check_hidden(const char *op, int dirfd, const char *path, bool empty_path
 
 	if (!path || !g.hides || !tg_enter())
 		return 0;
-	depth++;
 	n = empty_path && path[0] == '\0' ? fd_path(dirfd, abs, sizeof(abs))
 					  : absolute(dirfd, path, abs, sizeof(abs));
 	if (n > 0) {
@@ -661,7 +648,6 @@ int tg_check_hidden(const char *op, int dirfd, const char *path, bool empty_path
 		if (!v.allow && v.err == ENOENT)
 			r = conclude(&c, abs, NULL, &v, 0, NULL);
 	}
-	depth--;
 	errno = saved;
 	return r;
 }
@@ -674,7 +660,6 @@ int tg_check_chmod(const char *op, int dirfd, const char *path, int fd, int mode
 
 	if ((!path && fd < 0) || !tg_enter())
 		return 0;
-	depth++;
 	n = path ? absolute(dirfd, path, abs, sizeof(abs)) : fd_path(fd, abs, sizeof(abs));
 	if (n <= 0) {
 		r = path ? undecidable(n, path) : 0;
@@ -708,7 +693,6 @@ int tg_check_chmod(const char *op, int dirfd, const char *path, int fd, int mode
 		}
 	}
 out:
-	depth--;
 	errno = saved;
 	return r;
 }
