@@ -24,7 +24,8 @@
 static const char *const class_words[] = { "read", "write", "create", "delete", "exec",
 					   "chmod", "list",  "all",    NULL };
 static const char *const top_keys[] = { "version", "mode", "lock_mode", "profiles", "vars",
-					"defaults", "rules", "log", "fence", NULL };
+					"defaults", "rules", "log", "fence", "exec_unguarded",
+					NULL };
 static const char *const rule_keys[] = { "id", "path", "allow", "deny", "on_deny", "errno",
 					 "audit", "create_mode", "reason", NULL };
 static const char *const log_keys[] = { "path", "allowed", "digests", NULL };
@@ -717,7 +718,8 @@ static void load_source(struct loader *L, const struct source *src, config_t *cf
 		ERR(L, src, s, "version must be 1");
 
 	if (src->is_profile) {
-		static const char *const top_only[] = { "mode", "lock_mode", "log", "fence", "vars" };
+		static const char *const top_only[] = { "mode", "lock_mode", "log", "fence", "vars",
+							"exec_unguarded" };
 		for (size_t i = 0; i < sizeof(top_only) / sizeof(top_only[0]); i++)
 			if ((s = config_setting_get_member(root, top_only[i])))
 				ERR(L, src, s, "\"%s\" belongs in the job's policy, not in a profile",
@@ -728,6 +730,13 @@ static void load_source(struct loader *L, const struct source *src, config_t *cf
 			if (v && tg_mode_parse(v, &p->mode) < 0)
 				ERR(L, src, s, "mode \"%s\" is not enforce, audit or learn%s", v,
 				    hint(h, sizeof(h), v, mode_words));
+		}
+		if ((s = config_setting_get_member(root, "exec_unguarded"))) {
+			const char *v = get_string(L, src, s, "exec_unguarded");
+			if (v && strcmp(v, "deny") == 0)
+				p->deny_unguarded = true;
+			else if (v && strcmp(v, "log") != 0)
+				ERR(L, src, s, "exec_unguarded must be \"log\" or \"deny\"");
 		}
 		if ((s = config_setting_get_member(root, "lock_mode"))) {
 			if (config_setting_type(s) != CONFIG_TYPE_BOOL)
@@ -1138,4 +1147,9 @@ bool tg_policy_hides(const struct tg_policy *p)
 		if (p->rules[i]->err == ENOENT && (p->rules[i]->deny & TG_BIT(TG_READ)))
 			return true;
 	return false;
+}
+
+bool tg_policy_deny_unguarded(const struct tg_policy *p)
+{
+	return p->deny_unguarded;
 }

@@ -57,6 +57,7 @@ struct tg_policy {
 	bool lock_mode;
 	const char *log_path;
 	bool log_allowed;
+	bool deny_unguarded;
 	const char *source;
 	char sha256[65];
 	const char **files;

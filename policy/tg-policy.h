@@ -122,6 +122,9 @@ enum tg_mode tg_policy_mode(const struct tg_policy *p);
 bool tg_policy_lock_mode(const struct tg_policy *p);
 const char *tg_policy_log_path(const struct tg_policy *p); /* NULL when unset */
 bool tg_policy_log_allowed(const struct tg_policy *p);
+/* exec_unguarded = "deny": refuse execs the guard cannot follow (set-id,
+ * file capabilities, static or 32-bit programs); otherwise they are logged. */
+bool tg_policy_deny_unguarded(const struct tg_policy *p);
 const char *tg_policy_source(const struct tg_policy *p);   /* "embedded:ml-default" or the file */
 const char *tg_policy_sha256(const struct tg_policy *p);   /* hex digest of every loaded file, in load order */
 /* Files the policy was read from (the guard never lets the job modify them). */

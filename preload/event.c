@@ -1093,6 +1093,8 @@ static json_t *build_record(struct build *b, const struct stamp *st)
 	if (v && v->rule && v->rule->reason)
 		set_str(b, tg, "reason", v->rule->reason, b->caps->text,
 			"unmapped.trainguard.reason");
+	if (ev->unguarded)
+		set(b, tg, "unguarded", json_string(ev->unguarded));
 
 	message(b, rec, op, ev->flags >= 0 ? flags : NULL, path_text, path2_text, b->name,
 		rule_text);

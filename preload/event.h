@@ -52,6 +52,9 @@ struct tg_event {
 	int mode_requested;         /* for creates: mode asked, or -1 */
 	int mode_applied;           /* for creates: mode after create_mode, or -1 */
 	char *const *argv;          /* exec: the new program's argv, or NULL */
+	const char *unguarded;      /* exec: why the child runs without the guard
+				     * ("setuid", "setgid", "capabilities",
+				     * "static", "elf32"), or NULL */
 };
 
 /* Builds the record for EV as one line ending in '\n' into BUF (capacity

@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <elf.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -271,7 +273,8 @@ static int dir_mask(int mask)
 
 /* The end of every decision: record, kill, and the verdict. */
 static int conclude(struct tg_call *c, const char *path, const char *path2,
-		    const struct tg_verdict *v, int err_override, char *const *argv)
+		    const struct tg_verdict *v, int err_override, char *const *argv,
+		    const char *unguarded)
 {
 	struct tg_event ev = {
 		.op = c->op,
@@ -286,6 +289,7 @@ static int conclude(struct tg_call *c, const char *path, const char *path2,
 		.mode_requested = -1,
 		.mode_applied = -1,
 		.argv = argv,
+		.unguarded = unguarded,
 	};
 	bool log = false;
 
@@ -367,7 +371,7 @@ int tg_check(struct tg_call *c)
 		r = undecidable(n, c->path);
 	} else {
 		decide_real(c, path, n, &v);
-		r = conclude(c, path, NULL, &v, 0, NULL);
+		r = conclude(c, path, NULL, &v, 0, NULL, NULL);
 	}
 	errno = saved;
 	return r;
@@ -406,7 +410,7 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 	bool quiet = v.allow && g.mode == TG_ENFORCE && !v.audit && !g.log_allowed;
 	if (!quiet)
 		n = decide_real(&c, abs, n, &v);
-	r = conclude(&c, abs, NULL, &v, 0, NULL);
+	r = conclude(&c, abs, NULL, &v, 0, NULL, NULL);
 	if (r < 0)
 		goto out;
 	if (c.mode >= 0)
@@ -441,7 +445,7 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 		int nn = tg_proc_self(named, n);
 		tg_decide(g.policy, named, nn, c.classes, &v);
 		c.mode = creat ? (int)(*mode & 07777) : -1;
-		r = conclude(&c, named, NULL, &v, 0, NULL);
+		r = conclude(&c, named, NULL, &v, 0, NULL, NULL);
 		if (r < 0)
 			break;
 		if (c.mode >= 0)
@@ -491,7 +495,7 @@ int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdi
 	struct tg_call src = { .op = op, .dirfd = olddirfd, .path = oldpath, .flags = -1,
 			       .classes = TG_BIT(TG_DELETE), .mode = -1, .nofollow = true };
 	n1 = decide_real(&src, from, n1, &v);
-	r = conclude(&src, from, to, &v, 0, NULL);
+	r = conclude(&src, from, to, &v, 0, NULL, NULL);
 	if (r < 0)
 		goto out;
 	struct tg_call dst = { .op = op, .dirfd = newdirfd, .path = newpath, .flags = -1,
@@ -499,7 +503,7 @@ int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdi
 	if (!(flags & RENAME_NOREPLACE))
 		dst.classes |= TG_BIT(TG_DELETE);
 	n2 = decide_real(&dst, to, n2, &v);
-	r = conclude(&dst, to, from, &v, 0, NULL);
+	r = conclude(&dst, to, from, &v, 0, NULL, NULL);
 	if (r < 0)
 		goto out;
 	/* Landlock's refer rule: a move may not give the file more than it
@@ -510,16 +514,68 @@ int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdi
 	if (more) {
 		tg_decide(g.policy, from, n1, more & -more, &v);
 		dst.classes = more;
-		r = conclude(&dst, to, from, &v, EXDEV, NULL);
+		r = conclude(&dst, to, from, &v, EXDEV, NULL, NULL);
 	}
 out:
 	errno = saved;
 	return r;
 }
 
+/* What the program file at PATH is, read from its first bytes (exec is
+ * never a hot path): why the guard cannot follow it into the child, and
+ * the interpreter of a script (into INTERP, "" when none). Reads the file
+ * with raw system calls and never executes anything. */
+static const char *inspect_exec(const char *path, char *interp, size_t cap)
+{
+	unsigned char h[4096];
+	struct stat st;
+	long n;
+
+	interp[0] = '\0';
+	if (syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0 || !S_ISREG(st.st_mode))
+		return NULL;
+	if (st.st_mode & S_ISUID)
+		return "setuid";
+	if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP))
+		return "setgid";
+	if (syscall(SYS_getxattr, path, "security.capability", NULL, 0) > 0)
+		return "capabilities";
+	int fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	n = syscall(SYS_read, fd, h, sizeof(h));
+	syscall(SYS_close, fd);
+	if (n >= 2 && h[0] == '#' && h[1] == '!') {
+		long i = 2, j;
+		while (i < n && (h[i] == ' ' || h[i] == '\t'))
+			i++;
+		for (j = i; j < n && h[j] != ' ' && h[j] != '\t' && h[j] != '\n'; j++)
+			;
+		if ((size_t)(j - i) < cap) {
+			memcpy(interp, h + i, j - i);
+			interp[j - i] = '\0';
+		}
+		return NULL;
+	}
+	if (n < (long)sizeof(Elf64_Ehdr) || memcmp(h, ELFMAG, SELFMAG) != 0)
+		return NULL;
+	if (h[EI_CLASS] != ELFCLASS64)
+		return "elf32";
+	const Elf64_Ehdr *e = (const Elf64_Ehdr *)h;
+	if (e->e_phentsize != sizeof(Elf64_Phdr) ||
+	    e->e_phoff + (uint64_t)e->e_phnum * sizeof(Elf64_Phdr) > (uint64_t)n)
+		return NULL; /* headers beyond what was read: assume dynamic */
+	for (unsigned i = 0; i < e->e_phnum; i++) {
+		const Elf64_Phdr *ph = (const Elf64_Phdr *)(h + e->e_phoff) + i;
+		if (ph->p_type == PT_INTERP)
+			return NULL;
+	}
+	return "static";
+}
+
 int tg_check_exec(const char *op, const char *path, char *const argv[])
 {
-	char abs[PATH_MAX];
+	char abs[PATH_MAX], interp[PATH_MAX];
 	struct tg_verdict v;
 	int saved = errno, n, r;
 
@@ -528,12 +584,38 @@ int tg_check_exec(const char *op, const char *path, char *const argv[])
 	n = absolute(AT_FDCWD, path, abs, sizeof(abs));
 	if (n < 0) {
 		r = undecidable(n, path);
-	} else {
-		struct tg_call c = { .op = op, .dirfd = AT_FDCWD, .path = path, .flags = -1,
-				     .classes = TG_BIT(TG_EXEC), .mode = -1 };
-		decide_real(&c, abs, n, &v);
-		r = conclude(&c, abs, NULL, &v, 0, argv);
+		goto out;
 	}
+	struct tg_call c = { .op = op, .dirfd = AT_FDCWD, .path = path, .flags = -1,
+			     .classes = TG_BIT(TG_EXEC), .mode = -1 };
+	decide_real(&c, abs, n, &v);
+	r = conclude(&c, abs, NULL, &v, 0, argv, NULL);
+	if (r < 0)
+		goto out;
+	const char *why = inspect_exec(abs, interp, sizeof(interp));
+	if (why) {
+		/* The loader drops LD_PRELOAD for this child (or cannot load
+		 * it): say so, and refuse it where the policy asks. */
+		struct tg_verdict u = v;
+		if (tg_policy_deny_unguarded(g.policy)) {
+			u.allow = false;
+			u.err = EACCES;
+			u.on_deny = TG_ON_DENY_ERROR;
+		}
+		u.audit = true;
+		r = conclude(&c, abs, NULL, &u, 0, argv, why);
+	} else if (interp[0] == '/') {
+		/* A script runs its interpreter: decided as an exec too. */
+		char ip[PATH_MAX];
+		int in = tg_path_normalize(NULL, 0, interp, ip, sizeof(ip));
+		if (in > 0) {
+			struct tg_call ic = c;
+			ic.path = interp;
+			decide_real(&ic, ip, in, &v);
+			r = conclude(&ic, ip, NULL, &v, 0, argv, NULL);
+		}
+	}
+out:
 	errno = saved;
 	return r;
 }
@@ -551,7 +633,7 @@ int tg_check_fd(const char *op, int fd, unsigned classes, int *mode)
 		struct tg_call c = { .op = op, .dirfd = fd, .path = NULL, .flags = -1,
 				     .classes = classes, .mode = mode ? *mode : -1 };
 		tg_decide(g.policy, path, n, classes, &v);
-		r = conclude(&c, path, NULL, &v, 0, NULL);
+		r = conclude(&c, path, NULL, &v, 0, NULL, NULL);
 		if (r == 0 && mode)
 			*mode = c.mode;
 	}
@@ -582,7 +664,7 @@ int tg_fd_classify(const char *op, int fd)
 		if (!v.allow && v.rule) {
 			struct tg_call c = { .op = op, .dirfd = fd, .path = NULL, .flags = -1,
 					     .classes = TG_BIT(TG_WRITE), .mode = -1 };
-			r = conclude(&c, path, NULL, &v, 0, NULL);
+			r = conclude(&c, path, NULL, &v, 0, NULL, NULL);
 			if (r < 0)
 				verdict = TG_FD_DENY;
 		}
@@ -610,7 +692,7 @@ int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirf
 	struct tg_call dst = { .op = op, .dirfd = newdirfd, .path = newpath, .flags = -1,
 			       .classes = TG_BIT(TG_CREATE), .mode = -1, .nofollow = true };
 	n2 = decide_real(&dst, to, n2, &v);
-	r = conclude(&dst, to, hard ? NULL : oldpath, &v, 0, NULL);
+	r = conclude(&dst, to, hard ? NULL : oldpath, &v, 0, NULL, NULL);
 	if (r < 0 || !hard || !oldpath)
 		goto out;
 	int n1 = (olddirfd != AT_FDCWD && oldpath[0] == '\0')
@@ -624,7 +706,7 @@ int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirf
 	if (more) {
 		tg_decide(g.policy, from, n1, more & -more, &v);
 		dst.classes = more;
-		r = conclude(&dst, to, from, &v, EXDEV, NULL);
+		r = conclude(&dst, to, from, &v, EXDEV, NULL, NULL);
 	}
 out:
 	errno = saved;
@@ -646,7 +728,7 @@ int tg_check_hidden(const char *op, int dirfd, const char *path, bool empty_path
 				     .classes = TG_BIT(TG_READ), .mode = -1 };
 		decide_real(&c, abs, n, &v);
 		if (!v.allow && v.err == ENOENT)
-			r = conclude(&c, abs, NULL, &v, 0, NULL);
+			r = conclude(&c, abs, NULL, &v, 0, NULL, NULL);
 	}
 	errno = saved;
 	return r;
@@ -671,7 +753,7 @@ int tg_check_chmod(const char *op, int dirfd, const char *path, int fd, int mode
 		n = decide_real(&c, abs, n, &v);
 	else
 		tg_decide(g.policy, abs, n, c.classes, &v);
-	r = conclude(&c, abs, NULL, &v, 0, NULL);
+	r = conclude(&c, abs, NULL, &v, 0, NULL, NULL);
 	if (r < 0 || mode < 0)
 		goto out;
 	/* Where files are created with a mask, chmod may not add what the
@@ -689,7 +771,7 @@ int tg_check_chmod(const char *op, int dirfd, const char *path, int fd, int mode
 			d.err = EPERM;
 			d.on_deny = cv.rule ? cv.rule->on_deny : TG_ON_DENY_ERROR;
 			c.mode = mode;
-			r = conclude(&c, abs, NULL, &d, EPERM, NULL);
+			r = conclude(&c, abs, NULL, &d, EPERM, NULL, NULL);
 		}
 	}
 out:
