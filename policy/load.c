@@ -170,7 +170,9 @@ static int add_alternative(struct tg_policy *p, const struct tg_rule *rule, cons
 	size_t litlen;
 	const char *lit = tg_glob_literal(g, &litlen);
 	t->glob = g;
-	t->lit = lit;
+	/* A pattern of slash-star-star alone has an empty literal; every path
+	 * starts with its anchor "/". */
+	t->lit = litlen ? lit : "/";
 	t->litlen = litlen;
 	t->anchor = 1;
 	for (size_t i = litlen; i > 0; i--)

@@ -33,6 +33,7 @@
 #include "event.h"
 #include "fdtable.h"
 #include "guard.h"
+#include "paths.h"
 #include "resolve.h"
 #include "tg-config.h"
 #include "tg-path.h"
@@ -198,24 +199,15 @@ bool tg_enter(void)
 static int absolute(int dirfd, const char *path, char *out, size_t cap)
 {
 	char base[PATH_MAX];
-	ssize_t n;
+	int n;
 
 	if (path[0] == '/')
 		return tg_path_normalize(NULL, 0, path, out, cap);
-	if (dirfd == AT_FDCWD) {
-		if (!getcwd(base, sizeof(base)))
-			return -errno;
-		n = strlen(base);
-	} else {
-		char proc[40];
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
-		n = readlink(proc, base, sizeof(base) - 1);
-		if (n < 0)
-			return errno == ENOENT ? -EBADF : -errno;
-		if (n == 0 || base[0] != '/')
-			return -ENOTDIR;
-		base[n] = '\0';
-	}
+	n = dirfd == AT_FDCWD ? tg_cwd(base, sizeof(base)) : tg_dirfd_path(dirfd, base, sizeof(base));
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENOTDIR;
 	return tg_path_normalize(base, n, path, out, cap);
 }
 

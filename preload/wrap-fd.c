@@ -10,6 +10,7 @@
 
 #include "fdtable.h"
 #include "guard.h"
+#include "paths.h"
 
 _Atomic uint8_t tg_fds[TG_FD_MAX];
 
@@ -17,9 +18,11 @@ void tg_fd_forget(unsigned lo, unsigned hi)
 {
 	if (hi >= TG_FD_MAX)
 		hi = TG_FD_MAX - 1;
-	for (unsigned fd = lo; fd <= hi && fd < TG_FD_MAX; fd++)
+	for (unsigned fd = lo; fd <= hi && fd < TG_FD_MAX; fd++) {
 		if (atomic_load_explicit(&tg_fds[fd], memory_order_relaxed) != TG_FD_UNKNOWN)
 			atomic_store_explicit(&tg_fds[fd], TG_FD_UNKNOWN, memory_order_relaxed);
+		tg_dirfd_forget((int)fd);
+	}
 }
 
 int close(int fd)
@@ -27,6 +30,7 @@ int close(int fd)
 	if (tg_is_log_fd(fd))
 		return tg_fail(EBADF);
 	tg_fd_set(fd, TG_FD_UNKNOWN);
+	tg_dirfd_forget(fd);
 	return REAL(close)(fd);
 }
 
@@ -36,8 +40,10 @@ int dup2(int oldfd, int newfd)
 		return tg_fail(EBADF);
 	tg_log_fd_vacate(newfd);
 	int r = REAL(dup2)(oldfd, newfd);
-	if (r >= 0)
+	if (r >= 0) {
 		tg_fd_set(r, TG_FD_UNKNOWN);
+		tg_dirfd_forget(r);
+	}
 	return r;
 }
 
@@ -47,8 +53,10 @@ int dup3(int oldfd, int newfd, int flags)
 		return tg_fail(EBADF);
 	tg_log_fd_vacate(newfd);
 	int r = REAL(dup3)(oldfd, newfd, flags);
-	if (r >= 0)
+	if (r >= 0) {
 		tg_fd_set(r, TG_FD_UNKNOWN);
+		tg_dirfd_forget(r);
+	}
 	return r;
 }
 

@@ -121,6 +121,8 @@
 	X(__lxstat64, stat)       \
 	X(__fxstatat, stat)       \
 	X(__fxstatat64, stat)     \
-	X(dlopen, dl)
+	X(dlopen, dl)             \
+	X(chdir, cwd)             \
+	X(fchdir, cwd)
 
 #endif

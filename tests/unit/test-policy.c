@@ -119,7 +119,8 @@ static const char *const precedence =
 	"  { id = \"torch\"; path = \"/home/u/.cache/torch/**\"; allow = [\"read\", \"write\"]; },\n"
 	"  { id = \"only-write\"; path = \"/w/**\"; allow = [\"write\"]; },\n"
 	"  { id = \"brace\"; path = \"/b/{one,two}/*.pt\"; allow = [\"create\"]; },\n"
-	"  { id = \"dot\"; path = \"/h/**\"; deny = [\"read\"]; }\n"
+	"  { id = \"dot\"; path = \"/h/**\"; deny = [\"read\"]; },\n"
+	"  { id = \"everything\"; path = \"/**\"; allow = [\"delete\"]; }\n"
 	");\n";
 
 static const struct row precedence_rows[] = {
@@ -141,7 +142,9 @@ static const struct row precedence_rows[] = {
 	{ "read", "/k2/f", "deny", "c-kill", EACCES },
 	{ "read", "/k3/f", "deny", "y-err", EROFS },
 	/* 3. no rule names the class: defaults.C */
-	{ "delete", "/x/a", "deny", "default:delete", EACCES },
+	{ "chmod", "/x/a", "deny", "default:chmod", EACCES },
+	/* a pattern of slash-star-star alone matches every path */
+	{ "delete", "/x/a", "allow", "everything", 0 },
 	{ "read", "/w/f", "allow", "default:read", 0 },
 	{ "exec", "/x/y/a", "allow", "default:exec", 0 },
 	{ "write", "/elsewhere", "deny", "default:write", EACCES },

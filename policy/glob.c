@@ -1,0 +1,741 @@
+/* Path patterns: a compiler, a matcher with a guaranteed time bound, the
+ * specificity used to rank rules, and brace expansion.
+ *
+ * A pattern is compiled into a row of tokens (a literal byte, '?', a class,
+ * '*', '**'). Matching simulates the nondeterministic automaton whose states
+ * are the positions between tokens, one bitset of live positions per input
+ * byte, so the time is O(len * tokens) whatever the pattern: a backtracking
+ * matcher takes exponential time on "*a*a*a*a*b" against "aaaa...", and the
+ * guard must not hang a training job on a hostile file name. The bitsets
+ * live on the stack at a fixed size (TG_GLOB_MAX bounds the tokens), which
+ * keeps tg_glob_match() free of allocation and within a small, known stack
+ * on the guard's 64 KiB thread stacks. Most policy patterns are a literal
+ * path or a literal folder followed by a slash-star-star; those skip the
+ * automaton, and every pattern compares its literal head and tail with
+ * memcmp() first.
+ *
+ * The same lexer serves the compiler, tg_glob_specificity() and
+ * tg_glob_braces(), so the three agree on what a class, an escape and a
+ * brace are: inside "[...]" every byte but the closing ']' is a member, and
+ * "\c" is c everywhere. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tg-glob.h"
+
+/* ---- Lexer ------------------------------------------------------------ */
+
+enum lex_kind {
+	L_LIT,        /* one byte, maybe written escaped */
+	L_ANY,        /* ? */
+	L_CLASS,      /* [...], body in [body, end) */
+	L_STAR,       /* * */
+	L_STARSTAR,   /* a run of two or more '*' */
+	L_BRACE,      /* { or }, not escaped, outside a class */
+	L_BAD_CLASS,  /* '[' without its ']' */
+	L_BAD_ESCAPE, /* '\' as the last byte */
+};
+
+struct lexeme {
+	enum lex_kind kind;
+	unsigned char c; /* L_LIT, L_BRACE */
+	size_t body;     /* L_CLASS: first byte after '[' */
+	size_t end;      /* L_CLASS: index of the closing ']' */
+};
+
+/* Index of the ']' closing the class opened at P[I], or 0 (never a valid
+ * answer, as ']' comes after '[') when there is none. A ']' right after
+ * "[" or "[!" is a member, as in POSIX, so "[]]" and "[!]a]" are classes. */
+static size_t class_close(const char *p, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	if (j < n && (p[j] == '!' || p[j] == '^'))
+		j++;
+	if (j < n && p[j] == ']')
+		j++;
+	while (j < n) {
+		if (p[j] == '\\') {
+			j += 2;
+			continue;
+		}
+		if (p[j] == ']')
+			return j;
+		j++;
+	}
+	return 0;
+}
+
+/* Reads the lexeme at P[I]; returns the index after it. */
+static size_t lex(const char *p, size_t n, size_t i, struct lexeme *l)
+{
+	size_t j;
+
+	l->c = (unsigned char)p[i];
+	switch (p[i]) {
+	case '\\':
+		if (i + 1 == n) {
+			l->kind = L_BAD_ESCAPE;
+			return i + 1;
+		}
+		l->kind = L_LIT;
+		l->c = (unsigned char)p[i + 1];
+		return i + 2;
+	case '*':
+		for (j = i; j < n && p[j] == '*'; j++)
+			;
+		l->kind = j - i == 1 ? L_STAR : L_STARSTAR;
+		return j;
+	case '?':
+		l->kind = L_ANY;
+		return i + 1;
+	case '[':
+		j = class_close(p, n, i);
+		if (!j) {
+			l->kind = L_BAD_CLASS;
+			return i + 1;
+		}
+		l->kind = L_CLASS;
+		l->body = i + 1;
+		l->end = j;
+		return j + 1;
+	case '{':
+	case '}':
+		l->kind = L_BRACE;
+		return i + 1;
+	default:
+		l->kind = L_LIT;
+		return i + 1;
+	}
+}
+
+/* ---- Compiler --------------------------------------------------------- */
+
+enum tok_type { T_LIT, T_ANY, T_CLASS, T_STAR, T_STARSTAR };
+
+/* On the '/' before a '**' that ends the pattern or is followed by '/': an
+ * epsilon edge over the '/' and the '**'. It makes "X/<**>" match X and
+ * "a/<**>/b" match "a/b". It sits on the '/', which consumes one byte and
+ * has no loop, so the skip is only taken before the '**' has eaten bytes. */
+#define F_SKIP2 1
+
+struct tok {
+	uint8_t type;
+	uint8_t flags;
+	uint8_t c;    /* T_LIT */
+	uint16_t cls; /* T_CLASS: index into tg_glob.cls */
+};
+
+enum glob_kind {
+	K_EXACT,   /* no wildcard: one memcmp */
+	K_SUBTREE, /* literal X then a trailing slash-star-star */
+	K_GENERAL, /* the automaton between a literal head and tail */
+};
+
+struct tg_glob {
+	enum glob_kind kind;
+	size_t ntok;
+	size_t nlit;   /* leading plain literal tokens, matched by memcmp() */
+	size_t litlen; /* bytes of LIT: NLIT, plus a skippable '/' in the middle */
+	size_t nsuf;   /* trailing plain literal tokens; SUF holds their bytes */
+	const struct tok *tok;
+	const uint8_t (*cls)[32];
+	const char *lit;
+	const char *suf;
+};
+
+/* One bit per automaton position: positions 0..ntok, ntok <= TG_GLOB_MAX. */
+#define NFA_WORDS ((TG_GLOB_MAX + 1 + 63) / 64)
+
+static int fail(char *err, size_t errsz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errsz > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errsz, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* One member of a class body at P[*J], escape removed. The lexer made sure
+ * an escape inside a body always has its byte before the closing ']'. */
+static unsigned char class_member(const char *p, size_t *j)
+{
+	if (p[*j] == '\\') {
+		*j += 2;
+		return (unsigned char)p[*j - 1];
+	}
+	return (unsigned char)p[(*j)++];
+}
+
+/* Fills SET from the class body P[BODY, END). A class that can match no
+ * byte at all is refused: in a policy it would be a rule that silently
+ * never applies. */
+static int parse_class(const char *p, size_t body, size_t end, uint8_t set[32], char *err,
+		       size_t errsz)
+{
+	size_t j = body;
+	int neg = 0, any = 0;
+
+	memset(set, 0, 32);
+	if (j < end && (p[j] == '!' || p[j] == '^')) {
+		neg = 1;
+		j++;
+	}
+	while (j < end) {
+		unsigned lo = class_member(p, &j), hi = lo;
+
+		if (j + 1 < end && p[j] == '-') {
+			j++;
+			hi = class_member(p, &j);
+			if (hi < lo)
+				return fail(err, errsz, "reversed range '%c-%c' in '[...]'", lo,
+					    hi);
+		}
+		for (unsigned c = lo; c <= hi; c++)
+			set[c >> 3] |= (uint8_t)(1u << (c & 7));
+	}
+	for (unsigned k = 0; k < 32; k++) {
+		if (neg)
+			set[k] = (uint8_t)~set[k];
+		/* No path byte is NUL, and no class crosses a folder. */
+		if (k == 0)
+			set[k] &= (uint8_t)~1u;
+		if (k == '/' >> 3)
+			set[k] &= (uint8_t) ~(1u << ('/' & 7));
+		any |= set[k];
+	}
+	if (!any)
+		return fail(err, errsz, "'[%.*s]' matches no character ('/' never matches)",
+			    (int)(end - body), p + body);
+	return 0;
+}
+
+static int plain_lit(const struct tok *t)
+{
+	return t->type == T_LIT && !t->flags;
+}
+
+static int is_slash(const struct tok *t)
+{
+	return t->type == T_LIT && t->c == '/';
+}
+
+int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t errsz)
+{
+	struct lexeme l;
+	size_t n, i, ntok = 0, nclass = 0;
+	uint8_t set[32];
+	int r;
+
+	if (!ret)
+		return fail(err, errsz, "nowhere to store the glob");
+	if (!pattern || !pattern[0])
+		return fail(err, errsz, "empty pattern");
+	n = strnlen(pattern, TG_GLOB_MAX + 1);
+	if (n > TG_GLOB_MAX)
+		return fail(err, errsz, "pattern longer than %d characters", TG_GLOB_MAX);
+
+	/* First pass: check everything and count, so the glob is one block. */
+	for (i = 0; i < n; ntok++) {
+		size_t at = i;
+
+		i = lex(pattern, n, i, &l);
+		switch (l.kind) {
+		case L_BAD_CLASS:
+			return fail(err, errsz, "unterminated '[' at character %zu", at + 1);
+		case L_BAD_ESCAPE:
+			return fail(err, errsz, "pattern ends with a lone '\\'");
+		case L_BRACE:
+			return fail(err, errsz, "unexpanded '%c' at character %zu (write '\\%c')",
+				    l.c, at + 1, l.c);
+		case L_CLASS:
+			r = parse_class(pattern, l.body, l.end, set, err, errsz);
+			if (r < 0)
+				return r;
+			nclass++;
+			break;
+		default:
+			break;
+		}
+	}
+
+	struct tg_glob *g = malloc(sizeof(*g) + ntok * sizeof(struct tok) + nclass * 32 +
+				   2 * (ntok + 1));
+	if (!g)
+		return -ENOMEM;
+	struct tok *tok = (struct tok *)(g + 1);
+	uint8_t(*cls)[32] = (uint8_t(*)[32])(tok + ntok);
+	char *lit = (char *)(cls + nclass);
+	char *suf = lit + ntok + 1;
+	size_t k = 0, c = 0;
+
+	for (i = 0; i < n; k++) {
+		i = lex(pattern, n, i, &l);
+		tok[k] = (struct tok){ .c = l.c };
+		switch (l.kind) {
+		case L_ANY:
+			tok[k].type = T_ANY;
+			break;
+		case L_STAR:
+			tok[k].type = T_STAR;
+			break;
+		case L_STARSTAR:
+			tok[k].type = T_STARSTAR;
+			break;
+		case L_CLASS:
+			parse_class(pattern, l.body, l.end, cls[c], NULL, 0);
+			tok[k].type = T_CLASS;
+			tok[k].cls = (uint16_t)c++;
+			break;
+		default:
+			tok[k].type = T_LIT;
+			break;
+		}
+	}
+
+	/* "/<**>/<**>" matches what "/<**>" matches, each slash-star-star being
+	 * optional: keep one, so that no skip lands on another skip and the
+	 * literal head below is exact. */
+	size_t w = 0;
+	for (k = 0; k < ntok; k++) {
+		if (k + 3 < ntok && is_slash(&tok[k]) && tok[k + 1].type == T_STARSTAR &&
+		    is_slash(&tok[k + 2]) && tok[k + 3].type == T_STARSTAR) {
+			k++;
+			continue;
+		}
+		tok[w++] = tok[k];
+	}
+	ntok = w;
+	for (k = 1; k < ntok; k++)
+		if (tok[k].type == T_STARSTAR && is_slash(&tok[k - 1]) &&
+		    (k + 1 == ntok || is_slash(&tok[k + 1])))
+			tok[k - 1].flags |= F_SKIP2;
+
+	size_t nlit = 0, litlen, s = ntok;
+
+	while (nlit < ntok && plain_lit(&tok[nlit]))
+		nlit++;
+	/* Every path "a/<**>/b" matches has the first '/', skipped or not: it
+	 * belongs to the literal, unlike the '/' of a trailing slash-star-star. */
+	litlen = nlit;
+	if (nlit + 2 < ntok && (tok[nlit].flags & F_SKIP2))
+		litlen++;
+	while (s > nlit && plain_lit(&tok[s - 1]))
+		s--;
+	for (k = 0; k < litlen; k++)
+		lit[k] = (char)tok[k].c;
+	lit[litlen] = '\0';
+	for (k = s; k < ntok; k++)
+		suf[k - s] = (char)tok[k].c;
+	suf[ntok - s] = '\0';
+
+	g->ntok = ntok;
+	g->nlit = nlit;
+	g->litlen = litlen;
+	g->nsuf = ntok - s;
+	g->tok = tok;
+	g->cls = (const uint8_t(*)[32])cls;
+	g->lit = lit;
+	g->suf = suf;
+	if (nlit == ntok)
+		g->kind = K_EXACT;
+	else if (nlit + 2 == ntok && (tok[nlit].flags & F_SKIP2) && tok[nlit].type == T_LIT)
+		g->kind = K_SUBTREE;
+	else
+		g->kind = K_GENERAL;
+	*ret = g;
+	return 0;
+}
+
+void tg_glob_free(struct tg_glob *g)
+{
+	free(g);
+}
+
+const char *tg_glob_literal(const struct tg_glob *g, size_t *len)
+{
+	if (len)
+		*len = g->litlen;
+	return g->lit;
+}
+
+/* ---- Matcher ---------------------------------------------------------- */
+
+#define BIT_SET(s, i) ((s)[(i) >> 6] |= (uint64_t)1 << ((i)&63))
+#define BIT_TEST(s, i) (((s)[(i) >> 6] >> ((i)&63)) & 1)
+
+/* Adds to S every position reachable without input. Every epsilon edge
+ * points forward, so one ascending sweep that also visits the bits it sets
+ * reaches the closure. */
+static void closure(const struct tok *t, size_t acc, uint64_t *s, size_t nw)
+{
+	for (size_t w = 0; w < nw; w++) {
+		uint64_t done = 0, m;
+
+		while ((m = s[w] & ~done)) {
+			uint64_t bit = m & -m;
+			size_t i = w * 64 + (size_t)__builtin_ctzll(m);
+
+			done |= bit;
+			if (i == acc)
+				continue;
+			if (t[i].type == T_STAR || t[i].type == T_STARSTAR)
+				BIT_SET(s, i + 1);
+			if (t[i].flags & F_SKIP2)
+				BIT_SET(s, i + 2);
+		}
+	}
+}
+
+/* Runs the tokens T[0, ACC) over S[0, N); true when the whole of S brings
+ * the automaton to ACC. */
+static bool nfa_match(const struct tg_glob *g, const struct tok *t, size_t acc, const char *s,
+		      size_t n)
+{
+	uint64_t a[NFA_WORDS], b[NFA_WORDS];
+	uint64_t *cur = a, *next = b, *tmp;
+	size_t nw = acc / 64 + 1;
+
+	memset(cur, 0, nw * sizeof(*cur));
+	cur[0] = 1;
+	closure(t, acc, cur, nw);
+	for (size_t k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)s[k];
+		uint64_t live = 0;
+
+		memset(next, 0, nw * sizeof(*next));
+		for (size_t w = 0; w < nw; w++) {
+			for (uint64_t m = cur[w]; m; m &= m - 1) {
+				size_t i = w * 64 + (size_t)__builtin_ctzll(m);
+				const struct tok *x = &t[i];
+
+				if (i == acc)
+					continue;
+				switch (x->type) {
+				case T_LIT:
+					if (c == x->c)
+						BIT_SET(next, i + 1);
+					break;
+				case T_ANY:
+					if (c != '/')
+						BIT_SET(next, i + 1);
+					break;
+				case T_CLASS:
+					if ((g->cls[x->cls][c >> 3] >> (c & 7)) & 1)
+						BIT_SET(next, i + 1);
+					break;
+				case T_STAR:
+					if (c != '/')
+						BIT_SET(next, i);
+					break;
+				default:
+					BIT_SET(next, i);
+					break;
+				}
+			}
+		}
+		for (size_t w = 0; w < nw; w++)
+			live |= next[w];
+		if (!live)
+			return false;
+		closure(t, acc, next, nw);
+		tmp = cur;
+		cur = next;
+		next = tmp;
+	}
+	return BIT_TEST(cur, acc);
+}
+
+bool tg_glob_match(const struct tg_glob *g, const char *path, size_t len)
+{
+	if (!g || !path)
+		return false;
+	if (len < g->litlen || memcmp(path, g->lit, g->litlen) != 0)
+		return false;
+	switch (g->kind) {
+	case K_EXACT:
+		return len == g->nlit;
+	case K_SUBTREE:
+		return len == g->nlit || path[g->nlit] == '/';
+	default:
+		break;
+	}
+	if (len - g->nlit < g->nsuf || memcmp(path + len - g->nsuf, g->suf, g->nsuf) != 0)
+		return false;
+	return nfa_match(g, g->tok + g->nlit, g->ntok - g->nsuf - g->nlit, path + g->nlit,
+			 len - g->nlit - g->nsuf);
+}
+
+/* ---- Specificity ------------------------------------------------------ */
+
+/* When P[I] starts "/<**>/<**>", the index of its second slash: the first
+ * slash-star-star adds nothing (the compiler drops it too). */
+static size_t redundant_slash_starstar(const char *p, size_t n, size_t i)
+{
+	static const enum lex_kind want[4] = { L_LIT, L_STARSTAR, L_LIT, L_STARSTAR };
+	struct lexeme l;
+	size_t second = 0;
+
+	for (int k = 0; k < 4; k++) {
+		if (i >= n)
+			return 0;
+		i = lex(p, n, i, &l);
+		if (l.kind != want[k] || (l.kind == L_LIT && l.c != '/'))
+			return 0;
+		if (k == 1)
+			second = i;
+	}
+	return second;
+}
+
+void tg_glob_specificity(const char *pattern, unsigned *prefix, unsigned *wildcards)
+{
+	size_t n = pattern ? strlen(pattern) : 0;
+	unsigned pre = 0, wild = 0;
+	int head = 1, slash = 0; /* still in the literal head; its last byte is '/' */
+	struct lexeme l;
+
+	for (size_t i = 0; i < n;) {
+		size_t next, skip;
+
+		while ((skip = redundant_slash_starstar(pattern, n, i)))
+			i = skip;
+		next = lex(pattern, n, i, &l);
+		/* A lone '\\' at the end and a '}' are bytes like any other here. */
+		if (l.kind == L_LIT || l.kind == L_BAD_ESCAPE ||
+		    (l.kind == L_BRACE && l.c == '}')) {
+			pre += head;
+			slash = l.kind == L_LIT && l.c == '/';
+		} else {
+			/* A trailing slash-star-star takes its slash with it. */
+			if (head && l.kind == L_STARSTAR && next == n && slash)
+				pre--;
+			wild++;
+			head = 0;
+		}
+		i = next;
+	}
+	if (prefix)
+		*prefix = pre;
+	if (wildcards)
+		*wildcards = wild;
+}
+
+/* ---- Brace expansion -------------------------------------------------- */
+
+#define NONE SIZE_MAX
+/* Counts and lengths saturate here, past both limits, so they cannot
+ * overflow however many groups a pattern nests. */
+#define SAT ((size_t)TG_GLOB_MAX + 1)
+
+struct group {
+	size_t open, close;  /* indices of its '{' and '}' */
+	size_t parent;       /* enclosing group, or NONE */
+	size_t parent_alt;   /* alternative of PARENT it sits in, or NONE */
+	size_t first_alt;    /* head of its list of alternatives */
+	size_t nalt, choice; /* alternatives; the one being produced */
+};
+
+struct alt {
+	size_t start; /* first byte after its '{' or ',' */
+	size_t next;  /* next alternative of the same group, or NONE */
+	size_t count; /* strings it yields */
+	size_t len;   /* length of its longest string */
+};
+
+static size_t sat_add(size_t a, size_t b)
+{
+	return a + b > SAT ? SAT : a + b;
+}
+
+static size_t sat_mul(size_t a, size_t b)
+{
+	return a * b > SAT ? SAT : a * b;
+}
+
+/* The group whose '{' is at index I; groups are numbered in text order. */
+static size_t group_at(const struct group *gr, size_t ng, size_t i)
+{
+	size_t lo = 0, hi = ng;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (gr[mid].open < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Writes into BUF the string that the current choices select, and lists in
+ * VISITED the groups it went through, in text order. No recursion: a
+ * pattern may nest braces as deep as it is long. */
+static size_t render(const char *p, size_t n, const struct group *gr, size_t ng,
+		     const struct alt *al, char *buf, size_t *visited, size_t *nvisited)
+{
+	size_t i = 0, out = 0, cur = NONE;
+	struct lexeme l;
+
+	*nvisited = 0;
+	while (i < n) {
+		size_t next = lex(p, n, i, &l);
+
+		if (l.kind == L_BRACE && l.c == '{') {
+			size_t g = group_at(gr, ng, i), a = gr[g].first_alt;
+
+			for (size_t k = 0; k < gr[g].choice; k++)
+				a = al[a].next;
+			visited[(*nvisited)++] = g;
+			cur = g;
+			i = al[a].start;
+			continue;
+		}
+		if (cur != NONE &&
+		    ((l.kind == L_BRACE && l.c == '}') || (l.kind == L_LIT && p[i] == ','))) {
+			i = gr[cur].close + 1;
+			cur = gr[cur].parent;
+			continue;
+		}
+		/* The counting pass bounds OUT; this only guards against a bug. */
+		if (out + (next - i) > TG_GLOB_MAX)
+			return NONE;
+		memcpy(buf + out, p + i, next - i);
+		out += next - i;
+		i = next;
+	}
+	buf[out] = '\0';
+	return out;
+}
+
+int tg_glob_braces(const char *pattern, int (*fn)(const char *alt, void *ud), void *ud)
+{
+	struct lexeme l;
+	size_t n, i, ng = 0, na = 0, depth = 0, top_count = 1, top_len = 0;
+	int r = 0;
+
+	if (!pattern || !fn)
+		return -EINVAL;
+	n = strlen(pattern);
+	for (i = 0; i < n;) {
+		size_t next = lex(pattern, n, i, &l);
+
+		if (l.kind == L_BRACE && l.c == '{')
+			ng++;
+		else if (l.kind == L_LIT && pattern[i] == ',')
+			na++;
+		i = next;
+	}
+	na += ng;
+
+	/* One block: groups, alternatives, the stacks of open groups and of
+	 * their alternatives being read, the list of visited groups and the
+	 * output buffer. */
+	void *mem = calloc(1, ng * sizeof(struct group) + na * sizeof(struct alt) +
+				      3 * ng * sizeof(size_t) + TG_GLOB_MAX + 1);
+	if (!mem)
+		return -ENOMEM;
+	struct group *gr = mem;
+	struct alt *al = (struct alt *)(gr + ng);
+	size_t *stack = (size_t *)(al + na);
+	size_t *alt_stack = stack + ng;
+	size_t *visited = alt_stack + ng;
+	char *buf = (char *)(visited + ng);
+	size_t g = 0, a = 0;
+
+	/* Parse: each group with its alternatives, each alternative with the
+	 * length of its own bytes (nested groups are added below). */
+	for (i = 0; i < n;) {
+		size_t next = lex(pattern, n, i, &l);
+
+		if (l.kind == L_BRACE && l.c == '{') {
+			size_t parent = depth ? stack[depth - 1] : NONE;
+			size_t pa = depth ? alt_stack[depth - 1] : NONE;
+
+			gr[g] = (struct group){ i, 0, parent, pa, a, 1, 0 };
+			al[a] = (struct alt){ next, NONE, 1, 0 };
+			stack[depth] = g++;
+			alt_stack[depth++] = a++;
+		} else if (l.kind == L_BRACE) {
+			if (!depth) {
+				r = -EINVAL;
+				goto out;
+			}
+			gr[stack[--depth]].close = i;
+		} else if (depth && l.kind == L_LIT && pattern[i] == ',') {
+			al[alt_stack[depth - 1]].next = a;
+			al[a] = (struct alt){ next, NONE, 1, 0 };
+			alt_stack[depth - 1] = a++;
+			gr[stack[depth - 1]].nalt++;
+		} else if (depth) {
+			size_t cur = alt_stack[depth - 1];
+
+			al[cur].len = sat_add(al[cur].len, next - i);
+		} else {
+			top_len = sat_add(top_len, next - i);
+		}
+		i = next;
+	}
+	if (depth) {
+		r = -EINVAL;
+		goto out;
+	}
+
+	/* Count bottom up: a group opens after its parent, so walking groups
+	 * backwards finishes every child before its parent. */
+	for (size_t k = ng; k-- > 0;) {
+		size_t count = 0, len = 0;
+
+		for (size_t x = gr[k].first_alt; x != NONE; x = al[x].next) {
+			count = sat_add(count, al[x].count);
+			if (al[x].len > len)
+				len = al[x].len;
+		}
+		if (gr[k].parent_alt == NONE) {
+			top_count = sat_mul(top_count, count);
+			top_len = sat_add(top_len, len);
+		} else {
+			al[gr[k].parent_alt].count = sat_mul(al[gr[k].parent_alt].count, count);
+			al[gr[k].parent_alt].len = sat_add(al[gr[k].parent_alt].len, len);
+		}
+	}
+	if (top_count > TG_GLOB_MAX_ALTERNATIVES || top_len > TG_GLOB_MAX) {
+		r = -E2BIG;
+		goto out;
+	}
+
+	/* An odometer over the groups met, in text order: advance the last one
+	 * that has an alternative left and restart every group after it. */
+	for (;;) {
+		size_t nv;
+
+		if (render(pattern, n, gr, ng, al, buf, visited, &nv) == NONE) {
+			r = -E2BIG;
+			goto out;
+		}
+		r = fn(buf, ud);
+		if (r)
+			goto out;
+		while (nv > 0 && gr[visited[nv - 1]].choice + 1 == gr[visited[nv - 1]].nalt)
+			nv--;
+		if (nv == 0)
+			break;
+		gr[visited[nv - 1]].choice++;
+		for (size_t k = visited[nv - 1] + 1; k < ng; k++)
+			gr[k].choice = 0;
+	}
+out:
+	free(mem);
+	return r;
+}

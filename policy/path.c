@@ -1,0 +1,106 @@
+/* Lexical path normalization for the hook path and the policy loader.
+ *
+ * Every decision is taken on the absolute, lexically normalized form of the
+ * path the program passed, so "/data/./x", "/data//x" and "/tmp/../data/x"
+ * all meet the rules for "/data/x". This runs on every intercepted call, on
+ * small thread stacks and possibly inside a signal handler or a vfork child:
+ * it allocates nothing, makes no system call and writes only into the
+ * caller's buffer. The output is built as a stack of components in OUT, so
+ * ".." is a pop and no second buffer is needed. */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "tg-path.h"
+
+/* Appends the components of S (N bytes) to the normalized path OUT[0..*LEN).
+ * OUT holds the root as the empty string while we work, so that every
+ * component is appended as "/name" and popping one is a scan back to its
+ * slash. CAP counts the terminating NUL, which must always fit. */
+static int append_components(char *out, size_t cap, size_t *len, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		while (i < n && s[i] == '/')
+			i++;
+		if (i == n)
+			break;
+		const char *c = s + i;
+		const char *slash = memchr(c, '/', n - i);
+		size_t clen = slash ? (size_t)(slash - c) : n - i;
+
+		i += clen;
+		if (clen == 1 && c[0] == '.')
+			continue;
+		if (clen == 2 && c[0] == '.' && c[1] == '.') {
+			/* Lexical: ".." of the root is the root, as the kernel does. */
+			while (*len > 0 && out[*len - 1] != '/')
+				(*len)--;
+			if (*len > 0)
+				(*len)--;
+			continue;
+		}
+		if (clen > cap || *len + 1 + clen + 1 > cap)
+			return -ENAMETOOLONG;
+		out[*len] = '/';
+		memcpy(out + *len + 1, c, clen);
+		*len += 1 + clen;
+	}
+	return 0;
+}
+
+int tg_path_normalize(const char *base, size_t base_len, const char *path, char *out,
+		      size_t outsz)
+{
+	/* The length is returned as an int: never let it reach INT_MAX. */
+	size_t cap = outsz > INT_MAX ? INT_MAX : outsz;
+	size_t len = 0;
+	int r;
+
+	if (!out || !path || !path[0]) {
+		r = -EINVAL;
+		goto fail;
+	}
+	if (path[0] != '/') {
+		/* BASE need not be NUL-terminated, but a NUL in it would end the
+		 * string we hand back early: it ends BASE. */
+		size_t blen = base ? strnlen(base, base_len) : 0;
+
+		if (blen == 0 || base[0] != '/') {
+			r = -EINVAL;
+			goto fail;
+		}
+		r = append_components(out, cap, &len, base, blen);
+		if (r < 0)
+			goto fail;
+	}
+	r = append_components(out, cap, &len, path, strlen(path));
+	if (r < 0)
+		goto fail;
+	if (len == 0) {
+		if (cap < 2) {
+			r = -ENAMETOOLONG;
+			goto fail;
+		}
+		out[len++] = '/';
+	}
+	out[len] = '\0';
+	return (int)len;
+fail:
+	/* Never leave a half-built path that a careless caller could use. */
+	if (out && outsz > 0)
+		out[0] = '\0';
+	return r;
+}
+
+size_t tg_path_parent_len(const char *p, size_t len)
+{
+	while (len > 0 && p[len - 1] != '/')
+		len--;
+	/* "/a" -> "/", and "/" stays "/": the slash is only dropped when a
+	 * component remains before it. */
+	if (len > 1)
+		len--;
+	return len;
+}

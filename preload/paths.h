@@ -1,0 +1,22 @@
+/* Where relative paths start: the working directory and the folders behind
+ * directory descriptors, remembered so that a relative open costs no
+ * system call beyond its own (see paths.c). */
+#ifndef TG_PATHS_H
+#define TG_PATHS_H
+
+#include <stddef.h>
+
+/* The working directory into OUT; its length or -errno. */
+int tg_cwd(char *out, size_t cap);
+/* chdir or fchdir succeeded: the next tg_cwd() asks the kernel. */
+void tg_cwd_changed(void);
+
+/* The folder behind directory descriptor FD into OUT; its length, or
+ * -errno (-EBADF), or 0 when FD is not a folder in the tree. */
+int tg_dirfd_path(int fd, char *out, size_t cap);
+/* FD was opened on the folder PATH (N bytes, real). */
+void tg_dirfd_remember(int fd, const char *path, size_t n);
+/* FD is closed or replaced. */
+void tg_dirfd_forget(int fd);
+
+#endif
