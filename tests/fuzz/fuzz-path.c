@@ -9,7 +9,9 @@
  * through identities that hold by definition (joining first or normalizing
  * the base first gives the same path; the parent of the result is
  * the result with "/.." appended). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
+#endif
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>

@@ -5,7 +5,9 @@
  * LLVMFuzzerTestOneInput() in name order. An input that breaks an
  * invariant aborts the run, which meson reports as a failure; an input
  * that cannot be read is a "not ok". */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* asprintf */
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
