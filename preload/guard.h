@@ -10,6 +10,12 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <fts.h>
+#include <ftw.h>
+#include <glob.h>
+#include <sys/time.h>
+#include <sys/xattr.h>
+#include <utime.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdbool.h>

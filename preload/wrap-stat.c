@@ -106,3 +106,15 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int fl
 	HIDE("__fxstatat64", dirfd, path, flags & AT_EMPTY_PATH);
 	return REAL(__fxstatat64)(ver, dirfd, path, st, flags);
 }
+
+int euidaccess(const char *path, int mode)
+{
+	HIDE("euidaccess", AT_FDCWD, path, false);
+	return REAL(euidaccess)(path, mode);
+}
+
+int eaccess(const char *path, int mode)
+{
+	HIDE("eaccess", AT_FDCWD, path, false);
+	return REAL(eaccess)(path, mode);
+}

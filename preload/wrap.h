@@ -115,6 +115,8 @@
 	X(statx, stat)            \
 	X(access, stat)           \
 	X(faccessat, stat)        \
+	X(euidaccess, stat)       \
+	X(eaccess, stat)          \
 	X(__xstat, stat)          \
 	X(__xstat64, stat)        \
 	X(__lxstat, stat)         \
@@ -123,6 +125,27 @@
 	X(__fxstatat64, stat)     \
 	X(dlopen, dl)             \
 	X(chdir, cwd)             \
-	X(fchdir, cwd)
+	X(fchdir, cwd)            \
+	X(utime, meta) \
+	X(utimes, meta) \
+	X(lutimes, meta) \
+	X(utimensat, meta) \
+	X(futimesat, meta) \
+	X(futimens, meta) \
+	X(futimes, meta) \
+	X(setxattr, meta) \
+	X(lsetxattr, meta) \
+	X(fsetxattr, meta) \
+	X(removexattr, meta) \
+	X(lremovexattr, meta) \
+	X(fremovexattr, meta) \
+	X(glob, meta) \
+	X(glob64, meta) \
+	X(nftw, meta) \
+	X(nftw64, meta) \
+	X(ftw, meta) \
+	X(ftw64, meta) \
+	X(fts_open, meta) \
+	X(fts64_open, meta)
 
 #endif
