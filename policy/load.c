@@ -169,17 +169,35 @@ static int add_alternative(struct tg_policy *p, const struct tg_rule *rule, cons
 	}
 	size_t litlen;
 	const char *lit = tg_glob_literal(g, &litlen);
+	size_t plain = strcspn(alt, "*?[\\");
+	size_t altlen = strlen(alt);
 	t->glob = g;
-	/* A pattern of slash-star-star alone has an empty literal; every path
-	 * starts with its anchor "/". */
-	t->lit = litlen ? lit : "/";
+	t->lit = lit;
 	t->litlen = litlen;
-	t->anchor = 1;
-	for (size_t i = litlen; i > 0; i--)
-		if (lit[i - 1] == '/') {
-			t->anchor = i;
-			break;
-		}
+	if (plain == altlen && altlen == litlen)
+		t->kind = TG_PAT_EXACT;
+	else if (plain == litlen + 1 && altlen == litlen + 3 && strcmp(alt + litlen, "/**") == 0)
+		t->kind = TG_PAT_TREE;
+	else
+		t->kind = TG_PAT_GLOB;
+	if (t->kind != TG_PAT_GLOB) {
+		char *key = tg_pool_alloc(&p->pool, litlen + 2);
+		if (!key)
+			return -ENOMEM;
+		memcpy(key, lit, litlen);
+		key[litlen] = '/';
+		t->key = key;
+		t->anchor = litlen + 1;
+	} else {
+		/* Every path starts with "/", the shortest key. */
+		t->key = litlen ? lit : "/";
+		t->anchor = 1;
+		for (size_t i = litlen; i > 0; i--)
+			if (lit[i - 1] == '/') {
+				t->anchor = i;
+				break;
+			}
+	}
 	t->rule = rule;
 	t->pattern = pattern;
 	t->prefix = prefix;

@@ -25,7 +25,7 @@ static int cmp_anchor(const void *a, const void *b, void *ud)
 	const struct tg_pat *x = &p->pats[*(const uint32_t *)a];
 	const struct tg_pat *y = &p->pats[*(const uint32_t *)b];
 	size_t n = x->anchor < y->anchor ? x->anchor : y->anchor;
-	int c = memcmp(x->lit, y->lit, n);
+	int c = memcmp(x->key, y->key, n);
 	if (c)
 		return c;
 	if (x->anchor != y->anchor)
@@ -54,15 +54,19 @@ int tg_policy_index(struct tg_policy *p)
 		const struct tg_pat *t = &p->pats[order[i]];
 		size_t j = i + 1;
 		while (j < p->npats && p->pats[order[j]].anchor == t->anchor &&
-		       memcmp(p->pats[order[j]].lit, t->lit, t->anchor) == 0)
+		       memcmp(p->pats[order[j]].key, t->key, t->anchor) == 0)
 			j++;
-		uint64_t h = anchor_hash(t->lit, t->anchor);
+		uint64_t h = anchor_hash(t->key, t->anchor);
 		size_t k = h & (nslots - 1);
 		while (slots[k].key)
 			k = (k + 1) & (nslots - 1);
-		slots[k] = (struct tg_slot){ h, t->lit, t->anchor, i, j - i };
+		slots[k] = (struct tg_slot){ h, t->key, t->anchor, i, j - i };
 		i = j;
 	}
+	memset(p->keylens, 0, sizeof(p->keylens));
+	for (size_t i = 0; i < p->npats; i++)
+		if (p->pats[i].anchor / 64 < sizeof(p->keylens) / sizeof(p->keylens[0]))
+			p->keylens[p->pats[i].anchor / 64] |= 1ULL << (p->pats[i].anchor % 64);
 	free(p->order);
 	free(p->slots);
 	p->order = order;
@@ -71,8 +75,10 @@ int tg_policy_index(struct tg_policy *p)
 	return 0;
 }
 
-static const struct tg_slot *probe(const struct tg_policy *p, uint64_t h, const char *key,
-				   size_t n)
+/* The slot for the key of N bytes hashed to H: PATH[0..N), or with
+ * VIRTUAL the whole of PATH (N - 1 bytes) and a slash after it. */
+static const struct tg_slot *probe(const struct tg_policy *p, uint64_t h, const char *path,
+				   size_t n, bool virtual)
 {
 	size_t mask = p->nslots - 1;
 
@@ -80,7 +86,9 @@ static const struct tg_slot *probe(const struct tg_policy *p, uint64_t h, const 
 		const struct tg_slot *s = &p->slots[k];
 		if (!s->key)
 			return NULL;
-		if (s->hash == h && s->keylen == n && memcmp(s->key, key, n) == 0)
+		if (s->hash == h && s->keylen == n &&
+		    (virtual ? s->key[n - 1] == '/' && memcmp(s->key, path, n - 1) == 0
+			     : memcmp(s->key, path, n) == 0))
 			return s;
 	}
 }
@@ -105,31 +113,66 @@ static bool beats(const struct tg_pat *a, const struct tg_pat *b, enum tg_class 
 
 typedef void (*visit_fn)(const struct tg_pat *t, void *ud);
 
-/* Calls FN for every alternative that matches PATH. */
+/* Calls FN for the alternatives in slot S that match PATH; AT_END when the
+ * slot's key is PATH itself and a slash. A path or a tree is decided by
+ * the key alone. */
+static void visit(const struct tg_policy *p, const struct tg_slot *s, const char *path, size_t len,
+		  bool at_end, visit_fn fn, void *ud)
+{
+	for (uint32_t k = 0; k < s->count; k++) {
+		const struct tg_pat *t = &p->pats[p->order[s->first + k]];
+		switch (t->kind) {
+		case TG_PAT_EXACT:
+			if (at_end)
+				fn(t, ud);
+			break;
+		case TG_PAT_TREE:
+			fn(t, ud);
+			break;
+		default:
+			if (t->litlen <= len &&
+			    (t->litlen <= t->anchor ||
+			     memcmp(t->lit + t->anchor, path + t->anchor, t->litlen - t->anchor) == 0) &&
+			    tg_glob_match(t->glob, path, len))
+				fn(t, ud);
+		}
+	}
+}
+
+/* Calls FN for every alternative that matches PATH: one probe of the index
+ * at each slash of the path, and one for the path itself and a slash. */
+static bool has_keylen(const struct tg_policy *p, size_t n)
+{
+	return n / 64 < sizeof(p->keylens) / sizeof(p->keylens[0]) &&
+	       (p->keylens[n / 64] >> (n % 64) & 1);
+}
+
 static void each_match(const struct tg_policy *p, const char *path, size_t len, visit_fn fn,
 		       void *ud)
 {
 	uint64_t h = TG_HASH_INIT;
-	size_t done = 0;
+	size_t hashed = 0;
+	const struct tg_slot *s;
 
 	if (!p->nslots || len == 0 || path[0] != '/')
 		return;
-	for (size_t i = 0; i < len; i++) {
-		if (path[i] != '/')
+	/* Probe at each slash where some key ends (most folders of most paths
+	 * are skipped), hashing the path only as far as a probe needs. */
+	for (const char *c = path; c; c = memchr(c + 1, '/', path + len - c - 1)) {
+		size_t n = c - path + 1;
+		if (!has_keylen(p, n))
 			continue;
-		h = tg_hash_step(h, path + done, i + 1 - done);
-		done = i + 1;
-		const struct tg_slot *s = probe(p, h, path, i + 1);
-		if (!s)
-			continue;
-		for (uint32_t k = 0; k < s->count; k++) {
-			const struct tg_pat *t = &p->pats[p->order[s->first + k]];
-			if (t->litlen > len || memcmp(t->lit, path, t->litlen) != 0)
-				continue;
-			if (tg_glob_match(t->glob, path, len))
-				fn(t, ud);
-		}
+		h = tg_hash_step(h, path + hashed, n - hashed);
+		hashed = n;
+		if ((s = probe(p, h, path, n, false)))
+			visit(p, s, path, len, false, fn, ud);
 	}
+	if (path[len - 1] == '/' || !has_keylen(p, len + 1))
+		return; /* the root, or no key as long as the path and a slash */
+	h = tg_hash_step(h, path + hashed, len - hashed);
+	h = tg_hash_step(h, "/", 1);
+	if ((s = probe(p, h, path, len + 1, true)))
+		visit(p, s, path, len, true, fn, ud);
 }
 
 struct best {

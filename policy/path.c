@@ -50,6 +50,23 @@ static int append_components(char *out, size_t cap, size_t *len, const char *s, 
 	return 0;
 }
 
+size_t tg_path_is_normal(const char *p)
+{
+	if (p[0] != '/')
+		return 0;
+	/* Look only after each slash (strchr is vectorized): a component may
+	 * not be empty, "." or "..", and only the root may end in a slash. */
+	for (const char *s = p; (s = strchr(s, '/')); s++) {
+		char c = s[1];
+		if (c == '/' || (c == '\0' && s != p))
+			return 0;
+		if (c == '.' && (s[2] == '/' || s[2] == '\0' ||
+				 (s[2] == '.' && (s[3] == '/' || s[3] == '\0'))))
+			return 0;
+	}
+	return strlen(p);
+}
+
 int tg_path_normalize(const char *base, size_t base_len, const char *path, char *out,
 		      size_t outsz)
 {

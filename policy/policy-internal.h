@@ -21,12 +21,23 @@ char *tg_pool_strdup(struct tg_pool *pool, const char *s);
 char *tg_pool_strndup(struct tg_pool *pool, const char *s, size_t n);
 void tg_pool_free(struct tg_pool *pool);
 
+/* How an alternative matches: most patterns are a path or a tree, which
+ * the index alone decides without running the glob. */
+enum tg_pat_kind {
+	TG_PAT_EXACT, /* "/a/b": exactly that path */
+	TG_PAT_TREE,  /* "/a/b" + slash-star-star: that path and everything beneath */
+	TG_PAT_GLOB,  /* anything else: the glob decides */
+};
+
 /* One brace-free alternative of one pattern of one rule. */
 struct tg_pat {
 	struct tg_glob *glob;
 	const char *lit; /* literal prefix of the alternative */
 	size_t litlen;
-	size_t anchor;   /* bytes of LIT up to and including its last '/' */
+	enum tg_pat_kind kind;
+	const char *key; /* the index key: LIT and a slash for a path or a tree,
+			  * else LIT up to its last slash */
+	size_t anchor;   /* length of KEY */
 	const struct tg_rule *rule;
 	const char *pattern; /* the rule's pattern as expanded (for records and explain) */
 	unsigned prefix, wildcards; /* specificity of PATTERN */
@@ -50,6 +61,8 @@ struct tg_policy {
 	uint32_t *order;      /* pattern indices grouped by anchor */
 	struct tg_slot *slots;
 	size_t nslots;        /* power of two, or 0 */
+	/* Bit N set when some key is N bytes long: a lookup probes only there. */
+	uint64_t keylens[TG_GLOB_MAX / 64 + 2];
 
 	bool defaults[TG_NCLASS];
 	unsigned defaults_set; /* classes the policy itself set */

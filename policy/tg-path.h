@@ -25,6 +25,10 @@
 int tg_path_normalize(const char *base, size_t base_len, const char *path, char *out,
 		      size_t outsz);
 
+/* The length of P when it is absolute and already normalized (the common
+ * case, which then needs no copy), else 0. */
+size_t tg_path_is_normal(const char *p);
+
 /* Length of the parent folder of the normalized path P of length LEN
  * ("/a/b" -> 2 for "/a", "/a" -> 1 for "/", "/" -> 1; 0 when P has no '/'). */
 size_t tg_path_parent_len(const char *p, size_t len);
