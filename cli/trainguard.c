@@ -371,7 +371,9 @@ static void warn_secrets(const struct tg_policy *p, const char *jid, struct diag
 			/* The literal part of the secret's pattern names a path it covers. */
 			char path[PATH_MAX];
 			size_t n = strcspn(sr->paths[k], "*?[{\\");
-			if (n >= sizeof(path))
+			const char *rest = sr->paths[k] + n;
+			/* Only a path or a tree names one place to test. */
+			if (n >= sizeof(path) || (*rest && strcmp(rest, "**") != 0))
 				continue;
 			memcpy(path, sr->paths[k], n);
 			path[n] = '\0';
