@@ -737,7 +737,7 @@ static void actor(struct build *b, json_t *rec)
 	json_t *proc = new_object(b, a, "process");
 
 	set_int(b, proc, "pid", p->pid);
-	set_int(b, proc, "ptid", (long long)syscall(SYS_gettid));
+	set_int(b, proc, "ptid", (long long)(b->proc->tid ? b->proc->tid : syscall(SYS_gettid)));
 	if (p->name)
 		set_text(b, proc, "name", b->name);
 	if (p->cmd_line)

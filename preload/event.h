@@ -20,6 +20,7 @@
 /* Facts about the process, gathered once at start and after fork. */
 struct tg_proc {
 	pid_t pid, ppid;
+	pid_t tid;             /* the thread building the record (0: ask the kernel) */
 	uid_t uid;
 	const char *exe;       /* /proc/self/exe at start; may be NULL */
 	const char *name;      /* basename of exe (or of argv[0]) */

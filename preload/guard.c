@@ -68,6 +68,22 @@ static struct {
 
 static atomic_ulong dropped;
 
+/* This process and thread, cached (see emit). */
+static _Atomic pid_t self_pid, parent_pid;
+static __thread pid_t self_tid __attribute__((tls_model("initial-exec")));
+
+/* Set once the program installs a seccomp filter of its own: from then on
+ * the guard makes no system call beyond the one the program asked for
+ * (no openat2, no resolution), since the filter may kill for any other. */
+_Atomic bool tg_syscalls_frozen;
+
+static void after_fork_child(void)
+{
+	atomic_store(&self_pid, (pid_t)tg_sys(SYS_getpid));
+	atomic_store(&parent_pid, (pid_t)tg_sys(SYS_getppid));
+	self_tid = 0;
+}
+
 static void resolve_all(void)
 {
 #define X(name, family) tg_real.name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name);
@@ -91,7 +107,7 @@ int tg_fail(int err)
 static void write_all(int fd, const char *buf, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = syscall(SYS_write, fd, buf, n);
+		ssize_t w = tg_sys(SYS_write, fd, buf, n);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0) {
@@ -166,9 +182,16 @@ static void emit(struct tg_event *ev)
 		return;
 	}
 	line_level++;
-	g.proc.pid = getpid();
-	g.proc.ppid = getppid();
-	n = tg_event_format(ev, &g.proc, buf, TG_EVENT_MAX);
+	/* Per record, a copy: threads log at once. The ids come from caches a
+	 * fork refreshes, so a record costs no system call a program's own
+	 * seccomp filter could refuse. */
+	struct tg_proc proc = g.proc;
+	proc.pid = atomic_load_explicit(&self_pid, memory_order_relaxed);
+	proc.ppid = atomic_load_explicit(&parent_pid, memory_order_relaxed);
+	if (!self_tid)
+		self_tid = tg_sys(SYS_gettid);
+	proc.tid = self_tid;
+	n = tg_event_format(ev, &proc, buf, TG_EVENT_MAX);
 	if (n < 0)
 		n = fallback_line(buf, TG_EVENT_MAX, ev);
 	if (n > 0) {
@@ -302,7 +325,7 @@ static int conclude(struct tg_call *c, const char *path, const char *path2,
 		if (v->on_deny != TG_ON_DENY_QUIET)
 			emit(&ev);
 		if (v->on_deny == TG_ON_DENY_KILL)
-			syscall(SYS_kill, getpid(), SIGKILL);
+			tg_sys(SYS_kill, atomic_load(&self_pid), SIGKILL);
 		return -ev.err;
 	}
 
@@ -350,6 +373,8 @@ static int decide_real(struct tg_call *c, char *path, int n, struct tg_verdict *
 	tg_decide(g.policy, path, n, c->classes, v);
 	if (c->dirfd != AT_FDCWD && c->path[0] == '\0')
 		return n; /* the descriptor itself */
+	if (atomic_load_explicit(&tg_syscalls_frozen, memory_order_relaxed))
+		return n; /* no probe the program's filter could refuse */
 	if (tg_symlink_free(c->dirfd, c->path, !c->nofollow) != 0)
 		return n;
 	int rn = tg_real_path(c->dirfd, c->path, !c->nofollow, false, real, sizeof(real));
@@ -378,6 +403,12 @@ int tg_check(struct tg_call *c)
 	}
 	errno = saved;
 	return r;
+}
+
+static bool is_folder(int dirfd, const char *path)
+{
+	struct stat st;
+	return tg_sys(SYS_newfstatat, dirfd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
 int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode)
@@ -413,6 +444,13 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 	bool quiet = v.allow && g.mode == TG_ENFORCE && !v.audit && !g.log_allowed;
 	if (!quiet)
 		n = decide_real(&c, abs, n, &v);
+	if (!v.allow && (flags & O_ACCMODE) != O_RDONLY && !(flags & O_CREAT) &&
+	    is_folder(dirfd, path)) {
+		/* Opening a folder for writing fails with EISDIR whatever the
+		 * policy says: give the kernel's answer; nothing was attempted. */
+		r = -EISDIR;
+		goto out;
+	}
 	r = conclude(&c, abs, NULL, &v, 0, NULL, NULL);
 	if (r < 0)
 		goto out;
@@ -535,19 +573,19 @@ static const char *inspect_exec(const char *path, char *interp, size_t cap)
 	long n;
 
 	interp[0] = '\0';
-	if (syscall(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0 || !S_ISREG(st.st_mode))
+	if (tg_sys(SYS_newfstatat, AT_FDCWD, path, &st, 0) != 0 || !S_ISREG(st.st_mode))
 		return NULL;
 	if (st.st_mode & S_ISUID)
 		return "setuid";
 	if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP))
 		return "setgid";
-	if (syscall(SYS_getxattr, path, "security.capability", NULL, 0) > 0)
+	if (tg_sys(SYS_getxattr, path, "security.capability", NULL, 0) > 0)
 		return "capabilities";
-	int fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = tg_sys(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return NULL;
-	n = syscall(SYS_read, fd, h, sizeof(h));
-	syscall(SYS_close, fd);
+	n = tg_sys(SYS_read, fd, h, sizeof(h));
+	tg_sys(SYS_close, fd);
 	if (n >= 2 && h[0] == '#' && h[1] == '!') {
 		long i = 2, j;
 		while (i < n && (h[i] == ' ' || h[i] == '\t'))
@@ -1159,6 +1197,8 @@ static void start(void)
 	}
 	save_child_env(policy_path, log, jid);
 	process_facts(jid);
+	after_fork_child();
+	pthread_atfork(NULL, NULL, after_fork_child);
 	state = ACTIVE;
 }
 

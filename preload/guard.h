@@ -18,8 +18,10 @@
 #include <utime.h>
 #include <fcntl.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -56,6 +58,9 @@ extern struct tg_real tg_real;
 /* Resolves tg_real once; safe before the constructor ran. The common
  * case costs one load and a branch. */
 void tg_resolve(void);
+/* The kernel's own entry, never the guard's syscall wrapper. */
+#define tg_sys(...) (REAL(syscall)(__VA_ARGS__))
+
 #define REAL(name) \
 	(__builtin_expect(tg_real.name != NULL, 1) ? tg_real.name : (tg_resolve(), tg_real.name))
 
@@ -133,6 +138,10 @@ size_t tg_child_env_size(char *const envp[]);
 /* Puts LD_PRELOAD and the TRAINGUARD_* values saved at start back into
  * the process environment (for system and popen, whose child takes it). */
 void tg_restore_environ(void);
+
+/* True once the program installed a seccomp filter of its own (see
+ * wrap-seccomp.c): the guard then makes no extra system call. */
+extern _Atomic bool tg_syscalls_frozen;
 
 /* Sets errno and returns -1 (for int wrappers). */
 int tg_fail(int err);

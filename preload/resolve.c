@@ -37,12 +37,14 @@ bool tg_openat2_usable(void)
 {
 	int s = atomic_load_explicit(&openat2_state, memory_order_relaxed);
 
+	if (atomic_load_explicit(&tg_syscalls_frozen, memory_order_relaxed))
+		return false;
 	if (s < 0) {
 		struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
-		int fd = syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
+		int fd = tg_sys(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
 		s = fd >= 0;
 		if (fd >= 0)
-			syscall(SYS_close, fd);
+			tg_sys(SYS_close, fd);
 		atomic_store(&openat2_state, s);
 	}
 	return s == 1;
@@ -55,7 +57,7 @@ int tg_openat2(int dirfd, const char *path, int flags, mode_t mode)
 		.mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode & 07777) : 0,
 		.resolve = RESOLVE_NO_SYMLINKS,
 	};
-	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	long fd = tg_sys(SYS_openat2, dirfd, path, &how, sizeof(how));
 	return fd < 0 ? -errno : (int)fd;
 }
 
@@ -98,9 +100,9 @@ int tg_symlink_free(int dirfd, const char *path, bool follow_last)
 		}
 	}
 	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
-	long fd = syscall(SYS_openat2, dirfd, probe, &how, sizeof(how));
+	long fd = tg_sys(SYS_openat2, dirfd, probe, &how, sizeof(how));
 	if (fd >= 0) {
-		syscall(SYS_close, fd);
+		tg_sys(SYS_close, fd);
 		return 1;
 	}
 	if (errno == ELOOP)

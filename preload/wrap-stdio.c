@@ -81,7 +81,7 @@ static bool decided(const char *op, const char *path, const char *mode, FILE **o
 	*out = fdopen(fd, fdmode);
 	if (!*out) {
 		int e = errno;
-		syscall(SYS_close, fd);
+		tg_sys(SYS_close, fd);
 		errno = e;
 	}
 	return true;

@@ -146,6 +146,8 @@
 	X(ftw, meta) \
 	X(ftw64, meta) \
 	X(fts_open, meta) \
-	X(fts64_open, meta)
+	X(fts64_open, meta) \
+	X(prctl, seccomp) \
+	X(syscall, seccomp)
 
 #endif
