@@ -79,28 +79,39 @@ static size_t folder_part(const char *path, bool *named)
 	return i;
 }
 
-int tg_symlink_free(int dirfd, const char *path, bool follow_last)
+/* The folder part of PATH into a buffer of its own frame (16 KiB stacks). */
+static __attribute__((noinline)) long probe_folder(int dirfd, const char *path, size_t i)
 {
 	char folder[PATH_MAX];
-	const char *probe = path;
-	bool named;
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+
+	if (i >= sizeof(folder)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(folder, path, i);
+	folder[i] = '\0';
+	return tg_sys(SYS_openat2, dirfd, folder, &how, sizeof(how));
+}
+
+int tg_symlink_free(int dirfd, const char *path, bool follow_last)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+	bool named = false;
+	size_t i = 0;
+	long fd;
 
 	if (!tg_openat2_usable())
 		return 0;
 	if (!follow_last) {
-		size_t i = folder_part(path, &named);
-		if (named) {
-			if (i == 0)
-				return 1; /* a name in DIRFD itself: nothing to walk */
-			if (i >= sizeof(folder))
-				return -ENAMETOOLONG;
-			memcpy(folder, path, i);
-			folder[i] = '\0';
-			probe = folder;
-		}
+		i = folder_part(path, &named);
+		if (named && i == 0)
+			return 1; /* a name in DIRFD itself: nothing to walk */
 	}
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
-	long fd = tg_sys(SYS_openat2, dirfd, probe, &how, sizeof(how));
+	if (named)
+		fd = probe_folder(dirfd, path, i);
+	else
+		fd = tg_sys(SYS_openat2, dirfd, path, &how, sizeof(how));
 	if (fd >= 0) {
 		tg_sys(SYS_close, fd);
 		return 1;
