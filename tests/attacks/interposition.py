@@ -470,7 +470,7 @@ def case_other_preload():
         return
     r = b.run([PY, '-c', TRY + f't(lambda: open("{b.p("data/f")}", "a"))\n'
                'import subprocess; print("guarded" if "libtrainguard" in subprocess.run(["/usr/bin/env", "-i", "/usr/bin/env"], capture_output=True, text=True).stdout else "UNGUARDED")'],
-              extra={'LD_PRELOAD': other + ':' + LIB})
+              extra={'LD_PRELOAD': (FIRST + ':' if FIRST else '') + other + ':' + LIB})
     ok(r.stdout.split() == ['EROFS', 'guarded'],
        'with another preload listed first the guard decides, and stays in children',
        r.stdout + r.stderr)
