@@ -1,100 +1,203 @@
 #!/usr/bin/env bash
-# The demo the README's first command ends with: a small training job runs
-# twice under the guard, once with examples/policies/train.cfg and once with
-# the embedded default policy, and loads a checkpoint that attacks it.
+# demo.sh: a small training job, attacked by its own checkpoint, run twice
+# under trainguard: first with examples/policies/train.cfg, then with the
+# embedded default policy (ml-default). The README's first command ends
+# with it.
 #
-#   examples/demo.sh BUILD_DIR        (KEEP=1 keeps the temporary folder)
+#   examples/demo.sh [BUILD_DIR]     BUILD_DIR: the meson build folder
+#                                    (default "build"); KEEP=1 keeps the
+#                                    demo folder for a look at the logs
 #
-# Everything it touches lives in a fresh temporary folder: a dataset, a fake
-# home with fake credentials, the checkpoints and the logs. It exits
-# non-zero if training did not finish or a protected file changed.
-set -eu
+# Everything the job touches lives in a fresh folder from mktemp -d: a
+# dataset of 200 shards, a fake HOME holding FAKE credentials and a
+# .bashrc, the checkpoints and the two logs. After each run it prints a
+# digest of the log (one line per record; the audited reads of the dataset
+# are folded into one line) and compares the files the run must not change,
+# byte for byte. It exits non-zero if a job did not finish training or a
+# protected file changed. The attacks live in examples/train_demo.py.
+set -euo pipefail
 
-src=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "${1:-build}" && pwd)
-tg="$build/cli/trainguard"
+die() { echo "demo.sh: $*" >&2; exit 2; }
+
+src=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+arg=${1:-build}
+# A relative BUILD_DIR is taken from the caller's folder, else from the
+# source folder, so the script runs from anywhere.
+if [ -d "$arg" ]; then
+	build=$(cd -- "$arg" && pwd -P)
+elif [ -d "$src/$arg" ]; then
+	build=$(cd -- "$src/$arg" && pwd -P)
+else
+	die "no build folder '$arg'; build first: meson setup build && meson compile -C build"
+fi
+tg=$build/cli/trainguard
+[ -x "$tg" ] || die "no '$tg'; build first: meson compile -C '$build'"
+# The system interpreter, not whatever python3 is first on PATH (a pyenv
+# shim is a shell script that would run first, and be guarded too).
 py=/usr/bin/python3
-[ -x "$tg" ] || { echo "demo.sh: no '$tg'; build first (meson setup build && meson compile -C build)" >&2; exit 2; }
+[ -x "$py" ] || die "needs $py (apt-get install python3)"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/trainguard-demo.XXXXXX")
-cleanup() { [ "${KEEP:-0}" = 1 ] && echo "kept $root" || rm -rf "$root"; }
+cleanup() {
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "kept $root"
+		echo "(logs: train.jsonl and default.jsonl there)"
+	else
+		rm -rf -- "$root"
+	fi
+}
 trap cleanup EXIT
 
-# A dataset of 200 small shards in 4 parts, and a fake home.
+# The dataset (4 folders of 50 shards, 20 samples "x1,x2,label" each) and
+# the fake home, made here, unguarded: the job itself may not create them.
 "$py" - "$root" <<'PY'
 import os, random, sys
 root = sys.argv[1]
-rnd = random.Random(7)
-for p in range(4):
-    d = os.path.join(root, 'dataset', f'part-{p}')
-    os.makedirs(d)
-    for s in range(50):
-        with open(os.path.join(d, f'shard-{s:03d}.csv'), 'w') as f:
+rnd = random.Random(2024)
+for part in range(4):
+    folder = os.path.join(root, 'dataset', f'part-{part}')
+    os.makedirs(folder)
+    for shard in range(50):
+        with open(os.path.join(folder, f'shard-{shard:03d}.csv'), 'w') as f:
             for _ in range(20):
                 x1, x2 = rnd.uniform(-2, 2), rnd.uniform(-2, 2)
-                f.write(f'{x1:.4f},{x2:.4f},{int(x1 + 0.5 * x2 > 0)}\n')
-home = os.path.join(root, 'home')
-for rel, text in [('.aws/credentials', '[default]\naws_secret_access_key = FAKE-demo-key\n'),
-                  ('.ssh/id_rsa', 'FAKE demo private key\n'),
-                  ('.bashrc', '# FAKE demo bashrc\n')]:
-    os.makedirs(os.path.dirname(os.path.join(home, rel)), exist_ok=True)
-    with open(os.path.join(home, rel), 'w') as f:
+                f.write(f'{x1:.4f},{x2:.4f},{int(x1 + 0.5 * x2 + rnd.gauss(0, 0.3) > 0)}\n')
+fake = {
+    '.aws/credentials': '# FAKE demo credentials\n[default]\naws_access_key_id = AKIAFAKEDEMO\n'
+                        'aws_secret_access_key = FAKE/demo/not/a/real/key\n',
+    '.ssh/id_rsa': '-----BEGIN FAKE DEMO KEY-----\nnot a real key\n-----END FAKE DEMO KEY-----\n',
+    '.bashrc': '# FAKE demo .bashrc\nexport PS1="demo$ "\n',
+}
+for rel, text in fake.items():
+    path = os.path.join(root, 'home', rel)
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    with open(path, 'w') as f:
         f.write(text)
+    os.chmod(path, 0o600)
 PY
 
+# The job sees only the demo folder: its HOME is the fake one, and the
+# caller's TRAINGUARD_* settings do not leak into the demo.
 export HOME="$root/home" TG_DEMO_ROOT="$root"
+unset TRAINGUARD_POLICY TRAINGUARD_MODE TRAINGUARD_LOG TRAINGUARD_VARS
 cd "$root"
-# What each run must leave alone: under train.cfg the dataset and the fake
-# secrets; under the default, which cannot know where datasets are, the
-# secrets only.
-hashes() { (cd "$root" && find "$@" -type f -print0 | sort -z | xargs -0 sha256sum); }
-unchanged() {
-	local what=$1 before=$2; shift 2
-	if [ "$(hashes "$@")" = "$before" ]; then
-		echo "$what: byte-for-byte unchanged"
-	else
-		echo "demo.sh: $what changed:" >&2
-		diff <(echo "$before") <(hashes "$@") >&2 || :
-		status=1
-	fi
-}
 
+# sha256 of every file under the given folders of the demo root.
+fingerprint() { find "$@" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; }
+
+# The log, one line per record: decision, op, path, rule, errno.
 digest() {
-	"$py" - "$1" <<'PY'
-import json, sys
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    t = r['unmapped']['trainguard']
-    path = r.get('file', r.get('process', {}).get('file', {})).get('path', '?')
-    if t['decision'] == 'allow':
-        continue  # lineage records of dataset reads: counted below
-    print(f"  {t['decision']:<10} {t['op']:<8} {path}  rule {r['policy']['uid']}  {r['status_code']}")
-n = sum(1 for line in open(sys.argv[1]) if '"decision":"allow"' in line)
-print(f"  (+ {n} lineage records of allowed, audited reads)")
+	"$py" - "$1" "$root" "$HOME" <<'PY'
+import collections, json, sys
+log, root, home = sys.argv[1:]
+
+def short(p):
+    if p == home or p.startswith(home + '/'):
+        return '~' + p[len(home):]
+    if p.startswith(root + '/'):
+        return '$ROOT' + p[len(root):]
+    return p
+
+rows, folded, other, counts = [], {}, 0, collections.Counter()
+with open(log, encoding='utf-8') as f:
+    for line in f:
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        t = r.get('unmapped', {}).get('trainguard', {})
+        decision = t.get('decision')
+        if not decision:
+            other += 1          # run start/stop, process links
+            continue
+        n = t.get('count', 1)
+        counts[decision] += n
+        path = short((r.get('file') or r.get('process', {}).get('file') or {}).get('path', '?'))
+        rule = r.get('policy', {}).get('uid', '?')
+        err = r.get('status_code', '-') if decision != 'allow' else '-'
+        op = t.get('op', '?')
+        if decision == 'allow':
+            key = (op, rule)
+            if key in folded:       # lineage records of one rule: one line
+                folded[key][1] += n
+                continue
+            folded[key] = row = [decision, n, op, path, rule, err]
+        else:
+            row = [decision, n, op, path, rule, err]
+        rows.append(row)
+table = [('decision', 'op', 'path', 'rule', 'errno')]
+for decision, n, op, path, rule, err in rows:
+    table.append((decision, op, f'{path} (+{n - 1} more)' if n > 1 else path, rule, err))
+widths = [max(len(row[i]) for row in table) for i in range(4)]
+for row in table:
+    print('   ' + '  '.join(c.ljust(w) for c, w in zip(row, widths)) + '  ' + row[4])
+summary = ', '.join(f'{n} {d}' for d, n in sorted(counts.items()))
+print(f'   ({summary or "no decisions"}' + (f'; {other} other records)' if other else ')'))
 PY
 }
 
 status=0
+# run TITLE LOG [trainguard run options...]: runs the job, checks that it
+# finished, prints the digest of its log.
 run() {
-	local title=$1 log=$2; shift 2
+	local title=$1 log=$2 out rc
+	shift 2
+	out=$root/${log##*/}.out
 	echo
 	echo "== $title"
-	rm -rf "$root/checkpoints"
-	if ! "$tg" run "$@" --log "$log" -- "$py" "$src/examples/train_demo.py"; then
-		echo "demo.sh: the training job failed" >&2
+	echo "\$ trainguard run ${*:+$* }--log \$ROOT/${log##*/} -- $py examples/train_demo.py"
+	rm -rf -- "$root/checkpoints"
+	set +e
+	"$tg" run "$@" --log "$log" -- "$py" "$src/examples/train_demo.py" | tee "$out"
+	rc=${PIPESTATUS[0]}
+	set -e
+	if [ "$rc" -ne 0 ] || ! grep -q '^training finished' "$out"; then
+		echo "demo.sh: the job did not finish training (exit status $rc)" >&2
 		status=1
 	fi
-	echo "-- the log ($log):"
-	digest "$log"
-	"$py" "$src/../shared/tools/ocsf-validate" "$log" 2>/dev/null | tail -n 1 | sed 's/^/  OCSF 1.8.0: /' || true
+	echo "-- the log, \$ROOT=$root:"
+	if [ -s "$log" ]; then
+		digest "$log"
+	else
+		echo "   (empty)"
+	fi
 }
 
-before=$(hashes dataset home)
-run "the job under examples/policies/train.cfg" "$root/train.jsonl" --policy "$src/examples/policies/train.cfg"
-unchanged "the dataset and the fake secrets" "$before" dataset home
+# must_match WHAT BEFORE FOLDERS...: fails the demo when a file changed.
+must_match() {
+	local what=$1 before=$2
+	shift 2
+	if [ "$(fingerprint "$@")" = "$before" ]; then
+		echo "ok: $what byte-for-byte unchanged"
+	else
+		echo "demo.sh: FAILED: $what changed:" >&2
+		diff <(echo "$before") <(fingerprint "$@") >&2 || :
+		status=1
+	fi
+}
 
-before=$(hashes home)
-run "the same job under the embedded default policy (ml-default)" "$root/default.jsonl"
-unchanged "the fake secrets" "$before" home
-echo "(the default policy cannot know where a dataset is: a policy that names it makes it read-only)"
-exit $status
+data_before=$(fingerprint dataset)
+home_before=$(fingerprint home)
+
+run "1. the job under examples/policies/train.cfg" "$root/train.jsonl" \
+	--policy "$src/examples/policies/train.cfg"
+must_match "the dataset (200 shards)" "$data_before" dataset
+must_match "the fake ~/.aws/credentials, ~/.ssh/id_rsa and ~/.bashrc" "$home_before" home
+
+run "2. the same job with no --policy: the embedded default, ml-default" "$root/default.jsonl"
+must_match "the fake ~/.aws/credentials, ~/.ssh/id_rsa and ~/.bashrc" "$home_before" home
+# ml-default cannot know where a dataset is, and this one lies under the
+# job's working folder, which ml-default lets the job write.
+if [ "$(fingerprint dataset)" = "$data_before" ]; then
+	echo "ok: the dataset byte-for-byte unchanged"
+else
+	echo "note: the dataset changed, as expected: ml-default lets a job write its working" \
+		"folder; a policy that names the dataset (train.cfg) makes it read-only"
+fi
+
+echo
+if [ "$status" -eq 0 ]; then
+	echo "demo: both jobs finished training; no protected file changed"
+else
+	echo "demo.sh: FAILED (see above)" >&2
+fi
+exit "$status"
