@@ -579,6 +579,9 @@ enum { FILE_CLASS = 1001, PROCESS_CLASS = 1007 };
 
 static bool is_exec_op(const char *op)
 {
+	/* A spawn's file action opens a file: File System Activity. */
+	if (has_prefix(op, "posix_spawn_file_actions"))
+		return false;
 	return has_prefix(op, "exec") || has_prefix(op, "fexecve") ||
 	       has_prefix(op, "posix_spawn") || has_prefix(op, "system") || has_prefix(op, "popen");
 }

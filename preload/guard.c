@@ -537,6 +537,12 @@ static unsigned granted(const char *path, size_t n)
 	return mask;
 }
 
+static bool exists(int dirfd, const char *path)
+{
+	struct stat st;
+	return tg_sys(SYS_newfstatat, dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdirfd,
 		    const char *newpath, unsigned flags)
 {
@@ -550,6 +556,13 @@ int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdi
 	n2 = absolute(newdirfd, newpath, to, sizeof(to));
 	if (n1 < 0 || n2 < 0) {
 		r = n1 < 0 ? undecidable(n1, oldpath) : undecidable(n2, newpath);
+		goto out;
+	}
+	/* A NOREPLACE rename onto an existing name moves nothing: the kernel
+	 * answers EEXIST, and nothing is decided (mv tries one into the
+	 * destination folder first). */
+	if ((flags & RENAME_NOREPLACE) && exists(newdirfd, newpath)) {
+		r = -EEXIST;
 		goto out;
 	}
 	struct tg_call src = { .op = op, .dirfd = olddirfd, .path = oldpath, .flags = -1,
@@ -566,15 +579,31 @@ int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdi
 	r = conclude(&dst, to, from, &v, 0, NULL, NULL);
 	if (r < 0)
 		goto out;
+	if (flags & RENAME_EXCHANGE) {
+		/* The old name receives the other file: both ends are both. */
+		src.classes = TG_BIT(TG_CREATE) | TG_BIT(TG_DELETE);
+		tg_decide(g.policy, from, n1, src.classes, &v);
+		r = conclude(&src, from, to, &v, 0, NULL, NULL);
+		if (r < 0)
+			goto out;
+	}
 	/* Landlock's refer rule: a move may not give the file more than it
 	 * had (a secret moved where it is readable, a dataset file moved where
 	 * it is writable). mv and shutil.move then copy, and each half of the
-	 * copy is decided on its own. */
+	 * copy is decided on its own. An exchange moves both files. */
 	unsigned more = granted(to, n2) & ~granted(from, n1);
 	if (more) {
 		tg_decide(g.policy, from, n1, more & -more, &v);
 		dst.classes = more;
 		r = conclude(&dst, to, from, &v, EXDEV, NULL, NULL);
+		if (r < 0)
+			goto out;
+	}
+	more = (flags & RENAME_EXCHANGE) ? granted(from, n1) & ~granted(to, n2) : 0;
+	if (more) {
+		tg_decide(g.policy, to, n2, more & -more, &v);
+		src.classes = more;
+		r = conclude(&src, from, to, &v, EXDEV, NULL, NULL);
 	}
 out:
 	errno = saved;
@@ -742,7 +771,7 @@ out:
 }
 
 int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirfd,
-		  const char *newpath, bool hard)
+		  const char *newpath, bool hard, bool follow)
 {
 	char from[PATH_MAX], to[PATH_MAX];
 	struct tg_verdict v;
@@ -761,11 +790,14 @@ int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirf
 	r = conclude(&dst, to, hard ? NULL : oldpath, &v, 0, NULL, NULL);
 	if (r < 0 || !hard || !oldpath)
 		goto out;
+	/* The file being linked, as the kernel finds it: through symlinked
+	 * folders, and through a last symlink under AT_SYMLINK_FOLLOW. */
 	int n1 = (olddirfd != AT_FDCWD && oldpath[0] == '\0')
 			 ? fd_path(olddirfd, from, sizeof(from)) /* AT_EMPTY_PATH */
-			 : absolute(olddirfd, oldpath, from, sizeof(from));
+			 : tg_real_path(olddirfd, oldpath, follow, false, from, sizeof(from));
 	if (n1 <= 0)
 		goto out;
+	n1 = tg_proc_self(from, n1);
 	/* The refer rule, as for rename: a new name may not grant the file
 	 * more than its old one (a secret linked into the checkpoints). */
 	unsigned more = granted(to, n2) & ~granted(from, n1);

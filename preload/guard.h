@@ -108,9 +108,10 @@ int tg_check_exec(const char *op, const char *path, char *const argv[]);
 int tg_check_fd(const char *op, int fd, unsigned classes, int *mode);
 
 /* link/symlink: create at NEW; for a HARD link also the refer rule against
- * OLD (EXDEV when NEW's rule grants what OLD's denies). */
+ * the file OLD names (its last symlink followed with FOLLOW, as linkat's
+ * AT_SYMLINK_FOLLOW does): EXDEV when NEW's rule grants what OLD's denies. */
 int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirfd,
-		  const char *newpath, bool hard);
+		  const char *newpath, bool hard, bool follow);
 
 /* The stat family: -ENOENT when a rule with errno ENOENT hides PATH from
  * reads (a hidden path must not show through stat either), else 0. With

@@ -313,3 +313,22 @@ FILE *popen(const char *cmd, const char *mode)
 	}
 	return REAL(popen)(cmd, mode);
 }
+
+/* A file action opens its file inside the spawn, where no wrapper runs:
+ * it is decided when it is added, on the path as the program names it
+ * now, and a create_mode narrows its mode there. */
+int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd, const char *path,
+				     int oflag, mode_t mode)
+{
+	bool creat = (oflag & O_CREAT) || (oflag & O_TMPFILE) == O_TMPFILE;
+	struct tg_call c = { .op = "posix_spawn_file_actions_addopen", .dirfd = AT_FDCWD,
+			     .path = path, .flags = oflag, .classes = tg_open_classes(oflag),
+			     .mode = creat ? (int)(mode & 07777) : -1,
+			     .nofollow = (oflag & O_NOFOLLOW) != 0 };
+	int r = tg_check(&c);
+	if (r < 0)
+		return -r;
+	if (creat && c.mode >= 0)
+		mode = (mode & ~07777) | c.mode;
+	return REAL(posix_spawn_file_actions_addopen)(fa, fd, path, oflag, mode);
+}

@@ -12,25 +12,26 @@
 
 int link(const char *oldpath, const char *newpath)
 {
-	int r = tg_check_link("link", AT_FDCWD, oldpath, AT_FDCWD, newpath, true);
+	int r = tg_check_link("link", AT_FDCWD, oldpath, AT_FDCWD, newpath, true, false);
 	return r < 0 ? tg_fail(-r) : REAL(link)(oldpath, newpath);
 }
 
 int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
 {
-	int r = tg_check_link("linkat", olddirfd, oldpath, newdirfd, newpath, true);
+	int r = tg_check_link("linkat", olddirfd, oldpath, newdirfd, newpath, true,
+				  flags & AT_SYMLINK_FOLLOW);
 	return r < 0 ? tg_fail(-r) : REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
 int symlink(const char *target, const char *linkpath)
 {
-	int r = tg_check_link("symlink", AT_FDCWD, target, AT_FDCWD, linkpath, false);
+	int r = tg_check_link("symlink", AT_FDCWD, target, AT_FDCWD, linkpath, false, false);
 	return r < 0 ? tg_fail(-r) : REAL(symlink)(target, linkpath);
 }
 
 int symlinkat(const char *target, int newdirfd, const char *linkpath)
 {
-	int r = tg_check_link("symlinkat", AT_FDCWD, target, newdirfd, linkpath, false);
+	int r = tg_check_link("symlinkat", AT_FDCWD, target, newdirfd, linkpath, false, false);
 	return r < 0 ? tg_fail(-r) : REAL(symlinkat)(target, newdirfd, linkpath);
 }
 

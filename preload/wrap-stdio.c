@@ -101,12 +101,17 @@ FILE *fopen64(const char *path, const char *mode)
 
 /* freopen keeps the stream object, so a narrowed mode cannot be applied by
  * swapping streams: the decision is made, the mode is left to the umask. */
-static int check_reopen(const char *op, const char *path, const char *mode)
+static int check_reopen(const char *op, const char *path, const char *mode, FILE *stream)
 {
 	int flags = mode_flags(mode);
 
-	if (!path || flags < 0)
-		return 0; /* NULL path: a mode change of the same file */
+	if (flags < 0)
+		return 0; /* an invalid mode: the real function answers EINVAL */
+	if (!path) {
+		/* A new mode on the same file: decided on the file itself. */
+		int fd = stream ? fileno(stream) : -1;
+		return fd >= 0 ? tg_check_fd(op, fd, tg_open_classes(flags & ~O_CREAT), NULL) : 0;
+	}
 	struct tg_call c = {
 		.op = op,
 		.dirfd = AT_FDCWD,
@@ -120,7 +125,7 @@ static int check_reopen(const char *op, const char *path, const char *mode)
 
 FILE *freopen(const char *path, const char *mode, FILE *stream)
 {
-	int r = check_reopen("freopen", path, mode);
+	int r = check_reopen("freopen", path, mode, stream);
 	if (r < 0) {
 		errno = -r;
 		return NULL;
@@ -130,7 +135,7 @@ FILE *freopen(const char *path, const char *mode, FILE *stream)
 
 FILE *freopen64(const char *path, const char *mode, FILE *stream)
 {
-	int r = check_reopen("freopen64", path, mode);
+	int r = check_reopen("freopen64", path, mode, stream);
 	if (r < 0) {
 		errno = -r;
 		return NULL;

@@ -49,6 +49,7 @@
 	X(execvp, exec)           \
 	X(posix_spawn, exec)      \
 	X(posix_spawnp, exec)     \
+	X(posix_spawn_file_actions_addopen, exec) \
 	X(execvpe, exec)          \
 	X(execl, exec)            \
 	X(execlp, exec)           \
