@@ -26,6 +26,8 @@ def main():
         tap.done()
     env = tglib.base_env()
     env['KEEP'] = '1' 
+    if tglib.PRELOAD_FIRST:
+        env['LD_PRELOAD'] = tglib.PRELOAD_FIRST  # trainguard run appends the guard after it
     try:
         r = subprocess.run(['bash', demo, tglib.BUILD_ROOT], cwd=tglib.SOURCE_ROOT, env=env,
                            capture_output=True, text=True, timeout=240,

@@ -24,6 +24,8 @@ SOURCE_ROOT = os.environ.get('TG_SOURCE_ROOT', '')
 BUILD_ROOT = os.environ.get('TG_BUILD_ROOT', '')
 PROBE = os.environ.get('TG_PROBE') or os.path.join(BUILD_ROOT, 'tests', 'probes', 'tg-probe')
 LIBRARY = os.path.join(BUILD_ROOT, 'preload', 'libtrainguard.so')
+# The sanitizer run (tests/run-all) puts the ASan runtime first.
+PRELOAD_FIRST = os.environ.get('TG_PRELOAD_FIRST', '')
 CLI = os.path.join(BUILD_ROOT, 'cli', 'trainguard')
 OCSF_VALIDATE = os.environ.get('TG_OCSF_VALIDATE', '')
 PYTHON = '/usr/bin/python3'
@@ -379,8 +381,10 @@ class Sandbox:
         policy = policy if policy is not None else self.policy_path
         log = log or self.new_log(label)
         e = {} if replace_env else base_env()
+        if cli and PRELOAD_FIRST:
+            e['LD_PRELOAD'] = PRELOAD_FIRST
         if guard and not cli:
-            e['LD_PRELOAD'] = LIBRARY
+            e['LD_PRELOAD'] = (PRELOAD_FIRST + ':' if PRELOAD_FIRST else '') + LIBRARY
             if policy:
                 e['TRAINGUARD_POLICY'] = policy
             e['TRAINGUARD_LOG'] = log
