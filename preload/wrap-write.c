@@ -13,29 +13,25 @@
 #include "fdtable.h"
 #include "guard.h"
 
-ssize_t write(int fd, const void *buf, size_t n)
-{
-	TG_FD_WRITE_CHECK("write", fd);
-	return REAL(write)(fd, buf, n);
-}
+/* The hottest wrappers keep their fast path free of any call but the
+ * real one (a tail jump, no saved registers); the rest is out of line. */
+#define HOT_WRITE(ret, name, params, args)                                            \
+	static __attribute__((noinline)) ret name##_slow params                       \
+	{                                                                             \
+		TG_FD_WRITE_CHECK(#name, fd);                                         \
+		return REAL(name) args;                                               \
+	}                                                                             \
+	ret name params                                                               \
+	{                                                                             \
+		if (__builtin_expect(tg_fd_pass(fd) && tg_real.name != NULL, 1))      \
+			return tg_real.name args;                                     \
+		return name##_slow args;                                              \
+	}
 
-ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
-{
-	TG_FD_WRITE_CHECK("pwrite", fd);
-	return REAL(pwrite)(fd, buf, n, off);
-}
-
-ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
-{
-	TG_FD_WRITE_CHECK("pwrite64", fd);
-	return REAL(pwrite64)(fd, buf, n, off);
-}
-
-ssize_t writev(int fd, const struct iovec *iov, int cnt)
-{
-	TG_FD_WRITE_CHECK("writev", fd);
-	return REAL(writev)(fd, iov, cnt);
-}
+HOT_WRITE(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))
+HOT_WRITE(ssize_t, pwrite, (int fd, const void *buf, size_t n, off_t off), (fd, buf, n, off))
+HOT_WRITE(ssize_t, pwrite64, (int fd, const void *buf, size_t n, off64_t off), (fd, buf, n, off))
+HOT_WRITE(ssize_t, writev, (int fd, const struct iovec *iov, int cnt), (fd, iov, cnt))
 
 ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
