@@ -99,6 +99,8 @@ static bool beats(const struct tg_pat *a, const struct tg_pat *b, enum tg_class 
 {
 	if (!b)
 		return true;
+	if (a->rule == b->rule)
+		return a->prefix > b->prefix; /* two patterns of one rule */
 	if (a->prefix != b->prefix)
 		return a->prefix > b->prefix;
 	if (a->wildcards != b->wildcards)
