@@ -537,6 +537,23 @@ static unsigned granted(const char *path, size_t n)
 	return mask;
 }
 
+/* Landlock's refer rule: a file moved or linked from FROM (N1 bytes) to
+ * TO (N2) may not get more there than it had (a secret moved where it is
+ * readable, a dataset file where it is writable): EXDEV, recorded on C.
+ * mv and shutil.move then copy, and each half of the copy is decided on
+ * its own. */
+static int refer(struct tg_call *c, const char *to, int n2, const char *from, int n1)
+{
+	unsigned more = granted(to, n2) & ~granted(from, n1);
+	struct tg_verdict v;
+
+	if (!more)
+		return 0;
+	tg_decide(g.policy, from, n1, more & -more, &v);
+	c->classes = more;
+	return conclude(c, to, from, &v, EXDEV, NULL, NULL);
+}
+
 static bool exists(int dirfd, const char *path)
 {
 	struct stat st;
@@ -587,24 +604,9 @@ int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdi
 		if (r < 0)
 			goto out;
 	}
-	/* Landlock's refer rule: a move may not give the file more than it
-	 * had (a secret moved where it is readable, a dataset file moved where
-	 * it is writable). mv and shutil.move then copy, and each half of the
-	 * copy is decided on its own. An exchange moves both files. */
-	unsigned more = granted(to, n2) & ~granted(from, n1);
-	if (more) {
-		tg_decide(g.policy, from, n1, more & -more, &v);
-		dst.classes = more;
-		r = conclude(&dst, to, from, &v, EXDEV, NULL, NULL);
-		if (r < 0)
-			goto out;
-	}
-	more = (flags & RENAME_EXCHANGE) ? granted(from, n1) & ~granted(to, n2) : 0;
-	if (more) {
-		tg_decide(g.policy, to, n2, more & -more, &v);
-		src.classes = more;
-		r = conclude(&src, from, to, &v, EXDEV, NULL, NULL);
-	}
+	r = refer(&dst, to, n2, from, n1);
+	if (r == 0 && (flags & RENAME_EXCHANGE))
+		r = refer(&src, from, n1, to, n2); /* an exchange moves both files */
 out:
 	errno = saved;
 	return r;
@@ -798,14 +800,7 @@ int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirf
 	if (n1 <= 0)
 		goto out;
 	n1 = tg_proc_self(from, n1);
-	/* The refer rule, as for rename: a new name may not grant the file
-	 * more than its old one (a secret linked into the checkpoints). */
-	unsigned more = granted(to, n2) & ~granted(from, n1);
-	if (more) {
-		tg_decide(g.policy, from, n1, more & -more, &v);
-		dst.classes = more;
-		r = conclude(&dst, to, from, &v, EXDEV, NULL, NULL);
-	}
+	r = refer(&dst, to, n2, from, n1); /* a secret linked into the checkpoints */
 out:
 	errno = saved;
 	return r;

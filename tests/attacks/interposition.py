@@ -15,6 +15,9 @@ import os
 import shutil
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import tap  # noqa: E402
 import tempfile
 
 BUILD = os.environ['TG_BUILD_ROOT']
@@ -486,15 +489,7 @@ def main():
             case()
         except Exception as e:  # a crash of the harness is a failure, not a skip
             ok(False, f'{case.__name__} ran to the end', repr(e))
-    print(f'1..{len(results)}')
-    failed = 0
-    for i, (cond, what, detail) in enumerate(results, 1):
-        print(f'{"ok" if cond else "not ok"} {i} - {what}')
-        if not cond:
-            failed += 1
-            for line in str(detail).splitlines()[:40]:
-                print('# ' + line)
-    return 1 if failed else 0
+    return tap.report(results)
 
 
 sys.exit(main())

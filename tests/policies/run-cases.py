@@ -11,6 +11,9 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import tap  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TG = os.path.join(os.environ['TG_BUILD_ROOT'], 'cli', 'trainguard')
 UPDATE = os.environ.get('TG_UPDATE_GOLDEN') == '1'
@@ -73,15 +76,7 @@ def main():
             good = e.returncode == want_exit and want_rule in e.stdout
             ok(good, f'valid/{case}: {cls} {path} -> {verdict} by {rule}',
                e.stdout + e.stderr)
-    print(f'1..{len(results)}')
-    failed = 0
-    for i, (cond, what, detail) in enumerate(results, 1):
-        print(f'{"ok" if cond else "not ok"} {i} - {what}')
-        if not cond:
-            failed += 1
-            for l in detail.splitlines():
-                print('# ' + l)
-    return 1 if failed else 0
+    return tap.report(results)
 
 
 sys.exit(main())

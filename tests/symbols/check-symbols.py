@@ -11,6 +11,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import tap  # noqa: E402
+
 SRC = os.environ['TG_SOURCE_ROOT']
 BUILD = os.environ['TG_BUILD_ROOT']
 LIB = os.path.join(BUILD, 'preload', 'libtrainguard.so')
@@ -112,15 +115,7 @@ def main():
     if skip_torch:
         results.append((True, 'libtorch_cpu.so # SKIP python3-torch is not installed', ''))
 
-    print(f'1..{len(results)}')
-    failed = 0
-    for i, (cond, what, detail) in enumerate(results, 1):
-        print(f'{"ok" if cond else "not ok"} {i} - {what}')
-        if not cond:
-            failed += 1
-            for l in detail.splitlines():
-                print('# ' + l)
-    return 1 if failed else 0
+    return tap.report(results)
 
 
 sys.exit(main())
