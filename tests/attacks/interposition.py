@@ -480,11 +480,66 @@ def case_other_preload():
     b.done('coexisting preloads')
 
 
+def case_blocking_and_anonymous():
+    b = Box('blocking')
+    os.mkfifo(b.p('out/fifo'))
+    r = b.py(TRY + f'''
+import threading, time
+opened = []
+def blocker():
+    fd = os.open("{b.p('out/fifo')}", os.O_RDONLY)  # blocks until a writer comes
+    opened.append(fd)
+th = threading.Thread(target=blocker, daemon=True); th.start()
+time.sleep(0.2)
+n = 0
+for i in range(200):
+    try: open("{b.p('data/f')}", "a")
+    except OSError: n += 1
+print(n, len(opened))
+w = os.open("{b.p('out/fifo')}", os.O_WRONLY); th.join(5); print(len(opened))
+fd = os.memfd_create("anon"); os.ftruncate(fd, 4096); os.write(fd, b"x"); print("memfd ok")
+def chdirs():
+    for i in range(300):
+        os.chdir("{b.p('data')}" if i % 2 else "{b.p('out')}")
+t2 = threading.Thread(target=chdirs); t2.start()
+for i in range(300):
+    try: open("{b.p('data/f')}", "a")
+    except OSError: pass
+t2.join(); print("chdir race ok")
+''', timeout=60)
+    ok(r.stdout.split() == ['200', '0', '1', 'memfd', 'ok', 'chdir', 'race', 'ok'],
+       'a thread blocked in open() of a FIFO stops no other thread; a memfd is no file access; '
+       'chdir in one thread while another opens', r.stdout + r.stderr)
+    recs = b.records()
+    ok(not any('memfd' in str(x.get('file', {}).get('path', '')) for x in recs),
+       'memfd_create and ftruncate on it write no record')
+    ok(len(recs) == 500, f'one record per refusal ({len(recs)} for 200 + 300)')
+    b.done('blocking opens and anonymous files')
+
+
+def case_exec_null_env():
+    b = Box('nullenv')
+    r = b.py(f'''
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+argv = (ctypes.c_char_p * 2)(b"/usr/bin/env", None)
+pid = os.fork()
+if pid == 0:
+    libc.execve(b"/usr/bin/env", argv, None)
+    os._exit(99)
+os.waitpid(pid, 0)
+''')
+    ok('TRAINGUARD_POLICY=' in r.stdout and 'LD_PRELOAD=' in r.stdout,
+       'execve with a NULL environment still hands the child the guard', r.stdout + r.stderr)
+    b.done('execve with a NULL environment')
+
+
 def main():
     for case in (case_symlinks, case_dirfd_and_cwd, case_pathological, case_fifo_no_block,
                  case_temp_and_rename, case_exec_and_children, case_unguarded_exec,
                  case_concurrency, case_fork_and_vfork, case_hygiene, case_small_stacks,
-                 case_seccomp, case_blind_spot_raw_syscall, case_other_preload):
+                 case_seccomp, case_blind_spot_raw_syscall, case_other_preload,
+                 case_blocking_and_anonymous, case_exec_null_env):
         try:
             case()
         except Exception as e:  # a crash of the harness is a failure, not a skip
