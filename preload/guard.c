@@ -60,7 +60,7 @@ static struct {
 	bool hides; /* some rule answers ENOENT: the stat family is checked */
 	_Atomic int logfd;
 	struct tg_proc proc;
-	const char *library;
+	const char *self_path; /* this library, absolute */
 	/* "NAME=value" strings every child gets, and how many. */
 	char *child_env[8];
 	size_t nchild_env;
@@ -914,7 +914,7 @@ size_t tg_child_env_size(char *const envp[])
 /* True when the LD_PRELOAD entry E loads this library. */
 static bool keeps_guard(const char *e)
 {
-	const char *lib = g.library;
+	const char *lib = g.self_path;
 	size_t n = lib ? strlen(lib) : 0;
 
 	if (!n || strncmp(e, "LD_PRELOAD=", 11) != 0)
@@ -1134,14 +1134,14 @@ static void save_child_env(const char *policy_path, const char *log, const char 
 	char *list[8];
 	size_t k = 0;
 
-	if (g.library) {
+	if (g.self_path) {
 		/* Libraries loaded before ours stay first (ASan must). */
 		snprintf(entry, sizeof(entry), "LD_PRELOAD=%s", preload);
 		if (keeps_guard(entry))
 			list[k++] = strdup(entry);
 		else if (!*preload)
-			list[k++] = dup_env("LD_PRELOAD", g.library);
-		else if (asprintf(&list[k++], "LD_PRELOAD=%s:%s", preload, g.library) < 0)
+			list[k++] = dup_env("LD_PRELOAD", g.self_path);
+		else if (asprintf(&list[k++], "LD_PRELOAD=%s:%s", preload, g.self_path) < 0)
 			list[k - 1] = NULL;
 	}
 	if (policy_path && realpath(policy_path, real))
@@ -1238,7 +1238,7 @@ static void start(void)
 	/* The library by its absolute path: a child in another folder must
 	 * still find it. */
 	if (dladdr((void *)start, &info) && info.dli_fname && realpath(info.dli_fname, real)) {
-		g.library = strdup(real);
+		g.self_path = strdup(real);
 		tg_policy_protect(g.policy, real);
 	}
 
