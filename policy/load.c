@@ -153,6 +153,74 @@ static struct tg_pat *new_pat(struct tg_policy *p)
 	return t;
 }
 
+/* Splits glob alternative ALT (LEN bytes) for tg_children_alike: less a
+ * trailing slash-star-star, a folder part (compiled into T->dirglob) and a
+ * last name without "**". Anything else leaves T opaque. */
+static int split_glob(struct tg_policy *p, struct tg_pat *t, const char *alt, size_t len)
+{
+	size_t slash = 0, stars = 0;
+	bool star_run = false;
+	char dir[TG_GLOB_MAX + 1];
+
+	t->opaque = true;
+	while (len >= 3 && memcmp(alt + len - 3, "/**", 3) == 0 && (len == 3 || alt[len - 4] != '\\')) {
+		t->tree = true;
+		len -= 3;
+	}
+	for (size_t i = 0; i < len; i++) {
+		if (alt[i] == '\\') {
+			i++;
+			star_run = false;
+			continue;
+		}
+		if (alt[i] == '[') {
+			/* A class: '/' is never a member that matches. */
+			size_t j = i + 1;
+			if (j < len && (alt[j] == '!' || alt[j] == '^'))
+				j++;
+			if (j < len && alt[j] == ']')
+				j++;
+			for (; j < len && alt[j] != ']'; j++) {
+				if (alt[j] == '/')
+					return 0;
+				if (alt[j] == '\\')
+					j++;
+			}
+			i = j;
+			star_run = false;
+			continue;
+		}
+		if (alt[i] == '/') {
+			slash = i;
+			stars = 0;
+		} else if (alt[i] == '*' && star_run) {
+			stars++; /* a "**" in the current name */
+		}
+		star_run = alt[i] == '*';
+	}
+	if (len == 0 || alt[0] != '/' || stars || slash + 1 >= len)
+		return 0;
+	t->name_any = len - slash == 2 && alt[slash + 1] == '*';
+	if (strcspn(alt + slash + 1, "*?[\\") >= len - slash - 1) {
+		t->namelen = len - slash - 1;
+		if (!(t->name = tg_pool_strndup(&p->pool, alt + slash + 1, t->namelen)))
+			return -ENOMEM;
+	} else {
+		memcpy(dir, alt + slash, len - slash);
+		dir[len - slash] = '\0';
+		if (tg_glob_compile(dir, &t->nameglob, NULL, 0) < 0)
+			return 0;
+	}
+	if (slash > 0) {
+		memcpy(dir, alt, slash);
+		dir[slash] = '\0';
+		if (tg_glob_compile(dir, &t->dirglob, NULL, 0) < 0)
+			return 0; /* not splittable: stays opaque */
+	}
+	t->opaque = false;
+	return 0;
+}
+
 /* Adds one brace-free alternative ALT of PATTERN for RULE. */
 static int add_alternative(struct tg_policy *p, const struct tg_rule *rule, const char *pattern,
 			   const char *alt, unsigned prefix, unsigned wildcards, char *err,
@@ -202,7 +270,7 @@ static int add_alternative(struct tg_policy *p, const struct tg_rule *rule, cons
 	t->pattern = pattern;
 	t->prefix = prefix;
 	t->wildcards = wildcards;
-	return 0;
+	return t->kind == TG_PAT_GLOB ? split_glob(p, t, alt, altlen) : 0;
 }
 
 /* The real path of the literal folders of ALT ("/var/run/secrets/x*" ->
@@ -1085,8 +1153,13 @@ void tg_policy_free(struct tg_policy *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->npats; i++)
+	for (size_t i = 0; i < p->npats; i++) {
 		tg_glob_free(p->pats[i].glob);
+		tg_glob_free(p->pats[i].dirglob);
+		tg_glob_free(p->pats[i].nameglob);
+	}
+	free(p->parents);
+	tg_memo_free(p->memo);
 	free(p->pats);
 	free(p->rules);
 	free(p->files);

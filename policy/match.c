@@ -33,6 +33,30 @@ static int cmp_anchor(const void *a, const void *b, void *ud)
 	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
+static void add_parent(uint64_t *set, size_t n, uint64_t h)
+{
+	h |= 1;
+	for (size_t k = h & (n - 1);; k = (k + 1) & (n - 1)) {
+		if (set[k] == h)
+			return;
+		if (!set[k]) {
+			set[k] = h;
+			return;
+		}
+	}
+}
+
+static bool has_parent(const struct tg_policy *p, uint64_t h)
+{
+	h |= 1;
+	for (size_t k = h & (p->nparents - 1);; k = (k + 1) & (p->nparents - 1)) {
+		if (p->parents[k] == h)
+			return true;
+		if (!p->parents[k])
+			return false;
+	}
+}
+
 int tg_policy_index(struct tg_policy *p)
 {
 	uint32_t *order = malloc((p->npats ? p->npats : 1) * sizeof(*order));
@@ -63,6 +87,34 @@ int tg_policy_index(struct tg_policy *p)
 		slots[k] = (struct tg_slot){ h, t->key, t->anchor, i, j - i };
 		i = j;
 	}
+	/* The folders whose entries some key names: "/a/" for "/a/b/". */
+	size_t nparents = 16;
+	while (nparents < 2 * p->npats)
+		nparents *= 2;
+	uint64_t *parents = calloc(nparents, sizeof(*parents));
+	if (!parents) {
+		free(order);
+		free(slots);
+		return -ENOMEM;
+	}
+	for (size_t k = 0; k < nslots; k++) {
+		size_t n = slots[k].keylen;
+		if (!slots[k].key || n < 2)
+			continue; /* the root has no folder */
+		while (n > 1 && slots[k].key[n - 2] != '/')
+			n--;
+		add_parent(parents, nparents, anchor_hash(slots[k].key, n - 1));
+	}
+	if (!p->memo && !(p->memo = tg_memo_new())) {
+		free(order);
+		free(slots);
+		free(parents);
+		return -ENOMEM;
+	}
+	tg_memo_clear(p->memo);
+	free(p->parents);
+	p->parents = parents;
+	p->nparents = nparents;
 	memset(p->keylens, 0, sizeof(p->keylens));
 	for (size_t i = 0; i < p->npats; i++)
 		if (p->pats[i].anchor / 64 < sizeof(p->keylens) / sizeof(p->keylens[0]))
@@ -192,8 +244,114 @@ static void keep_best(const struct tg_pat *t, void *ud)
 			b->win[c] = t;
 }
 
+/* How glob alternative T treats the entries of folder DIR (DLEN bytes, no
+ * trailing slash, not the root): 1 all alike, 0 alike but for the names
+ * its last name matches, -1 beyond telling. */
+static int glob_alike(const struct tg_pat *t, const char *dir, size_t dlen)
+{
+	if (t->opaque)
+		return -1;
+	if (t->tree && tg_glob_match(t->glob, dir, dlen))
+		return 1; /* DIR is beneath the tree, so is all it holds */
+	if (!(t->dirglob ? tg_glob_match(t->dirglob, dir, dlen) : dlen == 0))
+		return 1; /* no entry of DIR can match */
+	return t->name_any ? 1 : 0;
+}
+
+bool tg_name_excepted(const struct tg_policy *p, uint32_t i, const char *name, size_t nlen)
+{
+	const struct tg_pat *t = &p->pats[i];
+
+	if (t->name)
+		return t->namelen == nlen && memcmp(t->name, name, nlen) == 0;
+	return tg_glob_match(t->nameglob, name - 1, nlen + 1);
+}
+
+int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, uint32_t *exc)
+{
+	size_t dlen = len;
+	int nexc = 0;
+
+	while (dlen > 0 && path[dlen - 1] != '/')
+		dlen--;
+	if (dlen <= 1 || dlen == len || !p->nslots)
+		return -1; /* the root's entries are where most keys are */
+	uint64_t h = anchor_hash(path, dlen);
+	if (has_parent(p, h))
+		return -1; /* some key names an entry of the folder */
+	/* The keys that can match an entry are the folder's prefixes: the
+	 * slashes of its path. Trees and exact paths there treat every entry
+	 * alike; globs are asked. */
+	h = TG_HASH_INIT;
+	size_t hashed = 0;
+	for (const char *c = path; c && c < path + dlen;
+	     c = memchr(c + 1, '/', path + dlen - c - 1)) {
+		size_t n = c - path + 1;
+		if (!has_keylen(p, n))
+			continue;
+		h = tg_hash_step(h, path + hashed, n - hashed);
+		hashed = n;
+		const struct tg_slot *s = probe(p, h, path, n, false);
+		for (uint32_t k = 0; s && k < s->count; k++) {
+			uint32_t i = p->order[s->first + k];
+			const struct tg_pat *t = &p->pats[i];
+			if (t->kind != TG_PAT_GLOB)
+				continue;
+			int a = glob_alike(t, path, dlen - 1);
+			if (a < 0)
+				return -1;
+			if (a > 0)
+				continue;
+			if (nexc == TG_MEMO_EXCEPT ||
+			    tg_name_excepted(p, i, path + dlen, len - dlen))
+				return -1;
+			exc[nexc++] = i;
+		}
+	}
+	return nexc;
+}
+
+static void decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
+		   struct tg_verdict *ret);
+
 void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
 	       struct tg_verdict *ret)
+{
+	struct tg_memo_hit hit;
+	size_t dlen = len;
+
+	while (dlen > 0 && path[dlen - 1] != '/')
+		dlen--;
+	if (tg_memo_get(p, path, dlen, len, classes, ret))
+		return;
+	decide(p, path, len, classes, ret);
+	if (!p->memo)
+		return;
+	int n = tg_children_alike(p, path, len, hit.exc);
+	if (n >= 0) {
+		hit.v = *ret;
+		hit.nexc = n;
+		tg_memo_put(p->memo, path, dlen, classes, &hit);
+	}
+}
+
+size_t tg_decide_memo(const struct tg_policy *p, const char *path, unsigned classes,
+		      struct tg_verdict *ret)
+{
+	size_t len = strlen(path);
+	const char *slash = memrchr(path, '/', len);
+	const char *name = slash + 1;
+	size_t nlen = path + len - name;
+
+	/* The folder is normalized when the memo has it; so is PATH when its
+	 * last name is neither empty, "." nor "..". */
+	if (!slash || nlen == 0 || (name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.'))))
+		return 0;
+	return tg_memo_get(p, path, name - path, len, classes, ret) ? len : 0;
+}
+
+static void decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
+		   struct tg_verdict *ret)
 {
 	struct best b = { .classes = classes };
 	bool first = true;

@@ -41,6 +41,15 @@ struct tg_pat {
 	const struct tg_rule *rule;
 	const char *pattern; /* the rule's pattern as expanded (for records and explain) */
 	unsigned prefix, wildcards; /* specificity of PATTERN */
+	/* How a glob treats the entries of one folder (see tg_children_alike):
+	 * the alternative, less a trailing slash-star-star (TREE), is a folder
+	 * part DIRGLOB (NULL: the root) and a last name, which is "*" when
+	 * NAME_ANY. OPAQUE when it cannot be split so (a "**" in the last name). */
+	struct tg_glob *dirglob;
+	struct tg_glob *nameglob; /* "/" and the last name, when it has a wildcard */
+	const char *name;         /* the last name, when it is literal */
+	size_t namelen;
+	bool opaque, tree, name_any;
 };
 
 /* Hash index from an anchor (a literal directory prefix ending in '/') to
@@ -63,6 +72,11 @@ struct tg_policy {
 	size_t nslots;        /* power of two, or 0 */
 	/* Bit N set when some key is N bytes long: a lookup probes only there. */
 	uint64_t keylens[TG_GLOB_MAX / 64 + 2];
+	/* Hashes (anchor_hash, low bit set) of the folders some key names an
+	 * entry of: "/a/" for the key "/a/b/". A power-of-two open set. */
+	uint64_t *parents;
+	size_t nparents;
+	struct tg_memo *memo; /* verdicts by folder (memo.c); NULL: none */
 
 	bool defaults[TG_NCLASS];
 	unsigned defaults_set; /* classes the policy itself set */
@@ -90,6 +104,38 @@ static inline uint64_t tg_hash_step(uint64_t h, const char *s, size_t n)
 
 /* Builds the index after every pattern was added (match.c). */
 int tg_policy_index(struct tg_policy *p);
+
+/* Whether the policy gives every entry of PATH's folder the verdict PATH
+ * gets (match.c). PATH is normalized. Returns -1 when it does not: a key
+ * names an entry of the folder, or a glob tells entries apart in a way
+ * tg_children_alike cannot follow. Else returns the number of exceptions
+ * (at most TG_MEMO_EXCEPT) and their pattern indices in EXC: globs that
+ * match the entries whose last name they name ("/<**>/.git/<**>" in any
+ * folder) and no other; PATH's own name matches none of them. */
+#define TG_MEMO_EXCEPT 4
+int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, uint32_t *exc);
+/* True when entry NAME (NLEN bytes, preceded by a slash in memory) of a
+ * folder is one the glob of pattern index I names. */
+bool tg_name_excepted(const struct tg_policy *p, uint32_t i, const char *name, size_t nlen);
+
+/* The memo of verdicts by folder (memo.c). tg_memo_get looks for the
+ * verdict of CLASSES on the entries of the folder PATH[0..DIRLEN) (DIRLEN
+ * counts its last slash); tg_memo_put files one. Lock-free: entries are
+ * guarded by sequence counters, a busy entry is a miss. */
+struct tg_memo *tg_memo_new(void);
+void tg_memo_free(struct tg_memo *m);
+void tg_memo_clear(struct tg_memo *m);
+struct tg_memo_hit {
+	struct tg_verdict v;
+	unsigned nexc;
+	uint32_t exc[TG_MEMO_EXCEPT]; /* as tg_children_alike gave them */
+};
+/* LEN is the whole path's: its last name is checked against the
+ * exceptions filed with the verdict. */
+bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, size_t len,
+		 unsigned classes, struct tg_verdict *ret);
+void tg_memo_put(struct tg_memo *m, const char *path, size_t dirlen, unsigned classes,
+		 const struct tg_memo_hit *h);
 
 /* Variable expansion (vars.c). */
 struct tg_vars;

@@ -150,6 +150,14 @@ int tg_policy_protect(struct tg_policy *p, const char *path);
 void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
 	       struct tg_verdict *ret);
 
+/* tg_decide for a path as the program gave it, when the memo of verdicts
+ * by folder has PATH's folder: PATH is absolute, NUL-terminated, maybe not
+ * normalized. Returns PATH's length (it was normalized then, and RET holds
+ * its verdict), or 0: decide the normalized path with tg_decide. No
+ * allocation, no system call, no lock. */
+size_t tg_decide_memo(const struct tg_policy *p, const char *path, unsigned classes,
+		      struct tg_verdict *ret);
+
 /* Every rule matching PATH for class C, most specific first, with the one
  * that decides marked; for `trainguard explain`. Calls FN per match.
  * DECIDES is true for the deciding rule. */

@@ -30,12 +30,11 @@
 
 #define MAX_HOPS 40
 
-/* 1 usable, 0 refused by the kernel or a seccomp profile, -1 not probed. */
-static _Atomic int openat2_state = -1;
+_Atomic int tg_openat2_state = -1;
 
 bool tg_openat2_usable(void)
 {
-	int s = atomic_load_explicit(&openat2_state, memory_order_relaxed);
+	int s = atomic_load_explicit(&tg_openat2_state, memory_order_relaxed);
 
 	if (atomic_load_explicit(&tg_syscalls_frozen, memory_order_relaxed))
 		return false;
@@ -45,7 +44,7 @@ bool tg_openat2_usable(void)
 		s = fd >= 0;
 		if (fd >= 0)
 			tg_sys(SYS_close, fd);
-		atomic_store(&openat2_state, s);
+		atomic_store(&tg_openat2_state, s);
 	}
 	return s == 1;
 }

@@ -8,6 +8,8 @@
 
 /* True when openat2 works here (probed once). */
 bool tg_openat2_usable(void);
+/* 1 usable, 0 refused by the kernel or a seccomp profile, -1 not probed. */
+extern _Atomic int tg_openat2_state;
 
 /* openat2(DIRFD, PATH, FLAGS, MODE) with RESOLVE_NO_SYMLINKS: the fd, or
  * -errno (-ELOOP when a component is a symlink). */

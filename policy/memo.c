@@ -1,0 +1,131 @@
+/* The memo: verdicts by folder.
+ *
+ * Most folders a job touches hold entries the policy cannot tell apart:
+ * every file of a dataset shard folder gets the dataset rule, every
+ * checkpoint the checkpoint rule. tg_decide files the verdict of such a
+ * folder here (tg_children_alike says when it may), and the next access to
+ * any entry of that folder costs a hash of the folder's path and one
+ * comparison instead of a walk of the index and a run of its globs.
+ *
+ * The table is fixed (MEMO_SLOTS entries, direct-mapped) and shared by
+ * every thread without a lock: each entry has a sequence counter, odd while
+ * a writer fills it. A reader copies the entry and checks that the counter
+ * did not move; a writer that finds the entry busy simply does not file.
+ * A lost or overwritten entry is only a slower lookup, never a different
+ * verdict: the policy is immutable, so an entry is true forever. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy-internal.h"
+
+#define MEMO_SLOTS 512
+/* Folders longer than this are decided every time. */
+#define MEMO_DIRMAX 168
+
+struct memo_entry {
+	_Atomic unsigned seq; /* odd while being written */
+	unsigned classes;
+	uint64_t hash;
+	size_t dirlen;
+	struct tg_memo_hit h;
+	char dir[MEMO_DIRMAX];
+};
+
+struct tg_memo {
+	struct memo_entry e[MEMO_SLOTS];
+};
+
+struct tg_memo *tg_memo_new(void)
+{
+	return calloc(1, sizeof(struct tg_memo));
+}
+
+void tg_memo_free(struct tg_memo *m)
+{
+	free(m);
+}
+
+void tg_memo_clear(struct tg_memo *m)
+{
+	if (m)
+		memset(m, 0, sizeof(*m));
+}
+
+static inline uint64_t load64(const char *s)
+{
+	uint64_t w;
+	memcpy(&w, s, sizeof(w));
+	return w;
+}
+
+/* A hash of S (N bytes) and CLASSES, eight bytes at a time: the lookup is
+ * on the hot path of every open. Only the table index needs it to be
+ * good; an entry is compared whole. */
+static inline uint64_t memo_hash(const char *s, size_t n, unsigned classes)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ULL;
+	uint64_t h = (n << 8) ^ classes;
+
+	if (n >= 8) {
+		size_t i = 0;
+		for (; i + 8 <= n; i += 8)
+			h = (h ^ load64(s + i)) * k;
+		if (i < n)
+			h = (h ^ load64(s + n - 8)) * k; /* the tail, overlapping */
+	} else {
+		for (size_t i = 0; i < n; i++)
+			h = (h ^ (unsigned char)s[i]) * k;
+	}
+	return h ^ (h >> 41);
+}
+
+bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, size_t len,
+		 unsigned classes, struct tg_verdict *ret)
+{
+	struct tg_memo *m = p->memo;
+
+	if (!m || dirlen > MEMO_DIRMAX)
+		return false;
+	uint64_t h = memo_hash(path, dirlen, classes);
+	struct memo_entry *e = &m->e[h & (MEMO_SLOTS - 1)];
+	unsigned seq = atomic_load_explicit(&e->seq, memory_order_acquire);
+
+	if ((seq & 1) || e->hash != h || e->dirlen != dirlen || e->classes != classes ||
+	    memcmp(e->dir, path, dirlen) != 0)
+		return false;
+	unsigned nexc = e->h.nexc;
+	uint32_t exc[TG_MEMO_EXCEPT];
+	if (nexc)
+		memcpy(exc, e->h.exc, sizeof(exc));
+	*ret = e->h.v;
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&e->seq, memory_order_relaxed) != seq)
+		return false; /* rewritten while read */
+	for (unsigned i = 0; i < nexc && i < TG_MEMO_EXCEPT; i++)
+		if (tg_name_excepted(p, exc[i], path + dirlen, len - dirlen))
+			return false;
+	return true;
+}
+
+void tg_memo_put(struct tg_memo *m, const char *path, size_t dirlen, unsigned classes,
+		 const struct tg_memo_hit *hit)
+{
+	if (!m || dirlen > MEMO_DIRMAX)
+		return;
+	uint64_t h = memo_hash(path, dirlen, classes);
+	struct memo_entry *e = &m->e[h & (MEMO_SLOTS - 1)];
+	unsigned seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
+
+	if ((seq & 1) || !atomic_compare_exchange_strong_explicit(&e->seq, &seq, seq + 1,
+								  memory_order_acquire,
+								  memory_order_relaxed))
+		return; /* another thread is writing it: leave it */
+	atomic_thread_fence(memory_order_release);
+	e->hash = h;
+	e->dirlen = dirlen;
+	e->classes = classes;
+	e->h = *hit;
+	memcpy(e->dir, path, dirlen);
+	atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
+}
