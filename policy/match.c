@@ -335,10 +335,9 @@ void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned
 	}
 }
 
-size_t tg_decide_memo(const struct tg_policy *p, const char *path, unsigned classes,
-		      struct tg_verdict *ret)
+bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
+		    struct tg_verdict *ret)
 {
-	size_t len = strlen(path);
 	const char *slash = memrchr(path, '/', len);
 	const char *name = slash + 1;
 	size_t nlen = path + len - name;
@@ -346,8 +345,8 @@ size_t tg_decide_memo(const struct tg_policy *p, const char *path, unsigned clas
 	/* The folder is normalized when the memo has it; so is PATH when its
 	 * last name is neither empty, "." nor "..". */
 	if (!slash || nlen == 0 || (name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.'))))
-		return 0;
-	return tg_memo_get(p, path, name - path, len, classes, ret) ? len : 0;
+		return false;
+	return tg_memo_get(p, path, name - path, len, classes, ret);
 }
 
 static void decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,

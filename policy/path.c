@@ -50,21 +50,33 @@ static int append_components(char *out, size_t cap, size_t *len, const char *s, 
 	return 0;
 }
 
+size_t tg_path_rel_normal(const char *p)
+{
+	size_t i = 0;
+
+	/* At the start of each component: not empty, ".", "..". */
+	for (;;) {
+		if (p[i] == '/' || p[i] == '\0')
+			return 0;
+		if (p[i] == '.' && (p[i + 1] == '/' || p[i + 1] == '\0' ||
+				    (p[i + 1] == '.' && (p[i + 2] == '/' || p[i + 2] == '\0'))))
+			return 0;
+		while (p[i] != '/' && p[i] != '\0')
+			i++;
+		if (p[i] == '\0')
+			return i;
+		i++;
+	}
+}
+
 size_t tg_path_is_normal(const char *p)
 {
 	if (p[0] != '/')
 		return 0;
-	/* Look only after each slash (strchr is vectorized): a component may
-	 * not be empty, "." or "..", and only the root may end in a slash. */
-	for (const char *s = p; (s = strchr(s, '/')); s++) {
-		char c = s[1];
-		if (c == '/' || (c == '\0' && s != p))
-			return 0;
-		if (c == '.' && (s[2] == '/' || s[2] == '\0' ||
-				 (s[2] == '.' && (s[3] == '/' || s[3] == '\0'))))
-			return 0;
-	}
-	return strlen(p);
+	if (p[1] == '\0')
+		return 1;
+	size_t n = tg_path_rel_normal(p + 1);
+	return n ? n + 1 : 0;
 }
 
 int tg_path_normalize(const char *base, size_t base_len, const char *path, char *out,

@@ -29,6 +29,11 @@ int tg_path_normalize(const char *base, size_t base_len, const char *path, char 
  * case, which then needs no copy), else 0. */
 size_t tg_path_is_normal(const char *p);
 
+/* The length of P when it is relative and needs no normalizing to be
+ * joined to a normalized folder: no empty, "." or ".." component and no
+ * trailing slash ("a/b.bin"; not "a//b", "./a", "a/"). Else 0. */
+size_t tg_path_rel_normal(const char *p);
+
 /* Length of the parent folder of the normalized path P of length LEN
  * ("/a/b" -> 2 for "/a", "/a" -> 1 for "/", "/" -> 1; 0 when P has no '/'). */
 size_t tg_path_parent_len(const char *p, size_t len);

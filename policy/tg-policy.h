@@ -151,12 +151,12 @@ void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned
 	       struct tg_verdict *ret);
 
 /* tg_decide for a path as the program gave it, when the memo of verdicts
- * by folder has PATH's folder: PATH is absolute, NUL-terminated, maybe not
- * normalized. Returns PATH's length (it was normalized then, and RET holds
- * its verdict), or 0: decide the normalized path with tg_decide. No
+ * by folder has PATH's folder: PATH (LEN bytes) is absolute, maybe not
+ * normalized. Returns true when it was normalized after all and RET holds
+ * its verdict; false: normalize PATH and decide with tg_decide. No
  * allocation, no system call, no lock. */
-size_t tg_decide_memo(const struct tg_policy *p, const char *path, unsigned classes,
-		      struct tg_verdict *ret);
+bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
+		    struct tg_verdict *ret);
 
 /* Every rule matching PATH for class C, most specific first, with the one
  * that decides marked; for `trainguard explain`. Calls FN per match.

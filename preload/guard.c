@@ -237,6 +237,16 @@ static int absolute(int dirfd, const char *path, char *out, size_t cap)
 		return n;
 	if (n == 0)
 		return -ENOTDIR;
+	/* The common case: a plain name joined to its (real, so normalized)
+	 * folder needs only copying. */
+	size_t rl = tg_path_rel_normal(path);
+	if (rl && (size_t)n + 1 + rl < cap) {
+		size_t at = n == 1 ? 0 : (size_t)n; /* the root ends in its slash */
+		memcpy(out, base, at);
+		out[at] = '/';
+		memcpy(out + at + 1, path, rl + 1);
+		return (int)(at + 1 + rl);
+	}
 	return tg_path_normalize(base, n, path, out, cap);
 }
 
@@ -245,10 +255,10 @@ static int absolute(int dirfd, const char *path, char *out, size_t cap)
  * -errno (-EBADF). " (deleted)" is kept: such a file has no name to decide. */
 static int fd_path(int fd, char *out, size_t cap)
 {
-	char proc[40];
+	char proc[TG_PROC_FD_MAX];
 	ssize_t n;
 
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	tg_proc_fd(proc, fd);
 	n = readlink(proc, out, cap - 1);
 	if (n < 0)
 		return errno == ENOENT ? -EBADF : -errno;
@@ -458,16 +468,26 @@ static __attribute__((noinline)) int open_resolved(struct tg_call *c, int dirfd,
 #define TG_SLOW (TG_REAL - 1)
 #define TG_LOOP (TG_REAL - 2) /* and a symlink is on the way */
 static inline int open_fast(int dirfd, const char *path, int flags, mode_t *mode, bool creat,
-			    unsigned classes)
+			    unsigned classes, char *abs)
 {
 	struct tg_verdict v;
-
 	int how = atomic_load_explicit(&tg_openat2_state, memory_order_relaxed);
+	const char *at = path;
+	int n;
 
-	if (path[0] != '/' || g.mode != TG_ENFORCE || g.log_allowed || (flags & O_PATH) || how < 0)
+	if (g.mode != TG_ENFORCE || g.log_allowed || (flags & O_PATH) || how < 0)
 		return TG_SLOW;
-	size_t n = tg_decide_memo(g.policy, path, classes, &v);
-	if (!n || n >= PATH_MAX || !v.allow || v.audit)
+	if (path[0] == '/') {
+		size_t len = strlen(path);
+		if (len >= PATH_MAX)
+			return TG_SLOW;
+		n = (int)len;
+	} else if ((n = absolute(dirfd, path, abs, PATH_MAX)) > 0) {
+		at = abs;
+	} else {
+		return TG_SLOW;
+	}
+	if (!tg_decide_memo(g.policy, at, n, classes, &v) || !v.allow || v.audit)
 		return TG_SLOW;
 	if (creat && v.create_mode >= 0)
 		*mode = *mode & 07777 & v.create_mode;
@@ -475,7 +495,7 @@ static inline int open_fast(int dirfd, const char *path, int flags, mode_t *mode
 		return TG_REAL; /* no openat2: as tg_open, a lexical decision */
 	int fd = tg_openat2(dirfd, path, flags, *mode);
 	if (fd >= 0 && (flags & O_DIRECTORY))
-		tg_dirfd_remember(fd, path, n); /* no symlink met: PATH is real */
+		tg_dirfd_remember(fd, at, n); /* no symlink met: AT is real */
 	if (fd >= 0 || (fd != -ELOOP && fd != -EINVAL && fd != -E2BIG))
 		return fd;
 	return fd == -ELOOP && !(flags & O_NOFOLLOW) ? TG_LOOP : TG_SLOW;
@@ -493,7 +513,7 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 		return TG_REAL;
 	saved = errno;
 	mode_t asked = *mode;
-	r = open_fast(dirfd, path, flags, mode, creat, classes);
+	r = open_fast(dirfd, path, flags, mode, creat, classes, abs);
 	if (r != TG_SLOW && r != TG_LOOP) {
 		errno = saved;
 		return r;
@@ -563,6 +583,22 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 out:
 	errno = saved;
 	return r;
+}
+
+bool tg_quiet(int dirfd, const char *path, unsigned classes, int mode)
+{
+	char abs[PATH_MAX];
+	struct tg_verdict v;
+	int saved = errno, n;
+
+	if (!path || !tg_enter() || g.mode != TG_ENFORCE || g.log_allowed)
+		return false;
+	n = absolute(dirfd, path, abs, sizeof(abs));
+	errno = saved;
+	if (n <= 0)
+		return false;
+	tg_decide(g.policy, abs, n, classes, &v);
+	return v.allow && !v.audit && (v.create_mode < 0 || mode < 0 || (mode & ~v.create_mode) == 0);
 }
 
 /* The classes that decide whether a rename widens access. */

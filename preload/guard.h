@@ -94,6 +94,12 @@ int tg_check(struct tg_call *call);
 #define TG_REAL (-100000)
 int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode);
 
+/* True when CLASSES on (DIRFD, PATH) would be allowed with nothing to
+ * record, and a file created with MODE (-1: none) nothing to narrow, on
+ * the lexical path: the policy's verdict alone, no system call, no record.
+ * False also when the guard is inactive. */
+bool tg_quiet(int dirfd, const char *path, unsigned classes, int mode);
+
 /* rename/renameat/renameat2: delete at OLD, create (+ delete unless
  * NOREPLACE) at NEW, and EXDEV when NEW's rule grants what OLD's denies. */
 int tg_check_rename(const char *op, int olddirfd, const char *oldpath, int newdirfd,

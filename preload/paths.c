@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "paths.h"
+#include "resolve.h"
 
 static struct {
 	atomic_flag lock;
@@ -122,8 +123,8 @@ int tg_dirfd_path(int fd, char *out, size_t cap)
 	}
 	if (n >= 0)
 		return n;
-	char proc[40];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	char proc[TG_PROC_FD_MAX];
+	tg_proc_fd(proc, fd);
 	ssize_t l = readlink(proc, out, cap - 1);
 	if (l < 0)
 		return errno == ENOENT ? -EBADF : -errno;

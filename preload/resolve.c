@@ -123,6 +123,24 @@ int tg_symlink_free(int dirfd, const char *path, bool follow_last)
 	return 1;
 }
 
+void tg_proc_fd(char *out, int fd)
+{
+	char digits[12];
+	int n = 0;
+	unsigned u = fd < 0 ? 0u - (unsigned)fd : (unsigned)fd;
+
+	do
+		digits[n++] = (char)('0' + u % 10);
+	while ((u /= 10));
+	memcpy(out, "/proc/self/fd/", 14);
+	out += 14;
+	if (fd < 0)
+		*out++ = '-';
+	while (n)
+		*out++ = digits[--n];
+	*out = '\0';
+}
+
 int tg_proc_self(char *out, int n)
 {
 	char pid[32];
@@ -150,8 +168,8 @@ int tg_real_path(int dirfd, const char *path, bool follow_last, bool excl, char 
 			if (!getcwd(base, sizeof(base)))
 				return -errno;
 		} else {
-			char proc[40];
-			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dirfd);
+			char proc[TG_PROC_FD_MAX];
+			tg_proc_fd(proc, dirfd);
 			ssize_t l = readlink(proc, base, sizeof(base) - 1);
 			if (l <= 0)
 				return -EBADF;

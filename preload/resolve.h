@@ -32,4 +32,9 @@ int tg_real_path(int dirfd, const char *path, bool follow_last, bool excl, char 
  * name policies use; returns the new length. */
 int tg_proc_self(char *p, int n);
 
+/* "/proc/self/fd/FD" into OUT (at least TG_PROC_FD_MAX bytes), without
+ * the cost of snprintf. */
+#define TG_PROC_FD_MAX 32
+void tg_proc_fd(char *out, int fd);
+
 #endif

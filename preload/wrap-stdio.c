@@ -1,8 +1,8 @@
 /* stdio opens: fopen, fopen64, freopen, freopen64, fdopen. libc opens these files
- * through its internal open, which no wrapper sees, so the decision is made
- * here from the mode string. When a create_mode must narrow the mode of a
- * file fopen would create (0666 before the umask), the file is opened with
- * the narrowed mode and handed to fdopen. */
+ * through its internal open, which no wrapper sees, so fopen is decided
+ * here from the mode string, and the file opened by the guard as open(2)
+ * is (the object decided on, a create_mode applied) and handed to fdopen:
+ * one fcntl(F_GETFL) more than fopen, the price of fdopen. */
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
@@ -46,44 +46,46 @@ static int mode_flags(const char *m)
 	return f;
 }
 
-/* Decides; returns false to go on with the real call, or true with *OUT
- * the answer (a stream opened with a narrowed mode, or NULL and errno). */
-static bool decided(const char *op, const char *path, const char *mode, FILE **out)
+/* A stream on descriptor FD, opened for MODE; closes FD when it fails. */
+static FILE *stream_on(int fd, const char *mode)
 {
-	int flags = mode_flags(mode);
+	FILE *f = REAL(fdopen)(fd, mode);
 
-	if (flags < 0)
-		return false;
-	struct tg_call c = {
-		.op = op,
-		.dirfd = AT_FDCWD,
-		.path = path,
-		.flags = flags,
-		.classes = tg_open_classes(flags),
-		.mode = (flags & O_CREAT) ? 0666 : -1,
-	};
-	int r = tg_check(&c);
-	if (r < 0) {
-		errno = -r;
-		*out = NULL;
-		return true;
-	}
-	if (c.mode < 0 || c.mode == 0666)
-		return false;
-	int fd = REAL(open)(path, flags, c.mode);
-	if (fd < 0) {
-		*out = NULL;
-		return true;
-	}
-	char fdmode[4] = { mode[0], 0, 0, 0 };
-	if (flags & O_RDWR)
-		fdmode[1] = '+';
-	*out = fdopen(fd, fdmode);
-	if (!*out) {
+	if (!f) {
 		int e = errno;
 		tg_sys(SYS_close, fd);
 		errno = e;
 	}
+	return f;
+}
+
+/* Decides, and opens the file as tg_open does (so that the kernel opens
+ * the object decided on, with a narrowed mode when the policy sets one)
+ * and hands the descriptor to fdopen. Returns false to go on with the real
+ * call, or true with *OUT the answer (a stream, or NULL and errno). */
+static bool decided(const char *op, const char *path, const char *mode, FILE **out)
+{
+	int flags = mode_flags(mode);
+	mode_t m = 0666;
+
+	if (flags < 0 || strstr(mode, ",ccs="))
+		return false; /* invalid, or a conversion only fopen sets up */
+	int r = tg_open(op, AT_FDCWD, path, flags, &m);
+	if (r == TG_REAL) {
+		if (!(flags & O_CREAT) || m == 0666)
+			return false; /* nothing to narrow: the real fopen */
+		r = REAL(open)(path, flags, m);
+		if (r < 0) {
+			*out = NULL;
+			return true;
+		}
+	} else if (r < 0) {
+		errno = -r;
+		*out = NULL;
+		return true;
+	}
+	tg_fd_set(r, TG_FD_PASS);
+	*out = stream_on(r, mode);
 	return true;
 }
 

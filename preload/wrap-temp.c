@@ -1,13 +1,20 @@
 /* Temporary files: the mkstemp family, mkdtemp and tmpfile. libc creates
- * these through internal calls, so they are decided here, on the template
- * (the final name is random; every rule that can match it matches the
- * template's folder). mkstemp already creates with 0600 and mkdtemp with
- * 0700, so a create_mode has nothing to narrow. */
+ * these through internal calls the wrappers cannot see. The mkstemp family
+ * is therefore made here, each candidate name opened through tg_open;
+ * mkdtemp and tmpfile are decided on the template (the final name is
+ * random; every rule that can match it matches the template's folder).
+ * mkstemp creates with 0600 and mkdtemp with 0700: a create_mode narrows
+ * only what it would take away from those. */
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "fdtable.h"
 #include "guard.h"
@@ -32,54 +39,125 @@ static inline int opened(int fd)
 	return fd;
 }
 
-#define FILE_FLAGS (O_RDWR | O_CREAT | O_EXCL)
+/* Six random letters or digits, as libc's own. The state is per thread,
+ * seeded from the kernel's AT_RANDOM bytes, the clock (vDSO) and the
+ * thread: no system call. Unpredictable enough that another process
+ * cannot camp on the names; O_EXCL and the guard's no-symlink open make a
+ * guess harmless anyway. */
+static __thread uint64_t seed __attribute__((tls_model("initial-exec")));
+
+static uint64_t next_random(void)
+{
+	struct timespec ts;
+
+	if (!seed) {
+		const uint64_t *r = (const uint64_t *)getauxval(AT_RANDOM);
+		seed = (r ? r[0] ^ r[1] : 0) ^ (uint64_t)(uintptr_t)&ts ^ 0x9e3779b97f4a7c15ULL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	seed += 0x9e3779b97f4a7c15ULL ^ (uint64_t)ts.tv_nsec;
+	uint64_t z = seed;
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void fill(char *x)
+{
+	static const char letters[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	uint64_t r = next_random();
+
+	for (int i = 0; i < 6; i++, r /= 62)
+		x[i] = letters[r % 62];
+}
+
+/* The mkstemp family. When the template's folder is quietly allowed (the
+ * common case), the file is made here: each name is opened through
+ * tg_open with O_CREAT | O_EXCL, so the decision is on the very file
+ * created and costs no system call beyond the open. Otherwise the template
+ * is decided and recorded, and libc makes the file. Returns the
+ * descriptor, or -1 and errno, or TG_REAL to let libc make it. */
+#define ATTEMPTS (62 * 62 * 62) /* libc's TMP_MAX */
+static int make_temp(const char *op, char *tmpl, int suffixlen, int flags)
+{
+	size_t len = tmpl ? strlen(tmpl) : 0;
+
+	if (suffixlen < 0 || len < 6 || len - 6 < (size_t)suffixlen ||
+	    memcmp(tmpl + len - suffixlen - 6, "XXXXXX", 6) != 0)
+		return TG_REAL; /* libc answers EINVAL */
+	char *x = tmpl + len - suffixlen - 6;
+	flags = (flags & ~O_ACCMODE) | O_RDWR | O_CREAT | O_EXCL;
+	if (!tg_quiet(AT_FDCWD, tmpl, tg_open_classes(flags), S_IRUSR | S_IWUSR)) {
+		/* Refused, recorded or narrowed: decided on the template (the
+		 * record names what the program asked for), made by libc. */
+		int r = check(op, tmpl, flags, false);
+		return r < 0 ? tg_fail(-r) : TG_REAL;
+	}
+	for (int i = 0; i < ATTEMPTS; i++) {
+		mode_t mode = S_IRUSR | S_IWUSR;
+		fill(x);
+		int r = tg_open(op, AT_FDCWD, tmpl, flags, &mode);
+		if (r == TG_REAL)
+			break;
+		if (r >= 0) {
+			tg_fd_set(r, TG_FD_PASS);
+			return r;
+		}
+		if (r != -EEXIST) {
+			memcpy(x, "XXXXXX", 6);
+			return tg_fail(-r);
+		}
+	}
+	memcpy(x, "XXXXXX", 6);
+	return TG_REAL;
+}
+
+#define MAKE_TEMP(op, call, tmpl, suffixlen, flags)                 \
+	do {                                                        \
+		int r_ = make_temp(op, tmpl, suffixlen, flags);     \
+		return r_ == TG_REAL ? opened(call) : r_;           \
+	} while (0)
 
 int mkstemp(char *tmpl)
 {
-	int r = check("mkstemp", tmpl, FILE_FLAGS, false);
-	return r < 0 ? tg_fail(-r) : opened(REAL(mkstemp)(tmpl));
+	MAKE_TEMP("mkstemp", REAL(mkstemp)(tmpl), tmpl, 0, 0);
 }
 
 int mkstemp64(char *tmpl)
 {
-	int r = check("mkstemp64", tmpl, FILE_FLAGS, false);
-	return r < 0 ? tg_fail(-r) : opened(REAL(mkstemp64)(tmpl));
+	MAKE_TEMP("mkstemp64", REAL(mkstemp64)(tmpl), tmpl, 0, 0);
 }
 
 int mkostemp(char *tmpl, int flags)
 {
-	int r = check("mkostemp", tmpl, FILE_FLAGS | flags, false);
-	return r < 0 ? tg_fail(-r) : opened(REAL(mkostemp)(tmpl, flags));
+	MAKE_TEMP("mkostemp", REAL(mkostemp)(tmpl, flags), tmpl, 0, flags);
 }
 
 int mkostemp64(char *tmpl, int flags)
 {
-	int r = check("mkostemp64", tmpl, FILE_FLAGS | flags, false);
-	return r < 0 ? tg_fail(-r) : opened(REAL(mkostemp64)(tmpl, flags));
+	MAKE_TEMP("mkostemp64", REAL(mkostemp64)(tmpl, flags), tmpl, 0, flags);
 }
 
 int mkstemps(char *tmpl, int suffixlen)
 {
-	int r = check("mkstemps", tmpl, FILE_FLAGS, false);
-	return r < 0 ? tg_fail(-r) : opened(REAL(mkstemps)(tmpl, suffixlen));
+	MAKE_TEMP("mkstemps", REAL(mkstemps)(tmpl, suffixlen), tmpl, suffixlen, 0);
 }
 
 int mkstemps64(char *tmpl, int suffixlen)
 {
-	int r = check("mkstemps64", tmpl, FILE_FLAGS, false);
-	return r < 0 ? tg_fail(-r) : opened(REAL(mkstemps64)(tmpl, suffixlen));
+	MAKE_TEMP("mkstemps64", REAL(mkstemps64)(tmpl, suffixlen), tmpl, suffixlen, 0);
 }
 
 int mkostemps(char *tmpl, int suffixlen, int flags)
 {
-	int r = check("mkostemps", tmpl, FILE_FLAGS | flags, false);
-	return r < 0 ? tg_fail(-r) : opened(REAL(mkostemps)(tmpl, suffixlen, flags));
+	MAKE_TEMP("mkostemps", REAL(mkostemps)(tmpl, suffixlen, flags), tmpl, suffixlen, flags);
 }
 
 int mkostemps64(char *tmpl, int suffixlen, int flags)
 {
-	int r = check("mkostemps64", tmpl, FILE_FLAGS | flags, false);
-	return r < 0 ? tg_fail(-r) : opened(REAL(mkostemps64)(tmpl, suffixlen, flags));
+	MAKE_TEMP("mkostemps64", REAL(mkostemps64)(tmpl, suffixlen, flags), tmpl, suffixlen,
+		  flags);
 }
 
 char *mkdtemp(char *tmpl)
