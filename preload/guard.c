@@ -96,6 +96,12 @@ void tg_resolve(void)
 	pthread_once(&resolve_once, resolve_all);
 }
 
+pid_t tg_pid(void)
+{
+	pid_t pid = atomic_load_explicit(&self_pid, memory_order_relaxed);
+	return pid ? pid : (pid_t)tg_sys(SYS_getpid);
+}
+
 int tg_fail(int err)
 {
 	errno = err;
@@ -475,7 +481,8 @@ static inline int open_fast(int dirfd, const char *path, int flags, mode_t *mode
 	const char *at = path;
 	int n;
 
-	if (g.mode != TG_ENFORCE || g.log_allowed || (flags & O_PATH) || how < 0)
+	if (g.mode != TG_ENFORCE || g.log_allowed || (flags & O_PATH) || how != 1 ||
+	    atomic_load_explicit(&tg_syscalls_frozen, memory_order_relaxed))
 		return TG_SLOW;
 	if (path[0] == '/') {
 		size_t len = strlen(path);
@@ -491,8 +498,6 @@ static inline int open_fast(int dirfd, const char *path, int flags, mode_t *mode
 		return TG_SLOW;
 	if (creat && v.create_mode >= 0)
 		*mode = *mode & 07777 & v.create_mode;
-	if (!how || atomic_load_explicit(&tg_syscalls_frozen, memory_order_relaxed))
-		return TG_REAL; /* no openat2: as tg_open, a lexical decision */
 	int fd = tg_openat2(dirfd, path, flags, *mode);
 	if (fd >= 0 && (flags & O_DIRECTORY))
 		tg_dirfd_remember(fd, at, n); /* no symlink met: AT is real */
@@ -547,8 +552,8 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 	 * Anything that denies or records is decided on the real object
 	 * first, so the record names it. */
 	bool quiet = v.allow && g.mode == TG_ENFORCE && !v.audit && !g.log_allowed;
-	if (!quiet)
-		n = decide_real(&c, abs, n, &v);
+	if (!quiet || !tg_openat2_usable())
+		n = decide_real(&c, abs, n, &v); /* no open to refuse symlinks */
 	if (!v.allow && (flags & O_ACCMODE) != O_RDONLY && !(flags & O_CREAT) &&
 	    (flags & O_TMPFILE) != O_TMPFILE && is_folder(dirfd, path)) {
 		/* Opening a folder for writing fails with EISDIR whatever the

@@ -94,6 +94,9 @@ int tg_check(struct tg_call *call);
 #define TG_REAL (-100000)
 int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode);
 
+/* This process's id, without a system call once the guard started. */
+pid_t tg_pid(void);
+
 /* True when CLASSES on (DIRFD, PATH) would be allowed with nothing to
  * record, and a file created with MODE (-1: none) nothing to narrow, on
  * the lexical path: the policy's verdict alone, no system call, no record.

@@ -7,12 +7,14 @@
  * an open (the program's own open is made with that flag), and an O_PATH
  * probe for the other calls; only a path through a symlink pays for
  * resolution, which walks the program's original string (so "w/../f" with
- * w a symlink resolves as the kernel would, not as the text reads) without
- * ever opening the target: FIFOs do not block, devices are not touched.
+ * w a symlink resolves as the kernel would, not as the text reads): the
+ * folder is opened with O_PATH and /proc names its descriptor (realpath(3)
+ * when /proc does not answer); the target itself is never opened for I/O,
+ * so FIFOs do not block and devices are not touched.
  *
  * Where openat2 is refused (kernels before 5.6, container seccomp profiles
- * that block it), every decision resolves the real path with realpath(3):
- * slower, as safe. */
+ * that block it), every decision resolves the real path that way: slower,
+ * as safe. */
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
@@ -144,7 +146,7 @@ void tg_proc_fd(char *out, int fd)
 int tg_proc_self(char *out, int n)
 {
 	char pid[32];
-	int pl = snprintf(pid, sizeof(pid), "/proc/%d", (int)getpid());
+	int pl = snprintf(pid, sizeof(pid), "/proc/%d", (int)tg_pid());
 
 	if (n >= pl && memcmp(out, pid, pl) == 0 && (out[pl] == '/' || out[pl] == '\0')) {
 		memmove(out + 10, out + pl, n - pl + 1);
@@ -152,6 +154,25 @@ int tg_proc_self(char *out, int n)
 		return n - pl + 10;
 	}
 	return n;
+}
+
+/* realpath(P) as the kernel sees it: an O_PATH open and the name /proc
+ * gives the descriptor, three system calls where realpath(3) reads every
+ * component as a link. realpath(3) itself when /proc has no answer. */
+static char *real_of(const char *p, char *out)
+{
+	long fd = tg_sys(SYS_openat, AT_FDCWD, p, O_PATH | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	char proc[TG_PROC_FD_MAX];
+	tg_proc_fd(proc, (int)fd);
+	long n = tg_sys(SYS_readlink, proc, out, PATH_MAX - 1);
+	tg_sys(SYS_close, fd);
+	if (n <= 0 || out[0] != '/')
+		return realpath(p, out);
+	out[n] = '\0';
+	return out;
 }
 
 int tg_real_path(int dirfd, const char *path, bool follow_last, bool excl, char *out,
@@ -188,7 +209,7 @@ int tg_real_path(int dirfd, const char *path, bool follow_last, bool excl, char 
 		while (nl > 0 && name[nl - 1] == '/')
 			nl--;
 		if (!named) {
-			if (!realpath(raw, real))
+			if (!real_of(raw, real))
 				return -errno;
 			n = snprintf(out, cap, "%s", real);
 			return (size_t)n < cap ? n : -ENAMETOOLONG;
@@ -197,7 +218,7 @@ int tg_real_path(int dirfd, const char *path, bool follow_last, bool excl, char 
 		folder[i ? i : 1] = '\0';
 		if (i == 0)
 			folder[0] = '/';
-		if (!realpath(folder, real))
+		if (!real_of(folder, real))
 			return -errno;
 		const char *sep = strcmp(real, "/") == 0 ? "" : "/";
 		n = snprintf(out, cap, "%s%s%.*s", real, sep, (int)nl, name);

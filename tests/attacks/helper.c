@@ -66,6 +66,20 @@ int main(int argc, char **argv)
 		report("write-denied", open(argv[3], O_WRONLY | O_APPEND));
 		return 0;
 	}
+	if (argc >= 3 && strcmp(argv[1], "no-openat2") == 0) {
+		/* Runs argv[2..] where openat2 fails with ENOSYS, as on a kernel
+		 * before 5.6 or under a container profile that lacks it. */
+		scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+		if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0) < 0 ||
+		    seccomp_load(ctx) < 0) {
+			fprintf(stderr, "helper: cannot install the filter\n");
+			return 2;
+		}
+		seccomp_release(ctx);
+		execvp(argv[2], argv + 2);
+		perror("helper: exec");
+		return 127;
+	}
 	if (argc == 3 && strcmp(argv[1], "clone-small-stack") == 0) {
 		static char stack[16 * 1024] __attribute__((aligned(16)));
 		clone_path = argv[2];
@@ -77,6 +91,7 @@ int main(int argc, char **argv)
 		       WIFSIGNALED(st));
 		return 0;
 	}
-	fprintf(stderr, "usage: helper seccomp READ WRITE | helper clone-small-stack PATH\n");
+	fprintf(stderr, "usage: helper seccomp READ WRITE | helper clone-small-stack PATH | "
+			"helper no-openat2 COMMAND...\n");
 	return 2;
 }
