@@ -9,6 +9,7 @@
 #ifndef TG_POLICY_H
 #define TG_POLICY_H
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,7 +50,31 @@ const char *tg_classes_str(unsigned mask, char *buf, size_t bufsz);
  * write unless O_EXCL; O_WRONLY, O_RDWR, O_TRUNC, O_APPEND ask write;
  * O_RDONLY and O_RDWR ask read, or list with O_DIRECTORY; O_TMPFILE asks
  * create and write; O_PATH asks nothing. */
-unsigned tg_open_classes(int flags);
+static inline unsigned tg_open_classes(int flags)
+{
+	int acc = flags & O_ACCMODE;
+	unsigned c = 0;
+
+	/* The common case, a plain open, is a table lookup. */
+	if (!(flags & (O_PATH | O_CREAT | O_TMPFILE | O_TRUNC | O_APPEND | O_DIRECTORY)))
+		return (TG_BIT(TG_READ) | TG_BIT(TG_WRITE) << 8 |
+			(TG_BIT(TG_READ) | TG_BIT(TG_WRITE)) << 16) >> (8 * acc) & 0xff;
+
+	if (flags & O_PATH)
+		return 0; /* a handle: no data can be read or written through it */
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return TG_BIT(TG_CREATE) | TG_BIT(TG_WRITE);
+	if (flags & O_CREAT) {
+		c |= TG_BIT(TG_CREATE);
+		if (!(flags & O_EXCL))
+			c |= TG_BIT(TG_WRITE);
+	}
+	if (acc == O_WRONLY || acc == O_RDWR || (flags & (O_TRUNC | O_APPEND)))
+		c |= TG_BIT(TG_WRITE);
+	if (acc == O_RDONLY || acc == O_RDWR)
+		c |= (flags & O_DIRECTORY) ? TG_BIT(TG_LIST) : TG_BIT(TG_READ);
+	return c;
+}
 
 /* One rule as loaded; owned by its policy. */
 struct tg_rule {

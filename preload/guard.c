@@ -211,17 +211,24 @@ static void emit(struct tg_event *ev)
 
 static void tg_start(void);
 
-bool tg_enter(void)
+static __attribute__((noinline)) bool enter_slow(void)
+{
+	if (state == UNINIT)
+		tg_start();
+	return state == ACTIVE;
+}
+
+/* True when the guard is started and this thread is not inside it. */
+static inline bool enter(void)
 {
 	if (depth)
 		return false;
-	if (__builtin_expect(state != ACTIVE, 0)) {
-		if (state == UNINIT)
-			tg_start();
-		if (state != ACTIVE)
-			return false;
-	}
-	return true;
+	return __builtin_expect(state == ACTIVE, 1) || enter_slow();
+}
+
+bool tg_enter(void)
+{
+	return enter();
 }
 
 /* The absolute, normalized path of (DIRFD, PATH). */
@@ -514,7 +521,7 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 	bool creat = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
 	unsigned classes = tg_open_classes(flags);
 
-	if (!path || !tg_enter())
+	if (!path || !enter())
 		return TG_REAL;
 	saved = errno;
 	mode_t asked = *mode;
