@@ -9,6 +9,8 @@
  * ".." is a pop and no second buffer is needed. */
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "tg-path.h"
@@ -50,23 +52,51 @@ static int append_components(char *out, size_t cap, size_t *len, const char *s, 
 	return 0;
 }
 
+/* Whether the slash at P[J] of a path of N bytes starts an acceptable
+ * component: not empty, ".", ".." (P[N - 1] is not a slash). */
+static inline bool good_after_slash(const char *p, size_t j, size_t n)
+{
+	char c = p[j + 1];
+
+	if (c == '/')
+		return false;
+	return !(c == '.' && (j + 2 == n || p[j + 2] == '/' ||
+			      (p[j + 2] == '.' && (j + 3 == n || p[j + 3] == '/'))));
+}
+
 size_t tg_path_rel_normal(const char *p)
 {
-	size_t i = 0;
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	size_t n = strlen(p);
 
-	/* At the start of each component: not empty, ".", "..". */
-	for (;;) {
-		if (p[i] == '/' || p[i] == '\0')
-			return 0;
-		if (p[i] == '.' && (p[i + 1] == '/' || p[i + 1] == '\0' ||
-				    (p[i + 1] == '.' && (p[i + 2] == '/' || p[i + 2] == '\0'))))
-			return 0;
-		while (p[i] != '/' && p[i] != '\0')
-			i++;
-		if (p[i] == '\0')
-			return i;
-		i++;
+	if (n == 0 || p[0] == '/' || p[n - 1] == '/')
+		return 0;
+	if (p[0] == '.' && (n == 1 || p[1] == '/' || (p[1] == '.' && (n == 2 || p[2] == '/'))))
+		return 0;
+	if (n < 8) {
+		for (size_t j = 0; j < n; j++)
+			if (p[j] == '/' && !good_after_slash(p, j, n))
+				return 0;
+		return n;
 	}
+	/* Eight bytes at a time: only the slashes need a look. The last word
+	 * is the last eight bytes, its bytes seen before masked off. */
+	for (size_t i = 0; i < n; i += 8) {
+		size_t at = i + 8 <= n ? i : n - 8;
+		uint64_t w;
+		memcpy(&w, p + at, 8);
+		uint64_t x = w ^ (ones * '/');
+		uint64_t m = (x - ones) & ~x & highs; /* a slash's byte, maybe more */
+		if (at < i)
+			m &= ~0ULL << (8 * (i - at));
+		while (m) {
+			size_t j = at + (__builtin_ctzll(m) >> 3);
+			m &= m - 1;
+			if (p[j] == '/' && !good_after_slash(p, j, n))
+				return 0;
+		}
+	}
+	return n;
 }
 
 size_t tg_path_is_normal(const char *p)

@@ -221,7 +221,7 @@ static const struct parent_case parent_cases[] = {
 	{ "/abc", 1 }, { "/.a/b.c", 3 }, { "/abc/def", 4 },
 };
 
-#define N_EXTRA 2
+#define N_EXTRA 4
 
 int main(void)
 {
@@ -254,6 +254,49 @@ int main(void)
 		int r = tg_path_normalize("/usr/lib/python3.11", 19, ".", out, sizeof(out));
 
 		tap(r == (int)pl && memcmp(out, p, pl) == 0, "parent_len agrees with normalize");
+	}
+
+	/* The quick normality checks agree with normalizing, on every string
+	 * of '/', '.' and 'a' up to 12 bytes and random ones up to 40 (the
+	 * eight-byte scan has word edges to get wrong). */
+	{
+		static const char alpha[] = "/.a";
+		unsigned bad_abs = 0, bad_rel = 0, total = 0;
+		unsigned long long r = 88172645463325252ULL;
+		for (unsigned k = 0; k < 400000; k++) {
+			char p[48], out[128], want[128];
+			size_t len;
+			if (k < 265720) { /* 3^0 + ... + 3^11 strings, enumerated */
+				unsigned v = k;
+				len = 0;
+				for (unsigned lim = 1, acc = 0; acc + lim <= v; acc += lim, lim *= 3)
+					len++;
+				unsigned base = 0;
+				for (size_t i = 0, lim = 1; i < len; i++, lim *= 3)
+					base += lim;
+				v -= base;
+				for (size_t i = 0; i < len; i++, v /= 3)
+					p[i] = alpha[v % 3];
+			} else {
+				r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+				len = 12 + r % 29;
+				for (size_t i = 0; i < len; i++) {
+					r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+					p[i] = alpha[r % 3];
+				}
+			}
+			p[len] = '\0';
+			total++;
+			int nl = tg_path_normalize(NULL, 0, p, out, sizeof(out));
+			bool normal = p[0] == '/' && nl == (int)len && strcmp(out, p) == 0;
+			bad_abs += (tg_path_is_normal(p) != 0) != normal || (normal && tg_path_is_normal(p) != len);
+			snprintf(want, sizeof(want), "/b/%s", p);
+			nl = tg_path_normalize("/b", 2, p, out, sizeof(out));
+			bool joins = len > 0 && p[0] != '/' && nl > 0 && strcmp(out, want) == 0;
+			bad_rel += (tg_path_rel_normal(p) != 0) != joins || (joins && tg_path_rel_normal(p) != len);
+		}
+		tap(bad_abs == 0, "is_normal agrees with normalize on %u strings (%u differ)", total, bad_abs);
+		tap(bad_rel == 0, "rel_normal agrees with joining on %u strings (%u differ)", total, bad_rel);
 	}
 
 	if (n_run != plan)
