@@ -395,7 +395,7 @@ static __attribute__((noinline)) int decide_resolved(struct tg_call *c, char *pa
 						     struct tg_verdict *v)
 {
 	char real[PATH_MAX];
-	int rn = tg_real_path(c->dirfd, c->path, !c->nofollow, false, real, sizeof(real));
+	int rn = tg_real_path(c->dirfd, c->path, !c->nofollow, TG_LAST_LOOK, real, sizeof(real));
 
 	if (rn <= 0 || (rn == n && memcmp(real, path, n) == 0))
 		return n; /* a magic link, or an error the kernel will report itself */
@@ -451,15 +451,26 @@ static __attribute__((noinline)) int open_resolved(struct tg_call *c, int dirfd,
 	struct tg_verdict v;
 	int r = -ELOOP;
 
+	/* First guess that the last component is no link, which saves reading
+	 * it: the open refuses a link, and a guess that would refuse or record
+	 * is not acted on; either way the path is then resolved in full. */
+	bool excl = (flags & O_CREAT) && (flags & O_EXCL);
+	bool guess = !excl && !(flags & O_NOFOLLOW);
+
 	for (int tries = 0; tries < 3; tries++) {
-		int n = tg_real_path(dirfd, path, !(flags & O_NOFOLLOW),
-				     (flags & O_CREAT) && (flags & O_EXCL), real, sizeof(real));
+		enum tg_last last = excl ? TG_LAST_EXCL : guess ? TG_LAST_GUESS : TG_LAST_LOOK;
+		int n = tg_real_path(dirfd, path, !(flags & O_NOFOLLOW), last, real, sizeof(real));
 		if (n <= 0)
 			return n == 0 ? TG_REAL : n;
 		/* Decided as policies name it, opened as the kernel does. */
 		memcpy(named, real, n + 1);
 		int nn = tg_proc_self(named, n);
 		tg_decide(g.policy, named, nn, c->classes, &v);
+		if (guess && !(v.allow && g.mode == TG_ENFORCE && !v.audit && !g.log_allowed)) {
+			guess = false;
+			tries--;
+			continue;
+		}
 		c->mode = creat ? (int)(*mode & 07777) : -1;
 		r = conclude(c, named, NULL, &v, 0, NULL, NULL);
 		if (r < 0)
@@ -467,6 +478,11 @@ static __attribute__((noinline)) int open_resolved(struct tg_call *c, int dirfd,
 		if (c->mode >= 0)
 			*mode = c->mode;
 		r = tg_openat2(AT_FDCWD, real, flags, *mode);
+		if (r == -ELOOP && guess) {
+			guess = false;
+			tries--;
+			continue;
+		}
 		if (r != -ELOOP || (flags & O_NOFOLLOW))
 			return r;
 	}
@@ -890,7 +906,7 @@ int tg_check_link(const char *op, int olddirfd, const char *oldpath, int newdirf
 	 * folders, and through a last symlink under AT_SYMLINK_FOLLOW. */
 	int n1 = (olddirfd != AT_FDCWD && oldpath[0] == '\0')
 			 ? fd_path(olddirfd, from, sizeof(from)) /* AT_EMPTY_PATH */
-			 : tg_real_path(olddirfd, oldpath, follow, false, from, sizeof(from));
+			 : tg_real_path(olddirfd, oldpath, follow, TG_LAST_LOOK, from, sizeof(from));
 	if (n1 <= 0)
 		goto out;
 	n1 = tg_proc_self(from, n1);

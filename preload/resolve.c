@@ -175,7 +175,7 @@ static char *real_of(const char *p, char *out)
 	return out;
 }
 
-int tg_real_path(int dirfd, const char *path, bool follow_last, bool excl, char *out,
+int tg_real_path(int dirfd, const char *path, bool follow_last, enum tg_last last, char *out,
 		 size_t cap)
 {
 	char raw[PATH_MAX], folder[PATH_MAX], real[PATH_MAX], target[PATH_MAX];
@@ -224,10 +224,12 @@ int tg_real_path(int dirfd, const char *path, bool follow_last, bool excl, char 
 		n = snprintf(out, cap, "%s%s%.*s", real, sep, (int)nl, name);
 		if (n < 0 || (size_t)n >= cap)
 			return -ENAMETOOLONG;
+		if (last == TG_LAST_GUESS && hop == 0)
+			return n;
 		ssize_t tl = readlink(out, target, sizeof(target) - 1);
 		if (tl < 0)
 			return n; /* not a link, or not there yet */
-		if (excl)
+		if (last == TG_LAST_EXCL)
 			return -EEXIST; /* O_CREAT|O_EXCL never follows a link */
 		if (!follow_last)
 			return n;

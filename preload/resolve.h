@@ -21,11 +21,19 @@ int tg_openat2(int dirfd, const char *path, int flags, mode_t mode);
  * never opens the object itself. */
 int tg_symlink_free(int dirfd, const char *path, bool follow_last);
 
+/* What tg_real_path does with the last component. */
+enum tg_last {
+	TG_LAST_LOOK,  /* read it as a link (follow it with FOLLOW_LAST) */
+	TG_LAST_EXCL,  /* O_CREAT|O_EXCL: a link there is -EEXIST */
+	TG_LAST_GUESS, /* take it as no link: the caller opens with
+			* RESOLVE_NO_SYMLINKS and asks again on ELOOP */
+};
+
 /* The real path of (DIRFD, PATH) as the kernel resolves it, following the
  * last component when FOLLOW_LAST. Returns the length, 0 for a magic link that names no
- * path (a pipe behind /dev/stdin), or -errno: -EEXIST when EXCL and the
- * last component is a symlink, -ELOOP for a loop. */
-int tg_real_path(int dirfd, const char *path, bool follow_last, bool excl, char *out,
+ * path (a pipe behind /dev/stdin), or -errno: -EEXIST (TG_LAST_EXCL and
+ * the last component is a symlink), -ELOOP for a loop. */
+int tg_real_path(int dirfd, const char *path, bool follow_last, enum tg_last last, char *out,
 		 size_t cap);
 
 /* Rewrites "/proc/<this pid>..." in P (N bytes) as "/proc/self...", the
