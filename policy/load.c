@@ -960,10 +960,14 @@ static int add_builtin(struct tg_policy *p, const char *path, const char *suffix
 	return r;
 }
 
-int tg_policy_protect(struct tg_policy *p, const char *path)
+int tg_policy_protect(struct tg_policy *p, const char *const *paths, size_t n)
 {
-	int r = add_builtin(p, path, "");
-	return r < 0 ? r : tg_policy_index(p);
+	for (size_t i = 0; i < n; i++) {
+		int r = paths[i] ? add_builtin(p, paths[i], "") : 0;
+		if (r < 0)
+			return r;
+	}
+	return tg_policy_index(p);
 }
 
 static int cmp_pattern(const void *a, const void *b)
@@ -1118,7 +1122,8 @@ int tg_policy_load(const struct tg_load_opts *opts, struct tg_policy **ret)
 				L.errors++;
 		}
 	}
-	warn_conflicts(&L);
+	if (!opts->errors_only)
+		warn_conflicts(&L);
 	if (L.errors == 0 && tg_policy_index(p) < 0)
 		L.errors++;
 	if (L.errors == 0) {

@@ -105,13 +105,14 @@ int tg_policy_index(struct tg_policy *p)
 			n--;
 		add_parent(parents, nparents, anchor_hash(slots[k].key, n - 1));
 	}
-	if (!p->memo && !(p->memo = tg_memo_new())) {
+	if (p->memo) {
+		tg_memo_clear(p->memo); /* verdicts of the index before */
+	} else if (!(p->memo = tg_memo_new())) {
 		free(order);
 		free(slots);
 		free(parents);
 		return -ENOMEM;
 	}
-	tg_memo_clear(p->memo);
 	free(p->parents);
 	p->parents = parents;
 	p->nparents = nparents;

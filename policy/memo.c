@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "policy-internal.h"
 
@@ -33,22 +34,28 @@ struct memo_entry {
 };
 
 struct tg_memo {
+	_Atomic bool used; /* some entry was filed */
 	struct memo_entry e[MEMO_SLOTS];
 };
 
+/* Mapped, not allocated: the pages stay untouched (and out of the
+ * process's resident memory) until a folder is filed in them. */
 struct tg_memo *tg_memo_new(void)
 {
-	return calloc(1, sizeof(struct tg_memo));
+	void *m = mmap(NULL, sizeof(struct tg_memo), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
 }
 
 void tg_memo_free(struct tg_memo *m)
 {
-	free(m);
+	if (m)
+		munmap(m, sizeof(*m));
 }
 
 void tg_memo_clear(struct tg_memo *m)
 {
-	if (m)
+	if (m && atomic_load(&m->used))
 		memset(m, 0, sizeof(*m));
 }
 
@@ -127,5 +134,7 @@ void tg_memo_put(struct tg_memo *m, const char *path, size_t dirlen, unsigned cl
 	e->classes = classes;
 	e->h = *hit;
 	memcpy(e->dir, path, dirlen);
+	if (!atomic_load_explicit(&m->used, memory_order_relaxed))
+		atomic_store_explicit(&m->used, true, memory_order_relaxed);
 	atomic_store_explicit(&e->seq, seq + 2, memory_order_release);
 }

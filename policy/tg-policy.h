@@ -132,6 +132,7 @@ struct tg_load_opts {
 	const char *job_id;      /* value of ${JOB_ID}; NULL makes ${JOB_ID} an error */
 	tg_diag_fn diag;
 	void *diag_ud;
+	bool errors_only; /* leave out checks that can only warn (the guard's start) */
 };
 
 /* Loads, validates and compiles a policy and everything it names. On
@@ -164,11 +165,12 @@ const struct tg_rule *tg_policy_rule(const struct tg_policy *p, size_t i);
  * inherit (NAME=percent-encoded-value;...). Owned by the policy. */
 const char *tg_policy_frozen_vars(const struct tg_policy *p);
 
-/* Marks PATH (absolute, normalized) as belonging to the guard: no class but
- * read may be granted on it, whatever the rules say. Called at start for the
- * log file and the library; the policy's own files are protected already.
- * Returns 0 or -ENOMEM. Not thread-safe: call before deciding starts. */
-int tg_policy_protect(struct tg_policy *p, const char *path);
+/* Marks the N PATHS (absolute, normalized; NULL entries are skipped) as
+ * belonging to the guard: no class but read may be granted on them,
+ * whatever the rules say. Called at start for the log file and the
+ * library; the policy's own files are protected already. Returns 0 or
+ * -ENOMEM. Not thread-safe: call before deciding starts. */
+int tg_policy_protect(struct tg_policy *p, const char *const *paths, size_t n);
 
 /* Decides an access asking for CLASSES on the normalized absolute PATH of
  * LEN bytes. Never fails; no allocation, no system call, no lock. */

@@ -1221,8 +1221,7 @@ static const char *open_log(char *real)
 			g.logfd = high_fd(fd);
 			if (!realpath(log, real))
 				return log;
-			tg_policy_protect(g.policy, real);
-			return real;
+			return real; /* protected by start() */
 		}
 		snprintf(msg, sizeof(msg), "cannot open the log '%s': %s", log, strerror(errno));
 		if (g.mode == TG_ENFORCE) {
@@ -1312,6 +1311,7 @@ static void start(void)
 		.job_id = jid,
 		.diag = collect_diag,
 		.diag_ud = &diag,
+		.errors_only = true,
 	};
 	if (tg_policy_load(&o, &g.policy) < 0) {
 		if (diag.len)
@@ -1347,9 +1347,12 @@ static void start(void)
 
 	/* The library by its absolute path: a child in another folder must
 	 * still find it. */
-	if (dladdr((void *)start, &info) && info.dli_fname && realpath(info.dli_fname, real)) {
+	if (dladdr((void *)start, &info) && info.dli_fname && realpath(info.dli_fname, real))
 		g.self_path = strdup(real);
-		tg_policy_protect(g.policy, real);
+	const char *mine[] = { log == logreal ? logreal : NULL, g.self_path };
+	if (tg_policy_protect(g.policy, mine, 2) < 0) {
+		fail_start("out of memory protecting the log and the library");
+		return;
 	}
 
 	if (g.mode == TG_LEARN) {

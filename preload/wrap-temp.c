@@ -51,8 +51,11 @@ static uint64_t next_random(void)
 	struct timespec ts;
 
 	if (!seed) {
-		const uint64_t *r = (const uint64_t *)getauxval(AT_RANDOM);
-		seed = (r ? r[0] ^ r[1] : 0) ^ (uint64_t)(uintptr_t)&ts ^ 0x9e3779b97f4a7c15ULL;
+		const void *at = (const void *)getauxval(AT_RANDOM); /* 16 bytes, unaligned */
+		uint64_t r[2] = { 0, 0 };
+		if (at)
+			memcpy(r, at, sizeof(r));
+		seed = r[0] ^ r[1] ^ (uint64_t)(uintptr_t)&ts ^ 0x9e3779b97f4a7c15ULL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	seed += 0x9e3779b97f4a7c15ULL ^ (uint64_t)ts.tv_nsec;

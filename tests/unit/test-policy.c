@@ -349,7 +349,8 @@ static void test_self_protection(void)
 	snprintf(cfg, sizeof(cfg), "%s/planted.cfg", tmpdir);
 	tg_decide(p, cfg, strlen(cfg), TG_BIT(TG_CREATE), &v);
 	ok(!v.allow, "no profile can be planted beside the policy");
-	tg_policy_protect(p, "/var/log/tg/job.jsonl");
+	const char *mine[] = { "/var/log/tg/job.jsonl", NULL };
+	tg_policy_protect(p, mine, 2);
 	tg_decide(p, "/var/log/tg/job.jsonl", 21, TG_BIT(TG_WRITE), &v);
 	ok(!v.allow, "a protected log is never writable");
 	tg_decide(p, "/var/log/tg/other", 17, TG_BIT(TG_WRITE), &v);
