@@ -286,15 +286,37 @@ static int fd_path(int fd, char *out, size_t cap)
 #define LEARN_SLOTS 65536
 static _Atomic uint64_t *learned;
 
-static bool learn_first(const char *path, size_t n, unsigned classes)
+static uint64_t learn_hash(const char *path, size_t n, unsigned classes)
 {
 	uint64_t h = 0xcbf29ce484222325ULL ^ classes;
 
-	if (!learned)
-		return true;
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)path[i]) * 0x100000001b3ULL;
-	h |= 1;
+	return h | 1;
+}
+
+/* True when (PATH, CLASSES) was logged already: learn mode's fast path. */
+static bool learned_already(const char *path, size_t n, unsigned classes)
+{
+	if (!learned)
+		return false;
+	uint64_t h = learn_hash(path, n, classes);
+	for (size_t k = 0; k < 64; k++) {
+		uint64_t cur = atomic_load_explicit(&learned[(h + k) & (LEARN_SLOTS - 1)],
+						    memory_order_relaxed);
+		if (cur == h)
+			return true;
+		if (cur == 0)
+			return false;
+	}
+	return false;
+}
+
+static bool learn_first(const char *path, size_t n, unsigned classes)
+{
+	if (!learned)
+		return true;
+	uint64_t h = learn_hash(path, n, classes);
 	for (size_t k = 0; k < 64; k++) {
 		_Atomic uint64_t *slot = &learned[(h + k) & (LEARN_SLOTS - 1)];
 		uint64_t cur = atomic_load_explicit(slot, memory_order_relaxed);
@@ -442,6 +464,14 @@ static bool is_folder(int dirfd, const char *path)
 	return tg_sys(SYS_newfstatat, dirfd, path, &st, 0) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* True when an access with verdict V leaves no record: allowed, no rule
+ * asking for lineage, allowed accesses not logged, and not learning (audit
+ * mode records only what enforce would refuse). */
+static inline bool records_nothing(const struct tg_verdict *v)
+{
+	return v->allow && !v->audit && !g.log_allowed && g.mode != TG_LEARN;
+}
+
 /* The slow half of tg_open, in its own frame (its buffers are paid only
  * when a symlink is on the way). */
 static __attribute__((noinline)) int open_resolved(struct tg_call *c, int dirfd, const char *path,
@@ -466,7 +496,7 @@ static __attribute__((noinline)) int open_resolved(struct tg_call *c, int dirfd,
 		memcpy(named, real, n + 1);
 		int nn = tg_proc_self(named, n);
 		tg_decide(g.policy, named, nn, c->classes, &v);
-		if (guess && !(v.allow && g.mode == TG_ENFORCE && !v.audit && !g.log_allowed)) {
+		if (guess && !records_nothing(&v)) {
 			guess = false;
 			tries--;
 			continue;
@@ -504,7 +534,7 @@ static inline int open_fast(int dirfd, const char *path, int flags, mode_t *mode
 	const char *at = path;
 	int n;
 
-	if (g.mode != TG_ENFORCE || g.log_allowed || (flags & O_PATH) || how != 1 ||
+	if (g.log_allowed || (flags & O_PATH) || how != 1 ||
 	    atomic_load_explicit(&tg_syscalls_frozen, memory_order_relaxed))
 		return TG_SLOW;
 	if (path[0] == '/') {
@@ -517,9 +547,12 @@ static inline int open_fast(int dirfd, const char *path, int flags, mode_t *mode
 	} else {
 		return TG_SLOW;
 	}
-	if (!tg_decide_memo(g.policy, at, n, classes, &v) || !v.allow || v.audit)
+	if (!tg_decide_memo(g.policy, at, n, classes, &v))
 		return TG_SLOW;
-	if (creat && v.create_mode >= 0)
+	if (!records_nothing(&v) &&
+	    !(g.mode == TG_LEARN && v.allow && !v.audit && learned_already(at, n, classes)))
+		return TG_SLOW;
+	if (creat && v.create_mode >= 0 && g.mode == TG_ENFORCE)
 		*mode = *mode & 07777 & v.create_mode;
 	int fd = tg_openat2(dirfd, path, flags, *mode);
 	if (fd >= 0 && (flags & O_DIRECTORY))
@@ -574,7 +607,7 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 	 * any symlink: then the decision was made on the very object opened.
 	 * Anything that denies or records is decided on the real object
 	 * first, so the record names it. */
-	bool quiet = v.allow && g.mode == TG_ENFORCE && !v.audit && !g.log_allowed;
+	bool quiet = records_nothing(&v);
 	if (!quiet || !tg_openat2_usable())
 		n = decide_real(&c, abs, n, &v); /* no open to refuse symlinks */
 	if (!v.allow && (flags & O_ACCMODE) != O_RDONLY && !(flags & O_CREAT) &&
@@ -619,14 +652,15 @@ bool tg_quiet(int dirfd, const char *path, unsigned classes, int mode)
 	struct tg_verdict v;
 	int saved = errno, n;
 
-	if (!path || !tg_enter() || g.mode != TG_ENFORCE || g.log_allowed)
+	if (!path || !tg_enter() || g.mode == TG_LEARN || g.log_allowed)
 		return false;
 	n = absolute(dirfd, path, abs, sizeof(abs));
 	errno = saved;
 	if (n <= 0)
 		return false;
 	tg_decide(g.policy, abs, n, classes, &v);
-	return v.allow && !v.audit && (v.create_mode < 0 || mode < 0 || (mode & ~v.create_mode) == 0);
+	return records_nothing(&v) && (v.create_mode < 0 || mode < 0 || g.mode != TG_ENFORCE ||
+					(mode & ~v.create_mode) == 0);
 }
 
 /* The classes that decide whether a rename widens access. */
