@@ -46,6 +46,16 @@ struct loader {
 	size_t nloaded;
 	bool pdefault[TG_NCLASS];
 	unsigned pdefault_set;
+	const char **ids; /* rule ids so far: an open set, IDCAP a power of two */
+	size_t nids, idcap;
+	struct canon *canon; /* folders resolved so far (real_folder): an open set */
+	size_t ncanon, canoncap;
+};
+
+struct canon {
+	char *folder;
+	char *real; /* NULL when it could not be resolved */
+	int err;
 };
 
 /* One source being read: its name in messages and records. */
@@ -136,6 +146,48 @@ static bool add_file(struct tg_policy *p, const char *path)
 	}
 	p->files[p->nfiles] = tg_pool_strdup(&p->pool, path);
 	return p->files[p->nfiles++] != NULL;
+}
+
+/* The whole of the open file FP, NUL-terminated (malloc'd), its length in
+ * *LEN; NULL and errno on failure. A policy is read once: hashed and
+ * parsed from the same bytes. */
+static char *slurp_fp(FILE *fp, size_t *len)
+{
+	size_t cap = 8192, n = 0;
+	char *buf = malloc(cap);
+
+	while (buf) {
+		n += fread(buf + n, 1, cap - n - 1, fp);
+		if (ferror(fp)) {
+			free(buf);
+			errno = EIO;
+			return NULL;
+		}
+		if (n < cap - 1)
+			break;
+		char *grown = realloc(buf, cap * 2);
+		if (!grown)
+			free(buf);
+		buf = grown;
+		cap *= 2;
+	}
+	if (!buf) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "re");
+	if (!fp)
+		return NULL;
+	char *text = slurp_fp(fp, len);
+	fclose(fp);
+	return text;
 }
 
 static struct tg_pat *new_pat(struct tg_policy *p)
@@ -275,12 +327,66 @@ static int add_alternative(struct tg_policy *p, const struct tg_rule *rule, cons
 
 /* The real path of the literal folders of ALT ("/var/run/secrets/x*" ->
  * "/run/secrets/x*"), or NULL when it is already canonical. */
+static size_t str_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (size_t)(h ^ (h >> 32));
+}
+
+/* realpath(FOLDER), remembered for the load: the rules of a policy share
+ * their folders, and each realpath is a system call per component.
+ * Returns the real path (owned by L), or NULL with errno. */
+static const char *real_folder(struct loader *L, const char *folder)
+{
+	if (L->ncanon * 2 >= L->canoncap) {
+		size_t cap = L->canoncap ? L->canoncap * 2 : 64;
+		struct canon *t = calloc(cap, sizeof(*t));
+		if (!t) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		for (size_t i = 0; i < L->canoncap; i++)
+			if (L->canon[i].folder) {
+				size_t k = str_hash(L->canon[i].folder) & (cap - 1);
+				while (t[k].folder)
+					k = (k + 1) & (cap - 1);
+				t[k] = L->canon[i];
+			}
+		free(L->canon);
+		L->canon = t;
+		L->canoncap = cap;
+	}
+	size_t k = str_hash(folder) & (L->canoncap - 1);
+	for (; L->canon[k].folder; k = (k + 1) & (L->canoncap - 1))
+		if (strcmp(L->canon[k].folder, folder) == 0) {
+			errno = L->canon[k].err;
+			return L->canon[k].real;
+		}
+	char real[PATH_MAX];
+	struct canon c = { .folder = strdup(folder) };
+	if (!c.folder) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (realpath(folder, real))
+		c.real = strdup(real);
+	else
+		c.err = errno;
+	L->canon[k] = c;
+	L->ncanon++;
+	errno = c.err;
+	return c.real;
+}
+
 static char *canonical_alternative(struct loader *L, const struct source *src,
 				   config_setting_t *s, const char *alt)
 {
 	size_t w = strcspn(alt, "*?[\\");
 	size_t dir = 0;
-	char buf[PATH_MAX], real[PATH_MAX];
+	char buf[PATH_MAX];
+	const char *real = NULL;
 
 	/* /proc/self is this process at load time: the guard names every
 	 * process's own entries /proc/self, so such patterns stay as written. */
@@ -296,7 +402,7 @@ static char *canonical_alternative(struct loader *L, const struct source *src,
 	buf[dir] = '\0';
 	size_t have = dir;
 	while (have > 0) {
-		if (realpath(buf, real))
+		if ((real = real_folder(L, buf)))
 			break;
 		if (errno == EACCES) {
 			WARN(L, src, s, "cannot read '%s' to canonicalize the pattern \"%s\": "
@@ -521,13 +627,32 @@ static struct tg_rule *new_rule(struct tg_policy *p)
 	return r;
 }
 
-static bool id_taken(const struct tg_policy *p, const char *id, const struct tg_rule *self)
+/* True when ID was taken by an earlier rule; else files it (ID must live
+ * as long as the load). A set, so 10,000 rules cost 10,000 probes. */
+static bool id_taken(struct loader *L, const char *id)
 {
-	for (size_t i = 0; i < p->nrules; i++) {
-		const struct tg_rule *r = tg_policy_rule(p, i);
-		if (r != self && r->id && strcmp(r->id, id) == 0)
-			return true;
+	if (L->nids * 2 >= L->idcap) {
+		size_t cap = L->idcap ? L->idcap * 2 : 256;
+		const char **t = calloc(cap, sizeof(*t));
+		if (!t)
+			return false; /* the check is lost, not the load */
+		for (size_t i = 0; i < L->idcap; i++)
+			if (L->ids[i]) {
+				size_t k = str_hash(L->ids[i]) & (cap - 1);
+				while (t[k])
+					k = (k + 1) & (cap - 1);
+				t[k] = L->ids[i];
+			}
+		free(L->ids);
+		L->ids = t;
+		L->idcap = cap;
 	}
+	size_t k = str_hash(id) & (L->idcap - 1);
+	for (; L->ids[k]; k = (k + 1) & (L->idcap - 1))
+		if (strcmp(L->ids[k], id) == 0)
+			return true;
+	L->ids[k] = id;
+	L->nids++;
 	return false;
 }
 
@@ -562,12 +687,12 @@ static void parse_rule(struct loader *L, const struct source *src, config_settin
 	} else if ((id = get_string(L, src, f, "id"))) {
 		if (!valid_id(id))
 			ERR(L, src, f, "rule id \"%s\" may hold only letters, digits and ._:-+@/", id);
-		else if (id_taken(p, id, r))
-			ERR(L, src, f, "duplicate rule id \"%s\"", id);
 	} else {
 		id = "?";
 	}
 	r->id = tg_pool_strdup(&p->pool, id);
+	if (f && r->id && strcmp(id, "?") != 0 && valid_id(id) && id_taken(L, r->id))
+		ERR(L, src, f, "duplicate rule id \"%s\"", id);
 
 	if ((f = config_setting_get_member(s, "allow")))
 		r->allow = parse_classes(L, src, f, r->id, "allow");
@@ -769,16 +894,14 @@ static void load_profile(struct loader *L, const struct source *from, config_set
 			L->errors++;
 			goto out;
 		}
-		FILE *fp = fopen(path, "re");
-		if (fp) {
-			char buf[4096];
-			size_t n;
-			while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-				tg_sha256_update(&L->sha, buf, n);
-			fclose(fp);
-		}
+		size_t tn = 0;
+		char *body = slurp(path, &tn);
+		if (body)
+			tg_sha256_update(&L->sha, body, tn);
 		config_set_include_dir(&cfg, from->dir);
-		if (!config_read_file(&cfg, path)) {
+		bool parsed = body ? config_read_string(&cfg, body) : config_read_file(&cfg, path);
+		free(body);
+		if (!parsed) {
 			report(L, TG_DIAG_ERROR,
 			       config_error_file(&cfg) ? config_error_file(&cfg) : path,
 			       config_error_line(&cfg), "%s", config_error_text(&cfg));
@@ -1022,7 +1145,7 @@ int tg_policy_load(const struct tg_load_opts *opts, struct tg_policy **ret)
 	config_t cfg;
 	struct source src = { 0 };
 	int r = -EINVAL;
-	char *dir = NULL;
+	char *dir = NULL, *ftext = NULL;
 
 	if (!p)
 		return -ENOMEM;
@@ -1073,11 +1196,15 @@ int tg_policy_load(const struct tg_load_opts *opts, struct tg_policy **ret)
 			r = e == ENOENT ? -ENOENT : -EINVAL;
 			goto done;
 		}
-		char buf[4096];
-		size_t n;
-		while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-			tg_sha256_update(&L.sha, buf, n);
+		size_t tn = 0;
+		ftext = slurp_fp(fp, &tn);
 		fclose(fp);
+		if (!ftext) {
+			report(&L, TG_DIAG_ERROR, opts->path, 0, "cannot read the policy: %s",
+			       strerror(errno));
+			goto done;
+		}
+		tg_sha256_update(&L.sha, ftext, tn);
 		if (!realpath(opts->path, real)) {
 			report(&L, TG_DIAG_ERROR, opts->path, 0, "cannot resolve the policy path: %s",
 			       strerror(errno));
@@ -1093,7 +1220,7 @@ int tg_policy_load(const struct tg_load_opts *opts, struct tg_policy **ret)
 		src.record = p->files[0];
 		src.dir = dir;
 		config_set_include_dir(&cfg, dir);
-		if (!config_read_file(&cfg, opts->path)) {
+		if (!config_read_string(&cfg, ftext)) {
 			report(&L, TG_DIAG_ERROR,
 			       config_error_file(&cfg) ? config_error_file(&cfg) : opts->path,
 			       config_error_line(&cfg), "%s", config_error_text(&cfg));
@@ -1146,6 +1273,13 @@ done:
 	config_destroy(&cfg);
 	tg_vars_free(L.vars);
 	free(dir);
+	free(ftext);
+	free(L.ids);
+	for (size_t i = 0; i < L.canoncap; i++) {
+		free(L.canon[i].folder);
+		free(L.canon[i].real);
+	}
+	free(L.canon);
 	if (r < 0) {
 		tg_policy_free(p);
 		return r;
