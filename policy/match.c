@@ -33,6 +33,17 @@ static int cmp_anchor(const void *a, const void *b, void *ud)
 	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
 }
 
+void tg_policy_set_memo(struct tg_policy *p, bool on)
+{
+	p->no_memo = !on;
+	if (on && !p->memo) {
+		p->memo = tg_memo_new();
+	} else if (!on) {
+		tg_memo_free(p->memo);
+		p->memo = NULL;
+	}
+}
+
 static void add_parent(uint64_t *set, size_t n, uint64_t h)
 {
 	h |= 1;
@@ -107,7 +118,7 @@ int tg_policy_index(struct tg_policy *p)
 	}
 	if (p->memo) {
 		tg_memo_clear(p->memo); /* verdicts of the index before */
-	} else if (!(p->memo = tg_memo_new())) {
+	} else if (!p->no_memo && !(p->memo = tg_memo_new())) {
 		free(order);
 		free(slots);
 		free(parents);

@@ -77,6 +77,7 @@ struct tg_policy {
 	uint64_t *parents;
 	size_t nparents;
 	struct tg_memo *memo; /* verdicts by folder (memo.c); NULL: none */
+	bool no_memo;         /* tg_policy_set_memo(p, false) */
 
 	bool defaults[TG_NCLASS];
 	unsigned defaults_set; /* classes the policy itself set */

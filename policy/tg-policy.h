@@ -172,6 +172,12 @@ const char *tg_policy_frozen_vars(const struct tg_policy *p);
  * -ENOMEM. Not thread-safe: call before deciding starts. */
 int tg_policy_protect(struct tg_policy *p, const char *const *paths, size_t n);
 
+/* Turns the memo of verdicts by folder on (the default) or off. Off, every
+ * decision walks the index: for measuring the matcher itself, and for
+ * ruling the memo out when a verdict looks wrong. Not thread-safe: call
+ * before deciding starts. */
+void tg_policy_set_memo(struct tg_policy *p, bool on);
+
 /* Decides an access asking for CLASSES on the normalized absolute PATH of
  * LEN bytes. Never fails; no allocation, no system call, no lock. */
 void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,

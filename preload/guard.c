@@ -1388,6 +1388,9 @@ static void start(void)
 		fail_start("out of memory protecting the log and the library");
 		return;
 	}
+	const char *memo = env_or("TRAINGUARD_MEMO", NULL);
+	if (memo && strcmp(memo, "off") == 0)
+		tg_policy_set_memo(g.policy, false);
 
 	if (g.mode == TG_LEARN) {
 		void *m = mmap(NULL, LEARN_SLOTS * sizeof(uint64_t), PROT_READ | PROT_WRITE,

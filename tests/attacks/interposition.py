@@ -197,8 +197,28 @@ t(lambda: open("{b.p('out/new')}", "w").write("x"))
        'reads through a symlink to data/ and writes to out/ work', r.stdout + r.stderr)
     expect_record(b, 'symlink read without openat2', decision='deny', path=b.p('secret/key'),
                   requested=b.p('out/l'), rule='secret', status='EACCES')
-    b.untouched('without openat2')
-    b.done('no openat2')
+    b.done('without openat2')
+
+
+def case_memo_off():
+    # TRAINGUARD_MEMO=off changes no verdict: the same refusals and the same
+    # records as with the memo, many opens in one folder.
+    b = Box('memo-off')
+    code = TRY + f'''
+for i in range(50):
+    t(lambda: open("{b.p('data/f')}").read())
+t(lambda: open("{b.p('data/f')}", "a"))
+t(lambda: open("{b.p('secret/key')}").read())
+t(lambda: open("{b.p('out/x')}", "w").write("x"))
+'''
+    r = b.py(code, extra={'TRAINGUARD_MEMO': 'off'})
+    got = r.stdout.split()
+    ok(got == ['ok'] * 50 + ['EROFS', 'EACCES', 'ok'],
+       'memo off: reads allowed, the dataset and the secret refused, out/ writable',
+       r.stdout[-300:] + r.stderr)
+    expect_record(b, 'memo off: write to data', decision='deny', path=b.p('data/f'),
+                  rule='data', status='EROFS')
+    b.done('memo off')
 
 
 def case_dirfd_and_cwd():
@@ -563,7 +583,8 @@ os.waitpid(pid, 0)
 
 
 def main():
-    for case in (case_symlinks, case_symlinks_without_openat2, case_dirfd_and_cwd,
+    for case in (case_symlinks, case_symlinks_without_openat2, case_memo_off,
+                 case_dirfd_and_cwd,
                  case_pathological, case_fifo_no_block,
                  case_temp_and_rename, case_exec_and_children, case_unguarded_exec,
                  case_concurrency, case_fork_and_vfork, case_hygiene, case_small_stacks,

@@ -236,6 +236,24 @@ int main(void)
 		return 1;
 	test_agrees();
 	test_used();
+
+	/* TRAINGUARD_MEMO=off: the same verdicts, none from the memo. */
+	tg_policy_set_memo(P, false);
+	size_t wrong = 0, hits = 0;
+	for (size_t i = 0; i < NPATHS; i++) {
+		struct tg_verdict v;
+		hits += tg_decide_memo(P, paths[i], lens[i], class_sets[0], &v);
+		tg_decide(P, paths[i], lens[i], class_sets[0], &v);
+		wrong += !same(&v, &want[i][0]);
+		tg_decide(P, paths[i], lens[i], class_sets[0], &v);
+		hits += tg_decide_memo(P, paths[i], lens[i], class_sets[0], &v);
+	}
+	ok(wrong == 0 && hits == 0, "memo off: the same verdicts (%zu differ), none from the memo "
+	   "(%zu)", wrong, hits);
+	tg_policy_set_memo(P, true);
+	tg_decide(P, "/data/set2/a/y.pt", 17, TG_BIT(TG_READ), &want[0][0]);
+	ok(tg_decide_memo(P, "/data/set2/a/z.pt", 17, TG_BIT(TG_READ), &want[0][1]),
+	   "memo on again: used again");
 	tg_policy_free(P);
 	for (size_t i = 0; i < NPATHS; i++)
 		free(paths[i]);
