@@ -258,8 +258,8 @@ static int split_glob(struct tg_policy *p, struct tg_pat *t, const char *alt, si
 		if (!(t->name = tg_pool_strndup(&p->pool, alt + slash + 1, t->namelen)))
 			return -ENOMEM;
 	} else {
-		memcpy(dir, alt + slash, len - slash);
-		dir[len - slash] = '\0';
+		memcpy(dir, alt + slash + 1, len - slash - 1);
+		dir[len - slash - 1] = '\0';
 		if (tg_glob_compile(dir, &t->nameglob, NULL, 0) < 0)
 			return 0;
 	}

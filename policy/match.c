@@ -276,7 +276,7 @@ bool tg_name_excepted(const struct tg_policy *p, uint32_t i, const char *name, s
 
 	if (t->name)
 		return t->namelen == nlen && memcmp(t->name, name, nlen) == 0;
-	return tg_glob_match(t->nameglob, name - 1, nlen + 1);
+	return tg_glob_match(t->nameglob, name, nlen);
 }
 
 int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, uint32_t *exc)
@@ -334,7 +334,7 @@ void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned
 
 	while (dlen > 0 && path[dlen - 1] != '/')
 		dlen--;
-	if (tg_memo_get(p, path, dlen, len, classes, ret))
+	if (tg_memo_get(p, path, dlen, path + dlen, len - dlen, classes, ret))
 		return;
 	decide(p, path, len, classes, ret);
 	if (!p->memo)
@@ -358,7 +358,16 @@ bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, uns
 	 * last name is neither empty, "." nor "..". */
 	if (!slash || nlen == 0 || (name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.'))))
 		return false;
-	return tg_memo_get(p, path, name - path, len, classes, ret);
+	return tg_memo_get(p, path, name - path, name, nlen, classes, ret);
+}
+
+bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen,
+		       const char *name, size_t nlen, unsigned classes, struct tg_verdict *ret)
+{
+	if (nlen == 0 || memchr(name, '/', nlen) ||
+	    (name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.'))))
+		return false;
+	return tg_memo_get(p, dir, dirlen, name, nlen, classes, ret);
 }
 
 static void decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,

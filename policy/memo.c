@@ -87,8 +87,8 @@ static inline uint64_t memo_hash(const char *s, size_t n, unsigned classes)
 	return h ^ (h >> 41);
 }
 
-bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, size_t len,
-		 unsigned classes, struct tg_verdict *ret)
+bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, const char *name,
+		 size_t nlen, unsigned classes, struct tg_verdict *ret)
 {
 	struct tg_memo *m = p->memo;
 
@@ -110,7 +110,7 @@ bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, siz
 	if (atomic_load_explicit(&e->seq, memory_order_relaxed) != seq)
 		return false; /* rewritten while read */
 	for (unsigned i = 0; i < nexc && i < TG_MEMO_EXCEPT; i++)
-		if (tg_name_excepted(p, exc[i], path + dirlen, len - dirlen))
+		if (tg_name_excepted(p, exc[i], name, nlen))
 			return false;
 	return true;
 }

@@ -46,7 +46,7 @@ struct tg_pat {
 	 * part DIRGLOB (NULL: the root) and a last name, which is "*" when
 	 * NAME_ANY. OPAQUE when it cannot be split so (a "**" in the last name). */
 	struct tg_glob *dirglob;
-	struct tg_glob *nameglob; /* "/" and the last name, when it has a wildcard */
+	struct tg_glob *nameglob; /* the last name, when it has a wildcard */
 	const char *name;         /* the last name, when it is literal */
 	size_t namelen;
 	bool opaque, tree, name_any;
@@ -115,8 +115,8 @@ int tg_policy_index(struct tg_policy *p);
  * folder) and no other; PATH's own name matches none of them. */
 #define TG_MEMO_EXCEPT 4
 int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, uint32_t *exc);
-/* True when entry NAME (NLEN bytes, preceded by a slash in memory) of a
- * folder is one the glob of pattern index I names. */
+/* True when entry NAME (NLEN bytes) of a folder is one the glob of
+ * pattern index I names. */
 bool tg_name_excepted(const struct tg_policy *p, uint32_t i, const char *name, size_t nlen);
 
 /* The memo of verdicts by folder (memo.c). tg_memo_get looks for the
@@ -131,10 +131,11 @@ struct tg_memo_hit {
 	unsigned nexc;
 	uint32_t exc[TG_MEMO_EXCEPT]; /* as tg_children_alike gave them */
 };
-/* LEN is the whole path's: its last name is checked against the
- * exceptions filed with the verdict. */
-bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, size_t len,
-		 unsigned classes, struct tg_verdict *ret);
+/* The verdict filed for folder DIR (DIRLEN bytes, its last slash
+ * included) and CLASSES, for its entry NAME (NLEN bytes), which is checked
+ * against the exceptions filed with it. */
+bool tg_memo_get(const struct tg_policy *p, const char *dir, size_t dirlen, const char *name,
+		 size_t nlen, unsigned classes, struct tg_verdict *ret);
 void tg_memo_put(struct tg_memo *m, const char *path, size_t dirlen, unsigned classes,
 		 const struct tg_memo_hit *h);
 

@@ -191,6 +191,12 @@ void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned
 bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
 		    struct tg_verdict *ret);
 
+/* The same for entry NAME (NLEN bytes, one name: no slash, not "." or
+ * "..") of the normalized folder DIR (DIRLEN bytes, ending in its slash),
+ * without joining them: a name relative to the working directory. */
+bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen,
+		       const char *name, size_t nlen, unsigned classes, struct tg_verdict *ret);
+
 /* Every rule matching PATH for class C, most specific first, with the one
  * that decides marked; for `trainguard explain`. Calls FN per match.
  * DECIDES is true for the deciding rule. */

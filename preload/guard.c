@@ -526,6 +526,21 @@ static __attribute__((noinline)) int open_resolved(struct tg_call *c, int dirfd,
  * symlink is on the way, the kernel has no openat2). */
 #define TG_SLOW (TG_REAL - 1)
 #define TG_LOOP (TG_REAL - 2) /* and a symlink is on the way */
+/* The memo's verdict for the plain NAME in the working directory or in the
+ * folder behind DIRFD, read in place: no join, no copy. */
+static inline bool in_place(int dirfd, const char *name, unsigned classes, struct tg_verdict *v)
+{
+	const char *dir;
+	size_t dlen;
+	unsigned gen;
+	bool cwd = dirfd == AT_FDCWD;
+
+	if (!(cwd ? tg_cwd_folder(&dir, &dlen, &gen) : tg_dirfd_folder(dirfd, &dir, &dlen, &gen)))
+		return false;
+	return tg_decide_memo_in(g.policy, dir, dlen, name, strlen(name), classes, v) &&
+	       (cwd ? tg_cwd_unchanged(gen) : tg_dirfd_unchanged(dirfd, gen));
+}
+
 static inline int open_fast(int dirfd, const char *path, int flags, mode_t *mode, bool creat,
 			    unsigned classes, char *abs)
 {
@@ -539,16 +554,18 @@ static inline int open_fast(int dirfd, const char *path, int flags, mode_t *mode
 		return TG_SLOW;
 	if (path[0] == '/') {
 		size_t len = strlen(path);
-		if (len >= PATH_MAX)
+		if (len >= PATH_MAX || !tg_decide_memo(g.policy, path, len, classes, &v))
 			return TG_SLOW;
 		n = (int)len;
+	} else if (!(flags & O_DIRECTORY) && g.mode != TG_LEARN && in_place(dirfd, path, classes, &v)) {
+		n = 0; /* no joined path: O_DIRECTORY, which needs one, is not here */
 	} else if ((n = absolute(dirfd, path, abs, PATH_MAX)) > 0) {
 		at = abs;
+		if (!tg_decide_memo(g.policy, at, n, classes, &v))
+			return TG_SLOW;
 	} else {
 		return TG_SLOW;
 	}
-	if (!tg_decide_memo(g.policy, at, n, classes, &v))
-		return TG_SLOW;
 	if (!records_nothing(&v) &&
 	    !(g.mode == TG_LEARN && v.allow && !v.audit && learned_already(at, n, classes)))
 		return TG_SLOW;

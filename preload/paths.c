@@ -22,12 +22,11 @@
 
 static struct {
 	atomic_flag lock;
-	_Atomic unsigned gen; /* bumped by every chdir */
-	unsigned have;        /* generation of BUF, under LOCK */
-	bool valid;
-	size_t len;
-	char buf[PATH_MAX];
-} cwd = { .lock = ATOMIC_FLAG_INIT };
+	_Atomic unsigned gen;  /* bumped by every chdir */
+	_Atomic unsigned have; /* generation of BUF, stored after it; 0: none */
+	size_t len;            /* of the path, without the slash after it */
+	char buf[PATH_MAX + 1]; /* the path and a slash ("/" for the root) */
+} cwd = { .lock = ATOMIC_FLAG_INIT, .gen = 1 };
 
 static bool try_lock(atomic_flag *l)
 {
@@ -45,8 +44,9 @@ int tg_cwd(char *out, size_t cap)
 	int n = -1;
 
 	if (try_lock(&cwd.lock)) {
-		if (cwd.valid && cwd.have == gen && cwd.len < cap) {
-			memcpy(out, cwd.buf, cwd.len + 1);
+		if (atomic_load_explicit(&cwd.have, memory_order_relaxed) == gen && cwd.len < cap) {
+			memcpy(out, cwd.buf, cwd.len);
+			out[cwd.len] = '\0';
 			n = (int)cwd.len;
 		}
 		unlock(&cwd.lock);
@@ -57,15 +57,40 @@ int tg_cwd(char *out, size_t cap)
 		return -errno;
 	n = (int)strlen(out);
 	if (try_lock(&cwd.lock)) {
-		if (atomic_load(&cwd.gen) == gen) {
-			memcpy(cwd.buf, out, n + 1);
+		/* Never rewritten while valid: tg_cwd_folder readers rely on it. */
+		if (atomic_load(&cwd.gen) == gen && atomic_load(&cwd.have) != gen &&
+		    (size_t)n < sizeof(cwd.buf) - 1) {
+			atomic_store_explicit(&cwd.have, 0, memory_order_relaxed);
+			memcpy(cwd.buf, out, n);
 			cwd.len = n;
-			cwd.have = gen;
-			cwd.valid = true;
+			if (n > 1)
+				cwd.buf[n++] = '/';
+			cwd.buf[n] = '\0';
+			atomic_store_explicit(&cwd.have, gen, memory_order_release);
 		}
 		unlock(&cwd.lock);
+		n = (int)strlen(out);
 	}
 	return n;
+}
+
+bool tg_cwd_folder(const char **dir, size_t *len, unsigned *gen)
+{
+	unsigned g = atomic_load_explicit(&cwd.gen, memory_order_acquire);
+
+	if (atomic_load_explicit(&cwd.have, memory_order_acquire) != g)
+		return false;
+	*dir = cwd.buf;
+	*len = cwd.len > 1 ? cwd.len + 1 : 1;
+	*gen = g;
+	return true;
+}
+
+bool tg_cwd_unchanged(unsigned gen)
+{
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(&cwd.gen, memory_order_relaxed) == gen &&
+	       atomic_load_explicit(&cwd.have, memory_order_relaxed) == gen;
 }
 
 void tg_cwd_changed(void)
@@ -77,9 +102,10 @@ void tg_cwd_changed(void)
 
 static struct slot {
 	atomic_flag lock;
-	_Atomic int fd;
-	size_t len;
-	char path[PATH_MAX];
+	_Atomic unsigned gen; /* odd while PATH is written; moves on every change */
+	_Atomic int fd;       /* fd + 1; 0: empty */
+	size_t len;           /* of the path, without the slash after it */
+	char path[PATH_MAX + 1]; /* the path and a slash ("/" for the root) */
 } slots[DIR_SLOTS];
 
 static struct slot *slot_of(int fd)
@@ -91,12 +117,17 @@ void tg_dirfd_remember(int fd, const char *path, size_t n)
 {
 	struct slot *s = slot_of(fd);
 
-	if (fd < 0 || n >= sizeof(s->path) || !try_lock(&s->lock))
+	if (fd < 0 || n >= sizeof(s->path) - 1 || !try_lock(&s->lock))
 		return;
+	atomic_fetch_add(&s->gen, 1); /* odd: readers stay away */
 	atomic_store(&s->fd, -1);
-	memcpy(s->path, path, n + 1);
+	memcpy(s->path, path, n);
 	s->len = n;
-	atomic_store(&s->fd, fd + 1); /* 0 means empty: fd + 1 */
+	if (n > 1)
+		s->path[n++] = '/';
+	s->path[n] = '\0';
+	atomic_store(&s->fd, fd + 1);
+	atomic_fetch_add(&s->gen, 1);
 	unlock(&s->lock);
 }
 
@@ -104,8 +135,32 @@ void tg_dirfd_forget(int fd)
 {
 	struct slot *s = slot_of(fd);
 
-	if (fd >= 0 && atomic_load_explicit(&s->fd, memory_order_relaxed) == fd + 1)
+	if (fd >= 0 && atomic_load_explicit(&s->fd, memory_order_relaxed) == fd + 1) {
+		atomic_fetch_add(&s->gen, 2); /* keeps a writer's parity */
 		atomic_store(&s->fd, 0);
+	}
+}
+
+bool tg_dirfd_folder(int fd, const char **dir, size_t *len, unsigned *gen)
+{
+	struct slot *s = slot_of(fd);
+	unsigned g = atomic_load_explicit(&s->gen, memory_order_acquire);
+
+	if (fd < 0 || (g & 1) || atomic_load_explicit(&s->fd, memory_order_acquire) != fd + 1)
+		return false;
+	*dir = s->path;
+	*len = s->len > 1 ? s->len + 1 : 1;
+	*gen = g;
+	return true;
+}
+
+bool tg_dirfd_unchanged(int fd, unsigned gen)
+{
+	struct slot *s = slot_of(fd);
+
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(&s->gen, memory_order_relaxed) == gen &&
+	       atomic_load_explicit(&s->fd, memory_order_relaxed) == fd + 1;
 }
 
 int tg_dirfd_path(int fd, char *out, size_t cap)
@@ -116,7 +171,8 @@ int tg_dirfd_path(int fd, char *out, size_t cap)
 	if (fd >= 0 && atomic_load_explicit(&s->fd, memory_order_relaxed) == fd + 1 &&
 	    try_lock(&s->lock)) {
 		if (atomic_load(&s->fd) == fd + 1 && s->len < cap) {
-			memcpy(out, s->path, s->len + 1);
+			memcpy(out, s->path, s->len);
+			out[s->len] = '\0';
 			n = (int)s->len;
 		}
 		unlock(&s->lock);

@@ -4,12 +4,20 @@
 #ifndef TG_PATHS_H
 #define TG_PATHS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The working directory into OUT; its length or -errno. */
 int tg_cwd(char *out, size_t cap);
 /* chdir or fchdir succeeded: the next tg_cwd() asks the kernel. */
 void tg_cwd_changed(void);
+
+/* The working directory as a folder ending in its slash, read in place
+ * when the cache has it: no copy, no lock. The bytes may change under the
+ * reader: whatever was read from them counts only if tg_cwd_unchanged(GEN)
+ * holds afterwards. */
+bool tg_cwd_folder(const char **dir, size_t *len, unsigned *gen);
+bool tg_cwd_unchanged(unsigned gen);
 
 /* The folder behind directory descriptor FD into OUT; its length, or
  * -errno (-EBADF), or 0 when FD is not a folder in the tree. */
@@ -18,5 +26,9 @@ int tg_dirfd_path(int fd, char *out, size_t cap);
 void tg_dirfd_remember(int fd, const char *path, size_t n);
 /* FD is closed or replaced. */
 void tg_dirfd_forget(int fd);
+/* The folder behind FD ending in its slash, read in place (as
+ * tg_cwd_folder): valid only if tg_dirfd_unchanged(FD, GEN) after. */
+bool tg_dirfd_folder(int fd, const char **dir, size_t *len, unsigned *gen);
+bool tg_dirfd_unchanged(int fd, unsigned gen);
 
 #endif

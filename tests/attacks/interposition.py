@@ -249,6 +249,40 @@ t(lambda: open("new", "w").close())
     b.done('dirfd and cwd')
 
 
+def case_names_in_place():
+    # Plain names relative to the working directory or a dirfd are looked up
+    # in the memo in place, without joining: a chdir or a descriptor number
+    # reused for another folder must change the verdict at once.
+    b = Box('in-place')
+    r = b.py(TRY + f'''
+os.chdir("{b.p('data')}")
+for i in range(20):
+    t(lambda: open("f").read())
+os.chdir("{b.p('secret')}")
+t(lambda: open("key").read())
+os.chdir("{b.p('data')}")
+t(lambda: open("f").read())
+d = os.open("{b.p('out')}", os.O_RDONLY | os.O_DIRECTORY)
+for i in range(20):
+    t(lambda: os.close(os.open("w", os.O_WRONLY | os.O_CREAT, dir_fd=d)))
+os.close(d)
+e = os.open("{b.p('data')}", os.O_RDONLY | os.O_DIRECTORY)
+print("same-number" if e == d else "other-number")
+t(lambda: os.open("f", os.O_WRONLY | os.O_CREAT, dir_fd=e))
+''')
+    got = r.stdout.split()
+    reused = 'same-number' in got
+    want = ['ok'] * 20 + ['EACCES', 'ok'] + ['ok'] * 20 + [
+        'same-number' if reused else 'other-number', 'EROFS']
+    ok(got == want, 'names in place: a chdir into secret/ and a %s descriptor on data/ '
+       'are refused at once' % ('reused' if reused else 'new'), ' '.join(got) + r.stderr)
+    expect_record(b, 'name in a reused dirfd', decision='deny', path=b.p('data/f'),
+                  requested='f', rule='data', status='EROFS')
+    expect_record(b, 'name after chdir', decision='deny', path=b.p('secret/key'),
+                  requested='key', rule='secret')
+    b.done('names in place')
+
+
 def case_pathological():
     b = Box('patho')
     os.symlink(b.p('out/loop2'), b.p('out/loop1'))
@@ -584,7 +618,7 @@ os.waitpid(pid, 0)
 
 def main():
     for case in (case_symlinks, case_symlinks_without_openat2, case_memo_off,
-                 case_dirfd_and_cwd,
+                 case_names_in_place, case_dirfd_and_cwd,
                  case_pathological, case_fifo_no_block,
                  case_temp_and_rename, case_exec_and_children, case_unguarded_exec,
                  case_concurrency, case_fork_and_vfork, case_hygiene, case_small_stacks,
