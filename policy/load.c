@@ -36,6 +36,17 @@ static const char *const mode_words[] = { "enforce", "audit", "learn", NULL };
 static const char *const shipped[] = { "base", "secrets", "python", "pytorch", "ml-default",
 				       NULL };
 
+/* An open-addressing map from strings, for the loader's bookkeeping. */
+struct strent {
+	const char *key; /* NULL: empty */
+	char *val;
+	int err;
+};
+struct strmap {
+	struct strent *e;
+	size_t n, cap; /* CAP a power of two */
+};
+
 struct loader {
 	struct tg_policy *p;
 	struct tg_vars *vars;
@@ -46,16 +57,8 @@ struct loader {
 	size_t nloaded;
 	bool pdefault[TG_NCLASS];
 	unsigned pdefault_set;
-	const char **ids; /* rule ids so far: an open set, IDCAP a power of two */
-	size_t nids, idcap;
-	struct canon *canon; /* folders resolved so far (real_folder): an open set */
-	size_t ncanon, canoncap;
-};
-
-struct canon {
-	char *folder;
-	char *real; /* NULL when it could not be resolved */
-	int err;
+	struct strmap ids;   /* rule ids so far (keys borrowed from the rules) */
+	struct strmap canon; /* folders resolved so far (real_folder; keys and values owned) */
 };
 
 /* One source being read: its name in messages and records. */
@@ -335,49 +338,60 @@ static size_t str_hash(const char *s)
 	return (size_t)(h ^ (h >> 32));
 }
 
+/* The entry for KEY in M: the one holding it, or the empty one where it
+ * goes (its key NULL). NULL when the map cannot grow. */
+static struct strent *strmap_slot(struct strmap *m, const char *key)
+{
+	if (m->n * 2 >= m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		struct strent *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return NULL;
+		for (size_t i = 0; i < m->cap; i++)
+			if (m->e[i].key) {
+				size_t k = str_hash(m->e[i].key) & (cap - 1);
+				while (t[k].key)
+					k = (k + 1) & (cap - 1);
+				t[k] = m->e[i];
+			}
+		free(m->e);
+		m->e = t;
+		m->cap = cap;
+	}
+	size_t k = str_hash(key) & (m->cap - 1);
+	while (m->e[k].key && strcmp(m->e[k].key, key) != 0)
+		k = (k + 1) & (m->cap - 1);
+	return &m->e[k];
+}
+
 /* realpath(FOLDER), remembered for the load: the rules of a policy share
  * their folders, and each realpath is a system call per component.
  * Returns the real path (owned by L), or NULL with errno. */
 static const char *real_folder(struct loader *L, const char *folder)
 {
-	if (L->ncanon * 2 >= L->canoncap) {
-		size_t cap = L->canoncap ? L->canoncap * 2 : 64;
-		struct canon *t = calloc(cap, sizeof(*t));
-		if (!t) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		for (size_t i = 0; i < L->canoncap; i++)
-			if (L->canon[i].folder) {
-				size_t k = str_hash(L->canon[i].folder) & (cap - 1);
-				while (t[k].folder)
-					k = (k + 1) & (cap - 1);
-				t[k] = L->canon[i];
-			}
-		free(L->canon);
-		L->canon = t;
-		L->canoncap = cap;
-	}
-	size_t k = str_hash(folder) & (L->canoncap - 1);
-	for (; L->canon[k].folder; k = (k + 1) & (L->canoncap - 1))
-		if (strcmp(L->canon[k].folder, folder) == 0) {
-			errno = L->canon[k].err;
-			return L->canon[k].real;
-		}
-	char real[PATH_MAX];
-	struct canon c = { .folder = strdup(folder) };
-	if (!c.folder) {
+	struct strent *e = strmap_slot(&L->canon, folder);
+
+	if (!e) {
 		errno = ENOMEM;
 		return NULL;
 	}
+	if (e->key) {
+		errno = e->err;
+		return e->val;
+	}
+	char real[PATH_MAX], *key = strdup(folder);
+	if (!key) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	e->key = key;
 	if (realpath(folder, real))
-		c.real = strdup(real);
+		e->val = strdup(real);
 	else
-		c.err = errno;
-	L->canon[k] = c;
-	L->ncanon++;
-	errno = c.err;
-	return c.real;
+		e->err = errno;
+	L->canon.n++;
+	errno = e->err;
+	return e->val;
 }
 
 static char *canonical_alternative(struct loader *L, const struct source *src,
@@ -631,28 +645,14 @@ static struct tg_rule *new_rule(struct tg_policy *p)
  * as long as the load). A set, so 10,000 rules cost 10,000 probes. */
 static bool id_taken(struct loader *L, const char *id)
 {
-	if (L->nids * 2 >= L->idcap) {
-		size_t cap = L->idcap ? L->idcap * 2 : 256;
-		const char **t = calloc(cap, sizeof(*t));
-		if (!t)
-			return false; /* the check is lost, not the load */
-		for (size_t i = 0; i < L->idcap; i++)
-			if (L->ids[i]) {
-				size_t k = str_hash(L->ids[i]) & (cap - 1);
-				while (t[k])
-					k = (k + 1) & (cap - 1);
-				t[k] = L->ids[i];
-			}
-		free(L->ids);
-		L->ids = t;
-		L->idcap = cap;
-	}
-	size_t k = str_hash(id) & (L->idcap - 1);
-	for (; L->ids[k]; k = (k + 1) & (L->idcap - 1))
-		if (strcmp(L->ids[k], id) == 0)
-			return true;
-	L->ids[k] = id;
-	L->nids++;
+	struct strent *e = strmap_slot(&L->ids, id);
+
+	if (!e)
+		return false; /* the check is lost, not the load */
+	if (e->key)
+		return true;
+	e->key = id;
+	L->ids.n++;
 	return false;
 }
 
@@ -1274,12 +1274,12 @@ done:
 	tg_vars_free(L.vars);
 	free(dir);
 	free(ftext);
-	free(L.ids);
-	for (size_t i = 0; i < L.canoncap; i++) {
-		free(L.canon[i].folder);
-		free(L.canon[i].real);
+	free(L.ids.e);
+	for (size_t i = 0; i < L.canon.cap; i++) {
+		free((char *)L.canon.e[i].key);
+		free(L.canon.e[i].val);
 	}
-	free(L.canon);
+	free(L.canon.e);
 	if (r < 0) {
 		tg_policy_free(p);
 		return r;

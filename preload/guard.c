@@ -639,8 +639,18 @@ int tg_open(const char *op, int dirfd, const char *path, int flags, mode_t *mode
 		goto out;
 	if (c.mode >= 0)
 		*mode = c.mode;
-	if (!quiet || (flags & O_PATH) || !tg_openat2_usable()) {
+	if ((flags & O_PATH) || !tg_openat2_usable() || !path[0]) {
 		r = TG_REAL;
+		goto out;
+	}
+	if (!quiet) {
+		/* Decided and recorded on the real path ABS: open exactly that
+		 * (and remember a folder, which the next openat needs). A magic
+		 * link or a swap meanwhile leaves it to the program's own open. */
+		int fd = tg_openat2(AT_FDCWD, abs, flags, *mode);
+		if (fd >= 0 && (flags & O_DIRECTORY))
+			tg_dirfd_remember(fd, abs, n);
+		r = fd >= 0 || (fd != -ELOOP && fd != -EINVAL && fd != -E2BIG) ? fd : TG_REAL;
 		goto out;
 	}
 	int fd = tg_openat2(dirfd, path, flags, *mode);

@@ -12,22 +12,8 @@
 #include <unistd.h>
 
 #include "policy-internal.h"
+#include "tap.h"
 
-static int n_test, n_failed;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_test++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - ", cond ? "" : "not ", n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static void diag(enum tg_diag_level lvl, const char *msg, void *ud)
 {

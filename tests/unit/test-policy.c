@@ -10,23 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tap.h"
 #include "tg-policy.h"
 
-static int n_test, n_failed;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_test++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - ", cond ? "" : "not ", n_test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 static char tmpdir[] = "/tmp/tg-unit-XXXXXX";
 
