@@ -64,9 +64,20 @@ static inline bool good_after_slash(const char *p, size_t j, size_t n)
 			      (p[j + 2] == '.' && (j + 3 == n || p[j + 3] == '/'))));
 }
 
-size_t tg_path_rel_normal(const char *p)
+/* A mask with the high bit of each byte of the eight at P that is a slash
+ * (and maybe of a byte after one: callers look at each). */
+static inline uint64_t slashes(const char *p)
 {
 	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	w ^= ones * '/';
+	return (w - ones) & ~w & highs;
+}
+
+size_t tg_path_rel_normal(const char *p)
+{
 	size_t n = strlen(p);
 
 	if (n == 0 || p[0] == '/' || p[n - 1] == '/')
@@ -79,18 +90,23 @@ size_t tg_path_rel_normal(const char *p)
 				return 0;
 		return n;
 	}
-	/* Eight bytes at a time: only the slashes need a look. The last word
-	 * is the last eight bytes, its bytes seen before masked off. */
-	for (size_t i = 0; i < n; i += 8) {
-		size_t at = i + 8 <= n ? i : n - 8;
-		uint64_t w;
-		memcpy(&w, p + at, 8);
-		uint64_t x = w ^ (ones * '/');
-		uint64_t m = (x - ones) & ~x & highs; /* a slash's byte, maybe more */
-		if (at < i)
-			m &= ~0ULL << (8 * (i - at));
+	/* Eight bytes at a time: only the slashes need a look. The last,
+	 * partial word is the last eight bytes, its bytes seen before masked
+	 * off. */
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t m = slashes(p + i);
 		while (m) {
-			size_t j = at + (__builtin_ctzll(m) >> 3);
+			size_t j = i + (__builtin_ctzll(m) >> 3);
+			m &= m - 1;
+			if (p[j] == '/' && !good_after_slash(p, j, n))
+				return 0;
+		}
+	}
+	if (i < n) {
+		uint64_t m = slashes(p + n - 8) & (~0ULL << (8 * (8 - (n - i))));
+		while (m) {
+			size_t j = n - 8 + (__builtin_ctzll(m) >> 3);
 			m &= m - 1;
 			if (p[j] == '/' && !good_after_slash(p, j, n))
 				return 0;

@@ -681,11 +681,13 @@ bool tg_quiet(int dirfd, const char *path, unsigned classes, int mode)
 
 	if (!path || !tg_enter() || g.mode == TG_LEARN || g.log_allowed)
 		return false;
-	n = absolute(dirfd, path, abs, sizeof(abs));
-	errno = saved;
-	if (n <= 0)
-		return false;
-	tg_decide(g.policy, abs, n, classes, &v);
+	if (path[0] != '/' || !tg_decide_memo(g.policy, path, strlen(path), classes, &v)) {
+		n = absolute(dirfd, path, abs, sizeof(abs));
+		errno = saved;
+		if (n <= 0)
+			return false;
+		tg_decide(g.policy, abs, n, classes, &v);
+	}
 	return records_nothing(&v) && (v.create_mode < 0 || mode < 0 || g.mode != TG_ENFORCE ||
 					(mode & ~v.create_mode) == 0);
 }
