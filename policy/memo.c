@@ -12,7 +12,9 @@
  * a writer fills it. A reader copies the entry and checks that the counter
  * did not move; a writer that finds the entry busy simply does not file.
  * A lost or overwritten entry is only a slower lookup, never a different
- * verdict: the policy is immutable, so an entry is true forever. */
+ * verdict: the policy is immutable, so an entry is true forever. A write
+ * cut off by fork() leaves its entry odd in the child: never read or
+ * written again there, one slot lost. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,8 +69,8 @@ static inline uint64_t load64(const char *s)
 }
 
 /* A hash of S (N bytes) and CLASSES, eight bytes at a time: the lookup is
- * on the hot path of every open. Only the table index needs it to be
- * good; an entry is compared whole. */
+ * on the hot path of every open. An entry is compared whole, so only the
+ * table index needs it to be good: sibling folders must spread. */
 static inline uint64_t memo_hash(const char *s, size_t n, unsigned classes)
 {
 	const uint64_t k = 0x9e3779b97f4a7c15ULL;
@@ -84,7 +86,11 @@ static inline uint64_t memo_hash(const char *s, size_t n, unsigned classes)
 		for (size_t i = 0; i < n; i++)
 			h = (h ^ (unsigned char)s[i]) * k;
 	}
-	return h ^ (h >> 41);
+	/* The table index is the low bits: fold the high ones in, or folders
+	 * that differ in one late byte ("cls-000/", "cls-004/") share a slot. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	return h ^ (h >> 33);
 }
 
 bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, const char *name,

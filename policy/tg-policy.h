@@ -9,6 +9,9 @@
 #ifndef TG_POLICY_H
 #define TG_POLICY_H
 
+#ifndef _GNU_SOURCE
+#error "tg-policy.h needs _GNU_SOURCE (O_PATH, O_TMPFILE); the build defines it"
+#endif
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stddef.h>

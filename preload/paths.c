@@ -194,8 +194,17 @@ int tg_dirfd_path(int fd, char *out, size_t cap)
 static void after_fork(void)
 {
 	atomic_flag_clear(&cwd.lock);
-	for (int i = 0; i < DIR_SLOTS; i++)
+	for (int i = 0; i < DIR_SLOTS; i++) {
 		atomic_flag_clear(&slots[i].lock);
+		/* A write cut off by the fork: the slot is emptied, and its
+		 * generation made even again, or a later write would look
+		 * stable to tg_dirfd_folder while it runs. */
+		unsigned g = atomic_load(&slots[i].gen);
+		if (g & 1) {
+			atomic_store(&slots[i].fd, 0);
+			atomic_store(&slots[i].gen, g + 1);
+		}
+	}
 }
 
 __attribute__((constructor)) static void paths_init(void)

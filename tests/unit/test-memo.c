@@ -223,6 +223,22 @@ int main(void)
 	test_agrees();
 	test_used();
 
+	/* Sibling folders that differ in one late byte, opened in turn (a
+	 * data loader's classes, the matcher benchmark), all stay filed. */
+	{
+		char dirs[64][64];
+		size_t kept = 0;
+		struct tg_verdict v;
+		tg_memo_clear(P->memo);
+		for (int i = 0; i < 64; i++) {
+			snprintf(dirs[i], sizeof(dirs[i]), "/data/set2/train/cls-%03d/x.bin", i);
+			tg_decide(P, dirs[i], strlen(dirs[i]), TG_BIT(TG_READ), &v);
+		}
+		for (int i = 0; i < 64; i++)
+			kept += tg_decide_memo(P, dirs[i], strlen(dirs[i]), TG_BIT(TG_READ), &v);
+		ok(kept >= 56, "64 sibling folders decided in turn: %zu of them still in the memo", kept);
+	}
+
 	/* TRAINGUARD_MEMO=off: the same verdicts, none from the memo. */
 	tg_policy_set_memo(P, false);
 	size_t wrong = 0, hits = 0;
