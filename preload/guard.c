@@ -62,7 +62,7 @@ static struct {
 	struct tg_proc proc;
 	const char *self_path; /* this library, absolute */
 	/* "NAME=value" strings every child gets, and how many. */
-	char *child_env[8];
+	char *child_env[10];
 	size_t nchild_env;
 } g = { .logfd = -1 };
 
@@ -1303,7 +1303,7 @@ static void save_child_env(const char *policy_path, const char *log, const char 
 {
 	char real[PATH_MAX], entry[PATH_MAX * 2];
 	const char *preload = env_or("LD_PRELOAD", "");
-	char *list[8];
+	char *list[10];
 	size_t k = 0;
 
 	if (g.self_path) {
@@ -1324,6 +1324,9 @@ static void save_child_env(const char *policy_path, const char *log, const char 
 	list[k++] = dup_env("TRAINGUARD_VARS", tg_policy_frozen_vars(g.policy));
 	if (on_error_allow())
 		list[k++] = dup_env("TRAINGUARD_ON_ERROR", "allow");
+	const char *memo = env_or("TRAINGUARD_MEMO", NULL);
+	if (memo && strcmp(memo, "off") == 0)
+		list[k++] = dup_env("TRAINGUARD_MEMO", "off");
 	for (size_t i = 0; i < k; i++)
 		if (list[i])
 			g.child_env[g.nchild_env++] = list[i];

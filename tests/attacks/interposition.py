@@ -212,6 +212,11 @@ t(lambda: open("{b.p('secret/key')}").read())
 t(lambda: open("{b.p('out/x')}", "w").write("x"))
 '''
     r = b.py(code, extra={'TRAINGUARD_MEMO': 'off'})
+    child = b.py('import subprocess, sys; subprocess.run([sys.executable, "-c", '
+                 '"import os; print(os.environ.get(\'TRAINGUARD_MEMO\'))"], env={})',
+                 extra={'TRAINGUARD_MEMO': 'off'})
+    ok(child.stdout.split() == ['off'], 'memo off: handed to children, even with env={}',
+       child.stdout + child.stderr)
     got = r.stdout.split()
     ok(got == ['ok'] * 50 + ['EROFS', 'EACCES', 'ok'],
        'memo off: reads allowed, the dataset and the secret refused, out/ writable',
