@@ -7,7 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static int n_test, n_failed;
+static unsigned n_test, n_failed;
 
 static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void ok(int cond, const char *fmt, ...)
@@ -17,7 +17,7 @@ static void ok(int cond, const char *fmt, ...)
 	n_test++;
 	if (!cond)
 		n_failed++;
-	printf("%sok %d - ", cond ? "" : "not ", n_test);
+	printf("%sok %u - ", cond ? "" : "not ", n_test);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);

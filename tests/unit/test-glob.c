@@ -14,27 +14,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "tap.h"
 #include "tg-glob.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static unsigned n_run, n_failed;
-
-static void tap(bool pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void tap(bool pass, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_run++;
-	if (!pass)
-		n_failed++;
-	printf("%sok %u - ", pass ? "" : "not ", n_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 static struct tg_glob *compile(const char *pattern)
 {
@@ -244,7 +228,7 @@ static void pathological_cases(void)
 		if (g)
 			got = tg_glob_match(g, path, n);
 		double s = seconds_since(&t0);
-		tap(g && got == cases[i].want && s < 1.0,
+		ok(g && got == cases[i].want && s < 1.0,
 		    "pathological '%s' on %zu bytes ending in '%c': %s in %.4fs",
 		    cases[i].pattern, n, cases[i].last, got ? "match" : "no match", s);
 		tg_glob_free(g);
@@ -262,7 +246,7 @@ static void pathological_cases(void)
 	bool got = g && tg_glob_match(g, path, sizeof(path) - 1);
 	bool got2 = g && tg_glob_match(g, path, 1000);
 	double s = seconds_since(&t0);
-	tap(g && got && !got2 && s < 5.0, "%d-byte pattern of '*?' on 8191 and 1000 bytes in %.3fs",
+	ok(g && got && !got2 && s < 5.0, "%d-byte pattern of '*?' on 8191 and 1000 bytes in %.3fs",
 	    TG_GLOB_MAX, s);
 	tg_glob_free(g);
 }
@@ -299,15 +283,15 @@ static void compile_errors(void)
 		char err[128] = "";
 		int r = tg_glob_compile(c->pattern, &g, err, sizeof(err));
 
-		tap(r == -EINVAL && strstr(err, c->reason) && g == (struct tg_glob *)&g,
+		ok(r == -EINVAL && strstr(err, c->reason) && g == (struct tg_glob *)&g,
 		    "compile '%s' fails: %s", c->pattern, err);
 	}
 
 	struct tg_glob *g = NULL;
-	tap(tg_glob_compile(NULL, &g, NULL, 0) == -EINVAL && !g,
+	ok(tg_glob_compile(NULL, &g, NULL, 0) == -EINVAL && !g,
 	    "compile NULL fails, no err buffer");
 	char tiny[8];
-	tap(tg_glob_compile("/a/[", &g, tiny, sizeof(tiny)) == -EINVAL && strlen(tiny) == 7,
+	ok(tg_glob_compile("/a/[", &g, tiny, sizeof(tiny)) == -EINVAL && strlen(tiny) == 7,
 	    "a short err buffer is truncated and terminated");
 
 	/* TG_GLOB_MAX bytes compile, one more does not. */
@@ -316,7 +300,7 @@ static void compile_errors(void)
 	big[TG_GLOB_MAX] = '\0';
 	g = NULL;
 	int r = tg_glob_compile(big, &g, NULL, 0);
-	tap(r == 0 && tg_glob_match(g, big, TG_GLOB_MAX), "a %d-byte pattern compiles and matches",
+	ok(r == 0 && tg_glob_match(g, big, TG_GLOB_MAX), "a %d-byte pattern compiles and matches",
 	    TG_GLOB_MAX);
 	tg_glob_free(g);
 	big[TG_GLOB_MAX] = 'x';
@@ -324,12 +308,12 @@ static void compile_errors(void)
 	char err[128] = "";
 	g = NULL;
 	r = tg_glob_compile(big, &g, err, sizeof(err));
-	tap(r == -EINVAL && strstr(err, "longer than 4096") && !g, "a %d-byte pattern fails: %s",
+	ok(r == -EINVAL && strstr(err, "longer than 4096") && !g, "a %d-byte pattern fails: %s",
 	    TG_GLOB_MAX + 1, err);
 
 	/* A relative pattern is the loader's business, not the glob's. */
 	g = compile("a/*");
-	tap(g && tg_glob_match(g, "a/b", 3), "a relative pattern compiles");
+	ok(g && tg_glob_match(g, "a/b", 3), "a relative pattern compiles");
 	tg_glob_free(g);
 	tg_glob_free(NULL);
 }
@@ -476,15 +460,15 @@ static void brace_extra(void)
 	int r;
 
 	r = tg_glob_braces("/{a,b,c}", collect, &c);
-	tap(r == 42 && c.calls == 2 && strcmp(c.buf, "/a|/b") == 0,
+	ok(r == 42 && c.calls == 2 && strcmp(c.buf, "/a|/b") == 0,
 	    "braces stop at the callback's non-zero value");
 
 	r = tg_glob_braces("/{a,b}}", count_only, &n);
-	tap(r == -EINVAL && n == 0, "braces call nothing for an unbalanced pattern");
+	ok(r == -EINVAL && n == 0, "braces call nothing for an unbalanced pattern");
 	n = 0;
 	r = tg_glob_braces("/{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}{o,p}{q,r}", count_only, &n);
-	tap(r == -E2BIG && n == 0, "braces call nothing when too many alternatives");
-	tap(tg_glob_braces(NULL, count_only, &n) == -EINVAL, "braces refuse NULL");
+	ok(r == -E2BIG && n == 0, "braces call nothing when too many alternatives");
+	ok(tg_glob_braces(NULL, count_only, &n) == -EINVAL, "braces refuse NULL");
 
 	/* Lengths: a TG_GLOB_MAX alternative is fine, one byte more is not. */
 	big[0] = '/';
@@ -492,11 +476,11 @@ static void brace_extra(void)
 	big[TG_GLOB_MAX] = '\0';
 	n = 0;
 	r = tg_glob_braces(big, count_only, &n);
-	tap(r == 0 && n == 1, "braces: a %d-byte pattern is one alternative", TG_GLOB_MAX);
+	ok(r == 0 && n == 1, "braces: a %d-byte pattern is one alternative", TG_GLOB_MAX);
 	strcpy(big + TG_GLOB_MAX, "x");
 	n = 0;
 	r = tg_glob_braces(big, count_only, &n);
-	tap(r == -E2BIG && n == 0, "braces: a %d-byte pattern is too long", TG_GLOB_MAX + 1);
+	ok(r == -E2BIG && n == 0, "braces: a %d-byte pattern is too long", TG_GLOB_MAX + 1);
 	/* "/{<4094 x>,b}": the longest alternative decides, not the input. */
 	big[0] = '/';
 	big[1] = '{';
@@ -504,12 +488,12 @@ static void brace_extra(void)
 	strcpy(big + 2 + TG_GLOB_MAX - 1, ",b}");
 	n = 0;
 	r = tg_glob_braces(big, count_only, &n);
-	tap(r == 0 && n == 2, "braces: '/{%d x,b}' fits", TG_GLOB_MAX - 1);
+	ok(r == 0 && n == 2, "braces: '/{%d x,b}' fits", TG_GLOB_MAX - 1);
 	big[2 + TG_GLOB_MAX - 1] = 'x';
 	strcpy(big + 2 + TG_GLOB_MAX, ",b}");
 	n = 0;
 	r = tg_glob_braces(big, count_only, &n);
-	tap(r == -E2BIG && n == 0, "braces: '/{%d x,b}' is too long", TG_GLOB_MAX);
+	ok(r == -E2BIG && n == 0, "braces: '/{%d x,b}' is too long", TG_GLOB_MAX);
 	/* An input longer than TG_GLOB_MAX whose alternatives are all short. */
 	size_t k = 0;
 	big[k++] = '{';
@@ -519,7 +503,7 @@ static void brace_extra(void)
 	big[k] = '\0';
 	n = 0;
 	r = tg_glob_braces(big, count_only, &n);
-	tap(r == 0 && n == 200, "braces: a %zu-byte input with 200 short alternatives", k);
+	ok(r == 0 && n == 200, "braces: a %zu-byte input with 200 short alternatives", k);
 
 	/* Nesting as deep as the pattern is long must not exhaust the stack. */
 	size_t depth = sizeof(big) / 2 - 2;
@@ -529,13 +513,13 @@ static void brace_extra(void)
 	big[2 * depth + 1] = '\0';
 	c = (struct collect){ 0 };
 	r = tg_glob_braces(big, collect, &c);
-	tap(r == 0 && strcmp(c.buf, "a") == 0, "braces: %zu nested groups", depth);
+	ok(r == 0 && strcmp(c.buf, "a") == 0, "braces: %zu nested groups", depth);
 
 	/* Each alternative compiles: expansion keeps escapes for the compiler. */
 	c = (struct collect){ 0 };
 	r = tg_glob_braces("/x/{a\\,b,c\\{d}/**", collect, &c);
 	struct tg_glob *g1 = compile("/x/a\\,b/**"), *g2 = compile("/x/c\\{d/**");
-	tap(r == 0 && strcmp(c.buf, "/x/a\\,b/**|/x/c\\{d/**") == 0 && g1 && g2 &&
+	ok(r == 0 && strcmp(c.buf, "/x/a\\,b/**|/x/c\\{d/**") == 0 && g1 && g2 &&
 		    tg_glob_match(g1, "/x/a,b/f", 8) && tg_glob_match(g2, "/x/c{d", 6),
 	    "escaped comma and brace survive expansion and match literally");
 	tg_glob_free(g1);
@@ -560,7 +544,7 @@ int main(void)
 		struct tg_glob *g = compile(c->pattern);
 		bool got = g && tg_glob_match(g, c->path, strlen(c->path));
 
-		tap(g && got == c->want, "'%s' %s '%s'", c->pattern,
+		ok(g && got == c->want, "'%s' %s '%s'", c->pattern,
 		    c->want ? "matches" : "does not match", c->path);
 		tg_glob_free(g);
 	}
@@ -573,7 +557,7 @@ int main(void)
 		size_t len = 0;
 		const char *lit = g ? tg_glob_literal(g, &len) : NULL;
 
-		tap(lit && len == strlen(c->literal) && strcmp(lit, c->literal) == 0,
+		ok(lit && len == strlen(c->literal) && strcmp(lit, c->literal) == 0,
 		    "literal of '%s' is '%s' (got '%s')", c->pattern, c->literal, lit ? lit : "");
 		tg_glob_free(g);
 	}
@@ -583,7 +567,7 @@ int main(void)
 		unsigned p = ~0u, w = ~0u;
 
 		tg_glob_specificity(c->pattern, &p, &w);
-		tap(p == c->prefix && w == c->wildcards,
+		ok(p == c->prefix && w == c->wildcards,
 		    "specificity of '%s' is prefix %u, %u wildcards (got %u, %u)", c->pattern,
 		    c->prefix, c->wildcards, p, w);
 	}
@@ -600,7 +584,7 @@ int main(void)
 			pass = col.calls == TG_GLOB_MAX_ALTERNATIVES;
 		else if (pass)
 			pass = col.calls == 0;
-		tap(pass, "braces '%.60s' -> %d '%.60s'", c->pattern, r, col.buf);
+		ok(pass, "braces '%.60s' -> %d '%.60s'", c->pattern, r, col.buf);
 	}
 	brace_extra();
 
@@ -620,7 +604,7 @@ int main(void)
 		}
 		tg_glob_free(g);
 	}
-	tap(same, "specificity prefix == literal length over the match table");
+	ok(same, "specificity prefix == literal length over the match table");
 
 	/* Every path a glob matches starts with its literal. */
 	bool starts = true;
@@ -634,15 +618,15 @@ int main(void)
 			starts = false;
 		tg_glob_free(g);
 	}
-	tap(starts, "every match starts with the literal");
+	ok(starts, "every match starts with the literal");
 
 	/* A NULL glob or path matches nothing. */
 	struct tg_glob *g = compile("/**");
-	tap(g && !tg_glob_match(NULL, "/", 1) && !tg_glob_match(g, NULL, 0),
+	ok(g && !tg_glob_match(NULL, "/", 1) && !tg_glob_match(g, NULL, 0),
 	    "NULL matches nothing");
 	tg_glob_free(g);
 
-	if (n_run != plan)
-		printf("# ran %u tests, planned %u\n", n_run, plan);
-	return n_failed || n_run != plan ? 1 : 0;
+	if (n_test != plan)
+		printf("# ran %u tests, planned %u\n", n_test, plan);
+	return n_failed || n_test != plan ? 1 : 0;
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap.h"
 #include "tg-path.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -20,23 +21,6 @@
 /* OUTSZ for a zero-byte buffer (0 in the table means PATH_MAX). */
 #define OUTSZ_ZERO ((size_t)-1)
 
-static unsigned n_run, n_failed;
-
-static void tap(bool pass, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void tap(bool pass, const char *fmt, ...)
-{
-	va_list ap;
-
-	n_run++;
-	if (!pass)
-		n_failed++;
-	printf("%sok %u - ", pass ? "" : "not ", n_run);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
 
 struct norm_case {
 	const char *desc;
@@ -173,41 +157,41 @@ static void long_cases(void)
 	path[0] = '/';
 	memset(path + 1, 'a', PATH_MAX - 2);
 	path[PATH_MAX - 1] = '\0';
-	tap(check_norm(NULL, 0, path, PATH_MAX, PATH_MAX - 1, path),
+	ok(check_norm(NULL, 0, path, PATH_MAX, PATH_MAX - 1, path),
 	    "PATH_MAX - 1 bytes fit in PATH_MAX");
-	tap(check_norm(NULL, 0, path, PATH_MAX - 1, -ENAMETOOLONG, NULL),
+	ok(check_norm(NULL, 0, path, PATH_MAX - 1, -ENAMETOOLONG, NULL),
 	    "PATH_MAX - 1 bytes do not fit in PATH_MAX - 1");
 
 	/* One more byte: PATH_MAX bytes need PATH_MAX + 1. */
 	path[PATH_MAX - 1] = 'a';
 	path[PATH_MAX] = '\0';
-	tap(check_norm(NULL, 0, path, PATH_MAX, -ENAMETOOLONG, NULL),
+	ok(check_norm(NULL, 0, path, PATH_MAX, -ENAMETOOLONG, NULL),
 	    "PATH_MAX bytes do not fit in PATH_MAX");
-	tap(check_norm(NULL, 0, path, PATH_MAX + 1, PATH_MAX, path),
+	ok(check_norm(NULL, 0, path, PATH_MAX + 1, PATH_MAX, path),
 	    "PATH_MAX bytes fit in PATH_MAX + 1");
 
 	/* Many short components: PATH_MAX/2 "/b" make a PATH_MAX-long result. */
 	repeat(path, "/b", PATH_MAX / 2 - 1);
-	tap(check_norm(NULL, 0, path, PATH_MAX, PATH_MAX - 2, path),
+	ok(check_norm(NULL, 0, path, PATH_MAX, PATH_MAX - 2, path),
 	    "%d components fit", PATH_MAX / 2 - 1);
 
 	/* A long input that collapses to a short path. */
 	n = strlen(repeat(path, "/./", PATH_MAX));
 	strcpy(path + n, "x//");
-	tap(check_norm(NULL, 0, path, PATH_MAX, 2, "/x"), "%zu-byte input collapsing to '/x'",
+	ok(check_norm(NULL, 0, path, PATH_MAX, 2, "/x"), "%zu-byte input collapsing to '/x'",
 	    n + 3);
 	repeat(path, "/a/..", PATH_MAX);
 	/* Each intermediate "/a" needs 3 bytes. */
-	tap(check_norm(NULL, 0, path, 3, 1, "/"), "%d x '/a/..' is root in outsz 3", PATH_MAX);
+	ok(check_norm(NULL, 0, path, 3, 1, "/"), "%d x '/a/..' is root in outsz 3", PATH_MAX);
 
 	/* A joined result exactly at the edge, then one past it. */
 	base[0] = '/';
 	memset(base + 1, 'b', PATH_MAX - 10);
 	base[PATH_MAX - 9] = '\0';
 	snprintf(want, sizeof(want), "%s/1234567", base);
-	tap(check_norm(base, WHOLE, "1234567", PATH_MAX, PATH_MAX - 1, want),
+	ok(check_norm(base, WHOLE, "1234567", PATH_MAX, PATH_MAX - 1, want),
 	    "base + relative exactly PATH_MAX - 1");
-	tap(check_norm(base, WHOLE, "12345678", PATH_MAX, -ENAMETOOLONG, NULL),
+	ok(check_norm(base, WHOLE, "12345678", PATH_MAX, -ENAMETOOLONG, NULL),
 	    "base + relative one past PATH_MAX - 1");
 }
 
@@ -233,7 +217,7 @@ int main(void)
 		size_t blen = c->base_len == WHOLE ? strlen(c->base) : c->base_len;
 		size_t outsz = c->outsz == 0 ? PATH_MAX : c->outsz == OUTSZ_ZERO ? 0 : c->outsz;
 
-		tap(check_norm(c->base, blen, c->path, outsz, c->ret, c->out), "normalize: %s",
+		ok(check_norm(c->base, blen, c->path, outsz, c->ret, c->out), "normalize: %s",
 		    c->desc);
 	}
 	long_cases();
@@ -241,11 +225,11 @@ int main(void)
 		const struct parent_case *c = &parent_cases[i];
 		size_t got = tg_path_parent_len(c->path, strlen(c->path));
 
-		tap(got == c->want, "parent_len('%s') = %zu (got %zu)", c->path, c->want, got);
+		ok(got == c->want, "parent_len('%s') = %zu (got %zu)", c->path, c->want, got);
 	}
 
 	/* NULL OUT is refused, not dereferenced. */
-	tap(tg_path_normalize(NULL, 0, "/a", NULL, 16) == -EINVAL, "normalize: NULL out");
+	ok(tg_path_normalize(NULL, 0, "/a", NULL, 16) == -EINVAL, "normalize: NULL out");
 	/* The parent of a normalized path is normalized and a prefix of it. */
 	{
 		static const char p[] = "/usr/lib/python3.11/site-packages";
@@ -253,7 +237,7 @@ int main(void)
 		size_t pl = tg_path_parent_len(p, strlen(p));
 		int r = tg_path_normalize("/usr/lib/python3.11", 19, ".", out, sizeof(out));
 
-		tap(r == (int)pl && memcmp(out, p, pl) == 0, "parent_len agrees with normalize");
+		ok(r == (int)pl && memcmp(out, p, pl) == 0, "parent_len agrees with normalize");
 	}
 
 	/* The quick normality checks agree with normalizing, on every string
@@ -295,11 +279,11 @@ int main(void)
 			bool joins = len > 0 && p[0] != '/' && nl > 0 && strcmp(out, want) == 0;
 			bad_rel += (tg_path_rel_normal(p) != 0) != joins || (joins && tg_path_rel_normal(p) != len);
 		}
-		tap(bad_abs == 0, "is_normal agrees with normalize on %u strings (%u differ)", total, bad_abs);
-		tap(bad_rel == 0, "rel_normal agrees with joining on %u strings (%u differ)", total, bad_rel);
+		ok(bad_abs == 0, "is_normal agrees with normalize on %u strings (%u differ)", total, bad_abs);
+		ok(bad_rel == 0, "rel_normal agrees with joining on %u strings (%u differ)", total, bad_rel);
 	}
 
-	if (n_run != plan)
-		printf("# ran %u tests, planned %u\n", n_run, plan);
-	return n_failed || n_run != plan ? 1 : 0;
+	if (n_test != plan)
+		printf("# ran %u tests, planned %u\n", n_test, plan);
+	return n_failed || n_test != plan ? 1 : 0;
 }

@@ -242,7 +242,7 @@ static void test_canonical(void)
 	 * written keeps matching a lexical path. */
 	char real[4096];
 	if (!realpath("/var/run", real) || strcmp(real, "/run") != 0) {
-		printf("ok %d # SKIP /var/run is not a symlink to /run here\n", ++n_test);
+		printf("ok %u # SKIP /var/run is not a symlink to /run here\n", ++n_test);
 		return;
 	}
 	struct tg_policy *p = load_text(
@@ -403,6 +403,6 @@ int main(void)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", tmpdir);
-	printf("1..%d\n", n_test);
+	printf("1..%u\n", n_test);
 	return n_failed ? 1 : 0;
 }
