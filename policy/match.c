@@ -347,6 +347,12 @@ void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned
 	}
 }
 
+/* A name that leaves its folder's path normalized: not empty, ".", "..". */
+static inline bool plain_name(const char *name, size_t nlen)
+{
+	return nlen && !(name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.')));
+}
+
 bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
 		    struct tg_verdict *ret)
 {
@@ -355,8 +361,8 @@ bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, uns
 	size_t nlen = path + len - name;
 
 	/* The folder is normalized when the memo has it; so is PATH when its
-	 * last name is neither empty, "." nor "..". */
-	if (!slash || nlen == 0 || (name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.'))))
+	 * last name is a plain one. */
+	if (!slash || !plain_name(name, nlen))
 		return false;
 	return tg_memo_get(p, path, name - path, name, nlen, classes, ret);
 }
@@ -364,8 +370,7 @@ bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, uns
 bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen,
 		       const char *name, size_t nlen, unsigned classes, struct tg_verdict *ret)
 {
-	if (nlen == 0 || memchr(name, '/', nlen) ||
-	    (name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.'))))
+	if (!plain_name(name, nlen) || memchr(name, '/', nlen))
 		return false;
 	return tg_memo_get(p, dir, dirlen, name, nlen, classes, ret);
 }

@@ -519,11 +519,14 @@ static __attribute__((noinline)) int open_resolved(struct tg_call *c, int dirfd,
 	return r;
 }
 
-/* The open of an absolute path in a folder the memo knows, allowed with
- * nothing to record, in enforce mode: the common case, in as few
- * instructions as can be. Returns the fd or -errno, TG_REAL, or TG_SLOW
- * when the full path must decide (the memo does not know the folder, a
- * symlink is on the way, the kernel has no openat2). */
+/* The common case in as few instructions as can be: an open of an
+ * absolute path, or of a plain name in the working directory or a
+ * directory descriptor's folder, in a folder the memo knows, that leaves
+ * no record (or, learning, one already written). Returns the fd or
+ * -errno; TG_LOOP when a symlink is on the way; TG_SLOW when the general
+ * path must decide (the memo does not know the folder, the kernel or the
+ * program's seccomp filter refuses openat2, O_PATH, allowed accesses are
+ * logged). */
 #define TG_SLOW (TG_REAL - 1)
 #define TG_LOOP (TG_REAL - 2) /* and a symlink is on the way */
 /* The memo's verdict for the plain NAME in the working directory or in the
