@@ -19,6 +19,7 @@
 
 #include "tg-config.h"
 #include "tg-path.h"
+#include "tg-env.h"
 #include "tg-policy.h"
 
 /* Exit statuses of trainguard itself (run passes the job's through). */
@@ -75,33 +76,12 @@ static void print_diag(enum tg_diag_level lvl, const char *msg, void *ud)
 	}
 }
 
-static void job_id(char *out, size_t n, const char *given)
-{
-	const char *names[] = { "TRAINGUARD_JOB_ID", "SLURM_JOB_ID", "TORCHELASTIC_RUN_ID" };
-	struct timespec ts;
-
-	if (given && *given) {
-		snprintf(out, n, "%s", given);
-		return;
-	}
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = getenv(names[i]);
-		if (v && *v) {
-			snprintf(out, n, "%s", v);
-			return;
-		}
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(out, n, "tg-%llx-%x", (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
-		 (unsigned)getpid());
-}
-
 static struct tg_policy *load(const char *path, const char *jid, struct diag_opts *d)
 {
 	struct tg_policy *p = NULL;
 	struct tg_load_opts o = {
 		.path = path,
-		.frozen_vars = getenv("TRAINGUARD_VARS"),
+		.frozen_vars = getenv(TG_ENV_VARS),
 		.job_id = jid,
 		.diag = print_diag,
 		.diag_ud = d,
@@ -122,7 +102,7 @@ static bool readable_file(const char *p)
 /* The library: TRAINGUARD_LIBRARY, beside us in the build tree, or installed. */
 static int find_library(char *out, size_t n)
 {
-	const char *env = getenv("TRAINGUARD_LIBRARY");
+	const char *env = getenv(TG_ENV_LIBRARY);
 	char self[PATH_MAX], cand[PATH_MAX + 64];
 	ssize_t l;
 
@@ -307,7 +287,7 @@ static int cmd_run(int argc, char **argv)
 	}
 	if (find_library(lib, sizeof(lib)) < 0)
 		return EXIT_RUN_FAIL;
-	job_id(jid, sizeof(jid), given_jid);
+	tg_job_id(jid, sizeof(jid), given_jid);
 
 	/* Fail before the job starts, with the messages check would give. */
 	struct diag_opts d = { 0 };
@@ -318,7 +298,7 @@ static int cmd_run(int argc, char **argv)
 		return EXIT_NO_START;
 	}
 	if (!log)
-		log = getenv("TRAINGUARD_LOG");
+		log = getenv(TG_ENV_LOG);
 	if (!log || !*log)
 		log = tg_policy_log_path(p);
 	int lr = log_path(log, logbuf, sizeof(logbuf));
@@ -328,10 +308,10 @@ static int cmd_run(int argc, char **argv)
 	}
 
 	char *preload = NULL;
-	const char *old = getenv("LD_PRELOAD");
+	const char *old = getenv(TG_ENV_PRELOAD);
 	if (asprintf(&preload, "%s%s%s", old && *old ? old : "", old && *old ? ":" : "", lib) < 0)
 		return EXIT_RUN_FAIL;
-	setenv("LD_PRELOAD", preload, 1);
+	setenv(TG_ENV_PRELOAD, preload, 1);
 	free(preload);
 	if (policy) {
 		if (!realpath(policy, real)) {
@@ -339,16 +319,16 @@ static int cmd_run(int argc, char **argv)
 				strerror(errno));
 			return EXIT_NO_START;
 		}
-		setenv("TRAINGUARD_POLICY", real, 1);
+		setenv(TG_ENV_POLICY, real, 1);
 	} else {
-		unsetenv("TRAINGUARD_POLICY");
+		unsetenv(TG_ENV_POLICY);
 	}
 	if (mode)
-		setenv("TRAINGUARD_MODE", mode, 1);
-	setenv("TRAINGUARD_LOG", lr == 0 ? logbuf : "stderr", 1);
-	setenv("TRAINGUARD_JOB_ID", jid, 1);
+		setenv(TG_ENV_MODE, mode, 1);
+	setenv(TG_ENV_LOG, lr == 0 ? logbuf : "stderr", 1);
+	setenv(TG_ENV_JOB_ID, jid, 1);
 	/* The job's variables are expanded here, once. */
-	setenv("TRAINGUARD_VARS", tg_policy_frozen_vars(p), 1);
+	setenv(TG_ENV_VARS, tg_policy_frozen_vars(p), 1);
 	tg_policy_free(p);
 	return run_job(argv + optind, jid, lr == 0 ? logbuf : NULL);
 }
@@ -407,7 +387,7 @@ static int cmd_check(int argc, char **argv)
 		usage_error("check: no policy given: trainguard check POLICY...");
 		return EXIT_USAGE;
 	}
-	job_id(jid, sizeof(jid), NULL);
+	tg_job_id(jid, sizeof(jid), NULL);
 	for (int i = 1; i < argc; i++) {
 		struct diag_opts d = { .warnings = true };
 		struct tg_policy *p = load(argv[i], jid, &d);
@@ -525,7 +505,7 @@ static int cmd_explain(int argc, char **argv)
 		usage_error("explain: cannot normalize '%s': %s", argv[optind], strerror(-n));
 		return EXIT_USAGE;
 	}
-	job_id(jid, sizeof(jid), NULL);
+	tg_job_id(jid, sizeof(jid), NULL);
 	struct diag_opts d = { 0 };
 	struct tg_policy *p = load(policy, jid, &d);
 	if (!p)

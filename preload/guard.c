@@ -36,6 +36,7 @@
 #include "paths.h"
 #include "resolve.h"
 #include "tg-config.h"
+#include "tg-env.h"
 #include "tg-path.h"
 
 struct tg_real tg_real;
@@ -1146,7 +1147,7 @@ void tg_restore_environ(void)
 		const char *cur = getenv(name);
 		if (cur && strcmp(cur, eq + 1) == 0)
 			continue;
-		if (cur && strcmp(name, "LD_PRELOAD") == 0) {
+		if (cur && strcmp(name, TG_ENV_PRELOAD) == 0) {
 			char entry[PATH_MAX * 2];
 			snprintf(entry, sizeof(entry), "LD_PRELOAD=%s", cur);
 			if (keeps_guard(entry))
@@ -1201,7 +1202,7 @@ static char *dup_env(const char *name, const char *value)
 
 static bool on_error_allow(void)
 {
-	const char *v = getenv("TRAINGUARD_ON_ERROR");
+	const char *v = getenv(TG_ENV_ON_ERROR);
 	return v && strcmp(v, "allow") == 0;
 }
 
@@ -1238,24 +1239,6 @@ static char *read_cmdline(void)
 	return strdup(buf);
 }
 
-static void job_id(char *out, size_t n)
-{
-	const char *v = env_or("TRAINGUARD_JOB_ID", NULL);
-	struct timespec ts;
-
-	if (!v)
-		v = env_or("SLURM_JOB_ID", NULL);
-	if (!v)
-		v = env_or("TORCHELASTIC_RUN_ID", NULL);
-	if (v) {
-		snprintf(out, n, "%s", v);
-		return;
-	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(out, n, "tg-%llx-%x", (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
-		 (unsigned)getpid());
-}
-
 /* Moves FD above the descriptors programs use, close-on-exec. */
 static int high_fd(int fd)
 {
@@ -1277,7 +1260,7 @@ static int high_fd(int fd)
 static const char *open_log(char *real)
 {
 	char msg[PATH_MAX + 256];
-	const char *log = env_or("TRAINGUARD_LOG", NULL);
+	const char *log = env_or(TG_ENV_LOG, NULL);
 
 	if (!log)
 		log = tg_policy_log_path(g.policy);
@@ -1305,7 +1288,7 @@ static const char *open_log(char *real)
 static void save_child_env(const char *policy_path, const char *log, const char *jid)
 {
 	char real[PATH_MAX], entry[PATH_MAX * 2];
-	const char *preload = env_or("LD_PRELOAD", "");
+	const char *preload = env_or(TG_ENV_PRELOAD, "");
 	char *list[10];
 	size_t k = 0;
 
@@ -1315,21 +1298,21 @@ static void save_child_env(const char *policy_path, const char *log, const char 
 		if (keeps_guard(entry))
 			list[k++] = strdup(entry);
 		else if (!*preload)
-			list[k++] = dup_env("LD_PRELOAD", g.self_path);
+			list[k++] = dup_env(TG_ENV_PRELOAD, g.self_path);
 		else if (asprintf(&list[k++], "LD_PRELOAD=%s:%s", preload, g.self_path) < 0)
 			list[k - 1] = NULL;
 	}
 	if (policy_path && realpath(policy_path, real))
-		list[k++] = dup_env("TRAINGUARD_POLICY", real);
-	list[k++] = dup_env("TRAINGUARD_MODE", tg_mode_name(g.mode));
-	list[k++] = dup_env("TRAINGUARD_LOG", log);
-	list[k++] = dup_env("TRAINGUARD_JOB_ID", jid);
-	list[k++] = dup_env("TRAINGUARD_VARS", tg_policy_frozen_vars(g.policy));
+		list[k++] = dup_env(TG_ENV_POLICY, real);
+	list[k++] = dup_env(TG_ENV_MODE, tg_mode_name(g.mode));
+	list[k++] = dup_env(TG_ENV_LOG, log);
+	list[k++] = dup_env(TG_ENV_JOB_ID, jid);
+	list[k++] = dup_env(TG_ENV_VARS, tg_policy_frozen_vars(g.policy));
 	if (on_error_allow())
-		list[k++] = dup_env("TRAINGUARD_ON_ERROR", "allow");
-	const char *memo = env_or("TRAINGUARD_MEMO", NULL);
+		list[k++] = dup_env(TG_ENV_ON_ERROR, "allow");
+	const char *memo = env_or(TG_ENV_MEMO, NULL);
 	if (memo && strcmp(memo, "off") == 0)
-		list[k++] = dup_env("TRAINGUARD_MEMO", "off");
+		list[k++] = dup_env(TG_ENV_MEMO, "off");
 	for (size_t i = 0; i < k; i++)
 		if (list[i])
 			g.child_env[g.nchild_env++] = list[i];
@@ -1371,12 +1354,12 @@ static void start(void)
 
 	tg_resolve();
 	tg_event_init();
-	job_id(jid, sizeof(jid));
+	tg_job_id(jid, sizeof(jid), NULL);
 
-	const char *policy_path = env_or("TRAINGUARD_POLICY", NULL);
+	const char *policy_path = env_or(TG_ENV_POLICY, NULL);
 	struct tg_load_opts o = {
 		.path = policy_path,
-		.frozen_vars = env_or("TRAINGUARD_VARS", NULL),
+		.frozen_vars = env_or(TG_ENV_VARS, NULL),
 		.job_id = jid,
 		.diag = collect_diag,
 		.diag_ud = &diag,
@@ -1392,7 +1375,7 @@ static void start(void)
 	}
 
 	g.mode = tg_policy_mode(g.policy);
-	const char *mode_env = env_or("TRAINGUARD_MODE", NULL);
+	const char *mode_env = env_or(TG_ENV_MODE, NULL);
 	if (mode_env) {
 		enum tg_mode m;
 		if (tg_mode_parse(mode_env, &m) < 0) {
@@ -1423,7 +1406,7 @@ static void start(void)
 		fail_start("out of memory protecting the log and the library");
 		return;
 	}
-	const char *memo = env_or("TRAINGUARD_MEMO", NULL);
+	const char *memo = env_or(TG_ENV_MEMO, NULL);
 	if (memo && strcmp(memo, "off") == 0)
 		tg_policy_set_memo(g.policy, false);
 

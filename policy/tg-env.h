@@ -1,0 +1,27 @@
+/* The environment variables trainguard reads and hands to children, named
+ * once for the command, the library and the tests' C code. */
+#ifndef TG_ENV_H
+#define TG_ENV_H
+
+#include <stddef.h>
+
+#define TG_ENV_PRELOAD  "LD_PRELOAD"
+#define TG_ENV_POLICY   "TRAINGUARD_POLICY"
+#define TG_ENV_MODE     "TRAINGUARD_MODE"
+#define TG_ENV_LOG      "TRAINGUARD_LOG"
+#define TG_ENV_JOB_ID   "TRAINGUARD_JOB_ID"
+#define TG_ENV_VARS     "TRAINGUARD_VARS"
+#define TG_ENV_ON_ERROR "TRAINGUARD_ON_ERROR"
+#define TG_ENV_MEMO     "TRAINGUARD_MEMO"
+#define TG_ENV_LIBRARY  "TRAINGUARD_LIBRARY"
+/* Every variable of the guard's own starts with this. */
+#define TG_ENV_PREFIX   "TRAINGUARD_"
+
+/* The job id, by one precedence for everyone: GIVEN (a --job-id), then
+ * TRAINGUARD_JOB_ID, SLURM_JOB_ID, TORCHELASTIC_RUN_ID, HOSTNAME when
+ * running in a Kubernetes pod (KUBERNETES_SERVICE_HOST set: a pod's
+ * hostname is its name), and else a generated "tg-<µs since epoch>-<pid>".
+ * Empty values count as unset. Writes at most CAP bytes, NUL included. */
+void tg_job_id(char *out, size_t cap, const char *given);
+
+#endif
