@@ -259,14 +259,17 @@ timeout "$(left)" srun -n 2 --trainguard "$tmp/job.sh" >"$tmp/out/spank-srun.out
 check "spank srun -n 2 (plugstack's policy)" "$tmp/out/spank-srun.out" $? "" 2
 echo "# srun --trainguard: $((SECONDS - t0))s"
 
-# 3b. A guarded batch script that starts a step: the step's tasks are
-# guarded too, with the library named once in LD_PRELOAD.
+# 3b. A batch script asking for the guard in an #SBATCH line, starting a
+# step: the step's tasks are guarded too, the library named once in
+# LD_PRELOAD (examples/slurm/train.sbatch has this shape).
 cat >"$tmp/steps.sbatch" <<EOF
 #!/bin/sh
-srun -n 2 "$tmp/job.sh"
+#SBATCH --ntasks=2
+#SBATCH --trainguard=$policy
+srun "$tmp/job.sh"
 EOF
 t0=$SECONDS
-timeout "$(left)" sbatch -n 2 --wait --quiet --trainguard="$policy" -o "$tmp/out/spank-steps.out" \
+timeout "$(left)" sbatch --wait --quiet -o "$tmp/out/spank-steps.out" \
 	"$tmp/steps.sbatch" >"$tmp/out/spank-steps.sbatch" 2>&1
 rc=$?
 cat "$tmp/out/spank-steps.sbatch" >>"$tmp/out/spank-steps.out"
