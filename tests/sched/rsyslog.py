@@ -1,7 +1,8 @@
 """Log shipping through rsyslog, for real: the guard's JSON-lines log is read
 by one rsyslogd (imfile) and forwarded over TCP (omfwd, RFC 5424 framing)
 to a second rsyslogd (imtcp), which writes each message's text to a file.
-Both daemons run from this test's temporary folder (own configuration,
+The two configurations are examples/logging/rsyslog/{forward,receive}.conf
+with their paths and port replaced. Both daemons run from this test's temporary folder (own configuration,
 work folder, pid file, ports chosen free on 127.0.0.1; no system-wide
 effect) and are stopped at the end.
 
@@ -41,29 +42,19 @@ def free_ports(n):
     return ports
 
 
-RECEIVER = '''\
-global(workDirectory="{work}" maxMessageSize="64k")
-module(load="imtcp")
-input(type="imtcp" address="127.0.0.1" port="{port}" ruleset="in")
-# The message text alone: the JSON line as the guard wrote it.
-template(name="jsonline" type="string" string="%msg%\\n")
-ruleset(name="in") {{
-  action(type="omfile" file="{out}" template="jsonline")
-}}
-'''
+EXAMPLES = os.path.join(SOURCE_ROOT, 'examples', 'logging', 'rsyslog')
 
-FORWARDER = '''\
-global(workDirectory="{work}" maxMessageSize="64k")
-module(load="imfile" mode="inotify")
-# One message per line (readMode 0), from the start of the file.
-input(type="imfile" file="{log}" tag="trainguard" ruleset="ship"
-      readMode="0" freshStartTail="off" reopenOnTruncate="on")
-ruleset(name="ship") {{
-  action(type="omfwd" target="127.0.0.1" port="{port}" protocol="tcp"
-         template="RSYSLOG_SyslogProtocol23Format"
-         action.resumeRetryCount="-1" action.resumeInterval="1")
-}}
-'''
+
+def example_conf(name, work, subs):
+    """examples/logging/rsyslog/NAME, with its paths and port replaced and
+    the global settings of a test instance first."""
+    with open(os.path.join(EXAMPLES, name)) as f:
+        text = f.read()
+    for old, new in subs:
+        if old not in text:
+            raise ValueError(f'{name} no longer holds {old!r}')
+        text = text.replace(old, new)
+    return f'global(workDirectory="{work}" maxMessageSize="64k")\n' + text
 
 
 class Daemon:
@@ -75,7 +66,7 @@ class Daemon:
         self.pidfile = os.path.join(self.work, 'rsyslogd.pid')
         self.out = os.path.join(self.work, 'stderr')
         with open(self.conf, 'w') as f:
-            f.write(conf_text.replace('{work}', self.work))
+            f.write(conf_text(self.work))
         self.proc = None
 
     def check(self):
@@ -162,8 +153,10 @@ def main():
 def run(t, root, cli, daemons):
     started = time.monotonic()
     (port,) = free_ports(1)
-    log = os.path.join(root, 'guard.jsonl')
-    received = os.path.join(root, 'received.jsonl')
+    logs = os.path.join(root, 'logs')
+    os.makedirs(logs)
+    log = os.path.join(logs, 'job-1.jsonl')
+    received = os.path.join(root, 'received', 'trainguard.jsonl')
     data = os.path.join(root, 'data')
     os.makedirs(data)
     secrets = [os.path.join(data, n) for n in ('secret-1.txt', 'clé secrète.txt', 'secret-3.txt')]
@@ -181,8 +174,12 @@ def run(t, root, cli, daemons):
     # created by the launcher would.
     open(log, 'wb').close()
 
-    recv = Daemon('receiver', root, RECEIVER.format(work='{work}', port=port, out=received))
-    fwd = Daemon('forwarder', root, FORWARDER.format(work='{work}', port=port, log=log))
+    recv = Daemon('receiver', root, lambda work: example_conf('receive.conf', work, [
+        ('port="10514"', f'address="127.0.0.1" port="{port}"'),
+        ('/var/log/trainguard-received/trainguard.jsonl', received)]))
+    fwd = Daemon('forwarder', root, lambda work: example_conf('forward.conf', work, [
+        ('/var/log/trainguard/*.jsonl', os.path.join(logs, '*.jsonl')),
+        ('target="logs.example.com" port="10514"', f'target="127.0.0.1" port="{port}"')]))
     for d in (recv, fwd):
         good, out = d.check()
         if not good:
@@ -237,14 +234,16 @@ def run(t, root, cli, daemons):
     t.ok(set(secrets) <= paths, 'the denials of every secret arrived, the non-ASCII path intact',
          sorted(map(str, paths)))
 
-    # A second job appends to the same file: the shipper follows it.
-    r = subprocess.run([cli, 'run', '--policy', policy, '--log', log, '--', '/bin/cat',
+    # A second job, its own log file in the folder: the wildcard picks it up.
+    log2 = os.path.join(logs, 'job-2.jsonl')
+    r = subprocess.run([cli, 'run', '--policy', policy, '--log', log2, '--', '/bin/cat',
                         secrets[0]], capture_output=True, text=True, timeout=60, env=env)
-    sent = read_lines(log)
+    sent = read_lines(log) + read_lines(log2)
     wait_for(lambda: len(read_lines(received)) >= len(sent), 30)
     got = read_lines(received)
     t.ok(got == sent and len(sent) > len(recs),
-         f'appended records follow ({len(got)} received of {len(sent)})')
+         f'a new log file in the folder is shipped too ({len(got)} received of {len(sent)})',
+         r.stderr)
 
     for d in (fwd, recv):
         d.stop()
