@@ -1,10 +1,11 @@
 """Checks a trainguard log for the scheduler tests and prints one line of
 findings: exits 0 when every record is a JSON object whose
 metadata.correlation_uid is JOB_ID, at least one denial names each PATH
-given with --denied, and the records come from at least --pids distinct
-processes; else exits 1 with the reason.
+given with --denied, the records come from at least --pids distinct
+processes, and (with --policy) every record names that policy file in
+policy.data.source; else exits 1 with the reason.
 
-    logcheck.py LOG JOB_ID [--denied PATH]... [--pids N]
+    logcheck.py LOG JOB_ID [--denied PATH]... [--pids N] [--policy PATH]
 """
 import argparse
 import json
@@ -17,6 +18,7 @@ def main():
     ap.add_argument('job_id')
     ap.add_argument('--denied', action='append', default=[])
     ap.add_argument('--pids', type=int, default=1)
+    ap.add_argument('--policy')
     a = ap.parse_args()
     try:
         with open(a.log, 'rb') as f:
@@ -27,7 +29,7 @@ def main():
     if not lines:
         print('the log is empty')
         return 1
-    ids, pids, denied = set(), set(), set()
+    ids, pids, denied, sources = set(), set(), set(), set()
     for n, raw in enumerate(lines, 1):
         try:
             rec = json.loads(raw)
@@ -41,10 +43,14 @@ def main():
         pid = rec.get('actor', {}).get('process', {}).get('pid')
         if pid is not None:
             pids.add(pid)
+        sources.add(rec.get('policy', {}).get('data', {}).get('source'))
         if rec.get('action_id') == 2:
             denied.add(rec.get('file', {}).get('path'))
     if ids != {a.job_id}:
         print(f'correlation_uid values {sorted(map(str, ids))}, expected only {a.job_id!r}')
+        return 1
+    if a.policy and sources != {a.policy}:
+        print(f'policy.data.source values {sorted(map(str, sources))}, expected {a.policy!r}')
         return 1
     missing = [p for p in a.denied if p not in denied]
     if missing:

@@ -117,7 +117,7 @@ threads=$(field ThreadsPerCore); mem=$(field RealMemory)
 
 policy=$tmp/etc/job.cfg
 cat >"$tmp/etc/plugstack.conf" <<EOF
-required $plugin lib=$lib policy=$policy log=$tmp/logs/%j.jsonl
+required $plugin lib=$lib policy=$policy log=$tmp/logs/%j-%N.jsonl
 EOF
 cat >"$tmp/etc/slurm.conf" <<EOF
 ClusterName=tgtest
@@ -195,6 +195,10 @@ rules = (
   { id = "secret"; path = "$secret"; deny = ["read"]; reason = "a credential"; }
 );
 EOF
+# The same rules under another name: --trainguard=POLICY must beat
+# plugstack.conf's policy=.
+policy2=$tmp/etc/job-explicit.cfg
+cp "$policy" "$policy2"
 cat >"$tmp/job.sh" <<'EOF'
 #!/bin/sh
 echo "start job=$SLURM_JOB_ID task=${SLURM_PROCID:-0} preload=${LD_PRELOAD:-none}"
@@ -208,9 +212,10 @@ export TG_SECRET=$secret TG_RO=$ro
 jobid_of() { sed -n 's/^start job=\([0-9]*\).*/\1/p' "$1" | head -1; }
 left() { local l=$((deadline - SECONDS)); [ "$l" -gt 5 ] && echo "$l" || echo 5; }
 
-# check NAME OUTPUT STATUS LOG TASKS: the assertions every guarded run makes
+# check NAME OUTPUT STATUS LOG TASKS POLICY: the assertions every guarded
+# run makes
 check() {
-	local name=$1 out=$2 rc=$3 log=$4 tasks=$5 id
+	local name=$1 out=$2 rc=$3 log=$4 tasks=$5 pol=$6 id
 	ok "$rc" "$name: the job ran to the end (exit $rc)" "$(cat "$out")"
 	id=$(jobid_of "$out")
 	! grep -q "$token" "$out"
@@ -222,11 +227,11 @@ check() {
 	ok $? "$name: the read-only file is unchanged"
 	[ -n "$id" ]
 	ok $? "$name: the job printed its Slurm job id" "$(cat "$out")"
-	[ -n "$log" ] || log=$tmp/logs/$id.jsonl
+	[ -n "$log" ] || log=$tmp/logs/$id-localhost.jsonl
 	# Each task leaves two processes' records: the shell's refused write
 	# and cat's refused read.
 	msg=$("$py" "$logcheck" "$log" "$id" --denied "$secret" --denied "$ro" \
-		--pids $((2 * tasks)))
+		--pids $((2 * tasks)) --policy "$pol")
 	ok $? "$name: the log's records carry correlation_uid $id, from $tasks task(s)" "$msg"
 	echo "#   $msg"
 }
@@ -243,11 +248,11 @@ chmod 0644 "$ro"; printf 'weights v1\n' >"$ro"; chmod 0444 "$ro"
 
 # 2. The SPANK plugin, through sbatch --wait (the batch script is a task).
 t0=$SECONDS
-timeout "$(left)" sbatch --wait --quiet --trainguard="$policy" -o "$tmp/out/spank-sbatch.out" \
+timeout "$(left)" sbatch --wait --quiet --trainguard="$policy2" -o "$tmp/out/spank-sbatch.out" \
 	"$tmp/job.sh" >"$tmp/out/spank-sbatch.sbatch" 2>&1
 rc=$?
 cat "$tmp/out/spank-sbatch.sbatch" >>"$tmp/out/spank-sbatch.out"
-check "spank sbatch" "$tmp/out/spank-sbatch.out" "$rc" "" 1
+check "spank sbatch --trainguard=POLICY" "$tmp/out/spank-sbatch.out" "$rc" "" 1 "$policy2"
 grep -q "preload=.*libtrainguard.so" "$tmp/out/spank-sbatch.out"
 ok $? "spank sbatch: LD_PRELOAD names the library" "$(cat "$tmp/out/spank-sbatch.out")"
 echo "# sbatch --trainguard: $((SECONDS - t0))s"
@@ -256,7 +261,8 @@ echo "# sbatch --trainguard: $((SECONDS - t0))s"
 # takes the policy= of plugstack.conf.
 t0=$SECONDS
 timeout "$(left)" srun -n 2 --trainguard "$tmp/job.sh" >"$tmp/out/spank-srun.out" 2>&1
-check "spank srun -n 2 (plugstack's policy)" "$tmp/out/spank-srun.out" $? "" 2
+check "spank srun -n 2 --trainguard (plugstack's policy)" "$tmp/out/spank-srun.out" $? "" 2 \
+	"$policy"
 echo "# srun --trainguard: $((SECONDS - t0))s"
 
 # 3b. A batch script asking for the guard in an #SBATCH line, starting a
@@ -265,7 +271,7 @@ echo "# srun --trainguard: $((SECONDS - t0))s"
 cat >"$tmp/steps.sbatch" <<EOF
 #!/bin/sh
 #SBATCH --ntasks=2
-#SBATCH --trainguard=$policy
+#SBATCH --trainguard=$policy2
 srun "$tmp/job.sh"
 EOF
 t0=$SECONDS
@@ -273,7 +279,7 @@ timeout "$(left)" sbatch --wait --quiet -o "$tmp/out/spank-steps.out" \
 	"$tmp/steps.sbatch" >"$tmp/out/spank-steps.sbatch" 2>&1
 rc=$?
 cat "$tmp/out/spank-steps.sbatch" >>"$tmp/out/spank-steps.out"
-check "spank sbatch running srun -n 2" "$tmp/out/spank-steps.out" "$rc" "" 2
+check "spank sbatch running srun -n 2" "$tmp/out/spank-steps.out" "$rc" "" 2 "$policy2"
 [ "$(grep -c "^start .*preload=$lib\$" "$tmp/out/spank-steps.out")" -eq 2 ]
 ok $? "spank sbatch running srun -n 2: each step task has the library once in LD_PRELOAD" \
 	"$(cat "$tmp/out/spank-steps.out")"
@@ -291,14 +297,15 @@ rc=$?
 cat "$tmp/out/plain-sbatch.sbatch" >>"$tmp/out/plain-sbatch.out"
 id=$(jobid_of "$tmp/out/plain-sbatch.out")
 check "plain sbatch + srun trainguard run" "$tmp/out/plain-sbatch.out" "$rc" \
-	"$tmp/logs/plain-${id:-none}.jsonl" 1
+	"$tmp/logs/plain-${id:-none}.jsonl" 1 "$policy"
 echo "# sbatch + srun trainguard run: $((SECONDS - t0))s"
 
 # 5. The plain recipe, straight from srun, two tasks, one log.
 t0=$SECONDS
 timeout "$(left)" srun -n 2 "$tg" run --policy "$policy" --log "$tmp/logs/plain-srun.jsonl" \
 	-- "$tmp/job.sh" >"$tmp/out/plain-srun.out" 2>&1
-check "plain srun -n 2 trainguard run" "$tmp/out/plain-srun.out" $? "$tmp/logs/plain-srun.jsonl" 2
+check "plain srun -n 2 trainguard run" "$tmp/out/plain-srun.out" $? "$tmp/logs/plain-srun.jsonl" 2 \
+	"$policy"
 echo "# srun trainguard run: $((SECONDS - t0))s"
 
 # 6. Fail closed: a policy that does not exist stops the task.
