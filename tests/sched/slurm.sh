@@ -52,6 +52,9 @@ done
 [ "$(id -u)" = 0 ] || skip_all "slurmd must run as root to start tasks"
 [ -x "$tg" ] && [ -f "$lib" ] || skip_all "build the project first"
 
+# No client may reach another cluster than the one started here.
+unset SLURM_CONF
+conf=
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/tg-slurm.XXXXXX")
 chmod 0755 "$tmp"
 pids=()
@@ -72,7 +75,8 @@ stop_daemons() {
 }
 cleanup() {
 	# A job that outlived its timeout is cancelled before slurmd stops.
-	[ -n "${SLURM_CONF:-}" ] && timeout 5 scancel -u root >/dev/null 2>&1
+	# Only ever on this test's own cluster.
+	[ -n "$conf" ] && SLURM_CONF=$conf timeout 5 scancel -u root >/dev/null 2>&1
 	stop_daemons
 	[ "${KEEP:-0}" = 1 ] && echo "# kept $tmp" || rm -rf -- "$tmp"
 }
@@ -156,7 +160,8 @@ MinJobAge=60
 NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus Sockets=${sockets:-1} CoresPerSocket=${cores:-$cpus} ThreadsPerCore=${threads:-1} RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
-export SLURM_CONF=$tmp/etc/slurm.conf
+conf=$tmp/etc/slurm.conf
+export SLURM_CONF=$conf
 # The clients must not pick up an allocation of an enclosing job.
 unset SLURM_JOB_ID SLURM_JOBID TRAINGUARD_JOB_ID TRAINGUARD_POLICY TRAINGUARD_LOG LD_PRELOAD
 
