@@ -323,6 +323,25 @@ ok $? "spank: a missing policy fails the task (exit $rc) instead of running it u
 grep -q "missing.cfg" "$tmp/out/missing.out" "$tmp/log/slurmd.log" 2>/dev/null
 ok $? "spank: the refusal names the policy" "$(cat "$tmp/out/missing.out")"
 
+# 7. `always` in plugstack.conf (read again by every srun and
+# slurmstepd): a job without --trainguard is guarded too...
+cat >"$tmp/etc/plugstack.conf" <<EOF
+required $plugin lib=$lib policy=$policy log=$tmp/logs/%j-%N.jsonl always
+EOF
+timeout "$(left)" srun -n 1 "$tmp/job.sh" >"$tmp/out/always.out" 2>&1
+check "spank always, no --trainguard" "$tmp/out/always.out" $? "" 1 "$policy"
+
+# 8. ... and a log folder the task cannot write stops the task, naming it.
+cat >"$tmp/etc/plugstack.conf" <<EOF
+required $plugin lib=$lib log=$tmp/no-such-folder/%j.jsonl always
+EOF
+timeout "$(left)" srun -n 1 "$tmp/job.sh" >"$tmp/out/nolog.out" 2>&1
+rc=$?
+[ "$rc" -ne 0 ] && ! grep -q '^start' "$tmp/out/nolog.out" &&
+	grep -q "no-such-folder" "$tmp/out/nolog.out"
+ok $? "spank: a log folder that does not exist fails the task (exit $rc), naming it" \
+	"$(cat "$tmp/out/nolog.out")"
+
 [ "$(sha256sum <"$ro")" = "$ro_sum" ]
 ok $? "the read-only file is unchanged after every run"
 
