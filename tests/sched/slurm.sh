@@ -170,7 +170,8 @@ pids+=($!)
 slurmd -D -N localhost -f "$SLURM_CONF" >"$tmp/log/slurmd.out" 2>&1 &
 pids+=($!)
 up=
-for i in $(seq 1 100); do
+until_up=$((SECONDS + 40))
+while [ "$SECONDS" -lt "$until_up" ]; do
 	state=$(timeout 5 sinfo -h -n localhost -o %T 2>/dev/null)
 	case $state in idle*) up=1; break ;; esac
 	sleep 0.3
