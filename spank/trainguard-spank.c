@@ -96,12 +96,18 @@ static int parse_args(int ac, char **av)
 
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
+	spank_context_t ctx = spank_context();
+
 	if (parse_args(ac, av) < 0)
 		return -1;
-	if (spank_context() == S_CTX_REMOTE && !cfg.lib[0]) {
+	if (ctx == S_CTX_REMOTE && !cfg.lib[0]) {
 		slurm_error(TG_SPANK ": plugstack.conf names no lib=PATH to libtrainguard.so");
 		return -1;
 	}
+	/* slurmd and prolog/epilog scripts load the plugin too; they have
+	 * no options, and an error here would fail them. */
+	if (ctx != S_CTX_LOCAL && ctx != S_CTX_REMOTE && ctx != S_CTX_ALLOCATOR)
+		return 0;
 	if (spank_option_register(sp, &tg_option) != ESPANK_SUCCESS) {
 		slurm_error(TG_SPANK ": cannot register --trainguard");
 		return -1;

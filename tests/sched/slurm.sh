@@ -154,6 +154,9 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 ReturnToService=2
 MailProg=/bin/true
+# A prolog loads the SPANK stack in one more context (job script): the
+# plugin must not fail it.
+Prolog=/bin/true
 InactiveLimit=0
 KillWait=5
 MinJobAge=60
