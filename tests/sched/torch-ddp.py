@@ -66,7 +66,9 @@ def train(rank, world, secret, weights, ckpt):
     leaked, wrote = attempt(secret, weights)
     torch.save(model.module.state_dict(), os.path.join(ckpt, f'rank{rank}.pt'))
     dist.barrier()
-    print(f'rank={rank} pid={os.getpid()} secret={leaked} weights={wrote}', flush=True)
+    # One write per line: the ranks share the output pipe.
+    sys.stdout.flush()
+    os.write(1, f'rank={rank} pid={os.getpid()} secret={leaked} weights={wrote}\n'.encode())
     dist.destroy_process_group()
 
 
