@@ -62,6 +62,30 @@ struct tg_load_opts tg_load_opts_for(const char *file, const char *jid,
  * errors were printed). */
 struct tg_policy *tg_load(const char *file, const char *jid, struct tg_diag_count *d);
 
+/* Values given on the command line (--var NAME=VALUE, --env NAME=VALUE)
+ * for the variables a policy expands: check and explain take them so a
+ * policy that reads ${ENV:...} or ${HOME} can be checked anywhere. */
+#define TG_MAX_OVERRIDES 64
+struct tg_overrides {
+	struct {
+		char *name; /* "HOME", "ENV:DATA_ROOT" */
+		const char *value;
+	} v[TG_MAX_OVERRIDES];
+	size_t n;
+	const char *job_id; /* --var JOB_ID=... */
+};
+/* Parses ARG ("NAME=VALUE"; with ENV, NAME is an environment variable).
+ * Prints a usage error for CMD and returns -EINVAL when it is not one. */
+int tg_override_add(struct tg_overrides *o, const struct tg_command *cmd, const char *arg,
+		    bool env);
+
+/* Loads with OPTS (diag included) and the values of OV. Returns 0 with
+ * the policy in *RET, or the loader's -errno (errors printed). When
+ * RET_FROZEN is not NULL it receives the frozen variables the load used
+ * (NULL: the environment; free it). */
+int tg_load_overridden(const struct tg_load_opts *opts, const struct tg_overrides *ov,
+		       struct tg_policy **ret, char **ret_frozen);
+
 /* S with every occurrence of FROM shown as TO, in BUF (CAP bytes; not
  * overlapping S): for messages naming a temporary file. Returns S when
  * FROM is NULL or absent or the result does not fit. */
