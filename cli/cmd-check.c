@@ -100,22 +100,9 @@ static void on_diag(enum tg_diag_level lvl, const char *msg, void *ud)
 	emit(k, lvl, msg, NULL);
 }
 
-/* A rule's file as the user named it: the policy as typed, a file beside
- * it (an include, a local profile) under the same folder name. */
 static void show_source(const struct check *k, const char *source, char *out, size_t cap)
 {
-	const char *rs = k->real ? strrchr(k->real, '/') : NULL;
-	const char *ss = strrchr(source, '/');
-
-	if (k->real && strcmp(source, k->real) == 0) {
-		snprintf(out, cap, "%s", k->typed);
-	} else if (rs && ss && rs - k->real == ss - source &&
-		   memcmp(k->real, source, rs - k->real) == 0) {
-		const char *ts = strrchr(k->typed, '/');
-		snprintf(out, cap, "%.*s%s", ts ? (int)(ts - k->typed + 1) : 0, k->typed, ss + 1);
-	} else {
-		snprintf(out, cap, "%s", source);
-	}
+	tg_show_source(k->typed, k->real, source, out, cap);
 	if (k->d.rename_to && k->d.rename_from_real && strcmp(source, k->d.rename_from_real) == 0)
 		snprintf(out, cap, "%s", k->d.rename_to);
 }

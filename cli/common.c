@@ -199,3 +199,19 @@ int tg_load_overridden(const struct tg_load_opts *opts, const struct tg_override
 		free(frozen);
 	return r;
 }
+
+void tg_show_source(const char *typed, const char *real, const char *source, char *out,
+		    size_t cap)
+{
+	const char *rs = real ? strrchr(real, '/') : NULL;
+	const char *ss = strrchr(source, '/');
+
+	if (real && strcmp(source, real) == 0) {
+		snprintf(out, cap, "%s", typed);
+	} else if (rs && ss && rs - real == ss - source && memcmp(real, source, rs - real) == 0) {
+		const char *ts = strrchr(typed, '/');
+		snprintf(out, cap, "%.*s%s", ts ? (int)(ts - typed + 1) : 0, typed, ss + 1);
+	} else {
+		snprintf(out, cap, "%s", source);
+	}
+}

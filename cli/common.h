@@ -86,6 +86,13 @@ int tg_override_add(struct tg_overrides *o, const struct tg_command *cmd, const 
 int tg_load_overridden(const struct tg_load_opts *opts, const struct tg_overrides *ov,
 		       struct tg_policy **ret, char **ret_frozen);
 
+/* A rule's SOURCE file as the user named it, into OUT: the policy as
+ * TYPED when SOURCE is its real path REAL (may be NULL), a file beside it
+ * (an include, a local profile) under the folder name TYPED has, and
+ * anything else ("profile:secrets") as it is. */
+void tg_show_source(const char *typed, const char *real, const char *source, char *out,
+		    size_t cap);
+
 /* S with every occurrence of FROM shown as TO, in BUF (CAP bytes; not
  * overlapping S): for messages naming a temporary file. Returns S when
  * FROM is NULL or absent or the result does not fit. */
