@@ -47,11 +47,11 @@ static void split_message(const char *msg, char *file, size_t cap, int *line, co
 			*text = d + 2;
 			return;
 		}
-		if (c[1] == ' ' && !strchr(c + 1, ':')) {
-			snprintf(file, cap, "%.*s", (int)(c - msg), msg);
-			*text = c + 2;
-			return;
-		}
+	}
+	const char *c = strstr(msg, ": ");
+	if (c) {
+		snprintf(file, cap, "%.*s", (int)(c - msg), msg);
+		*text = c + 2;
 	}
 }
 
