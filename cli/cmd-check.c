@@ -179,7 +179,8 @@ static void on_lint(const struct tg_lint *l, void *ud)
 				json_array_append_new(classes, json_string(tg_class_name(c)));
 		extra = json_pack("{s:s, s:o, s:o, s:o, s:s}", "code", codes[l->kind], "classes",
 				  classes, "allow", rule_json(k, l->allow, l->allow_pattern, ap),
-				  "deny", rule_json(k, l->deny, l->deny_pattern, dp), "path", l->path);
+				  "deny", rule_json(k, l->deny, l->deny_pattern, dp), "path",
+				  l->path);
 	}
 	emit(k, TG_DIAG_WARNING, msg, extra);
 out:
@@ -229,10 +230,11 @@ static int check_one(struct check *k, const char *typed_name, const char *file)
 		unsigned open_classes = TG_ALL & ~tg_policy_defaults_named(p);
 		if (open_classes) {
 			char cls[64], *msg = NULL;
+			tg_classes_str(open_classes, cls, sizeof(cls));
 			if (asprintf(&msg,
 				     "%s: defaults: %s not set by the policy or its profiles: "
 				     "allowed where no rule names them",
-				     typed_name, tg_classes_str(open_classes, cls, sizeof(cls))) >= 0)
+				     typed_name, cls) >= 0)
 				emit(k, TG_DIAG_NOTE, msg,
 				     k->json ? json_pack("{s:s}", "code", "defaults-open") : NULL);
 			free(msg);
@@ -315,25 +317,27 @@ static int check(int argc, char **argv)
 		case 'v':
 		case 'e':
 			if (tg_override_add(&k.ov, &tg_cmd_check, optarg, c == 'e') < 0)
-				return TG_EXIT_USAGE;
+				goto usage;
 			break;
 		case 'h':
 			fputs(tg_cmd_check.usage, stdout);
+			tg_overrides_free(&k.ov);
 			return 0;
 		default:
 			tg_usage_error(&tg_cmd_check, "unknown option '%s'", argv[optind - 1]);
-			return TG_EXIT_USAGE;
+			goto usage;
 		}
 	}
 	if (optind >= argc) {
-		tg_usage_error(&tg_cmd_check, "no policy given: trainguard check [OPTIONS] POLICY...");
-		return TG_EXIT_USAGE;
+		tg_usage_error(&tg_cmd_check,
+			       "no policy given: trainguard check [OPTIONS] POLICY...");
+		goto usage;
 	}
 	for (int i = optind; i < argc; i++)
 		nstdin += strcmp(argv[i], "-") == 0;
 	if (nstdin > 1) {
 		tg_usage_error(&tg_cmd_check, "'-' (standard input) given %d times", nstdin);
-		return TG_EXIT_USAGE;
+		goto usage;
 	}
 	tg_job_id(jid, sizeof(jid), k.ov.job_id);
 	k.jid = jid;
@@ -345,8 +349,10 @@ static int check(int argc, char **argv)
 		if (strcmp(argv[i], "-") == 0) {
 			int r = stdin_to_file(dir, sizeof(dir), file, sizeof(file));
 			if (r < 0) {
-				fprintf(stderr, "trainguard: check: cannot keep the policy read from "
-					"standard input in '%s': %s; set TMPDIR to a writable folder\n",
+				fprintf(stderr,
+					"trainguard: check: cannot keep the policy read from "
+					"standard input in '%s': %s; set TMPDIR to a writable "
+					"folder\n",
 					dir, strerror(-r));
 				bad = 1;
 				continue;
@@ -370,9 +376,11 @@ static int check(int argc, char **argv)
 		putchar('\n');
 		json_decref(doc);
 	}
-	for (size_t i = 0; i < k.ov.n; i++)
-		free(k.ov.v[i].name);
+	tg_overrides_free(&k.ov);
 	return bad ? TG_EXIT_INVALID : 0;
+usage:
+	tg_overrides_free(&k.ov);
+	return TG_EXIT_USAGE;
 }
 
 const struct tg_command tg_cmd_check = {

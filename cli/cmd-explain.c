@@ -202,7 +202,8 @@ static bool explain_one(const struct tg_policy *p, struct show *x, const struct 
 	tg_explain(p, r->path, r->len, c, show_rule, x);
 	if (!x->winner)
 		printf("decided by: default:%s (no rule names %s for this path): %s\n",
-		       tg_class_name(c), tg_class_name(c), tg_policy_default(p, c) ? "allow" : "deny");
+		       tg_class_name(c), tg_class_name(c),
+		       tg_policy_default(p, c) ? "allow" : "deny");
 	printf("result:     %s", v.allow ? "ALLOWED" : "DENIED");
 	if (!v.allow)
 		printf(" with %s", tg_errno_name(v.err));
@@ -254,8 +255,8 @@ static int explain(int argc, char **argv)
 		case 'o':
 			if (op) {
 				tg_usage_error(&tg_cmd_explain,
-					       "--op given twice ('%s', then '%s'): give one class, "
-					       "or --op all for every class",
+					       "--op given twice ('%s', then '%s'): give one "
+					       "class, or --op all for every class",
 					       op, optarg);
 				goto out;
 			}
@@ -360,8 +361,7 @@ static int explain(int argc, char **argv)
 	status = allowed ? 0 : TG_EXIT_INVALID;
 out:
 	free(raw);
-	for (size_t i = 0; i < ov.n; i++)
-		free(ov.v[i].name);
+	tg_overrides_free(&ov);
 	return status;
 }
 

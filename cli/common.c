@@ -137,6 +137,13 @@ int tg_override_add(struct tg_overrides *o, const struct tg_command *cmd, const 
 	return 0;
 }
 
+void tg_overrides_free(struct tg_overrides *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->v[i].name);
+	o->n = 0;
+}
+
 static void quiet(enum tg_diag_level lvl, const char *msg, void *ud)
 {
 }

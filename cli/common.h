@@ -79,6 +79,8 @@ struct tg_overrides {
 int tg_override_add(struct tg_overrides *o, const struct tg_command *cmd, const char *arg,
 		    bool env);
 
+void tg_overrides_free(struct tg_overrides *o);
+
 /* Loads with OPTS (diag included) and the values of OV. Returns 0 with
  * the policy in *RET, or the loader's -errno (errors printed). When
  * RET_FROZEN is not NULL it receives the frozen variables the load used

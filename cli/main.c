@@ -52,7 +52,8 @@ static int help(int argc, char **argv)
 	}
 	const struct tg_command *c = find_command(argv[1]);
 	if (!c || argc > 2) {
-		tg_usage_error(NULL, "help: %s '%s'", c ? "one command at a time, not" : "no command",
+		tg_usage_error(NULL, "help: %s '%s'",
+			       c ? "one command at a time, not" : "no command",
 			       c ? argv[2] : argv[1]);
 		return TG_EXIT_USAGE;
 	}

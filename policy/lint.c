@@ -247,6 +247,58 @@ static bool same_specificity(const char *a, const char *b)
 	return pa == pb && wa == wb;
 }
 
+/* An allow of the user's decides PATH for C: does it reopen a secret
+ * (a losing secrets rule, or SECRETS deciding alone), or win over a less
+ * specific deny? */
+static void allow_wins(struct lint *L, const struct tg_policy *secrets, const char *path,
+		       enum tg_class c)
+{
+	const struct match *d = &L->m[0];
+	struct tg_verdict v;
+
+	if (secrets) {
+		tg_decide(secrets, path, strlen(path), TG_BIT(c), &v);
+		if (!v.allow && v.rule && is_secret(v.rule))
+			note(L, TG_LINT_SECRET, d->r, d->pattern, v.rule, v.pattern, c, path, 0);
+	}
+	for (size_t k = 1; k < L->nm; k++) {
+		const struct match *o = &L->m[k];
+		if (o->allow || !strcmp(o->r->id, TG_RULE_SELF))
+			continue;
+		if (is_secret(o->r))
+			note(L, TG_LINT_SECRET, d->r, d->pattern, o->r, o->pattern, c, path, 0);
+		else if (!same_specificity(d->pattern, o->pattern))
+			note(L, TG_LINT_SHADOWS, d->r, d->pattern, o->r, o->pattern, c, path,
+			     1 + rule_index(L->p, o->r));
+	}
+}
+
+/* A deny decides PATH for C: which allows of the user's does it shadow?
+ * (The secrets profile and the guard's own rule shadow by design.) */
+static void deny_wins(struct lint *L, const char *path, enum tg_class c)
+{
+	const struct match *d = &L->m[0];
+
+	if (is_secret(d->r) || !strcmp(d->r->id, TG_RULE_SELF))
+		return;
+	for (size_t k = 1; k < L->nm; k++) {
+		const struct match *o = &L->m[k];
+		if (o->allow && users(o->r) && !same_specificity(d->pattern, o->pattern))
+			note(L, TG_LINT_SHADOWED, o->r, o->pattern, d->r, d->pattern, c, path,
+			     1 + rule_index(L->p, d->r));
+	}
+}
+
+/* The matches of PATH for C are in L->m, the decider first. */
+static void examine(struct lint *L, const struct tg_policy *secrets, const char *path,
+		    enum tg_class c)
+{
+	if (L->m[0].allow && users(L->m[0].r))
+		allow_wins(L, secrets, path, c);
+	else if (!L->m[0].allow)
+		deny_wins(L, path, c);
+}
+
 static int cmp_found(const void *a, const void *b)
 {
 	const struct found *x = a, *y = b;
@@ -269,45 +321,13 @@ int tg_policy_lint(const struct tg_policy *p, const struct tg_policy *secrets, t
 		goto out;
 	qsort(s.v, s.n, sizeof(*s.v), cmp_str);
 	for (size_t i = 0; i < s.n && !L.err; i++) {
-		const char *path = s.v[i];
-		size_t len = strlen(path);
-		if (i && strcmp(path, s.v[i - 1]) == 0)
+		if (i && strcmp(s.v[i], s.v[i - 1]) == 0)
 			continue;
 		for (unsigned c = 0; c < TG_NCLASS; c++) {
 			L.nm = 0;
-			tg_explain(p, path, len, c, collect, &L);
-			if (L.nm == 0)
-				continue;
-			const struct match *d = &L.m[0];
-			if (d->allow && users(d->r)) {
-				struct tg_verdict v;
-				if (secrets) {
-					tg_decide(secrets, path, len, TG_BIT(c), &v);
-					if (!v.allow && v.rule && is_secret(v.rule))
-						note(&L, TG_LINT_SECRET, d->r, d->pattern, v.rule,
-						     v.pattern, c, path, 0);
-				}
-				for (size_t k = 1; k < L.nm; k++) {
-					const struct match *o = &L.m[k];
-					if (!o->allow && is_secret(o->r))
-						note(&L, TG_LINT_SECRET, d->r, d->pattern, o->r,
-						     o->pattern, c, path, 0);
-					if (o->allow || is_secret(o->r) || !strcmp(o->r->id, TG_RULE_SELF) ||
-					    same_specificity(d->pattern, o->pattern))
-						continue;
-					note(&L, TG_LINT_SHADOWS, d->r, d->pattern, o->r, o->pattern,
-					     c, path, 1 + rule_index(p, o->r));
-				}
-			} else if (!d->allow && !is_secret(d->r) && strcmp(d->r->id, TG_RULE_SELF)) {
-				for (size_t k = 1; k < L.nm; k++) {
-					const struct match *o = &L.m[k];
-					if (!o->allow || !users(o->r) ||
-					    same_specificity(d->pattern, o->pattern))
-						continue;
-					note(&L, TG_LINT_SHADOWED, o->r, o->pattern, d->r, d->pattern,
-					     c, path, 1 + rule_index(p, d->r));
-				}
-			}
+			tg_explain(p, s.v[i], strlen(s.v[i]), c, collect, &L);
+			if (L.nm)
+				examine(&L, secrets, s.v[i], c);
 		}
 	}
 	r = L.err;
