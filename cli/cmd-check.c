@@ -386,7 +386,6 @@ usage:
 const struct tg_command tg_cmd_check = {
 	.name = "check",
 	.run = check,
-	.usage_status = TG_EXIT_USAGE,
 	.synopsis = "check [--json] [--var NAME=VALUE] [--env NAME=VALUE] POLICY...|-\n",
 	.usage = "usage: trainguard check [--json] [--var NAME=VALUE] [--env NAME=VALUE]\n"
 		 "                        POLICY...|-\n"

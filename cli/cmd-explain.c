@@ -368,7 +368,6 @@ out:
 const struct tg_command tg_cmd_explain = {
 	.name = "explain",
 	.run = explain,
-	.usage_status = TG_EXIT_USAGE,
 	.synopsis = "explain [--policy FILE] [--var NAME=VALUE] [--env NAME=VALUE]\n"
 		    "    --op CLASS|all PATH\n",
 	.usage = "usage: trainguard explain [--policy FILE] [--var NAME=VALUE]\n"

@@ -264,7 +264,6 @@ static int run(int argc, char **argv)
 const struct tg_command tg_cmd_run = {
 	.name = "run",
 	.run = run,
-	.usage_status = TG_EXIT_RUN_FAIL,
 	.synopsis = "run [--policy FILE] [--mode enforce|audit|learn] [--log FILE|stderr]\n"
 		    "    [--job-id ID] [--] CMD [ARGS...]\n",
 	.usage = "usage: trainguard run [--policy FILE] [--mode enforce|audit|learn]\n"

@@ -30,7 +30,6 @@ struct tg_command {
 	int (*run)(int argc, char **argv);
 	const char *synopsis;
 	const char *usage;
-	int usage_status; /* exit status for bad usage */
 };
 
 extern const struct tg_command tg_cmd_run, tg_cmd_check, tg_cmd_explain;

@@ -319,7 +319,8 @@ int tg_policy_lint(const struct tg_policy *p, const struct tg_policy *secrets, t
 		r = add_policy_samples(&s, secrets);
 	if (r < 0)
 		goto out;
-	qsort(s.v, s.n, sizeof(*s.v), cmp_str);
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), cmp_str);
 	for (size_t i = 0; i < s.n && !L.err; i++) {
 		if (i && strcmp(s.v[i], s.v[i - 1]) == 0)
 			continue;
@@ -332,7 +333,8 @@ int tg_policy_lint(const struct tg_policy *p, const struct tg_policy *secrets, t
 	}
 	r = L.err;
 	if (r == 0) {
-		qsort(L.v, L.n, sizeof(*L.v), cmp_found);
+		if (L.n)
+			qsort(L.v, L.n, sizeof(*L.v), cmp_found);
 		for (size_t i = 0; i < L.n; i++) {
 			L.v[i].l.path = L.v[i].path;
 			fn(&L.v[i].l, ud);
