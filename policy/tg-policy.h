@@ -216,4 +216,50 @@ unsigned tg_policy_defaults_named(const struct tg_policy *p);
 /* The embedded copy of a shipped profile, or NULL ("ml-default", "base", ...). */
 const char *tg_profile_text(const char *name);
 
+/* ---- For the command: explain and check (expand.c, lint.c) ---- */
+
+/* Expands TEXT as a rule's pattern is expanded: a leading "~" is ${HOME},
+ * ${NAME} a built-in variable or one of the `vars` of the policy file
+ * OPTS->path, ${ENV:NAME} the environment or OPTS->frozen_vars. Stores a
+ * new string (the caller frees it) in *RET and returns 0; or returns
+ * -EINVAL with a one-line message in ERR (ERRSZ bytes), -ENOENT when the
+ * policy file cannot be read, -ENOMEM. */
+int tg_policy_expand(const struct tg_load_opts *opts, const char *text, char **ret, char *err,
+		     size_t errsz);
+
+/* The frozen variables FROZEN (as tg_policy_frozen_vars gives them; NULL:
+ * none) with NAME ("HOME", "ENV:DATA") set to VALUE, as a new string the
+ * caller frees in *RET. Returns 0 or -ENOMEM. */
+int tg_frozen_vars_set(const char *frozen, const char *name, const char *value, char **ret);
+
+/* What `trainguard check` warns about beyond the loader's messages:
+ * TG_LINT_SECRET  an allow reopens what a rule of the secrets profile denies;
+ * TG_LINT_SHADOWS an allow is more specific than a deny of the same class
+ *                 and wins over it on some path;
+ * TG_LINT_SHADOWED a deny is more specific than an allow and wins over it.
+ * Found by deciding a sample path of every pattern (its literal part, and
+ * one instance of its wildcards) of both policies. */
+enum tg_lint_kind { TG_LINT_SECRET, TG_LINT_SHADOWS, TG_LINT_SHADOWED };
+struct tg_lint {
+	enum tg_lint_kind kind;
+	const struct tg_rule *allow, *deny;
+	const char *allow_pattern, *deny_pattern; /* as expanded */
+	size_t allow_index, deny_index;           /* of those patterns in the rules' paths */
+	unsigned classes;                         /* allowed by ALLOW and denied by DENY */
+	const char *path;                         /* a path where ALLOW decides (or DENY) */
+};
+typedef void (*tg_lint_fn)(const struct tg_lint *l, void *ud);
+/* Calls FN once per (kind, allow rule, deny rule), in rule order. Only
+ * allows of rules the user wrote are examined (not shipped profiles').
+ * The secrets rules are P's own when P names the profile; SECRETS is the
+ * profile loaded alone, for a policy that does not (may be NULL).
+ * Returns 0 or -ENOMEM. */
+int tg_policy_lint(const struct tg_policy *p, const struct tg_policy *secrets, tg_lint_fn fn,
+		   void *ud);
+
+/* The patterns of rule R as written in its source, before variables were
+ * expanded ("~/.aws/credentials", "${DATA}/x"): a new string the caller frees, or
+ * NULL when the source cannot be read again. K indexes R->paths. */
+char *tg_rule_typed_pattern(const struct tg_rule *r, size_t k);
+
 #endif

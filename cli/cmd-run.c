@@ -1,0 +1,287 @@
+/* trainguard run: start a job under the guard, wait for it, count its
+ * violations.
+ *
+ * The policy is loaded and its variables expanded here, once, so a bad
+ * policy stops the job before it starts with the messages check gives, and
+ * every process of the job inherits the same frozen values. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "tg-config.h"
+#include "tg-env.h"
+
+static bool readable_file(const char *p)
+{
+	struct stat st;
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, R_OK) == 0;
+}
+
+/* The library: TRAINGUARD_LIBRARY, beside us in the build tree, or installed. */
+static int find_library(char *out, size_t n)
+{
+	const char *env = getenv(TG_ENV_LIBRARY);
+	char self[PATH_MAX], cand[PATH_MAX + 64];
+	ssize_t l;
+
+	if (env && *env) {
+		if (!realpath(env, out) || !readable_file(out)) {
+			fprintf(stderr, "trainguard: TRAINGUARD_LIBRARY='%s' is not a readable file\n",
+				env);
+			return -1;
+		}
+		return 0;
+	}
+	l = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (l > 0) {
+		self[l] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(cand, sizeof(cand), "%s/../preload/libtrainguard.so", self);
+			if (readable_file(cand) && realpath(cand, out))
+				return 0;
+		}
+	}
+	snprintf(cand, sizeof(cand), "%s/libtrainguard.so", TG_LIBDIR);
+	if (readable_file(cand) && realpath(cand, out))
+		return 0;
+	fprintf(stderr, "trainguard: cannot find libtrainguard.so (looked beside the command "
+		"and in '%s'); set TRAINGUARD_LIBRARY to its path\n", TG_LIBDIR);
+	(void)n;
+	return -1;
+}
+
+/* Counts the job's records appended to LOG after OFFSET. */
+static void summary(const char *log, off_t offset, const char *jid)
+{
+	FILE *f = fopen(log, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	long denied = 0, audited = 0;
+
+	if (!f) {
+		fprintf(stderr, "trainguard: job %s finished; cannot read the log '%s': %s\n", jid,
+			log, strerror(errno));
+		return;
+	}
+	if (fseeko(f, offset, SEEK_SET) != 0)
+		rewind(f);
+	while (getline(&line, &cap, f) > 0) {
+		json_t *rec = json_loads(line, 0, NULL);
+		if (!rec)
+			continue;
+		const char *cid = json_string_value(
+			json_object_get(json_object_get(rec, "metadata"), "correlation_uid"));
+		const char *dec = json_string_value(json_object_get(
+			json_object_get(json_object_get(rec, "unmapped"), "trainguard"), "decision"));
+		if (cid && dec && strcmp(cid, jid) == 0) {
+			if (strcmp(dec, "deny") == 0)
+				denied++;
+			else if (strcmp(dec, "would_deny") == 0)
+				audited++;
+		}
+		json_decref(rec);
+	}
+	free(line);
+	fclose(f);
+	fprintf(stderr, "trainguard: %ld violation%s (%ld denied, %ld audited) in job %s; log: %s\n",
+		denied + audited, denied + audited == 1 ? "" : "s", denied, audited, jid, log);
+}
+
+static int run_job(char **argv, const char *jid, const char *log)
+{
+	struct stat st;
+	off_t offset = 0;
+	pid_t pid;
+	int status;
+
+	if (log && stat(log, &st) == 0)
+		offset = st.st_size;
+	/* The job owns the terminal's signals; we only wait for it. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "trainguard: cannot start the job: %s\n", strerror(errno));
+		return TG_EXIT_RUN_FAIL;
+	}
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		execvp(argv[0], argv);
+		int e = errno;
+		fprintf(stderr, "trainguard: cannot run '%s': %s\n", argv[0], strerror(e));
+		_exit(e == ENOENT ? TG_EXIT_NOT_FOUND : TG_EXIT_NO_START);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			fprintf(stderr, "trainguard: waiting for the job: %s\n", strerror(errno));
+			return TG_EXIT_RUN_FAIL;
+		}
+	if (log)
+		summary(log, offset, jid);
+	else
+		fprintf(stderr, "trainguard: job %s finished; its records went to stderr "
+			"(--log FILE counts them)\n", jid);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* An absolute log path whose folder exists, or NULL for stderr. */
+static int log_path(const char *given, char *out, size_t n)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (!given || strcmp(given, "stderr") == 0)
+		return 1;
+	int len;
+	if (given[0] == '/') {
+		len = snprintf(out, n, "%s", given);
+	} else {
+		if (!getcwd(dir, sizeof(dir)))
+			return -1;
+		len = snprintf(out, n, "%s/%s", dir, given);
+	}
+	if (len < 0 || (size_t)len >= n || (size_t)len >= sizeof(dir)) {
+		fprintf(stderr, "trainguard: the log path '%s' is too long\n", given);
+		return -1;
+	}
+	memcpy(dir, out, len + 1);
+	char *slash = strrchr(dir, '/');
+	*slash = '\0';
+	if (stat(*dir ? dir : "/", &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "trainguard: the log folder '%s' does not exist; create it or "
+			"choose another --log\n", dir);
+		return -1;
+	}
+	return 0;
+}
+
+static int run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "policy", required_argument, NULL, 'p' }, { "mode", required_argument, NULL, 'm' },
+		{ "log", required_argument, NULL, 'l' },    { "job-id", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },         { 0 },
+	};
+	const char *policy = NULL, *mode = NULL, *log = NULL, *given_jid = NULL;
+	char lib[PATH_MAX], jid[256], logbuf[PATH_MAX], real[PATH_MAX];
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+p:m:l:j:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			policy = optarg;
+			break;
+		case 'm':
+			mode = optarg;
+			break;
+		case 'l':
+			log = optarg;
+			break;
+		case 'j':
+			given_jid = optarg;
+			break;
+		case 'h':
+			fputs(tg_cmd_run.usage, stdout);
+			return 0;
+		default:
+			tg_usage_error(&tg_cmd_run, "unknown option '%s'", argv[optind - 1]);
+			return TG_EXIT_RUN_FAIL;
+		}
+	}
+	if (optind >= argc) {
+		tg_usage_error(&tg_cmd_run, "no command given: trainguard run [OPTIONS] -- CMD [ARGS...]");
+		return TG_EXIT_RUN_FAIL;
+	}
+	enum tg_mode m;
+	if (mode && tg_mode_parse(mode, &m) < 0) {
+		tg_usage_error(&tg_cmd_run, "--mode '%s' is not enforce, audit or learn", mode);
+		return TG_EXIT_RUN_FAIL;
+	}
+	if (find_library(lib, sizeof(lib)) < 0)
+		return TG_EXIT_RUN_FAIL;
+	tg_job_id(jid, sizeof(jid), given_jid);
+
+	/* Fail before the job starts, with the messages check would give. */
+	struct tg_diag_count d = { 0 };
+	struct tg_policy *p = tg_load(policy, jid, &d);
+	if (!p) {
+		fprintf(stderr, "trainguard: the policy '%s' did not load; the job was not started\n",
+			policy ? policy : "embedded:ml-default");
+		return TG_EXIT_NO_START;
+	}
+	if (!log)
+		log = getenv(TG_ENV_LOG);
+	if (!log || !*log)
+		log = tg_policy_log_path(p);
+	int lr = log_path(log, logbuf, sizeof(logbuf));
+	if (lr < 0) {
+		tg_policy_free(p);
+		return TG_EXIT_NO_START;
+	}
+
+	char *preload = NULL;
+	const char *old = getenv(TG_ENV_PRELOAD);
+	if (asprintf(&preload, "%s%s%s", old && *old ? old : "", old && *old ? ":" : "", lib) < 0)
+		return TG_EXIT_RUN_FAIL;
+	setenv(TG_ENV_PRELOAD, preload, 1);
+	free(preload);
+	if (policy) {
+		if (!realpath(policy, real)) {
+			fprintf(stderr, "trainguard: cannot resolve '%s': %s\n", policy,
+				strerror(errno));
+			return TG_EXIT_NO_START;
+		}
+		setenv(TG_ENV_POLICY, real, 1);
+	} else {
+		unsetenv(TG_ENV_POLICY);
+	}
+	if (mode)
+		setenv(TG_ENV_MODE, mode, 1);
+	setenv(TG_ENV_LOG, lr == 0 ? logbuf : "stderr", 1);
+	setenv(TG_ENV_JOB_ID, jid, 1);
+	/* The job's variables are expanded here, once. */
+	setenv(TG_ENV_VARS, tg_policy_frozen_vars(p), 1);
+	tg_policy_free(p);
+	return run_job(argv + optind, jid, lr == 0 ? logbuf : NULL);
+}
+
+const struct tg_command tg_cmd_run = {
+	.name = "run",
+	.run = run,
+	.synopsis = "run [--policy FILE] [--mode enforce|audit|learn] [--log FILE|stderr]\n"
+		    "    [--job-id ID] [--] CMD [ARGS...]\n",
+	.usage = "usage: trainguard run [--policy FILE] [--mode enforce|audit|learn]\n"
+		 "                      [--log FILE|stderr] [--job-id ID] [--] CMD [ARGS...]\n"
+		 "\n"
+		 "Runs CMD under the guard, waits for it and exits with its status.\n"
+		 "\n"
+		 "  --policy FILE    the policy (default: the embedded ml-default)\n"
+		 "  --mode MODE      enforce, audit or learn; overrides the policy's mode\n"
+		 "                   unless it sets lock_mode and MODE is weaker\n"
+		 "  --log FILE       where records go, or 'stderr' (default: TRAINGUARD_LOG,\n"
+		 "                   then the policy's log.path, then stderr)\n"
+		 "  --job-id ID      the job id (default: TRAINGUARD_JOB_ID, SLURM_JOB_ID,\n"
+		 "                   TORCHELASTIC_RUN_ID, HOSTNAME in a Kubernetes pod,\n"
+		 "                   else generated)\n"
+		 "  --               ends the options; needed when CMD starts with a dash\n"
+		 "\n"
+		 "Exit status: the job's; 128+N when signal N killed it; 125 trainguard's\n"
+		 "own failure or bad usage; 126 the guard could not start or CMD is not\n"
+		 "executable; 127 CMD was not found. See trainguard(1).\n",
+};
