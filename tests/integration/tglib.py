@@ -20,6 +20,9 @@ import sys
 import tempfile
 import traceback
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import wraptable  # noqa: E402
+
 SOURCE_ROOT = os.environ.get('TG_SOURCE_ROOT', '')
 BUILD_ROOT = os.environ.get('TG_BUILD_ROOT', '')
 PROBE = os.environ.get('TG_PROBE') or os.path.join(BUILD_ROOT, 'tests', 'probes', 'tg-probe')
@@ -29,7 +32,6 @@ PRELOAD_FIRST = os.environ.get('TG_PRELOAD_FIRST', '')
 CLI = os.path.join(BUILD_ROOT, 'cli', 'trainguard')
 OCSF_VALIDATE = os.environ.get('TG_OCSF_VALIDATE', '')
 PYTHON = '/usr/bin/python3'
-WRAP_H = os.path.join(SOURCE_ROOT, 'preload', 'wrap.h')
 
 
 # ---- TAP ------------------------------------------------------------------
@@ -443,10 +445,9 @@ def read_log(path):
 
 
 def wrapped_symbols():
-    """The symbols of preload/wrap.h, in table order."""
-    with open(WRAP_H) as f:
-        text = f.read()
-    return re.findall(r'^\s*X\(\s*([A-Za-z0-9_]+)\s*,\s*[A-Za-z0-9_]+\s*\)', text, re.M)
+    """The wrapped symbols, in table order (the list the build generates
+    from preload/wrap.h; see tests/wraptable.py)."""
+    return wraptable.symbols()
 
 
 def errno_number(name):
