@@ -24,11 +24,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import tap  # noqa: E402
 import wraptable  # noqa: E402
 
-results = []
-
-
-def ok(cond, what, detail=''):
-    results.append((cond, what, detail))
+T = tap.TAP()
+ok = T.ok
 
 
 def defined(obj):
@@ -82,8 +79,7 @@ def meaning(names, family):
 
 def main():
     if not shutil.which('nm'):
-        print('1..0 # SKIP nm (binutils) is not installed')
-        return 0
+        T.skip_all('nm (binutils) is not installed')
     names = wraptable.symbols()
     family = wraptable.families()
     ok(set(names) == set(family), 'preload/wrap.h gives a family to every wrapped symbol',
@@ -102,7 +98,7 @@ def main():
         got = sorted(where.get(name, []))
         ok(got == [want], f'{name} is defined in {want}',
            f'defined in: {", ".join(got) or "nothing"}')
-    return tap.report(results)
+    T.done()
 
 
-sys.exit(main())
+main()

@@ -60,11 +60,8 @@ NOT_WRAPPED = {
     'name_to_handle_at': 'paired with open_by_handle_at',
 }
 
-results = []
-
-
-def ok(cond, what, detail=''):
-    results.append((cond, what, detail))
+T = tap.TAP()
+ok = T.ok
 
 
 def table():
@@ -106,15 +103,15 @@ def main():
     for t in targets:
         real = os.path.realpath(t)
         if not os.path.exists(real):
-            results.append((True, f'{t} # SKIP not installed', ''))
+            T.skip(f'{t}', 'not installed')
             continue
         missing = sorted((libc_imports(real) & PATH_TAKING) - wrapped - set(NOT_WRAPPED))
         ok(not missing, f'{os.path.basename(real)} imports no unwrapped path-taking libc function',
            'missing: ' + ' '.join(missing))
     if skip_torch:
-        results.append((True, 'libtorch_cpu.so # SKIP python3-torch is not installed', ''))
+        T.skip('libtorch_cpu.so', 'python3-torch is not installed')
 
-    return tap.report(results)
+    T.done()
 
 
-sys.exit(main())
+main()
