@@ -1,6 +1,6 @@
 /* tg-stack: the guard's decisions on small stacks, for the integration
- * tests. A thread with a 64 KiB stack and a clone() child with a 32 KiB
- * stack each run the same steps under the guard: an allowed open, a denied
+ * tests. A thread with a 64 KiB stack and a clone() child with a small
+ * stack (CLONE-KIB) each run the same steps under the guard: an allowed open, a denied
  * open, an open through a symlink and through a symlinked folder (the
  * resolver's path), and three execs that run nothing: of a program whose
  * folder denies exec, of a script whose interpreter is there (both refused
@@ -10,7 +10,7 @@
  * PROT_NONE page below it, so an overflow is a SIGSEGV, not a silent write
  * over someone else's memory.
  *
- * Usage: tg-stack ALLOWED DENIED LINK LINKED-DIR-FILE DENIED-PROGRAM SCRIPT JUNK
+ * Usage: tg-stack CLONE-KIB ALLOWED DENIED LINK LINKED-DIR-FILE DENIED-PROGRAM SCRIPT JUNK
  * Prints "CONTEXT STEP ret=R errno=NAME" per step, then "CONTEXT done" or
  * "clone-child exit=N signal=S". */
 #include <errno.h>
@@ -19,6 +19,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -99,12 +100,13 @@ int main(int argc, char **argv)
 	pthread_t t;
 	int st;
 
-	if (argc != 8) {
-		fprintf(stderr, "usage: tg-stack ALLOWED DENIED LINK LINKED-DIR-FILE "
+	if (argc != 9 || atoi(argv[1]) < 4) {
+		fprintf(stderr, "usage: tg-stack CLONE-KIB ALLOWED DENIED LINK LINKED-DIR-FILE "
 				"DENIED-PROGRAM SCRIPT JUNK\n");
 		return 2;
 	}
-	paths = argv + 1;
+	size_t clone_kib = (size_t)atoi(argv[1]);
+	paths = argv + 2;
 
 	/* A 64 KiB thread stack: glibc puts its own guard page below it. */
 	if (pthread_attr_init(&attr) != 0 || pthread_attr_setstacksize(&attr, 64 * 1024) != 0 ||
@@ -113,7 +115,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	char *top = stack_top(32 * 1024);
+	char *top = stack_top(clone_kib * 1024);
 	if (!top) {
 		fprintf(stderr, "tg-stack: cannot map the clone stack\n");
 		return 2;
