@@ -39,11 +39,8 @@ rules = (
 );
 '''
 
-results = []
-
-
-def ok(cond, what, detail=''):
-    results.append((bool(cond), what, detail))
+T = tap.TAP()
+ok = T.ok
 
 
 class Box:
@@ -101,10 +98,12 @@ class Box:
 
     def valid(self, what):
         if not VALIDATE or not os.path.exists(VALIDATE):
-            results.append((True, f'{what}: log passes ocsf-validate # SKIP validator not found', ''))
+            T.skip(f'{what}: log passes ocsf-validate', 'validator not found')
             return
         if not os.path.exists(self.log):
-            ok(True, f'{what}: no log written')
+            # Nothing to validate and nothing to assert: a case that
+            # expects records asserts them itself.
+            T.diag(f'{what}: no log written, nothing to validate')
             return
         r = subprocess.run([PY, VALIDATE, '--strict', self.log], capture_output=True, text=True)
         ok(r.returncode == 0, f'{what}: log passes ocsf-validate --strict', r.stdout + r.stderr)
@@ -179,8 +178,7 @@ def case_symlinks_without_openat2():
     # resolve every path itself, allowed ones included.
     b = Box('no-openat2')
     if not HELPER:
-        results.append((True, 'symlinks without openat2 # SKIP libseccomp not found at build time',
-                        ''))
+        T.skip('symlinks without openat2', 'libseccomp not found at build time')
         return
     os.symlink(b.p('secret/key'), b.p('out/l'))
     os.symlink(b.p('data/sub'), b.p('out/w'))
@@ -400,7 +398,7 @@ def case_unguarded_exec():
     b = Box('setuid')
     target = '/usr/bin/passwd'
     if not os.path.exists(target) or not os.stat(target).st_mode & 0o4000:
-        results.append((True, 'set-uid exec logged # SKIP no set-uid passwd here', ''))
+        T.skip('set-uid exec logged', 'no set-uid passwd here')
         return
     r = b.py(f'import subprocess; print(subprocess.run(["{target}", "--help"], capture_output=True).returncode)')
     expect_record(b, 'set-uid exec', path=target, unguarded='setuid', decision='allow')
@@ -527,7 +525,7 @@ th = threading.Thread(target=go); th.start(); th.join()
 def case_seccomp():
     b = Box('seccomp')
     if not HELPER:
-        results.append((True, 'own seccomp filter # SKIP libseccomp not found at build time', ''))
+        T.skip('own seccomp filter', 'libseccomp not found at build time')
         return
     r = b.run([HELPER, 'seccomp', b.p('data/f'), b.p('data/f')])
     ok(r.returncode == 0 and r.stdout.splitlines() == ['read-allowed ret=0 errno=0',
@@ -556,7 +554,7 @@ def case_other_preload():
     b = Box('preload2')
     other = '/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0'
     if not os.path.exists(other):
-        results.append((True, 'another preload first # SKIP no libc_malloc_debug here', ''))
+        T.skip('another preload first', 'no libc_malloc_debug here')
         return
     r = b.run([PY, '-c', TRY + f't(lambda: open("{b.p("data/f")}", "a"))\n'
                'import subprocess; print("guarded" if "libtrainguard" in subprocess.run(["/usr/bin/env", "-i", "/usr/bin/env"], capture_output=True, text=True).stdout else "UNGUARDED")'],
@@ -633,7 +631,7 @@ def main():
             case()
         except Exception as e:  # a crash of the harness is a failure, not a skip
             ok(False, f'{case.__name__} ran to the end', repr(e))
-    return tap.report(results)
+    T.done()
 
 
-sys.exit(main())
+main()

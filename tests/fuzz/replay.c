@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../unit/tap.h"
 #include "fuzz.h"
 
 struct list {
@@ -127,7 +128,6 @@ static int replay(const char *path)
 int main(int argc, char **argv)
 {
 	struct list l = { 0 };
-	int failed = 0;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s FILE-OR-FOLDER...\n", argv[0]);
@@ -135,21 +135,17 @@ int main(int argc, char **argv)
 	}
 	for (int i = 1; i < argc; i++)
 		if (collect(&l, argv[i]) < 0)
-			failed = 1;
+			ok(0, "%s can be read", argv[i]);
 	qsort(l.v, l.n, sizeof(*l.v), cmp);
-	printf("1..%zu\n", l.n);
 	if (l.n == 0)
-		printf("# no corpus files found\n");
+		tap_diag("no corpus files found");
 	for (size_t i = 0; i < l.n; i++) {
 		int r = replay(l.v[i]);
 
-		if (r < 0)
-			failed = 1;
-		printf("%sok %zu - %s%s%s\n", r < 0 ? "not " : "", i + 1, l.v[i],
-		       r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
+		ok(r >= 0, "%s%s%s", l.v[i], r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
 		fflush(stdout);
 		free(l.v[i]);
 	}
 	free(l.v);
-	return failed || l.n == 0;
+	return tap_done();
 }

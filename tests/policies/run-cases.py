@@ -20,11 +20,8 @@ UPDATE = os.environ.get('TG_UPDATE_GOLDEN') == '1'
 ENV = {'PATH': '/usr/bin:/bin', 'HOME': '/home/case', 'USER': 'case',
        'TRAINGUARD_JOB_ID': 'case-job', 'LC_ALL': 'C'}
 
-results = []
-
-
-def ok(cond, what, detail=''):
-    results.append((cond, what, detail))
+T = tap.TAP()
+ok = T.ok
 
 
 def run(args, cwd):
@@ -76,7 +73,7 @@ def main():
             good = e.returncode == want_exit and want_rule in e.stdout
             ok(good, f'valid/{case}: {cls} {path} -> {verdict} by {rule}',
                e.stdout + e.stderr)
-    return tap.report(results)
+    T.done()
 
 
-sys.exit(main())
+main()

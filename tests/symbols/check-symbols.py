@@ -1,20 +1,20 @@
 #!/usr/bin/env python3
 """The wrapper table against the library and against real programs (TAP).
 
-1. libtrainguard.so exports exactly the symbols of preload/wrap.h.
+1. libtrainguard.so exports exactly the wrapped symbols (the list the build
+   generates from preload/wrap.h, read through tests/wraptable.py).
 2. python3, libstdc++ and (when installed) libtorch_cpu.so import no libc
    function that takes a path (or writes through a descriptor) which the
    table lacks, except the few left out on purpose, listed here with why.
 """
 import os
-import re
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 import tap  # noqa: E402
+import wraptable  # noqa: E402
 
-SRC = os.environ['TG_SOURCE_ROOT']
 BUILD = os.environ['TG_BUILD_ROOT']
 LIB = os.path.join(BUILD, 'preload', 'libtrainguard.so')
 
@@ -60,16 +60,12 @@ NOT_WRAPPED = {
     'name_to_handle_at': 'paired with open_by_handle_at',
 }
 
-results = []
-
-
-def ok(cond, what, detail=''):
-    results.append((cond, what, detail))
+T = tap.TAP()
+ok = T.ok
 
 
 def table():
-    text = open(os.path.join(SRC, 'preload', 'wrap.h')).read()
-    return set(re.findall(r'^\s*X\((\w+),\s*\w+\)', text, re.M))
+    return set(wraptable.symbols())
 
 
 def defined_exports(path):
@@ -107,15 +103,15 @@ def main():
     for t in targets:
         real = os.path.realpath(t)
         if not os.path.exists(real):
-            results.append((True, f'{t} # SKIP not installed', ''))
+            T.skip(f'{t}', 'not installed')
             continue
         missing = sorted((libc_imports(real) & PATH_TAKING) - wrapped - set(NOT_WRAPPED))
         ok(not missing, f'{os.path.basename(real)} imports no unwrapped path-taking libc function',
            'missing: ' + ' '.join(missing))
     if skip_torch:
-        results.append((True, 'libtorch_cpu.so # SKIP python3-torch is not installed', ''))
+        T.skip('libtorch_cpu.so', 'python3-torch is not installed')
 
-    return tap.report(results)
+    T.done()
 
 
-sys.exit(main())
+main()

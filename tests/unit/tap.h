@@ -1,6 +1,8 @@
-/* The TAP printer the table-driven unit tests share: ok() numbers each
- * check; main prints the plan "1..N" at the end and exits non-zero when
- * any check failed. */
+/* The one TAP printer of the C tests: ok() numbers each check, tap_diag()
+ * prints a failure's details as comments, tap_skip() is a visible "# SKIP"
+ * with its reason (never a silent pass), and tap_done() prints the plan
+ * "1..N" at the end and gives main its exit status: non-zero when any
+ * check failed or none ran. */
 #ifndef TG_TEST_TAP_H
 #define TG_TEST_TAP_H
 
@@ -22,6 +24,30 @@ static void ok(int cond, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
+}
+
+static inline void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline void tap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("#   ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static inline void tap_skip(const char *what, const char *reason)
+{
+	printf("ok %u - %s # SKIP %s\n", ++n_test, what, reason);
+}
+
+static inline int tap_done(void)
+{
+	printf("1..%u\n", n_test);
+	fflush(stdout);
+	return n_failed || n_test == 0 ? 1 : 0;
 }
 
 #endif

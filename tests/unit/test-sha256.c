@@ -5,17 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tap.h"
 #include "tg-sha256.h"
 
-static int ntest, nfail;
-
-static void ok(int cond, const char *what, const char *got, const char *want)
+static void same(const char *what, const char *got, const char *want)
 {
-	ntest++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", ntest, what);
-	if (!cond) {
-		nfail++;
-		printf("#   got  %s\n#   want %s\n", got, want);
+	ok(strcmp(got, want) == 0, "%s", what);
+	if (strcmp(got, want) != 0) {
+		tap_diag("got  %s", got);
+		tap_diag("want %s", want);
 	}
 }
 
@@ -24,7 +22,7 @@ static void check(const char *what, const void *data, size_t len, const char *wa
 	char got[TG_SHA256_HEX];
 
 	tg_sha256_hex(data, len, got);
-	ok(strcmp(got, want) == 0, what, got, want);
+	same(what, got, want);
 }
 
 static const struct {
@@ -79,7 +77,7 @@ int main(void)
 	for (size_t off = 0, step = 1; off < 1000000; off += step, step = step * 7 % 1000 + 1)
 		tg_sha256_update(&c, a + off, off + step > 1000000 ? 1000000 - off : step);
 	tg_sha256_final_hex(&c, got);
-	ok(strcmp(got, million_a) == 0, "one million 'a' in uneven pieces", got, million_a);
+	same("one million 'a' in uneven pieces", got, million_a);
 
 	for (size_t i = 0; i < sizeof(as) / sizeof(as[0]); i++) {
 		snprintf(what, sizeof(what), "%zu times 'a' (padding boundary)", as[i].n);
@@ -98,9 +96,9 @@ int main(void)
 		tg_sha256_update(&c, data + cut, sizeof(data) - cut);
 		tg_sha256_final_hex(&c, got);
 		if (strcmp(got, bytes768) != 0 && bad++ == 0)
-			printf("# split at %zu gives %s\n", cut, got);
+			tap_diag("split at %zu gives %s", cut, got);
 	}
-	ok(bad == 0, "every two-piece split of the 768-byte message", bad ? "mismatch" : "", "");
+	ok(bad == 0, "every two-piece split of the 768-byte message");
 
 	/* The binary digest and the hex digest agree. */
 	uint8_t bin[TG_SHA256_LEN];
@@ -112,6 +110,5 @@ int main(void)
 		snprintf(hex + 2 * i, 3, "%02x", bin[i]);
 	check("binary digest of \"abc\" matches its hex", "abc", 3, hex);
 
-	printf("1..%d\n", ntest);
-	return nfail ? 1 : 0;
+	return tap_done();
 }
