@@ -912,6 +912,28 @@ static void test_misc(void)
 		json_decref(r);
 	}
 
+	/* Every errno glibc names has its name (strerrorname_np), not only the
+	 * ones a private table listed. */
+	static const struct {
+		int err;
+		const char *name;
+	} named[] = {
+		{ ENOTCONN, "ENOTCONN" },
+		{ EHWPOISON, "EHWPOISON" },
+		{ EKEYREVOKED, "EKEYREVOKED" },
+	};
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+		w = named[i].name;
+		ev = event("openat", O_RDONLY, "/a/b", TG_BIT(TG_READ), &v, TG_DEC_DENY, TG_ENFORCE,
+			   named[i].err);
+		r = record(w, &ev, &proc);
+		if (r) {
+			is_str(r, w, "status_code", named[i].name);
+			is_int(r, w, "unmapped.trainguard.errno", named[i].err);
+			json_decref(r);
+		}
+	}
+
 	w = "sequence and uid";
 	char a[TG_EVENT_MAX], b[TG_EVENT_MAX];
 	int ra = tg_event_format(&ev, &proc, a, sizeof(a));
