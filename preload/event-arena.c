@@ -42,14 +42,12 @@ static json_free_t prev_free;
 static pthread_key_t arena_key;
 static bool arena_key_ok;
 
-void *tg_arena_alloc(size_t n)
+/* The bump allocation of level D (1-based). */
+static inline void *arena_take(unsigned d, size_t n)
 {
-	unsigned d = depth;
-
-	if (d == 0)
-		return NULL;
 	struct arena *a = &arenas[d - 1];
 	size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+
 	if (!a->base || need < n || need > ARENA_SIZE - a->used) {
 		a->oom = true;
 		return NULL;
@@ -59,11 +57,21 @@ void *tg_arena_alloc(size_t n)
 	return p;
 }
 
+void *tg_arena_alloc(size_t n)
+{
+	unsigned d = depth;
+
+	return d ? arena_take(d, n) : NULL;
+}
+
+/* jansson's malloc: the arena inside a record, what it had before outside. */
 static void *arena_malloc(size_t n)
 {
-	if (depth == 0)
+	unsigned d = depth;
+
+	if (d == 0)
 		return prev_malloc ? prev_malloc(n) : NULL;
-	return tg_arena_alloc(n);
+	return arena_take(d, n);
 }
 
 static void arena_free(void *p)

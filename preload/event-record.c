@@ -170,13 +170,9 @@ static void set_int(struct build *b, json_t *obj, const char *key, long long v)
 }
 
 /* An id and its caption: "severity_id": 4 with "severity": "High". */
-static void set_enum(struct build *b, json_t *obj, const char *key, int id, const char *caption)
+static void set_enum(struct build *b, json_t *obj, const char *key_id, int id, const char *key,
+		     const char *caption)
 {
-	char key_id[32];
-	size_t l = strnlen(key, sizeof(key_id) - 4);
-
-	memcpy(key_id, key, l);
-	memcpy(key_id + l, "_id", 4);
 	set_int(b, obj, key_id, id);
 	set(b, obj, key, json_string(caption));
 }
@@ -298,7 +294,7 @@ static json_t *file_object(struct build *b, const char *path, const char *field,
 			mark(b, &b->truncated, label);
 		set_text(b, f, "parent_folder", t);
 	}
-	set_enum(b, f, "type", type_id, file_type_name(type_id));
+	set_enum(b, f, "type_id", type_id, "type", file_type_name(type_id));
 	return f;
 }
 
@@ -332,7 +328,7 @@ static void actor_file(struct build *b, json_t *proc)
 	if (pct)
 		mark(b, &b->encoded, "actor.process.file.name");
 	set_text(b, f, "name", t);
-	set_enum(b, f, "type", TG_OCSF_FILE_REGULAR, TG_OCSF_FILE_REGULAR_NAME);
+	set_enum(b, f, "type_id", TG_OCSF_FILE_REGULAR, "type", TG_OCSF_FILE_REGULAR_NAME);
 }
 
 /* The process that made the call, and its user. */
@@ -367,7 +363,7 @@ static void device(struct build *b, json_t *rec)
 
 	set_str(b, dev, "hostname", or_unknown(b->proc->hostname), b->caps->text,
 		"device.hostname");
-	set_enum(b, dev, "type", TG_OCSF_DEVICE_SERVER, TG_OCSF_DEVICE_SERVER_NAME);
+	set_enum(b, dev, "type_id", TG_OCSF_DEVICE_SERVER, "type", TG_OCSF_DEVICE_SERVER_NAME);
 }
 
 /* argv joined by spaces, cut a little past the budget (set_str cuts it). */
@@ -427,10 +423,10 @@ static void target(struct build *b, json_t *rec)
 	if (b->exec) {
 		bool spawn = is_spawn_op(ev->op);
 		if (spawn)
-			set_enum(b, rec, "launch_type", TG_OCSF_LAUNCH_SPAWN,
+			set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_SPAWN, "launch_type",
 				 TG_OCSF_LAUNCH_SPAWN_NAME);
 		else
-			set_enum(b, rec, "launch_type", TG_OCSF_LAUNCH_EXEC,
+			set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_EXEC, "launch_type",
 				 TG_OCSF_LAUNCH_EXEC_NAME);
 		process(b, rec, !spawn);
 		set(b, obs, "name", json_string("process.file.path"));
@@ -441,7 +437,8 @@ static void target(struct build *b, json_t *rec)
 		if (ev->flags >= 0)
 			set_int(b, rec, "access_mask", ev->flags);
 	}
-	set_enum(b, obs, "type", TG_OCSF_OBSERVABLE_FILE_PATH, TG_OCSF_OBSERVABLE_FILE_PATH_NAME);
+	set_enum(b, obs, "type_id", TG_OCSF_OBSERVABLE_FILE_PATH, "type",
+		 TG_OCSF_OBSERVABLE_FILE_PATH_NAME);
 	set_text(b, obs, "value", b->path);
 	json_t *observables = json_array();
 	if (!observables || json_array_append_new(observables, obs))
@@ -571,9 +568,10 @@ static void outcome(struct build *b, json_t *rec)
 	unsigned d = (unsigned)b->ev->decision <= TG_DEC_LEARN ? (unsigned)b->ev->decision
 							       : TG_DEC_ALLOW;
 
-	set_enum(b, rec, "severity", by_decision[d].severity, by_decision[d].severity_name);
-	set_enum(b, rec, "action", by_decision[d].action, by_decision[d].action_name);
-	set_enum(b, rec, "disposition", by_decision[d].disposition,
+	set_enum(b, rec, "severity_id", by_decision[d].severity, "severity",
+		 by_decision[d].severity_name);
+	set_enum(b, rec, "action_id", by_decision[d].action, "action", by_decision[d].action_name);
+	set_enum(b, rec, "disposition_id", by_decision[d].disposition, "disposition",
 		 by_decision[d].disposition_name);
 	set(b, rec, "is_alert", json_boolean(by_decision[d].alert));
 }
@@ -585,9 +583,11 @@ static void status(struct build *b, json_t *rec)
 
 	tg_errno_code(b->ev->err, code);
 	if (b->ev->err)
-		set_enum(b, rec, "status", TG_OCSF_STATUS_FAILURE, TG_OCSF_STATUS_FAILURE_NAME);
+		set_enum(b, rec, "status_id", TG_OCSF_STATUS_FAILURE, "status",
+			 TG_OCSF_STATUS_FAILURE_NAME);
 	else
-		set_enum(b, rec, "status", TG_OCSF_STATUS_SUCCESS, TG_OCSF_STATUS_SUCCESS_NAME);
+		set_enum(b, rec, "status_id", TG_OCSF_STATUS_SUCCESS, "status",
+			 TG_OCSF_STATUS_SUCCESS_NAME);
 	set(b, rec, "status_code", json_string(code));
 }
 

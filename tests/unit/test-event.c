@@ -974,6 +974,28 @@ static void test_misc(void)
 		json_decref(r);
 	}
 
+	/* Every errno glibc names has its name (strerrorname_np), not only the
+	 * ones a private table listed. */
+	static const struct {
+		int err;
+		const char *name;
+	} named[] = {
+		{ ENOTCONN, "ENOTCONN" },
+		{ EHWPOISON, "EHWPOISON" },
+		{ EKEYREVOKED, "EKEYREVOKED" },
+	};
+	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+		w = named[i].name;
+		struct tg_event e = event("openat", O_RDONLY, "/a/b", TG_BIT(TG_READ), &v,
+					  TG_DEC_DENY, TG_ENFORCE, named[i].err);
+		r = record(w, &e, &proc);
+		if (r) {
+			is_str(r, w, "status_code", named[i].name);
+			is_int(r, w, "unmapped.trainguard.errno", named[i].err);
+			json_decref(r);
+		}
+	}
+
 	w = "errno without a name, no process name";
 	struct tg_proc p = proc;
 	p.name = NULL;
@@ -988,28 +1010,6 @@ static void test_misc(void)
 		       "denied openat(O_RDONLY) of /a/b/ by pid 77 (rule default:create)");
 		absent(r, w, "actor.process.name");
 		json_decref(r);
-	}
-
-	/* Every errno glibc names has its name (strerrorname_np), not only the
-	 * ones a private table listed. */
-	static const struct {
-		int err;
-		const char *name;
-	} named[] = {
-		{ ENOTCONN, "ENOTCONN" },
-		{ EHWPOISON, "EHWPOISON" },
-		{ EKEYREVOKED, "EKEYREVOKED" },
-	};
-	for (size_t i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
-		w = named[i].name;
-		ev = event("openat", O_RDONLY, "/a/b", TG_BIT(TG_READ), &v, TG_DEC_DENY, TG_ENFORCE,
-			   named[i].err);
-		r = record(w, &ev, &proc);
-		if (r) {
-			is_str(r, w, "status_code", named[i].name);
-			is_int(r, w, "unmapped.trainguard.errno", named[i].err);
-			json_decref(r);
-		}
 	}
 
 	w = "sequence and uid";
