@@ -33,6 +33,7 @@
 #include "event.h"
 #include "fdtable.h"
 #include "guard.h"
+#include "ocsf.h"
 #include "paths.h"
 #include "resolve.h"
 #include "tg-config.h"
@@ -169,14 +170,18 @@ static int fallback_line(char *buf, size_t cap, const struct tg_event *ev)
 	}
 	path[o] = '\0';
 	clock_gettime(CLOCK_REALTIME, &ts);
+	/* An Event Log Activity of activity Other: the log itself failed. */
 	return snprintf(buf, cap,
-			"{\"activity_id\":99,\"activity_name\":\"Other\",\"category_uid\":1,"
-			"\"class_uid\":1008,\"log_name\":\"trainguard\",\"message\":\"trainguard "
-			"could not build the record of %s %s (decision %d)\",\"metadata\":{"
-			"\"product\":{\"name\":\"trainguard\"},\"version\":\"1.8.0\"},"
-			"\"severity_id\":4,\"time\":%lld,\"type_uid\":100899}\n",
-			ev->op, path, (int)ev->decision,
-			(long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+			"{\"activity_id\":%d,\"activity_name\":\"" TG_OCSF_OTHER_NAME "\","
+			"\"category_uid\":%d,\"class_uid\":%d,\"log_name\":\"" TG_OCSF_LOG_NAME "\","
+			"\"message\":\"trainguard could not build the record of %s %s (decision %d)\","
+			"\"metadata\":{\"product\":{\"name\":\"" TG_OCSF_PRODUCT "\"},"
+			"\"version\":\"" TG_OCSF_VERSION "\"},\"severity_id\":%d,\"time\":%lld,"
+			"\"type_uid\":%lld}\n",
+			TG_OCSF_OTHER, TG_OCSF_CATEGORY, TG_OCSF_EVENT_LOG_ACTIVITY, ev->op, path,
+			(int)ev->decision, TG_OCSF_SEVERITY_HIGH,
+			(long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
+			TG_OCSF_TYPE_UID(TG_OCSF_EVENT_LOG_ACTIVITY, TG_OCSF_OTHER));
 }
 
 static void emit(struct tg_event *ev)

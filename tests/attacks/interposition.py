@@ -15,15 +15,18 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'ocsf'))
+import ocsf  # noqa: E402
 import tap  # noqa: E402
-import tempfile
 
 BUILD = os.environ['TG_BUILD_ROOT']
 LIB = os.path.join(BUILD, 'preload', 'libtrainguard.so')
 PY = '/usr/bin/python3'
-VALIDATE = os.environ.get('TG_OCSF_VALIDATE', '')
+OCSF_SCHEMA = ocsf.load()
 HELPER = os.environ.get('TG_ATTACK_HELPER', '')
 FIRST = os.environ.get('TG_PRELOAD_FIRST', '')  # the ASan runtime, in the sanitizer run
 
@@ -97,16 +100,14 @@ class Box:
         ok(self.hashes() == self.before, f'{what}: data/ and secret/ are byte-for-byte untouched')
 
     def valid(self, what):
-        if not VALIDATE or not os.path.exists(VALIDATE):
-            T.skip(f'{what}: log passes ocsf-validate', 'validator not found')
-            return
         if not os.path.exists(self.log):
             # Nothing to validate and nothing to assert: a case that
             # expects records asserts them itself.
             T.diag(f'{what}: no log written, nothing to validate')
             return
-        r = subprocess.run([PY, VALIDATE, '--strict', self.log], capture_output=True, text=True)
-        ok(r.returncode == 0, f'{what}: log passes ocsf-validate --strict', r.stdout + r.stderr)
+        found = ocsf.check_file(OCSF_SCHEMA, self.log)
+        ok(not found, f'{what}: log passes the OCSF 1.8.0 check',
+           '\n'.join(f'line {n}: {rule}: {msg}' for n, rule, msg in found[:40]))
 
     def done(self, what):
         self.untouched(what)

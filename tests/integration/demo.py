@@ -3,7 +3,7 @@
 end (exit 0) and says that its attacks were refused: at least one run
 (the one under the job's own policy) reports "N attacks refused, 0
 succeeded". Its logs (kept with KEEP=1, removed here afterwards) must pass
-ocsf-validate --strict."""
+the project's OCSF 1.8.0 check (tests/ocsf)."""
 import os
 import re
 import shutil
@@ -50,7 +50,8 @@ def main():
     kept = re.search(r'^kept (/\S+)$', text, re.M)
     logs = sorted({m for m in re.findall(r'(/[^\s\'"()]+\.jsonl)', text) if os.path.isfile(m)})
     if not logs:
-        tap.skip('the demo\'s logs pass ocsf-validate --strict', 'no log of the demo was found')
+        tap.ok(False, 'the demo kept its logs (KEEP=1) for the OCSF 1.8.0 check',
+               'no log of the demo was found')
     for log in logs:
         tglib.validate_log(tap, log, f'demo log {os.path.basename(log)}')
     if kept and os.path.basename(kept.group(1)).startswith('trainguard-demo.'):

@@ -15,7 +15,7 @@ tg-probe in a fresh sandbox:
 and asserts the return value and errno the probe printed, that the
 protected folders are byte-for-byte untouched by a denied call, the
 record of the denial (op, decision, errno, rule, path, classes, mode, job,
-pid), and that the log passes ocsf-validate --strict."""
+pid), and that the log passes the project's OCSF 1.8.0 check (tests/ocsf)."""
 import os
 import shutil
 import sys

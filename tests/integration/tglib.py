@@ -3,11 +3,11 @@
 A test script makes a Sandbox (a fresh temporary folder with a policy),
 runs programs in it under libtrainguard.so, and asserts on the exit status,
 the files (hashed before and after) and the log records. Every log a run
-produces is checked with `ocsf-validate --strict`, which counts as one
+produces is checked with the project's OCSF 1.8.0 check (tests/ocsf), which counts as one
 assertion. A missing prerequisite is a visible `# SKIP`, never a silent pass.
 
 Environment (set by tests/meson.build): TG_SOURCE_ROOT, TG_BUILD_ROOT,
-TG_OCSF_VALIDATE, TG_PROBE (the tg-probe program), TG_PYTHON.
+TG_PROBE (the tg-probe program), TG_PYTHON.
 """
 import hashlib
 import json
@@ -23,6 +23,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import wraptable  # noqa: E402
 from tap import TAP  # noqa: E402,F401  (the integration scripts use tglib.TAP)
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'ocsf'))
+import ocsf  # noqa: E402
+
+OCSF_SCHEMA = ocsf.load()
+
 SOURCE_ROOT = os.environ.get('TG_SOURCE_ROOT', '')
 BUILD_ROOT = os.environ.get('TG_BUILD_ROOT', '')
 PROBE = os.environ.get('TG_PROBE') or os.path.join(BUILD_ROOT, 'tests', 'probes', 'tg-probe')
@@ -30,7 +36,6 @@ LIBRARY = os.path.join(BUILD_ROOT, 'preload', 'libtrainguard.so')
 # The sanitizer run (tests/run-all) puts the ASan runtime first.
 PRELOAD_FIRST = os.environ.get('TG_PRELOAD_FIRST', '')
 CLI = os.path.join(BUILD_ROOT, 'cli', 'trainguard')
-OCSF_VALIDATE = os.environ.get('TG_OCSF_VALIDATE', '')
 PYTHON = '/usr/bin/python3'
 
 
@@ -252,20 +257,16 @@ class Result:
 
 
 def validate_log(tap, log, what):
-    """ocsf-validate --strict on LOG: one assertion (a visible skip when the
-    validator is missing)."""
-    if not OCSF_VALIDATE or not os.path.exists(OCSF_VALIDATE):
-        tap.skip(f'{what}: log passes ocsf-validate --strict',
-                 f'validator not found at {OCSF_VALIDATE!r}')
-        return
+    """The project's OCSF 1.8.0 check (tests/ocsf/ocsf.py) on LOG: one
+    assertion, or a visible skip when the run wrote no log."""
     if not os.path.exists(log):
         # Nothing to validate, and nothing to assert here: a test that
         # expects records asserts them itself.
         tap.diag(f'{what}: no log file was written, nothing to validate')
         return
-    r = subprocess.run([PYTHON, OCSF_VALIDATE, '--strict', log], capture_output=True, text=True)
-    tap.ok(r.returncode == 0, f'{what}: log passes ocsf-validate --strict',
-           r.stdout + r.stderr)
+    found = ocsf.check_file(OCSF_SCHEMA, log)
+    tap.ok(not found, f'{what}: log passes the OCSF 1.8.0 check',
+           '\n'.join(f'line {n}: {rule}: {msg}' for n, rule, msg in found[:40]))
 
 
 class Sandbox:

@@ -1,0 +1,838 @@
+/* The record of one decision: an OCSF 1.8.0 File System Activity (1001)
+ * or Process Activity (1007) event as one JSON line (design/EVENTS.md),
+ * built with jansson in the arena of event-arena.c.
+ *
+ * build_record() writes the record one OCSF object group at a time:
+ * classification, outcome, status, actor, device, the target (file or
+ * launched process) with its observable, policy, metadata, unmapped and the
+ * message. Every string is cut to a budget counted in serialized bytes and
+ * marked when cut; if the record still does not fit under TG_EVENT_MAX it is
+ * rebuilt once with budgets small enough that it always fits. The only
+ * system calls are clock_gettime, gettid and, once per thread and level,
+ * mmap. The ids and captions come from ocsf.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "event-internal.h"
+#include "ocsf.h"
+
+/* Per-process sequence: the pid in the high half, the last number given in
+ * the low half, so that a forked child (another proc->pid) starts again at 1
+ * without an atfork handler. */
+static _Atomic uint64_t seq_state;
+
+static uint32_t next_sequence(pid_t pid)
+{
+	uint64_t old = atomic_load(&seq_state), next;
+
+	do {
+		uint32_t s = (uint32_t)(old >> 32) == (uint32_t)pid ? (uint32_t)old + 1 : 1;
+		next = (uint64_t)(uint32_t)pid << 32 | s;
+	} while (!atomic_compare_exchange_weak(&seq_state, &old, next));
+	return (uint32_t)next;
+}
+
+static bool has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+static const char *or_unknown(const char *s)
+{
+	return s ? s : "unknown";
+}
+
+/* ---- Budgets and the build ------------------------------------------------ */
+
+struct caps {
+	size_t cmd;  /* command lines */
+	size_t path; /* paths and folders */
+	size_t name; /* file and process names */
+	size_t msg;  /* the message */
+	size_t text; /* everything else: ids, host, user, reason */
+};
+
+/* Budgets in serialized bytes. The first keep whole paths; the second
+ * bound any record below 16 KiB whatever its strings hold: at most two
+ * command lines (4 KiB), eight paths (4 KiB), four names (1 KiB), the message
+ * (0.5 KiB), thirteen short strings (1.6 KiB) and about 2.5 KiB of keys,
+ * numbers and markers; 13.7 KiB measured with every string at its worst. */
+static const struct caps tiers[] = {
+	{ .cmd = 4096, .path = 4096, .name = 1024, .msg = 2048, .text = 1024 },
+	{ .cmd = 2048, .path = 512, .name = 256, .msg = 512, .text = 128 },
+};
+
+/* A string as it goes into the record. */
+struct text {
+	const char *s;
+	size_t len;
+};
+
+/* When a record is made: one clock reading for time, time_dt and the uid. */
+struct stamp {
+	struct timespec ts;
+	uint32_t seq;
+	char uid[37];
+	char dt[40];
+};
+
+struct build {
+	const struct tg_event *ev;
+	const struct tg_proc *proc;
+	const struct caps *caps;
+	const struct stamp *st;
+	bool failed;       /* a jansson call failed */
+	bool exec;         /* a Process Activity record */
+	bool path_pct;     /* the event's paths are percent-encoded */
+	struct text name;  /* actor.process.name, for the message too */
+	struct text op;    /* the libc symbol */
+	struct text path, path2, rule; /* as written, for the message */
+	char flags[TG_FLAG_NAMES_MAX]; /* "O_WRONLY|O_CREAT", when the call has flags */
+	json_t *truncated; /* names of cut fields */
+	json_t *encoded;   /* names of percent-encoded fields other than the paths */
+};
+
+static void mark(struct build *b, json_t **list, const char *field)
+{
+	if (!*list && !(*list = json_array()))
+		b->failed = true;
+	else if (json_array_append_new(*list, json_string(field)))
+		b->failed = true;
+}
+
+static void *scratch(struct build *b, size_t n)
+{
+	void *p = tg_arena_alloc(n);
+	if (!p)
+		b->failed = true;
+	return p;
+}
+
+/* N bytes of S as they go into the record under the budget CAP (see
+ * tg_text_cut); false when the copy is shorter than S. */
+static bool cut_copy(struct build *b, const char *s, size_t n, bool pct, size_t cap,
+		     struct text *t)
+{
+	char *out = scratch(b, tg_text_cut_room(n, pct, cap));
+	bool whole;
+
+	t->s = "";
+	t->len = 0;
+	if (!out)
+		return true;
+	t->len = tg_text_cut(s, n, pct, cap, out, &whole);
+	t->s = out;
+	return whole;
+}
+
+/* A string field: cut to CAP and marked as FIELD when cut. Paths of the
+ * event follow path_pct; any other string is percent-encoded only if it must
+ * be, and then listed under unmapped.trainguard.percent_encoded. */
+static struct text text_of(struct build *b, const char *s, size_t cap, bool is_path,
+			   const char *field)
+{
+	struct text t;
+	bool pct = is_path ? b->path_pct : tg_text_needs_percent(s, cap);
+
+	if (!cut_copy(b, s, strnlen(s, cap + 4), pct, cap, &t))
+		mark(b, &b->truncated, field);
+	if (pct && !is_path)
+		mark(b, &b->encoded, field);
+	return t;
+}
+
+static void set(struct build *b, json_t *obj, const char *key, json_t *v)
+{
+	if (!obj || !v || json_object_set_new(obj, key, v))
+		b->failed = true;
+}
+
+static void set_text(struct build *b, json_t *obj, const char *key, struct text t)
+{
+	set(b, obj, key, json_stringn(t.s, t.len));
+}
+
+static void set_str(struct build *b, json_t *obj, const char *key, const char *s, size_t cap,
+		    const char *field)
+{
+	set_text(b, obj, key, text_of(b, s, cap, false, field));
+}
+
+static void set_int(struct build *b, json_t *obj, const char *key, long long v)
+{
+	set(b, obj, key, json_integer(v));
+}
+
+/* An id and its caption: "severity_id": 4 with "severity": "High". */
+static void set_enum(struct build *b, json_t *obj, const char *key_id, int id, const char *key,
+		     const char *caption)
+{
+	set_int(b, obj, key_id, id);
+	set(b, obj, key, json_string(caption));
+}
+
+static json_t *new_object(struct build *b, json_t *parent, const char *key)
+{
+	json_t *o = json_object();
+	set(b, parent, key, o);
+	return o;
+}
+
+/* ---- Classification ---------------------------------------------------- */
+
+static bool is_exec_op(const char *op)
+{
+	/* A spawn's file action opens a file: File System Activity. */
+	if (has_prefix(op, "posix_spawn_file_actions"))
+		return false;
+	return has_prefix(op, "exec") || has_prefix(op, "fexecve") ||
+	       has_prefix(op, "posix_spawn") || has_prefix(op, "system") || has_prefix(op, "popen");
+}
+
+static bool is_spawn_op(const char *op)
+{
+	return has_prefix(op, "posix_spawn") || has_prefix(op, "system") || has_prefix(op, "popen");
+}
+
+static bool is_open_op(const char *op)
+{
+	while (*op == '_')
+		op++; /* __open_2, __open64_2, __openat_2 */
+	return has_prefix(op, "open") || has_prefix(op, "fopen") || has_prefix(op, "freopen");
+}
+
+/* File System Activity id and caption for a non-exec call; Other (99)
+ * takes the libc symbol as its name. */
+static int file_activity(const struct tg_event *ev, const char **ret_name)
+{
+	static const struct {
+		enum tg_class cls;
+		int id;
+		const char *name;
+	} by_class[] = {
+		{ TG_CREATE, TG_OCSF_FILE_CREATE, TG_OCSF_FILE_CREATE_NAME },
+		{ TG_DELETE, TG_OCSF_FILE_DELETE, TG_OCSF_FILE_DELETE_NAME },
+		{ TG_CHMOD, TG_OCSF_FILE_SET_ATTRIBUTES, TG_OCSF_FILE_SET_ATTRIBUTES_NAME },
+		{ TG_WRITE, TG_OCSF_FILE_UPDATE, TG_OCSF_FILE_UPDATE_NAME },
+		{ TG_READ, TG_OCSF_FILE_READ, TG_OCSF_FILE_READ_NAME },
+	};
+
+	if (strstr(ev->op, "rename")) {
+		*ret_name = TG_OCSF_FILE_RENAME_NAME;
+		return TG_OCSF_FILE_RENAME;
+	}
+	if (is_open_op(ev->op)) {
+		*ret_name = TG_OCSF_FILE_OPEN_NAME;
+		return TG_OCSF_FILE_OPEN;
+	}
+	for (size_t i = 0; i < sizeof(by_class) / sizeof(by_class[0]); i++)
+		if (ev->classes & TG_BIT(by_class[i].cls)) {
+			*ret_name = by_class[i].name;
+			return by_class[i].id;
+		}
+	*ret_name = NULL;
+	return TG_OCSF_OTHER;
+}
+
+/* Folders only when the call itself says so; nothing is stat()ed. */
+static int file_type_id(const struct tg_event *ev)
+{
+	const char *op = ev->op;
+
+	if (has_prefix(op, "mkdir") || has_prefix(op, "rmdir") || has_prefix(op, "opendir"))
+		return TG_OCSF_FILE_FOLDER;
+	return TG_OCSF_FILE_UNKNOWN;
+}
+
+static const char *file_type_name(int type_id)
+{
+	switch (type_id) {
+	case TG_OCSF_FILE_REGULAR:
+		return TG_OCSF_FILE_REGULAR_NAME;
+	case TG_OCSF_FILE_FOLDER:
+		return TG_OCSF_FILE_FOLDER_NAME;
+	}
+	return TG_OCSF_FILE_UNKNOWN_NAME;
+}
+
+/* ---- Objects ---------------------------------------------------------------- */
+
+/* A file object for PATH (an event path) under FIELD ("file"). */
+static json_t *file_object(struct build *b, const char *path, const char *field,
+			   struct text *ret_path, int type_id)
+{
+	char label[48];
+	json_t *f = json_object();
+	size_t dirlen, namelen, fl = strlen(field);
+	const char *name;
+	bool has_dir;
+	struct text t;
+
+	if (fl > sizeof(label) - 16)
+		fl = sizeof(label) - 16;
+	memcpy(label, field, fl);
+	tg_split_path(path, &dirlen, &name, &namelen, &has_dir);
+
+	strcpy(label + fl, ".path");
+	*ret_path = text_of(b, path, b->caps->path, true, label);
+	set_text(b, f, "path", *ret_path);
+
+	strcpy(label + fl, ".name");
+	if (!cut_copy(b, name, namelen, b->path_pct, b->caps->name, &t))
+		mark(b, &b->truncated, label);
+	set_text(b, f, "name", t);
+
+	if (has_dir) {
+		strcpy(label + fl, ".parent_folder");
+		if (!cut_copy(b, path, dirlen, b->path_pct, b->caps->path, &t))
+			mark(b, &b->truncated, label);
+		set_text(b, f, "parent_folder", t);
+	}
+	set_enum(b, f, "type_id", type_id, "type", file_type_name(type_id));
+	return f;
+}
+
+static json_t *user_object(struct build *b)
+{
+	char uid[24];
+	json_t *u = json_object();
+
+	uid[tg_put_dec(uid, b->proc->uid, 1)] = '\0';
+	set(b, u, "uid", json_string(uid));
+	if (b->proc->user)
+		set_str(b, u, "name", b->proc->user, b->caps->text, "actor.user.name");
+	return u;
+}
+
+/* actor.process.file: the running program, named from its whole path so
+ * that a cut keeps the real last name. */
+static void actor_file(struct build *b, json_t *proc)
+{
+	const char *exe = b->proc->exe, *name;
+	json_t *f = new_object(b, proc, "file");
+	size_t dirlen, namelen;
+	bool has_dir;
+	struct text t;
+
+	tg_split_path(exe, &dirlen, &name, &namelen, &has_dir);
+	set_str(b, f, "path", exe, b->caps->path, "actor.process.file.path");
+	bool pct = tg_text_needs_percent(name, b->caps->name);
+	if (!cut_copy(b, name, namelen, pct, b->caps->name, &t))
+		mark(b, &b->truncated, "actor.process.file.name");
+	if (pct)
+		mark(b, &b->encoded, "actor.process.file.name");
+	set_text(b, f, "name", t);
+	set_enum(b, f, "type_id", TG_OCSF_FILE_REGULAR, "type", TG_OCSF_FILE_REGULAR_NAME);
+}
+
+/* The process that made the call, and its user. */
+static void actor(struct build *b, json_t *rec)
+{
+	const struct tg_proc *p = b->proc;
+	json_t *a = new_object(b, rec, "actor");
+	json_t *proc = new_object(b, a, "process");
+
+	set_int(b, proc, "pid", p->pid);
+	set_int(b, proc, "ptid", (long long)(p->tid ? p->tid : syscall(SYS_gettid)));
+	if (p->name)
+		set_text(b, proc, "name", b->name);
+	if (p->cmd_line)
+		set_str(b, proc, "cmd_line", p->cmd_line, b->caps->cmd, "actor.process.cmd_line");
+	if (p->start_ms > 0)
+		set_int(b, proc, "created_time", p->start_ms);
+	if (p->cwd)
+		set_str(b, proc, "working_directory", p->cwd, b->caps->path,
+			"actor.process.working_directory");
+	if (p->exe)
+		actor_file(b, proc);
+	set(b, proc, "user", user_object(b));
+	json_t *parent = new_object(b, proc, "parent_process");
+	set_int(b, parent, "pid", p->ppid);
+	set(b, a, "user", user_object(b));
+}
+
+static void device(struct build *b, json_t *rec)
+{
+	json_t *dev = new_object(b, rec, "device");
+
+	set_str(b, dev, "hostname", or_unknown(b->proc->hostname), b->caps->text,
+		"device.hostname");
+	set_enum(b, dev, "type_id", TG_OCSF_DEVICE_SERVER, "type", TG_OCSF_DEVICE_SERVER_NAME);
+}
+
+/* argv joined by spaces, cut a little past the budget (set_str cuts it). */
+static const char *join_argv(struct build *b, char *const *argv)
+{
+	size_t cap = b->caps->cmd + 4, n = 0;
+	char *line = scratch(b, cap + 1);
+
+	if (!line)
+		return NULL;
+	for (char *const *a = argv; *a && n < cap; a++) {
+		size_t l = strnlen(*a, cap - n);
+		if (a != argv && n < cap)
+			line[n++] = ' ';
+		if (l > cap - n)
+			l = cap - n;
+		memcpy(line + n, *a, l);
+		n += l;
+	}
+	line[n] = '\0';
+	return line;
+}
+
+/* The launched program of an exec decision (Process Activity). */
+static void process(struct build *b, json_t *rec, bool exec)
+{
+	const struct tg_event *ev = b->ev;
+	json_t *proc = new_object(b, rec, "process");
+	json_t *f = file_object(b, ev->path ? ev->path : "", "process.file", &b->path,
+				TG_OCSF_FILE_UNKNOWN);
+
+	set(b, proc, "file", f);
+	set(b, proc, "name", json_incref(json_object_get(f, "name")));
+	/* exec keeps the pid; a spawned child has none yet, so it is named by
+	 * this record's uid. */
+	if (exec)
+		set_int(b, proc, "pid", b->proc->pid);
+	else
+		set(b, proc, "uid", json_string(b->st->uid));
+	json_t *parent = new_object(b, proc, "parent_process");
+	set_int(b, parent, "pid", exec ? b->proc->ppid : b->proc->pid);
+
+	if (ev->argv) {
+		const char *line = join_argv(b, ev->argv);
+		if (line)
+			set_str(b, proc, "cmd_line", line, b->caps->cmd, "process.cmd_line");
+	}
+}
+
+/* What the call acted on: the file, or the launched program, and the
+ * observable that points at its path. */
+static void target(struct build *b, json_t *rec)
+{
+	const struct tg_event *ev = b->ev;
+	json_t *obs = json_object();
+
+	if (b->exec) {
+		bool spawn = is_spawn_op(ev->op);
+		if (spawn)
+			set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_SPAWN, "launch_type",
+				 TG_OCSF_LAUNCH_SPAWN_NAME);
+		else
+			set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_EXEC, "launch_type",
+				 TG_OCSF_LAUNCH_EXEC_NAME);
+		process(b, rec, !spawn);
+		set(b, obs, "name", json_string("process.file.path"));
+	} else {
+		set(b, rec, "file",
+		    file_object(b, ev->path ? ev->path : "", "file", &b->path, file_type_id(ev)));
+		set(b, obs, "name", json_string("file.path"));
+		if (ev->flags >= 0)
+			set_int(b, rec, "access_mask", ev->flags);
+	}
+	set_enum(b, obs, "type_id", TG_OCSF_OBSERVABLE_FILE_PATH, "type",
+		 TG_OCSF_OBSERVABLE_FILE_PATH_NAME);
+	set_text(b, obs, "value", b->path);
+	json_t *observables = json_array();
+	if (!observables || json_array_append_new(observables, obs))
+		b->failed = true;
+	set(b, rec, "observables", observables);
+}
+
+/* The rule that decided, or "default:<class>" for the policy's defaults. */
+static void policy(struct build *b, json_t *rec)
+{
+	const struct tg_verdict *v = b->ev->verdict;
+	const struct tg_rule *r = v->rule;
+	json_t *pol = new_object(b, rec, "policy");
+	json_t *data = new_object(b, pol, "data");
+
+	if (r) {
+		b->rule = text_of(b, or_unknown(r->id), b->caps->text, false, "policy.uid");
+		if (r->reason)
+			set_str(b, pol, "desc", r->reason, b->caps->text, "policy.desc");
+		if (r->source)
+			set_str(b, data, "source", r->source, b->caps->path, "policy.data.source");
+		if (r->line > 0)
+			set_int(b, data, "line", r->line);
+		if (v->pattern)
+			set_str(b, data, "pattern", v->pattern, b->caps->text, "policy.data.pattern");
+	} else {
+		char uid[48] = "default:";
+		const char *cls = or_unknown(tg_class_name(v->cls));
+		size_t l = strnlen(cls, sizeof(uid) - 9);
+		memcpy(uid + 8, cls, l);
+		uid[8 + l] = '\0';
+		b->rule = text_of(b, uid, b->caps->text, false, "policy.uid");
+		if (b->proc->policy_source)
+			set_str(b, data, "source", b->proc->policy_source, b->caps->path,
+				"policy.data.source");
+	}
+	set_text(b, pol, "uid", b->rule);
+	set_text(b, pol, "name", b->rule);
+	set(b, pol, "is_applied", json_true());
+	if (b->proc->policy_sha256)
+		set_str(b, data, "sha256", b->proc->policy_sha256, b->caps->text,
+			"policy.data.sha256");
+}
+
+/* ---- The record's sections ------------------------------------------------- */
+
+/* One encoding for all the event's paths, so that one marker says it. The
+ * name is checked apart: it may lie past the part of the path kept. */
+static void prepare(struct build *b)
+{
+	const struct tg_event *ev = b->ev;
+	const char *path = ev->path ? ev->path : "", *name;
+	size_t dirlen, namelen;
+	bool has_dir;
+
+	tg_split_path(path, &dirlen, &name, &namelen, &has_dir);
+	b->path_pct = tg_text_needs_percent(path, b->caps->path) ||
+		      tg_text_needs_percent(name, b->caps->name) ||
+		      (ev->path_requested && tg_text_needs_percent(ev->path_requested, b->caps->path)) ||
+		      (ev->path2 && tg_text_needs_percent(ev->path2, b->caps->path));
+	if (b->proc->name)
+		b->name = text_of(b, b->proc->name, b->caps->name, false, "actor.process.name");
+	b->exec = is_exec_op(ev->op);
+	b->op = text_of(b, ev->op, b->caps->text, false, "unmapped.trainguard.op");
+}
+
+/* category, class, activity, type and time. */
+static void classification(struct build *b, json_t *rec)
+{
+	int cls = b->exec ? TG_OCSF_PROCESS_ACTIVITY : TG_OCSF_FILE_ACTIVITY, activity;
+	const char *class_name = b->exec ? TG_OCSF_PROCESS_ACTIVITY_NAME : TG_OCSF_FILE_ACTIVITY_NAME;
+	const char *activity_name;
+	char type_name[64];
+
+	if (b->exec) {
+		activity = TG_OCSF_PROCESS_LAUNCH;
+		activity_name = TG_OCSF_PROCESS_LAUNCH_NAME;
+	} else {
+		activity = file_activity(b->ev, &activity_name);
+	}
+	/* type_name says "Other" where activity_name gives the libc symbol. */
+	const char *type_activity = activity == TG_OCSF_OTHER ? TG_OCSF_OTHER_NAME : activity_name;
+	size_t cl = strlen(class_name), al = strlen(type_activity);
+	memcpy(type_name, class_name, cl);
+	memcpy(type_name + cl, ": ", 2);
+	memcpy(type_name + cl + 2, type_activity, al + 1);
+
+	set_int(b, rec, "category_uid", TG_OCSF_CATEGORY);
+	set(b, rec, "category_name", json_string(TG_OCSF_CATEGORY_NAME));
+	set_int(b, rec, "class_uid", cls);
+	set(b, rec, "class_name", json_string(class_name));
+	set_int(b, rec, "activity_id", activity);
+	if (activity == TG_OCSF_OTHER)
+		set_text(b, rec, "activity_name", b->op);
+	else
+		set(b, rec, "activity_name", json_string(activity_name));
+	set_int(b, rec, "type_uid", TG_OCSF_TYPE_UID(cls, activity));
+	set(b, rec, "type_name", json_string(type_name));
+	set_int(b, rec, "time", (long long)b->st->ts.tv_sec * 1000 + b->st->ts.tv_nsec / 1000000);
+	set(b, rec, "time_dt", json_string(b->st->dt));
+}
+
+/* severity, action, disposition and is_alert of each decision. */
+static void outcome(struct build *b, json_t *rec)
+{
+	static const struct {
+		int severity, action, disposition;
+		const char *severity_name, *action_name, *disposition_name;
+		bool alert;
+	} by_decision[] = {
+		[TG_DEC_DENY] = { TG_OCSF_SEVERITY_HIGH, TG_OCSF_ACTION_DENIED,
+				  TG_OCSF_DISPOSITION_BLOCKED, TG_OCSF_SEVERITY_HIGH_NAME,
+				  TG_OCSF_ACTION_DENIED_NAME, TG_OCSF_DISPOSITION_BLOCKED_NAME, true },
+		[TG_DEC_WOULD_DENY] = { TG_OCSF_SEVERITY_MEDIUM, TG_OCSF_ACTION_ALLOWED,
+					TG_OCSF_DISPOSITION_DETECTED, TG_OCSF_SEVERITY_MEDIUM_NAME,
+					TG_OCSF_ACTION_ALLOWED_NAME,
+					TG_OCSF_DISPOSITION_DETECTED_NAME, true },
+		[TG_DEC_ALLOW] = { TG_OCSF_SEVERITY_INFORMATIONAL, TG_OCSF_ACTION_ALLOWED,
+				   TG_OCSF_DISPOSITION_ALLOWED, TG_OCSF_SEVERITY_INFORMATIONAL_NAME,
+				   TG_OCSF_ACTION_ALLOWED_NAME, TG_OCSF_DISPOSITION_ALLOWED_NAME,
+				   false },
+		[TG_DEC_LEARN] = { TG_OCSF_SEVERITY_INFORMATIONAL, TG_OCSF_ACTION_ALLOWED,
+				   TG_OCSF_DISPOSITION_ALLOWED, TG_OCSF_SEVERITY_INFORMATIONAL_NAME,
+				   TG_OCSF_ACTION_ALLOWED_NAME, TG_OCSF_DISPOSITION_ALLOWED_NAME,
+				   false },
+	};
+	unsigned d = (unsigned)b->ev->decision <= TG_DEC_LEARN ? (unsigned)b->ev->decision
+							       : TG_DEC_ALLOW;
+
+	set_enum(b, rec, "severity_id", by_decision[d].severity, "severity",
+		 by_decision[d].severity_name);
+	set_enum(b, rec, "action_id", by_decision[d].action, "action", by_decision[d].action_name);
+	set_enum(b, rec, "disposition_id", by_decision[d].disposition, "disposition",
+		 by_decision[d].disposition_name);
+	set(b, rec, "is_alert", json_boolean(by_decision[d].alert));
+}
+
+/* What the program got back: success, or the errno's name. */
+static void status(struct build *b, json_t *rec)
+{
+	char code[24];
+
+	tg_errno_code(b->ev->err, code);
+	if (b->ev->err)
+		set_enum(b, rec, "status_id", TG_OCSF_STATUS_FAILURE, "status",
+			 TG_OCSF_STATUS_FAILURE_NAME);
+	else
+		set_enum(b, rec, "status_id", TG_OCSF_STATUS_SUCCESS, "status",
+			 TG_OCSF_STATUS_SUCCESS_NAME);
+	set(b, rec, "status_code", json_string(code));
+}
+
+static json_t *metadata(struct build *b, json_t *rec)
+{
+	const struct tg_proc *p = b->proc;
+	json_t *meta = new_object(b, rec, "metadata");
+	json_t *product = new_object(b, meta, "product");
+
+	set(b, meta, "version", json_string(TG_OCSF_VERSION));
+	set(b, product, "name", json_string(TG_OCSF_PRODUCT));
+	set(b, product, "vendor_name", json_string(TG_OCSF_VENDOR));
+	if (p->version)
+		set_str(b, product, "version", p->version, b->caps->text,
+			"metadata.product.version");
+	json_t *profiles = json_array();
+	if (!profiles || json_array_append_new(profiles, json_string(TG_OCSF_PROFILE_1)) ||
+	    json_array_append_new(profiles, json_string(TG_OCSF_PROFILE_2)))
+		b->failed = true;
+	set(b, meta, "profiles", profiles);
+	set(b, meta, "uid", json_string(b->st->uid));
+	set_int(b, meta, "sequence", b->st->seq);
+	if (p->job_id)
+		set_str(b, meta, "correlation_uid", p->job_id, b->caps->text,
+			"metadata.correlation_uid");
+	set(b, meta, "log_name", json_string(TG_OCSF_LOG_NAME));
+	return meta;
+}
+
+/* The call's flags as an array of names, and as one string for the message. */
+static void flags(struct build *b, json_t *tg)
+{
+	size_t n = tg_open_flag_names(b->ev->flags, b->flags);
+	json_t *arr = json_array();
+
+	for (size_t at = 0; at < n;) {
+		const char *bar = memchr(b->flags + at, '|', n - at);
+		size_t l = bar ? (size_t)(bar - (b->flags + at)) : n - at;
+		if (arr && json_array_append_new(arr, json_stringn(b->flags + at, l)))
+			b->failed = true;
+		at += l + 1;
+	}
+	set(b, tg, "flags", arr);
+}
+
+static void dirfd(struct build *b, json_t *tg)
+{
+	int fd = b->ev->dirfd;
+	char s[24];
+	size_t l = 0;
+
+	if (fd == AT_FDCWD) {
+		set(b, tg, "dirfd", json_string("AT_FDCWD"));
+		return;
+	}
+	if (fd < 0)
+		s[l++] = '-';
+	s[l + tg_put_dec(s + l, (uint64_t)(fd < 0 ? -(int64_t)fd : fd), 1)] = '\0';
+	set(b, tg, "dirfd", json_string(s));
+}
+
+/* unmapped.trainguard: what OCSF has no place for. */
+static json_t *unmapped(struct build *b, json_t *rec)
+{
+	const struct tg_event *ev = b->ev;
+	const struct tg_verdict *v = ev->verdict;
+	json_t *tg = new_object(b, new_object(b, rec, "unmapped"), "trainguard");
+	char mode[16];
+
+	set_text(b, tg, "op", b->op);
+	if (ev->flags >= 0)
+		flags(b, tg);
+	dirfd(b, tg);
+	if (ev->path_requested)
+		set_text(b, tg, "path_requested",
+			 text_of(b, ev->path_requested, b->caps->path, true,
+				 "unmapped.trainguard.path_requested"));
+	if (ev->path2) {
+		b->path2 = text_of(b, ev->path2, b->caps->path, true, "unmapped.trainguard.path2");
+		set_text(b, tg, "path2", b->path2);
+	}
+	if (b->path_pct)
+		set(b, tg, "path_encoding", json_string("percent"));
+	json_t *classes = json_array();
+	for (unsigned c = 0; c < TG_NCLASS; c++) {
+		const char *cname = tg_class_name(c);
+		if ((ev->classes & TG_BIT(c)) && cname &&
+		    (!classes || json_array_append_new(classes, json_string(cname))))
+			b->failed = true;
+	}
+	set(b, tg, "classes", classes);
+	if (v)
+		set(b, tg, "decided_class", json_string(or_unknown(tg_class_name(v->cls))));
+	set(b, tg, "decision", json_string(tg_decision_name(ev->decision)));
+	set(b, tg, "mode", json_string(or_unknown(tg_mode_name(ev->mode))));
+	set_int(b, tg, "errno", ev->err);
+	if (ev->mode_requested >= 0) {
+		tg_put_octal_mode(mode, (unsigned)ev->mode_requested);
+		set(b, tg, "mode_requested", json_string(mode));
+	}
+	if (ev->mode_applied >= 0) {
+		tg_put_octal_mode(mode, (unsigned)ev->mode_applied);
+		set(b, tg, "mode_applied", json_string(mode));
+	}
+	if (v && v->rule && v->rule->reason)
+		set_str(b, tg, "reason", v->rule->reason, b->caps->text,
+			"unmapped.trainguard.reason");
+	if (ev->unguarded)
+		set(b, tg, "unguarded", json_string(ev->unguarded));
+	return tg;
+}
+
+/* "denied open64(O_WRONLY|O_CREAT) of /x/y by python3 (rule dataset-read-only)" */
+static void message(struct build *b, json_t *rec)
+{
+	const char *verb = tg_decision_verb(b->ev->decision);
+	const char *fl = b->ev->flags >= 0 ? b->flags : NULL;
+	size_t fn = fl ? strlen(fl) : 0;
+	struct text op = b->op, path = b->path, path2 = b->path2, by = b->name, rule = b->rule;
+	size_t cap = strlen(verb) + op.len + fn + path.len + path2.len + by.len + rule.len + 64;
+	char *m = scratch(b, cap), pid[24];
+	size_t n = 0;
+
+	if (!m)
+		return;
+#define PUT(s, l) (memcpy(m + n, (s), (l)), n += (l))
+#define LIT(s)	  PUT(s, sizeof(s) - 1)
+	PUT(verb, strlen(verb));
+	LIT(" ");
+	PUT(op.s, op.len);
+	if (fl) {
+		LIT("(");
+		PUT(fl, fn);
+		LIT(")");
+	}
+	LIT(" of ");
+	PUT(path.s, path.len);
+	if (path2.len) {
+		LIT(" and ");
+		PUT(path2.s, path2.len);
+	}
+	LIT(" by ");
+	if (by.len) {
+		PUT(by.s, by.len);
+	} else {
+		LIT("pid ");
+		PUT(pid, tg_put_dec(pid, (uint64_t)b->proc->pid, 1));
+	}
+	if (rule.len) {
+		LIT(" (rule ");
+		PUT(rule.s, rule.len);
+		LIT(")");
+	}
+#undef LIT
+#undef PUT
+	struct text t;
+	if (!cut_copy(b, m, n, false, b->caps->msg, &t))
+		mark(b, &b->truncated, "message");
+	set_text(b, rec, "message", t);
+}
+
+static json_t *build_record(struct build *b)
+{
+	json_t *rec = json_object();
+
+	if (!rec) {
+		b->failed = true;
+		return NULL;
+	}
+	prepare(b);
+	classification(b, rec);
+	outcome(b, rec);
+	status(b, rec);
+	actor(b, rec);
+	device(b, rec);
+	target(b, rec);
+	if (b->ev->verdict)
+		policy(b, rec);
+	json_t *meta = metadata(b, rec);
+	json_t *tg = unmapped(b, rec);
+	message(b, rec);
+
+	/* Last, so that they list every field above. */
+	if (b->encoded)
+		set(b, tg, "percent_encoded", b->encoded);
+	if (b->truncated) {
+		set(b, tg, "truncated", b->truncated);
+		set(b, meta, "is_truncated", json_true());
+	}
+	b->encoded = b->truncated = NULL;
+	return rec;
+}
+
+/* Builds the record under the budgets CAPS into BUF; the length of the
+ * line, or -ENOMEM, or -EINVAL (a jansson refusal), or -E2BIG when it does
+ * not fit. */
+static int format_with(const struct tg_event *ev, const struct tg_proc *proc,
+		       const struct stamp *st, const struct caps *caps, char *buf)
+{
+	struct build b = { .ev = ev, .proc = proc, .caps = caps, .st = st };
+	size_t n = 0;
+
+	tg_arena_reset();
+	json_t *rec = build_record(&b);
+	/* The bytes of json_dumps(), written straight into BUF. JSON_SORT_KEYS
+	 * sorts with qsort, which in glibc takes a heap buffer once an object's
+	 * keys exceed 1 KiB: keep every object under 64 keys. */
+	if (rec && !b.failed)
+		n = json_dumpb(rec, buf, TG_EVENT_MAX - 2, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(rec);
+	if (tg_arena_oom())
+		return -ENOMEM;
+	if (b.failed || n == 0)
+		return -EINVAL;
+	if (n > TG_EVENT_MAX - 2)
+		return -E2BIG;
+	buf[n] = '\n';
+	buf[n + 1] = '\0';
+	return (int)n + 1;
+}
+
+int tg_event_format(const struct tg_event *ev, const struct tg_proc *proc, char *buf,
+		    size_t cap)
+{
+	struct stamp st;
+	unsigned level;
+	int r = -EINVAL;
+
+	if (!ev || !proc || !ev->op || !buf || cap < TG_EVENT_MAX)
+		return -EINVAL;
+	if (tg_arena_enter(&level) < 0)
+		return -ENOMEM;
+
+	clock_gettime(CLOCK_REALTIME, &st.ts);
+	st.seq = next_sequence(proc->pid);
+	tg_put_uuid7(st.uid, &st.ts, (uint32_t)proc->pid, st.seq);
+	tg_put_rfc3339(st.dt, &st.ts);
+
+	for (size_t t = 0; t < sizeof(tiers) / sizeof(tiers[0]); t++) {
+		r = format_with(ev, proc, &st, &tiers[t], buf);
+		if (r != -E2BIG)
+			break;
+	}
+	if (r == -E2BIG)
+		r = -EINVAL; /* too long even with the small budgets: a bug */
+	tg_arena_leave(level);
+	return r;
+}
