@@ -24,7 +24,7 @@ static int child(int argc, char **argv)
 {
 	char path[PATH_MAX] = "untouched", places[4 * PATH_MAX];
 	size_t cap = argc > 2 ? strtoul(argv[2], NULL, 10) : sizeof(path);
-	enum tg_lib_source src = (enum tg_lib_source)-1;
+	enum tg_lib_source src = (enum tg_lib_source) - 1;
 	int rc = tg_find_library(path, cap, &src);
 
 	printf("%d %d %s\n", rc, (int)src, path);
@@ -132,12 +132,11 @@ static const char *at(const char *rel)
 	return realpath(p, real) ? real : p;
 }
 
-static void expect(const struct result *r, int rc, int source, const char *path,
-		   const char *what)
+static void expect(const struct result *r, int rc, int source, const char *path, const char *what)
 {
 	ok(r->rc == rc && (rc < 0 || (r->source == source && strcmp(r->path, path) == 0)),
-	   "%s (rc %d source %d '%s'; want rc %d source %d '%s')", what, r->rc, r->source,
-	   r->path, rc, source, rc < 0 ? "-" : path);
+	   "%s (rc %d source %d '%s'; want rc %d source %d '%s')", what, r->rc, r->source, r->path,
+	   rc, source, rc < 0 ? "-" : path);
 }
 
 int main(int argc, char **argv)
@@ -178,7 +177,8 @@ int main(int argc, char **argv)
 	snprintf(want, sizeof(want), "%s", at(lib_rel));
 
 	run(bin_rel, NULL, NULL, &r);
-	expect(&r, 0, TG_LIB_PREFIX, want, "an installed command finds <prefix>/<libdir>/trainguard/");
+	expect(&r, 0, TG_LIB_PREFIX, want,
+	       "an installed command finds <prefix>/<libdir>/trainguard/");
 	ok(strstr(r.places, want) != NULL || strstr(r.places, at("pfx")) != NULL,
 	   "the places for a message name the prefix's libdir (%s)", r.places);
 	ok(strstr(r.places, TG_LIBDIR) != NULL, "the places name the configured libdir '%s' (%s)",
