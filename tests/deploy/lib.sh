@@ -9,7 +9,8 @@ ok() { # ok COND-STATUS DESCRIPTION [DIAGNOSTIC]
 	if [ "$1" -eq 0 ]; then
 		echo "ok $n_test - $2"
 	else
-		n_failed=$((n_failed + 1))
+		# A TODO failure is expected: TAP does not count it.
+		case $2 in *"# TODO"*) ;; *) n_failed=$((n_failed + 1)) ;; esac
 		echo "not ok $n_test - $2"
 		[ -z "${3:-}" ] || printf '%s\n' "$3" | sed 's/^/# /'
 	fi
