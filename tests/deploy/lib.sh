@@ -27,7 +27,12 @@ package_tools_missing() {
 	for t in dpkg-buildpackage dpkg-deb dh dh_auto_configure; do
 		command -v "$t" >/dev/null || missing="$missing $t"
 	done
-	[ -z "$missing" ] || echo "no$missing (apt-get install debhelper dpkg-dev)"
+	if [ -n "$missing" ]; then
+		echo "no$missing (apt-get install debhelper dpkg-dev)"
+		return
+	fi
+	# The build dependencies of debian/control, build-essential included.
+	(cd "$TG_SOURCE_ROOT" && dpkg-checkbuilddeps 2>&1) | sed -n 's/^dpkg-checkbuilddeps: error: //p'
 }
 
 # Copies the source tree to $1 without build folders and git metadata.
