@@ -26,13 +26,13 @@
 #include <unistd.h>
 
 /* Signals about the init itself, never forwarded (as tini does). */
-static const int own_signals[] = { SIGFPE, SIGILL, SIGSEGV, SIGBUS, SIGABRT,
-				   SIGTRAP, SIGSYS, SIGTTIN, SIGTTOU };
+static const int own_signals[] = {SIGFPE,  SIGILL, SIGSEGV, SIGBUS, SIGABRT,
+				  SIGTRAP, SIGSYS, SIGTTIN, SIGTTOU};
 
 /* The parent pid in /proc/PID/stat, or -1. */
 static pid_t parent_of(const char *pid)
 {
-	char path[64], buf[512];
+	char path[300], buf[512];
 	FILE *f;
 	size_t n;
 	int ppid;
@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 	int status = 0;
 
 	if (argc < 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: trainguard-init trainguard run [OPTIONS] -- CMD [ARGS...]\n");
+		fprintf(stderr,
+			"usage: trainguard-init trainguard run [OPTIONS] -- CMD [ARGS...]\n");
 		return 125;
 	}
 	sigfillset(&all);
@@ -85,8 +86,9 @@ int main(int argc, char **argv)
 		sigdelset(&all, own_signals[i]);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		fprintf(stderr, "trainguard-init: cannot reap orphans (PR_SET_CHILD_SUBREAPER: %s); "
-				"continuing\n",
+		fprintf(stderr,
+			"trainguard-init: cannot reap orphans (PR_SET_CHILD_SUBREAPER: %s); "
+			"continuing\n",
 			strerror(errno));
 
 	main_pid = fork();
