@@ -84,6 +84,9 @@ build_package() {
 install_in_overlay() {
 	local scratch d
 	scratch=$(mktemp -d "${TMPDIR:-/tmp}/tg-overlay.XXXXXX")
+	# The mounts end with the namespace; the host keeps only the empty
+	# mount point, removed on exit.
+	trap 'umount -l /usr /etc /var "'"$scratch"'" 2>/dev/null; rmdir "'"$scratch"'" 2>/dev/null' EXIT
 	mount -t tmpfs -o mode=0755 tg-overlay "$scratch" || return 1
 	for d in usr etc var; do
 		mkdir "$scratch/$d.upper" "$scratch/$d.work"
