@@ -18,48 +18,25 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "find-library.h"
 #include "tg-config.h"
 #include "tg-env.h"
 
-static bool readable_file(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, R_OK) == 0;
-}
-
-/* The library: TRAINGUARD_LIBRARY, beside us in the build tree, or installed. */
+/* The library, or a message saying where it was looked for. */
 static int find_library(char *out, size_t n)
 {
-	const char *env = getenv(TG_ENV_LIBRARY);
-	char self[PATH_MAX], cand[PATH_MAX + 64];
-	ssize_t l;
+	char places[3 * PATH_MAX];
+	int r = tg_find_library(out, n, NULL);
 
-	if (env && *env) {
-		if (!realpath(env, out) || !readable_file(out)) {
-			fprintf(stderr, "trainguard: TRAINGUARD_LIBRARY='%s' is not a readable file\n",
-				env);
-			return -1;
-		}
-		return 0;
+	if (r == -EINVAL) {
+		fprintf(stderr, "trainguard: TRAINGUARD_LIBRARY='%s' is not a readable file\n",
+			getenv(TG_ENV_LIBRARY));
+	} else if (r < 0) {
+		tg_library_places(places, sizeof(places));
+		fprintf(stderr, "trainguard: cannot find libtrainguard.so (looked in %s); "
+			"set TRAINGUARD_LIBRARY to its path\n", places);
 	}
-	l = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (l > 0) {
-		self[l] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(cand, sizeof(cand), "%s/../preload/libtrainguard.so", self);
-			if (readable_file(cand) && realpath(cand, out))
-				return 0;
-		}
-	}
-	snprintf(cand, sizeof(cand), "%s/libtrainguard.so", TG_LIBDIR);
-	if (readable_file(cand) && realpath(cand, out))
-		return 0;
-	fprintf(stderr, "trainguard: cannot find libtrainguard.so (looked beside the command "
-		"and in '%s'); set TRAINGUARD_LIBRARY to its path\n", TG_LIBDIR);
-	(void)n;
-	return -1;
+	return r;
 }
 
 /* Counts the job's records appended to LOG after OFFSET. */
@@ -99,6 +76,28 @@ static void summary(const char *log, off_t offset, const char *jid)
 		denied + audited, denied + audited == 1 ? "" : "s", denied, audited, jid, log);
 }
 
+static volatile sig_atomic_t job_pid;
+
+/* A signal sent to us (a container runtime's SIGTERM, Slurm's SIGUSR1
+ * before the time limit) is meant for the job: pass it on. */
+static void forward(int sig)
+{
+	int saved = errno;
+	if (job_pid > 0)
+		kill((pid_t)job_pid, sig);
+	errno = saved;
+}
+
+static void forward_signals(void)
+{
+	static const int sigs[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGALRM, SIGCONT };
+	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 static int run_job(char **argv, const char *jid, const char *log)
 {
 	struct stat st;
@@ -111,6 +110,8 @@ static int run_job(char **argv, const char *jid, const char *log)
 	/* The job owns the terminal's signals; we only wait for it. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
+	/* Caught before the fork so none is lost; exec resets them in the job. */
+	forward_signals();
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "trainguard: cannot start the job: %s\n", strerror(errno));
@@ -124,6 +125,7 @@ static int run_job(char **argv, const char *jid, const char *log)
 		fprintf(stderr, "trainguard: cannot run '%s': %s\n", argv[0], strerror(e));
 		_exit(e == ENOENT ? TG_EXIT_NOT_FOUND : TG_EXIT_NO_START);
 	}
+	job_pid = pid;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			fprintf(stderr, "trainguard: waiting for the job: %s\n", strerror(errno));

@@ -22,9 +22,11 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -433,12 +435,34 @@ def test_check(tap):
         tap.ok(u.returncode == 2, "check - -: exit 2", u.stderr)
 
 
+def test_run_signals(tap):
+    """A SIGTERM sent to `trainguard run` (a container runtime, Slurm) reaches
+    the job, and run exits with the job's status, not its own death."""
+    with Sandbox(tap, 'cli-signals') as sb:
+        marker = os.path.join(sb.root, 'ready')
+        script = f'trap "echo got-term; exit 77" TERM; : > {marker}; ' \
+                 'i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; exit 3'
+        env = dict(os.environ)
+        p = subprocess.Popen([tglib.CLI, 'run', '--log', sb.new_log('signals'), '--',
+                              '/bin/sh', '-c', script], cwd=sb.root, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(200):
+            if os.path.exists(marker):
+                break
+            time.sleep(0.05)
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=30)
+        tap.ok(p.returncode == 77, 'run: SIGTERM reaches the job and its exit status 77 is kept',
+               f'rc={p.returncode} out={out!r} err={err!r}')
+        tap.ok('got-term' in out, 'run: the job\'s TERM trap ran', out)
+
+
 def main():
     tap = tglib.TAP()
     if not tglib.prerequisites(tap):
         tap.done()
     for t in (test_help, test_job_id, test_explain_default, test_explain_vars,
-              test_man_examples, test_check):
+              test_man_examples, test_check, test_run_signals):
         tap.group(t)
     tap.done()
 
