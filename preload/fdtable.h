@@ -5,12 +5,14 @@
  * descriptor it never saw (inherited, received over a socket, made by dup
  * or a raw system call) is UNKNOWN until its first write, when it is
  * classified once by its real path. close, dup2, dup3, close_range and
- * closefrom reset entries. */
+ * closefrom reset entries (see wrap-fd.c); a vfork child, which shares the
+ * table with its parent, resets none on the ranged calls. */
 #ifndef TG_FDTABLE_H
 #define TG_FDTABLE_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define TG_FD_MAX 65536
@@ -18,6 +20,8 @@
 enum { TG_FD_UNKNOWN = 0, TG_FD_PASS = 1, TG_FD_DENY = 2 };
 
 extern _Atomic uint8_t tg_fds[TG_FD_MAX];
+/* One past the highest entry ever set: what a range reset walks. */
+extern _Atomic unsigned tg_fd_end;
 
 static inline bool tg_fd_pass(int fd)
 {
@@ -25,14 +29,27 @@ static inline bool tg_fd_pass(int fd)
 	       atomic_load_explicit(&tg_fds[fd], memory_order_relaxed) == TG_FD_PASS;
 }
 
+/* Marks FD as STATE (PASS or DENY). */
 static inline void tg_fd_set(int fd, uint8_t state)
 {
-	if ((unsigned)fd < TG_FD_MAX)
+	if ((unsigned)fd < TG_FD_MAX) {
 		atomic_store_explicit(&tg_fds[fd], state, memory_order_relaxed);
+		if ((unsigned)fd >= atomic_load_explicit(&tg_fd_end, memory_order_relaxed))
+			atomic_store_explicit(&tg_fd_end, (unsigned)fd + 1, memory_order_relaxed);
+	}
 }
 
-/* Marks [LO, HI] unknown (HI clipped to the table). */
-void tg_fd_forget(unsigned lo, unsigned hi);
+/* FD was closed or replaced: unknown again, and no remembered folder. */
+void tg_fd_forget(int fd);
+
+/* Marks [LO, HI] unknown (HI clipped to the highest entry set). */
+void tg_fd_forget_range(unsigned lo, unsigned hi);
+
+/* The path of the file behind descriptor FD into OUT (CAP bytes). Returns
+ * its length, 0 when FD is not a file in the tree (a pipe, a socket, an
+ * anonymous inode), or -errno (-EBADF). " (deleted)" is kept: such a file
+ * has no name to decide. */
+int tg_fd_path(int fd, char *out, size_t cap);
 
 /* The slow path of a write on a descriptor that is not PASS: classifies it
  * by its real path, records a refusal, and returns 0 or -errno. */

@@ -19,6 +19,7 @@
 
 #include "paths.h"
 #include "resolve.h"
+#include "self.h"
 
 static struct {
 	atomic_flag lock;
@@ -141,6 +142,15 @@ void tg_dirfd_forget(int fd)
 	}
 }
 
+void tg_dirfd_forget_range(unsigned lo, unsigned hi)
+{
+	for (int i = 0; i < DIR_SLOTS; i++) {
+		int fd = atomic_load_explicit(&slots[i].fd, memory_order_relaxed) - 1;
+		if (fd >= 0 && (unsigned)fd >= lo && (unsigned)fd <= hi)
+			tg_dirfd_forget(fd);
+	}
+}
+
 bool tg_dirfd_folder(int fd, const char **dir, size_t *len, unsigned *gen)
 {
 	struct slot *s = slot_of(fd);
@@ -190,8 +200,9 @@ int tg_dirfd_path(int fd, char *out, size_t cap)
 	return (int)l;
 }
 
-/* A child forked while another thread held a lock must not inherit it. */
-static void after_fork(void)
+/* The fork hook (called by the hub in self.c): a child forked while
+ * another thread held a lock must not inherit it. */
+void tg_paths_after_fork(void)
 {
 	atomic_flag_clear(&cwd.lock);
 	for (int i = 0; i < DIR_SLOTS; i++) {
@@ -205,9 +216,4 @@ static void after_fork(void)
 			atomic_store(&slots[i].gen, g + 1);
 		}
 	}
-}
-
-__attribute__((constructor)) static void paths_init(void)
-{
-	pthread_atfork(NULL, NULL, after_fork);
 }

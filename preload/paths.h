@@ -26,6 +26,8 @@ int tg_dirfd_path(int fd, char *out, size_t cap);
 void tg_dirfd_remember(int fd, const char *path, size_t n);
 /* FD is closed or replaced. */
 void tg_dirfd_forget(int fd);
+/* Every descriptor in [LO, HI] is closed (walks the slots, not the range). */
+void tg_dirfd_forget_range(unsigned lo, unsigned hi);
 /* The folder behind FD ending in its slash, read in place (as
  * tg_cwd_folder): valid only if tg_dirfd_unchanged(FD, GEN) after. */
 bool tg_dirfd_folder(int fd, const char **dir, size_t *len, unsigned *gen);
