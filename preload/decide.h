@@ -29,22 +29,22 @@ enum tg_req_kind {
 };
 
 struct tg_req {
-	enum tg_req_kind kind;
 	const char *op;     /* the libc symbol, for the record */
-	int dirfd;          /* AT_FDCWD, or the descriptor PATH starts from */
 	const char *path;   /* as the program passed it (NULL: nothing to decide) */
-	int dirfd2;         /* rename, link, symlink: the new name's */
-	const char *path2;
+	const char *path2;  /* rename, link, symlink: the new name */
+	char *const *argv;  /* exec */
+	int dirfd;          /* AT_FDCWD, or the descriptor PATH starts from */
+	int dirfd2;         /* the new name's */
 	int flags;          /* open flags, or -1 */
-	unsigned at_flags;  /* renameat2's RENAME_* flags */
-	unsigned classes;
 	int mode;           /* in: a create's mode or chmod's target, -1 for none;
 			     * out: the create mode applied */
+	unsigned classes;
+	unsigned at_flags;  /* renameat2's RENAME_* flags */
+	uint8_t kind;       /* enum tg_req_kind */
 	bool is_dir;        /* a mkdir: create_mode adds search bits */
 	bool nofollow;      /* PATH's last symlink is the object itself */
 	bool follow_old;    /* linkat AT_SYMLINK_FOLLOW: the link's target is linked */
 	bool on_fd;         /* the object is descriptor DIRFD (fchmod, AT_EMPTY_PATH) */
-	char *const *argv;  /* exec */
 	uint8_t fd_state;   /* out, TG_REQ_FD_WRITE: the table state to keep (0: none) */
 };
 

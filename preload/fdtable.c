@@ -2,6 +2,7 @@
  * range, and the classification of a descriptor the guard never saw. */
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "decide.h"
@@ -13,26 +14,28 @@
 #include "start.h"
 
 _Atomic uint8_t tg_fds[TG_FD_MAX];
-_Atomic unsigned tg_fd_end;
-
-void tg_fd_forget(int fd)
-{
-	if ((unsigned)fd < TG_FD_MAX &&
-	    atomic_load_explicit(&tg_fds[fd], memory_order_relaxed) != TG_FD_UNKNOWN)
-		atomic_store_explicit(&tg_fds[fd], TG_FD_UNKNOWN, memory_order_relaxed);
-	tg_dirfd_forget(fd);
-}
 
 void tg_fd_forget_range(unsigned lo, unsigned hi)
 {
-	unsigned end = atomic_load_explicit(&tg_fd_end, memory_order_relaxed), hi_asked = hi;
+	unsigned end = hi < TG_FD_MAX - 1 ? hi : TG_FD_MAX - 1;
 
-	if (hi >= end)
-		hi = end - 1; /* end is at most TG_FD_MAX; 0 wraps to empty below */
-	for (unsigned fd = lo; end && fd <= hi; fd++)
+	for (unsigned fd = lo; fd <= end;) {
+		/* A whole aligned word of unknown entries is skipped at once
+		 * (the table is bytes; a word load races only with stores of
+		 * other entries, which a reset never needs to see). */
+		if (fd % 8 == 0 && fd + 7 <= end) {
+			uint64_t w;
+			memcpy(&w, (const void *)&tg_fds[fd], sizeof(w));
+			if (!w) {
+				fd += 8;
+				continue;
+			}
+		}
 		if (atomic_load_explicit(&tg_fds[fd], memory_order_relaxed) != TG_FD_UNKNOWN)
 			atomic_store_explicit(&tg_fds[fd], TG_FD_UNKNOWN, memory_order_relaxed);
-	tg_dirfd_forget_range(lo, hi_asked);
+		fd++;
+	}
+	tg_dirfd_forget_range(lo, hi);
 }
 
 int tg_fd_path(int fd, char *out, size_t cap)

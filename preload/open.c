@@ -167,6 +167,16 @@ static __attribute__((noinline)) int open_slow(struct tg_req *req, struct open_s
 	const char *path = req->path;
 	int flags = req->flags, n = st->n, fd, r;
 
+	*req = (struct tg_req){
+		.kind = TG_REQ_PATH,
+		.op = req->op,
+		.dirfd = req->dirfd,
+		.path = path,
+		.flags = flags,
+		.mode = req->mode,
+		.classes = req->classes,
+		.nofollow = (flags & O_NOFOLLOW) || ((flags & O_CREAT) && (flags & O_EXCL)),
+	};
 	if (st->loop)
 		return open_resolved(req, st->abs, ret_fd);
 	if (n == 0)
@@ -221,15 +231,16 @@ static __attribute__((noinline)) int open_slow(struct tg_req *req, struct open_s
 int tg_open(struct tg_req *req, int *ret_fd)
 {
 	char abs[PATH_MAX];
-	struct open_state st = { .abs = abs };
-	TG_PROTECT_ERRNO;
+	struct open_state st; /* its verdict is written before it is read */
 	int r;
 
 	if (!req->path || !tg_enter())
 		return 1;
+	st.abs = abs;
+	st.n = 0;
+	st.decided = st.loop = false;
+	TG_PROTECT_ERRNO;
 	req->classes = tg_open_classes(req->flags);
-	req->nofollow = (req->flags & O_NOFOLLOW) ||
-			((req->flags & O_CREAT) && (req->flags & O_EXCL));
 	r = open_fast(req, &st, ret_fd);
 	if (r != 1)
 		return r;

@@ -7,8 +7,10 @@
 
 #include "decide.h"
 
-/* Decides and opens REQ: OP, DIRFD, PATH, FLAGS, and MODE (the create
- * mode & 07777 with O_CREAT or O_TMPFILE, else -1). Returns 0 with the
+/* Decides and opens REQ, of which only OP, DIRFD, PATH, FLAGS and MODE
+ * (the create mode & 07777 with O_CREAT or O_TMPFILE, else -1) are read:
+ * the rest is set here, when the decision needs it (the common case does
+ * not, and saves a wrapper zeroing the whole request). Returns 0 with the
  * descriptor in *RET_FD, -errno to refuse (or the open's own error), or 1
  * when the caller must call the real function itself (guard inactive,
  * O_PATH, no openat2, a magic link), with REQ->mode narrowed by a

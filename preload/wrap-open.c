@@ -35,10 +35,13 @@ static inline int opened(int fd)
  * tg_open() asks for it. */
 #define OPEN(op_, dirfd_, path_, flags_, mode, call)                                         \
 	do {                                                                                 \
-		struct tg_req req_ = { .kind = TG_REQ_PATH, .op = op_, .dirfd = dirfd_,      \
-				       .path = path_, .flags = flags_,                        \
-				       .mode = TAKES_MODE(flags_) ? (int)(mode & 07777) : -1 }; \
-		int fd_ = -1, r_ = tg_open(&req_, &fd_);                                     \
+		struct tg_req req_; /* tg_open sets what it needs beyond these */            \
+		req_.op = op_;                                                               \
+		req_.dirfd = dirfd_;                                                         \
+		req_.path = path_;                                                           \
+		req_.flags = flags_;                                                         \
+		req_.mode = TAKES_MODE(flags_) ? (int)(mode & 07777) : -1;                   \
+		int fd_, r_ = tg_open(&req_, &fd_);                                          \
 		if (r_ == 1) {                                                               \
 			if (req_.mode >= 0)                                                  \
 				mode = (mode_t)req_.mode;                                    \
