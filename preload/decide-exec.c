@@ -12,7 +12,7 @@
 #include "decide-internal.h"
 #include "exec-inspect.h"
 #include "real.h"
-#include "start.h"
+#include "settings.h"
 #include "tg-path.h"
 
 /* Inspects the program file PATH, reading its head into HEAD

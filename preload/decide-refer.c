@@ -9,10 +9,9 @@
 #include <sys/syscall.h>
 
 #include "decide-internal.h"
-#include "fdtable.h"
 #include "real.h"
 #include "resolve.h"
-#include "start.h"
+#include "settings.h"
 
 /* The classes that decide whether a move widens access. */
 #define REFER_CLASSES (TG_BIT(TG_READ) | TG_BIT(TG_WRITE) | TG_BIT(TG_EXEC) | TG_BIT(TG_CHMOD))

@@ -9,14 +9,13 @@
 #include <sys/syscall.h>
 
 #include "decide-internal.h"
-#include "fdtable.h"
 #include "log.h"
 #include "paths.h"
 #include "protect-errno.h"
 #include "real.h"
 #include "resolve.h"
 #include "self.h"
-#include "start.h"
+#include "settings.h"
 #include "tg-path.h"
 
 int tg_absolute(int dirfd, const char *path, char *out, size_t cap)
@@ -283,7 +282,7 @@ static int check_object(struct tg_req *req, char *a)
 		n = tg_fd_path(req->dirfd, a, PATH_MAX);
 		if (n < 0)
 			return 0; /* the kernel answers EBADF itself; nothing kept */
-		req->fd_state = TG_FD_PASS;
+		req->fd_state = TG_REQ_FD_PASS;
 		if (n == 0)
 			return 0;
 		tg_decide(tg_set.policy, a, n, req->classes, &d.v);
@@ -294,7 +293,7 @@ static int check_object(struct tg_req *req, char *a)
 			return 0;
 		r = tg_conclude(req, &d);
 		if (r < 0)
-			req->fd_state = TG_FD_DENY;
+			req->fd_state = TG_REQ_FD_DENY;
 		return r;
 	}
 	n = object(req, a, &d.v);

@@ -45,8 +45,11 @@ struct tg_req {
 	bool nofollow;      /* PATH's last symlink is the object itself */
 	bool follow_old;    /* linkat AT_SYMLINK_FOLLOW: the link's target is linked */
 	bool on_fd;         /* the object is descriptor DIRFD (fchmod, AT_EMPTY_PATH) */
-	uint8_t fd_state;   /* out, TG_REQ_FD_WRITE: the table state to keep (0: none) */
+	uint8_t fd_state;   /* out, TG_REQ_FD_WRITE: what the descriptor table keeps */
 };
+
+/* TG_REQ_FD_WRITE's answer for the descriptor table (see fdtable.h). */
+enum { TG_REQ_FD_NONE, TG_REQ_FD_PASS, TG_REQ_FD_DENY };
 
 /* Decides REQ. Returns 0 to let the call through (REQ->mode may have been
  * narrowed by a create_mode), or -errno to refuse it. errno is kept. */

@@ -7,11 +7,9 @@
 
 #include "decide.h"
 #include "fdtable.h"
-#include "paths.h"
 #include "protect-errno.h"
 #include "real.h"
-#include "resolve.h"
-#include "start.h"
+#include "settings.h"
 
 _Atomic uint8_t tg_fds[TG_FD_MAX];
 
@@ -38,21 +36,6 @@ void tg_fd_forget_range(unsigned lo, unsigned hi)
 	tg_dirfd_forget_range(lo, hi);
 }
 
-int tg_fd_path(int fd, char *out, size_t cap)
-{
-	char proc[TG_PROC_FD_MAX];
-	ssize_t n;
-
-	tg_proc_fd(proc, fd);
-	n = readlink(proc, out, cap - 1);
-	if (n < 0)
-		return errno == ENOENT ? -EBADF : -errno;
-	out[n] = '\0';
-	if (n == 0 || out[0] != '/')
-		return 0;
-	return n;
-}
-
 int tg_fd_classify(const char *op, int fd)
 {
 	TG_PROTECT_ERRNO;
@@ -69,7 +52,7 @@ int tg_fd_classify(const char *op, int fd)
 	struct tg_req req = { .kind = TG_REQ_FD_WRITE, .op = op, .dirfd = fd, .flags = -1,
 			      .classes = TG_BIT(TG_WRITE), .mode = -1 };
 	r = tg_check(&req);
-	if (req.fd_state != TG_FD_UNKNOWN)
-		tg_fd_set(fd, req.fd_state);
+	if (req.fd_state != TG_REQ_FD_NONE)
+		tg_fd_set(fd, req.fd_state == TG_REQ_FD_DENY ? TG_FD_DENY : TG_FD_PASS);
 	return r;
 }

@@ -49,12 +49,6 @@ static inline void tg_fd_forget(int fd)
  * subprocess spawn) costs about 8,000 loads, not 65,536 stores. */
 void tg_fd_forget_range(unsigned lo, unsigned hi);
 
-/* The path of the file behind descriptor FD into OUT (CAP bytes). Returns
- * its length, 0 when FD is not a file in the tree (a pipe, a socket, an
- * anonymous inode), or -errno (-EBADF). " (deleted)" is kept: such a file
- * has no name to decide. */
-int tg_fd_path(int fd, char *out, size_t cap);
-
 /* The slow path of a write on a descriptor that is not PASS: classifies it
  * by its real path, records a refusal, and returns 0 or -errno. */
 int tg_fd_classify(const char *op, int fd);

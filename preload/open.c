@@ -19,7 +19,7 @@
 #include "protect-errno.h"
 #include "real.h"
 #include "resolve.h"
-#include "start.h"
+#include "settings.h"
 
 /* What one open learned so far. */
 struct open_state {

@@ -144,6 +144,21 @@ void tg_proc_fd(char *out, int fd)
 	*out = '\0';
 }
 
+int tg_fd_path(int fd, char *out, size_t cap)
+{
+	char proc[TG_PROC_FD_MAX];
+	ssize_t n;
+
+	tg_proc_fd(proc, fd);
+	n = readlink(proc, out, cap - 1);
+	if (n < 0)
+		return errno == ENOENT ? -EBADF : -errno;
+	out[n] = '\0';
+	if (n == 0 || out[0] != '/')
+		return 0;
+	return n;
+}
+
 int tg_proc_self(char *out, int n)
 {
 	char pid[32];

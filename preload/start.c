@@ -23,7 +23,7 @@
 #include "protect-errno.h"
 #include "real.h"
 #include "self.h"
-#include "start.h"
+#include "settings.h"
 #include "tg-config.h"
 #include "tg-env.h"
 

@@ -30,7 +30,7 @@
 #include "protect-errno.h"
 #include "real.h"
 #include "self.h"
-#include "start.h"
+#include "settings.h"
 
 extern char **environ;
 

@@ -14,6 +14,7 @@
 #include "decide.h"
 #include "fdtable.h"
 #include "open.h"
+#include "protect-errno.h"
 #include "real.h"
 
 /* The open(2) flags an fopen mode string means, or -1 when it is invalid
@@ -54,9 +55,8 @@ static FILE *stream_on(int fd, const char *mode)
 	FILE *f = REAL(fdopen)(fd, mode);
 
 	if (!f) {
-		int e = errno;
+		TG_PROTECT_ERRNO;
 		tg_sys(SYS_close, fd);
-		errno = e;
 	}
 	return f;
 }

@@ -1,12 +1,14 @@
-/* Start-up and the settings it decides: read once, read-only afterwards.
+/* The settings start-up decides (start.c), read-only afterwards, and the
+ * door of every decision.
  *
  * Start-up (the constructor, or the first wrapped call if another
  * library's constructor gets there first) reads the TRAINGUARD_* settings
  * once, loads and compiles the policy, opens the log and saves everything a
- * child must inherit. tg_enter() is the door of every decision: the guard is
- * started and this thread is not inside it already. */
-#ifndef TG_START_H
-#define TG_START_H
+ * child must inherit. tg_enter() is the door: the guard is started and this
+ * thread is not inside it already. start.c defines what is declared here
+ * and is the one file that depends on all the others. */
+#ifndef TG_SETTINGS_H
+#define TG_SETTINGS_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -37,7 +39,7 @@ extern _Atomic int tg_state;
  * thread is inside the guard gets a full decision, not a free pass. */
 extern __thread int tg_depth __attribute__((tls_model("initial-exec")));
 
-/* Starts the guard if no one did; true when it is active. */
+/* Starts the guard if no one did (start.c); true when it is active. */
 bool tg_enter_slow(void);
 
 /* True when the call must be decided: the guard is active and this
