@@ -228,7 +228,8 @@ static __attribute__((noinline)) int open_slow(struct tg_req *req, struct open_s
 	return fd < 0 ? fd : 0;
 }
 
-int tg_open(struct tg_req *req, int *ret_fd)
+/* Not split by partial inlining: its head alone would cost a second call. */
+__attribute__((optimize("no-partial-inlining"))) int tg_open(struct tg_req *req, int *ret_fd)
 {
 	char abs[PATH_MAX];
 	struct open_state st; /* its verdict is written before it is read */

@@ -114,12 +114,15 @@ static struct slot *slot_of(int fd)
 	return &slots[(unsigned)fd % DIR_SLOTS];
 }
 
+_Atomic unsigned tg_dirfd_filled;
+
 void tg_dirfd_remember(int fd, const char *path, size_t n)
 {
 	struct slot *s = slot_of(fd);
 
 	if (fd < 0 || n >= sizeof(s->path) - 1 || !try_lock(&s->lock))
 		return;
+	atomic_fetch_add(&tg_dirfd_filled, 1); /* before the slot can be seen */
 	atomic_fetch_add(&s->gen, 1); /* odd: readers stay away */
 	atomic_store(&s->fd, -1);
 	memcpy(s->path, path, n);
@@ -132,13 +135,15 @@ void tg_dirfd_remember(int fd, const char *path, size_t n)
 	unlock(&s->lock);
 }
 
-void tg_dirfd_forget(int fd)
+void tg_dirfd_forget_slot(int fd)
 {
 	struct slot *s = slot_of(fd);
+	int want = fd + 1;
 
-	if (fd >= 0 && atomic_load_explicit(&s->fd, memory_order_relaxed) == fd + 1) {
+	if (fd >= 0 && atomic_load_explicit(&s->fd, memory_order_relaxed) == want) {
 		atomic_fetch_add(&s->gen, 2); /* keeps a writer's parity */
-		atomic_store(&s->fd, 0);
+		if (atomic_compare_exchange_strong(&s->fd, &want, 0))
+			atomic_fetch_sub(&tg_dirfd_filled, 1);
 	}
 }
 
