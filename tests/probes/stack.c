@@ -42,7 +42,9 @@ static void ok(int cond, const char *what)
 
 static void path(char *out, const char *rel)
 {
-	snprintf(out, PATH_MAX, "%s/%s", dir, rel);
+	int n = snprintf(out, PATH_MAX, "%s/%s", dir, rel);
+	if (n < 0 || n >= PATH_MAX)
+		abort();
 }
 
 /* The three calls; returns a bit per failure. */
