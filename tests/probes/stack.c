@@ -225,7 +225,8 @@ int main(int argc, char **argv)
 	path(p, "bin");
 	path(q, "binlink");
 	symlink(p, q);
-	snprintf(p, sizeof(p),
+	char policy[3 * PATH_MAX];
+	int n = snprintf(policy, sizeof(policy),
 		 "version = 1;\n"
 		 "defaults = { read = \"allow\"; list = \"allow\"; exec = \"allow\"; write = \"allow\";\n"
 		 "  create = \"allow\"; delete = \"allow\"; chmod = \"allow\"; };\n"
@@ -233,7 +234,9 @@ int main(int argc, char **argv)
 		 "  { id = \"audited\"; path = \"%s/real/**\"; allow = [\"read\"]; audit = true; },\n"
 		 "  { id = \"noexec\"; path = \"%s/bin/**\"; deny = [\"exec\"]; }\n"
 		 ");\n", dir, dir);
-	write_file("policy.cfg", p, 0644);
+	if (n < 0 || (size_t)n >= sizeof(policy))
+		return 2;
+	write_file("policy.cfg", policy, 0644);
 	path(p, "policy.cfg");
 	path(q, "log.jsonl");
 	setenv("LD_PRELOAD", argv[1], 1);
