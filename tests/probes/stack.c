@@ -226,7 +226,7 @@ int main(int argc, char **argv)
 	path(q, "binlink");
 	symlink(p, q);
 	char policy[3 * PATH_MAX];
-	int n = snprintf(policy, sizeof(policy),
+	int pn = snprintf(policy, sizeof(policy),
 		 "version = 1;\n"
 		 "defaults = { read = \"allow\"; list = \"allow\"; exec = \"allow\"; write = \"allow\";\n"
 		 "  create = \"allow\"; delete = \"allow\"; chmod = \"allow\"; };\n"
@@ -234,7 +234,7 @@ int main(int argc, char **argv)
 		 "  { id = \"audited\"; path = \"%s/real/**\"; allow = [\"read\"]; audit = true; },\n"
 		 "  { id = \"noexec\"; path = \"%s/bin/**\"; deny = [\"exec\"]; }\n"
 		 ");\n", dir, dir);
-	if (n < 0 || (size_t)n >= sizeof(policy))
+	if (pn < 0 || (size_t)pn >= sizeof(policy))
 		return 2;
 	write_file("policy.cfg", policy, 0644);
 	path(p, "policy.cfg");
