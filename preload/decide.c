@@ -319,6 +319,16 @@ int tg_check(struct tg_req *req)
 
 	if (!tg_enter())
 		return 0;
+	if (req->kind == TG_REQ_PATH && req->path && !req->on_fd) {
+		/* The common request (unlink, mkdir, opendir...), in a straight line. */
+		struct tg_decided d = { .path = a };
+		int n = tg_absolute(req->dirfd, req->path, a, PATH_MAX);
+		if (n < 0)
+			return tg_undecidable(n, req->path);
+		tg_decide(tg_set.policy, a, n, req->classes, &d.v);
+		tg_decide_real(req, a, n, &d.v);
+		return tg_conclude(req, &d);
+	}
 	switch (req->kind) {
 	case TG_REQ_RENAME:
 		return req->path && req->path2 ? tg_check_rename(req, a, b) : 0;

@@ -71,8 +71,12 @@ static bool decided(const char *op, const char *path, const char *mode, FILE **o
 
 	if (flags < 0 || strstr(mode, ",ccs="))
 		return false; /* invalid, or a conversion only fopen sets up */
-	struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = AT_FDCWD, .path = path,
-			      .flags = flags, .mode = flags & O_CREAT ? 0666 : -1 };
+	struct tg_req req; /* tg_open sets what it needs beyond these */
+	req.op = op;
+	req.dirfd = AT_FDCWD;
+	req.path = path;
+	req.flags = flags;
+	req.mode = flags & O_CREAT ? 0666 : -1;
 	int r = tg_open(&req, &fd);
 	if (r == 1) {
 		if (!(flags & O_CREAT) || req.mode == 0666)

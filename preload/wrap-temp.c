@@ -101,8 +101,12 @@ static int make_temp(const char *op, char *tmpl, int suffixlen, int flags, int *
 		return r < 0 ? r : 1;
 	}
 	for (int i = 0; i < ATTEMPTS; i++) {
-		struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = AT_FDCWD,
-				      .path = tmpl, .flags = flags, .mode = S_IRUSR | S_IWUSR };
+		struct tg_req req; /* tg_open sets what it needs beyond these */
+		req.op = op;
+		req.dirfd = AT_FDCWD;
+		req.path = tmpl;
+		req.flags = flags;
+		req.mode = S_IRUSR | S_IWUSR;
 		fill(x);
 		int r = tg_open(&req, ret_fd);
 		if (r == 1)
