@@ -4,7 +4,7 @@
  * access. Normalization collapses "//" and "/./", resolves ".." against the
  * preceding component (".." at the root stays at the root) and drops a
  * trailing slash (the root itself stays "/"). It never looks at the file
- * system: symlinks are the business of the caller (see preload/guard.c). */
+ * system: symlinks are the business of the caller (see preload/decide.c and preload/resolve.c). */
 #ifndef TG_PATH_H
 #define TG_PATH_H
 

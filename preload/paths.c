@@ -19,6 +19,7 @@
 
 #include "paths.h"
 #include "resolve.h"
+#include "self.h"
 
 static struct {
 	atomic_flag lock;
@@ -113,12 +114,15 @@ static struct slot *slot_of(int fd)
 	return &slots[(unsigned)fd % DIR_SLOTS];
 }
 
+_Atomic unsigned tg_dirfd_filled;
+
 void tg_dirfd_remember(int fd, const char *path, size_t n)
 {
 	struct slot *s = slot_of(fd);
 
 	if (fd < 0 || n >= sizeof(s->path) - 1 || !try_lock(&s->lock))
 		return;
+	atomic_fetch_add(&tg_dirfd_filled, 1); /* before the slot can be seen */
 	atomic_fetch_add(&s->gen, 1); /* odd: readers stay away */
 	atomic_store(&s->fd, -1);
 	memcpy(s->path, path, n);
@@ -131,13 +135,24 @@ void tg_dirfd_remember(int fd, const char *path, size_t n)
 	unlock(&s->lock);
 }
 
-void tg_dirfd_forget(int fd)
+void tg_dirfd_forget_slot(int fd)
 {
 	struct slot *s = slot_of(fd);
+	int want = fd + 1;
 
-	if (fd >= 0 && atomic_load_explicit(&s->fd, memory_order_relaxed) == fd + 1) {
+	if (fd >= 0 && atomic_load_explicit(&s->fd, memory_order_relaxed) == want) {
 		atomic_fetch_add(&s->gen, 2); /* keeps a writer's parity */
-		atomic_store(&s->fd, 0);
+		if (atomic_compare_exchange_strong(&s->fd, &want, 0))
+			atomic_fetch_sub(&tg_dirfd_filled, 1);
+	}
+}
+
+void tg_dirfd_forget_range(unsigned lo, unsigned hi)
+{
+	for (int i = 0; i < DIR_SLOTS; i++) {
+		int fd = atomic_load_explicit(&slots[i].fd, memory_order_relaxed) - 1;
+		if (fd >= 0 && (unsigned)fd >= lo && (unsigned)fd <= hi)
+			tg_dirfd_forget(fd);
 	}
 }
 
@@ -190,8 +205,9 @@ int tg_dirfd_path(int fd, char *out, size_t cap)
 	return (int)l;
 }
 
-/* A child forked while another thread held a lock must not inherit it. */
-static void after_fork(void)
+/* The fork hook (called by the hub in self.c): a child forked while
+ * another thread held a lock must not inherit it. */
+void tg_paths_after_fork(void)
 {
 	atomic_flag_clear(&cwd.lock);
 	for (int i = 0; i < DIR_SLOTS; i++) {
@@ -205,9 +221,4 @@ static void after_fork(void)
 			atomic_store(&slots[i].gen, g + 1);
 		}
 	}
-}
-
-__attribute__((constructor)) static void paths_init(void)
-{
-	pthread_atfork(NULL, NULL, after_fork);
 }

@@ -4,6 +4,7 @@
 #ifndef TG_PATHS_H
 #define TG_PATHS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -24,8 +25,18 @@ bool tg_cwd_unchanged(unsigned gen);
 int tg_dirfd_path(int fd, char *out, size_t cap);
 /* FD was opened on the folder PATH (N bytes, real). */
 void tg_dirfd_remember(int fd, const char *path, size_t n);
-/* FD is closed or replaced. */
-void tg_dirfd_forget(int fd);
+/* FD is closed or replaced. Costs a load and a branch while no folder is
+ * remembered (the counter may stay above the number of slots in use, never
+ * below it). */
+extern _Atomic unsigned tg_dirfd_filled;
+void tg_dirfd_forget_slot(int fd);
+static inline void tg_dirfd_forget(int fd)
+{
+	if (atomic_load_explicit(&tg_dirfd_filled, memory_order_relaxed))
+		tg_dirfd_forget_slot(fd);
+}
+/* Every descriptor in [LO, HI] is closed (walks the slots, not the range). */
+void tg_dirfd_forget_range(unsigned lo, unsigned hi);
 /* The folder behind FD ending in its slash, read in place (as
  * tg_cwd_folder): valid only if tg_dirfd_unchanged(FD, GEN) after. */
 bool tg_dirfd_folder(int fd, const char **dir, size_t *len, unsigned *gen);

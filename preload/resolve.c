@@ -27,8 +27,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "guard.h"
+#include "real.h"
 #include "resolve.h"
+#include "self.h"
 
 #define MAX_HOPS 40
 
@@ -38,7 +39,7 @@ bool tg_openat2_usable(void)
 {
 	int s = atomic_load_explicit(&tg_openat2_state, memory_order_relaxed);
 
-	if (atomic_load_explicit(&tg_syscalls_frozen, memory_order_relaxed))
+	if (tg_frozen())
 		return false;
 	if (s < 0) {
 		struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
@@ -143,10 +144,25 @@ void tg_proc_fd(char *out, int fd)
 	*out = '\0';
 }
 
+int tg_fd_path(int fd, char *out, size_t cap)
+{
+	char proc[TG_PROC_FD_MAX];
+	ssize_t n;
+
+	tg_proc_fd(proc, fd);
+	n = readlink(proc, out, cap - 1);
+	if (n < 0)
+		return errno == ENOENT ? -EBADF : -errno;
+	out[n] = '\0';
+	if (n == 0 || out[0] != '/')
+		return 0;
+	return n;
+}
+
 int tg_proc_self(char *out, int n)
 {
 	char pid[32];
-	int pl = snprintf(pid, sizeof(pid), "/proc/%d", (int)tg_pid());
+	int pl = snprintf(pid, sizeof(pid), "/proc/%d", (int)tg_self_pid_cached());
 
 	if (n >= pl && memcmp(out, pid, pl) == 0 && (out[pl] == '/' || out[pl] == '\0')) {
 		memmove(out + 10, out + pl, n - pl + 1);
@@ -156,9 +172,10 @@ int tg_proc_self(char *out, int n)
 	return n;
 }
 
-/* realpath(P) as the kernel sees it: an O_PATH open and the name /proc
- * gives the descriptor, three system calls where realpath(3) reads every
- * component as a link. realpath(3) itself when /proc has no answer. */
+/* realpath(P) as the kernel sees it, into OUT (PATH_MAX bytes): an O_PATH
+ * open and the name /proc gives the descriptor, three system calls where
+ * realpath(3) reads every component as a link. realpath(3) itself when
+ * /proc has no answer. */
 static char *real_of(const char *p, char *out)
 {
 	long fd = tg_sys(SYS_openat, AT_FDCWD, p, O_PATH | O_CLOEXEC);
@@ -175,32 +192,46 @@ static char *real_of(const char *p, char *out)
 	return out;
 }
 
+/* The absolute form of (DIRFD, PATH) into RAW (PATH_MAX bytes), unresolved. */
+static int start_path(int dirfd, const char *path, char *raw)
+{
+	size_t l, pl = strlen(path);
+
+	if (path[0] == '/') {
+		l = 0;
+	} else if (dirfd == AT_FDCWD) {
+		if (!getcwd(raw, PATH_MAX))
+			return -errno;
+		l = strlen(raw);
+	} else {
+		char proc[TG_PROC_FD_MAX];
+		tg_proc_fd(proc, dirfd);
+		ssize_t r = readlink(proc, raw, PATH_MAX - 1);
+		if (r <= 0)
+			return -EBADF;
+		l = (size_t)r;
+	}
+	if (l + 1 + pl >= PATH_MAX)
+		return -ENAMETOOLONG;
+	if (l)
+		raw[l++] = '/';
+	memcpy(raw + l, path, pl + 1);
+	return (int)(l + pl);
+}
+
+/* Works in two buffers, RAW (the path still to resolve) and OUT, on
+ * purpose: the guard's stack budget (see meson.build) has no room for a
+ * buffer per step. */
 int tg_real_path(int dirfd, const char *path, bool follow_last, enum tg_last last, char *out,
 		 size_t cap)
 {
-	char raw[PATH_MAX], folder[PATH_MAX], real[PATH_MAX], target[PATH_MAX];
-	int n;
+	char raw[PATH_MAX];
+	int n = start_path(dirfd, path, raw);
 
-	if (path[0] == '/') {
-		n = snprintf(raw, sizeof(raw), "%s", path);
-	} else {
-		char base[PATH_MAX];
-		if (dirfd == AT_FDCWD) {
-			if (!getcwd(base, sizeof(base)))
-				return -errno;
-		} else {
-			char proc[TG_PROC_FD_MAX];
-			tg_proc_fd(proc, dirfd);
-			ssize_t l = readlink(proc, base, sizeof(base) - 1);
-			if (l <= 0)
-				return -EBADF;
-			base[l] = '\0';
-		}
-		n = snprintf(raw, sizeof(raw), "%s/%s", base, path);
-	}
-	if (n < 0 || (size_t)n >= sizeof(raw))
+	if (n < 0)
+		return n;
+	if (cap < PATH_MAX)
 		return -ENAMETOOLONG;
-
 	for (int hop = 0; hop < MAX_HOPS; hop++) {
 		bool named;
 		size_t i = folder_part(raw, &named);
@@ -209,42 +240,49 @@ int tg_real_path(int dirfd, const char *path, bool follow_last, enum tg_last las
 		while (nl > 0 && name[nl - 1] == '/')
 			nl--;
 		if (!named) {
-			if (!real_of(raw, real))
+			if (!real_of(raw, out))
 				return -errno;
-			n = snprintf(out, cap, "%s", real);
-			return (size_t)n < cap ? n : -ENAMETOOLONG;
+			return (int)strlen(out);
 		}
-		memcpy(folder, raw, i ? i : 1);
-		folder[i ? i : 1] = '\0';
-		if (i == 0)
-			folder[0] = '/';
-		if (!real_of(folder, real))
+		/* The folder, in place: RAW up to its last slash. */
+		char cut = raw[i];
+		raw[i] = '\0';
+		char *folder = real_of(raw, out);
+		raw[i] = cut;
+		if (!folder)
 			return -errno;
-		const char *sep = strcmp(real, "/") == 0 ? "" : "/";
-		n = snprintf(out, cap, "%s%s%.*s", real, sep, (int)nl, name);
-		if (n < 0 || (size_t)n >= cap)
+		size_t rl = strlen(out);
+		size_t sl = rl == 1 ? 0 : 1; /* the root ends in its slash */
+		if (rl + sl + nl >= cap)
 			return -ENAMETOOLONG;
+		if (sl)
+			out[rl] = '/';
+		memmove(out + rl + sl, name, nl);
+		out[rl + sl + nl] = '\0';
+		n = (int)(rl + sl + nl);
 		if (last == TG_LAST_GUESS && hop == 0)
 			return n;
-		ssize_t tl = readlink(out, target, sizeof(target) - 1);
+		/* The link's text goes where the next path is built: after the
+		 * folder for a relative target. */
+		memcpy(raw, out, rl + sl);
+		ssize_t tl = readlink(out, raw + rl + sl, PATH_MAX - 1 - (rl + sl));
 		if (tl < 0)
 			return n; /* not a link, or not there yet */
 		if (last == TG_LAST_EXCL)
 			return -EEXIST; /* O_CREAT|O_EXCL never follows a link */
 		if (!follow_last)
 			return n;
+		if ((size_t)tl >= PATH_MAX - 1 - (rl + sl))
+			return -ENAMETOOLONG;
+		char *target = raw + rl + sl;
 		target[tl] = '\0';
-		if (target[0] != '/') {
+		if (target[0] == '/') {
+			memmove(raw, target, (size_t)tl + 1);
+		} else if (strncmp(out, "/proc/", 6) == 0) {
 			/* A magic link into a pipe, socket or anonymous inode
 			 * (/dev/stdin, /proc/self/fd/N): nothing to name. */
-			if (strncmp(real, "/proc/", 6) == 0)
-				return 0;
-			n = snprintf(raw, sizeof(raw), "%s%s%s", real, sep, target);
-		} else {
-			n = snprintf(raw, sizeof(raw), "%s", target);
+			return 0;
 		}
-		if (n < 0 || (size_t)n >= sizeof(raw))
-			return -ENAMETOOLONG;
 	}
 	return -ELOOP;
 }

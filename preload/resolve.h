@@ -36,6 +36,12 @@ enum tg_last {
 int tg_real_path(int dirfd, const char *path, bool follow_last, enum tg_last last, char *out,
 		 size_t cap);
 
+/* The path of the file behind descriptor FD into OUT (CAP bytes). Returns
+ * its length, 0 when FD is not a file in the tree (a pipe, a socket, an
+ * anonymous inode), or -errno (-EBADF). " (deleted)" is kept: such a file
+ * has no name to decide. */
+int tg_fd_path(int fd, char *out, size_t cap);
+
 /* Rewrites "/proc/<this pid>..." in P (N bytes) as "/proc/self...", the
  * name policies use; returns the new length. */
 int tg_proc_self(char *p, int n);

@@ -3,7 +3,7 @@
 #undef _FILE_OFFSET_BITS
 #include <unistd.h>
 
-#include "guard.h"
+#include "real.h"
 #include "paths.h"
 
 int chdir(const char *path)

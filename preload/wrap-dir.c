@@ -6,13 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 
-#include "guard.h"
+#include "decide.h"
+#include "real.h"
 
 static int check_list(const char *op, int dirfd, const char *path)
 {
-	struct tg_call c = { .op = op, .dirfd = dirfd, .path = path, .flags = -1,
-			     .classes = TG_BIT(TG_LIST), .mode = -1 };
-	return tg_check(&c);
+	struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = dirfd, .path = path,
+			      .flags = -1, .classes = TG_BIT(TG_LIST), .mode = -1,
+			      .on_fd = path == NULL };
+	return tg_check(&req);
 }
 
 DIR *opendir(const char *path)
@@ -27,7 +29,7 @@ DIR *opendir(const char *path)
 
 DIR *fdopendir(int fd)
 {
-	int r = tg_check_fd("fdopendir", fd, TG_BIT(TG_LIST), NULL);
+	int r = check_list("fdopendir", fd, NULL);
 	if (r < 0) {
 		errno = -r;
 		return NULL;

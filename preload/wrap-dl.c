@@ -5,7 +5,7 @@
 #include <dlfcn.h>
 #include <string.h>
 
-#include "guard.h"
+#include "real.h"
 
 static bool names_libc(const char *file)
 {

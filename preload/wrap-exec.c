@@ -4,8 +4,15 @@
  * Each is decided as class exec on the program file (searched in PATH for
  * the p forms, as libc will search it), and each child gets LD_PRELOAD and
  * the TRAINGUARD_* settings saved at start, whatever the environment it was
- * given. Python's subprocess runs execv in a vfork child: nothing here
- * allocates; a large environment is copied into an anonymous mapping. */
+ * given.
+ *
+ * Python's subprocess runs execv in a vfork child, which shares its
+ * parent's memory: nothing may be allocated or mapped there (a mapping
+ * made by the child stays in the parent after the exec). The child's
+ * environment is built on the stack, in a fixed array for the common
+ * size; beyond it a vfork child uses a larger frame (or, past that, a
+ * buffer its parent thread keeps: see run_in_vfork_child), and any other
+ * caller maps one and unmaps it after the call. */
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
@@ -18,34 +25,130 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "guard.h"
+#include "child-env.h"
+#include "decide.h"
+#include "protect-errno.h"
+#include "real.h"
+#include "self.h"
+#include "settings.h"
 
 extern char **environ;
 
 #define STACK_ENV 256
 
-/* The child's environment in STACK (STACK_ENV pointers) or in a mapping
- * stored in *MAP (unmapped by env_done). */
-static char **env_for(char *const envp[], char **stack, void **map, size_t *maplen)
-{
-	size_t need = tg_child_env_size(envp);
+/* How a call reaches the kernel once its environment is built. */
+enum how { VIA_EXECVE, VIA_EXECVPE, VIA_FEXECVE, VIA_EXECVEAT, VIA_SPAWN, VIA_SPAWNP };
 
-	*map = NULL;
-	if (need <= STACK_ENV)
-		return tg_child_env(envp, stack, STACK_ENV);
-	*maplen = need * sizeof(char *);
-	*map = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (*map == MAP_FAILED) {
-		*map = NULL;
-		return NULL;
+struct target {
+	enum how how;
+	const char *path;
+	char *const *argv;
+	const char *file; /* execvpe, posix_spawnp: the name to search */
+	int fd;           /* fexecve, execveat */
+	int flags;        /* execveat */
+	pid_t *pid;       /* posix_spawn */
+	const posix_spawn_file_actions_t *fa;
+	const posix_spawnattr_t *attr;
+};
+
+/* The real call of T with environment ENV: its result (for posix_spawn an
+ * error number, else -1 and errno). */
+static int run(const struct target *t, char **env)
+{
+	switch (t->how) {
+	case VIA_EXECVPE:
+		return REAL(execvpe)(t->file, t->argv, env);
+	case VIA_FEXECVE:
+		return REAL(fexecve)(t->fd, t->argv, env);
+	case VIA_EXECVEAT:
+		return REAL(execveat)(t->fd, t->path, t->argv, env, t->flags);
+	case VIA_SPAWN:
+		return REAL(posix_spawn)(t->pid, t->path, t->fa, t->attr, t->argv, env);
+	case VIA_SPAWNP:
+		return REAL(posix_spawnp)(t->pid, t->file, t->fa, t->attr, t->argv, env);
+	default:
+		return REAL(execve)(t->path, t->argv, env);
 	}
-	return tg_child_env(envp, *map, need);
 }
 
-static void env_done(void *map, size_t maplen)
+static int no_memory(const struct target *t)
 {
-	if (map)
-		munmap(map, maplen);
+	return t->how == VIA_SPAWN || t->how == VIA_SPAWNP ? ENOMEM : tg_fail(ENOMEM);
+}
+
+/* A vfork child's environment beyond STACK_ENV: up to VFORK_ENV pointers
+ * in a frame of its own (within the stack budget), the rare larger one in
+ * a buffer kept per thread. The child runs on its parent thread's stack
+ * and TLS, and that thread is suspended until the exec: the buffer, mapped
+ * once and grown by a child, is reused by the thread's next children,
+ * never left behind per spawn. */
+#define VFORK_ENV 1024
+static __thread char **vfork_env __attribute__((tls_model("initial-exec")));
+static __thread size_t vfork_env_cap __attribute__((tls_model("initial-exec")));
+
+static __attribute__((noinline)) int run_in_vfork_child(const struct target *t,
+							char *const envp[], size_t need)
+{
+	char *env[VFORK_ENV];
+
+	if (need <= VFORK_ENV) {
+		tg_child_env(&tg_set.child, envp, env, VFORK_ENV);
+		return run(t, env);
+	}
+	if (vfork_env_cap < need) {
+		size_t cap = need * 2;
+		void *m = mmap(NULL, cap * sizeof(char *), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return no_memory(t);
+		if (vfork_env)
+			munmap(vfork_env, vfork_env_cap * sizeof(char *));
+		vfork_env = m;
+		vfork_env_cap = cap;
+	}
+	tg_child_env(&tg_set.child, envp, vfork_env, vfork_env_cap);
+	return run(t, vfork_env);
+}
+
+/* Runs T with the environment a child gets for ENVP. */
+static int run_with_env(const struct target *t, char *const envp[])
+{
+	size_t need = tg_child_env_size(&tg_set.child, envp);
+
+	if (need <= STACK_ENV) {
+		char *stack[STACK_ENV];
+		tg_child_env(&tg_set.child, envp, stack, STACK_ENV);
+		return run(t, stack);
+	}
+	if (tg_self_foreign())
+		return run_in_vfork_child(t, envp, need);
+	/* The parent (posix_spawn included): sized before the child exists. */
+	size_t len = need * sizeof(char *);
+	char **map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (map == MAP_FAILED)
+		return no_memory(t);
+	tg_child_env(&tg_set.child, envp, map, need);
+	int r = run(t, map);
+	TG_PROTECT_ERRNO;
+	munmap(map, len);
+	return r;
+}
+
+static int check_exec(const char *op, const char *path, char *const argv[])
+{
+	struct tg_req req = { .kind = TG_REQ_EXEC, .op = op, .dirfd = AT_FDCWD, .path = path,
+			      .flags = -1, .classes = TG_BIT(TG_EXEC), .mode = -1, .argv = argv };
+	return tg_check(&req);
+}
+
+/* Exec on a descriptor, or on (DIRFD, PATH) for execveat: class exec on
+ * the file, nothing inspected. */
+static int check_exec_at(const char *op, int dirfd, const char *path)
+{
+	struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = dirfd,
+			      .path = path && *path ? path : NULL, .flags = -1,
+			      .classes = TG_BIT(TG_EXEC), .mode = -1, .on_fd = !path || !*path };
+	return tg_check(&req);
 }
 
 /* The file execvp/posix_spawnp will run for FILE: FILE itself when it
@@ -82,67 +185,27 @@ static const char *search(const char *file, char *buf, size_t cap)
 	}
 }
 
-/* How exec_with reaches the kernel. */
-enum how { VIA_EXECVE, VIA_EXECVPE, VIA_FEXECVE, VIA_EXECVEAT };
-
-struct target {
-	enum how how;
-	const char *file; /* execvpe: the name to search */
-	int fd;           /* fexecve, execveat */
-	int flags;        /* execveat */
-};
-
-static int exec_with_checked(const char *path, char *const argv[], char *const envp[],
-			     const struct target *t);
-
-static int exec_with(const char *op, const char *path, char *const argv[], char *const envp[],
-		     const struct target *t)
+/* Decides the exec of PATH (when given) and runs T. */
+static int exec_with(const char *op, const char *path, char *const envp[], struct target *t)
 {
-	int r = path ? tg_check_exec(op, path, argv) : 0;
+	int r = path ? check_exec(op, path, t->argv) : 0;
 
 	if (r < 0)
 		return tg_fail(-r);
-	return exec_with_checked(path, argv, envp, t);
-}
-
-/* Runs the decided exec with the child's environment. */
-static int exec_with_checked(const char *path, char *const argv[], char *const envp[],
-			     const struct target *t)
-{
-	char *stack[STACK_ENV];
-	void *map;
-	size_t maplen = 0;
-	int r;
-	char **env = env_for(envp, stack, &map, &maplen);
-	if (!env)
-		return tg_fail(ENOMEM);
-	switch (t ? t->how : VIA_EXECVE) {
-	case VIA_EXECVPE:
-		r = REAL(execvpe)(t->file, argv, env);
-		break;
-	case VIA_FEXECVE:
-		r = REAL(fexecve)(t->fd, argv, env);
-		break;
-	case VIA_EXECVEAT:
-		r = REAL(execveat)(t->fd, path, argv, env, t->flags);
-		break;
-	default:
-		r = REAL(execve)(path, argv, env);
-	}
-	int e = errno;
-	env_done(map, maplen);
-	errno = e;
-	return r;
+	t->path = path;
+	return run_with_env(t, envp);
 }
 
 int execve(const char *path, char *const argv[], char *const envp[])
 {
-	return exec_with("execve", path, argv, envp, NULL);
+	struct target t = { .how = VIA_EXECVE, .argv = argv };
+	return exec_with("execve", path, envp, &t);
 }
 
 int execv(const char *path, char *const argv[])
 {
-	return exec_with("execv", path, argv, environ, NULL);
+	struct target t = { .how = VIA_EXECVE, .argv = argv };
+	return exec_with("execv", path, environ, &t);
 }
 
 int execvp(const char *file, char *const argv[])
@@ -151,8 +214,8 @@ int execvp(const char *file, char *const argv[])
 	const char *path = search(file, buf, sizeof(buf));
 	if (!path)
 		return REAL(execvp)(file, argv); /* libc reports ENOENT */
-	struct target t = { .how = VIA_EXECVPE, .file = file };
-	return exec_with("execvp", path, argv, environ, &t);
+	struct target t = { .how = VIA_EXECVPE, .file = file, .argv = argv };
+	return exec_with("execvp", path, environ, &t);
 }
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -161,8 +224,8 @@ int execvpe(const char *file, char *const argv[], char *const envp[])
 	const char *path = search(file, buf, sizeof(buf));
 	if (!path)
 		return REAL(execvpe)(file, argv, envp);
-	struct target t = { .how = VIA_EXECVPE, .file = file };
-	return exec_with("execvpe", path, argv, envp, &t);
+	struct target t = { .how = VIA_EXECVPE, .file = file, .argv = argv };
+	return exec_with("execvpe", path, envp, &t);
 }
 
 /* The execl forms: their arguments become an argv on the stack (no
@@ -184,7 +247,8 @@ int execl(const char *path, const char *arg0, ...)
 {
 	ARGV_FROM_VA(arg0, argv);
 	va_end(ap_);
-	return exec_with("execl", path, argv, environ, NULL);
+	struct target t = { .how = VIA_EXECVE, .argv = argv };
+	return exec_with("execl", path, environ, &t);
 }
 
 int execle(const char *path, const char *arg0, ...)
@@ -192,7 +256,8 @@ int execle(const char *path, const char *arg0, ...)
 	ARGV_FROM_VA(arg0, argv);
 	char **envp = va_arg(ap_, char **); /* after the NULL that ends argv */
 	va_end(ap_);
-	return exec_with("execle", path, argv, envp, NULL);
+	struct target t = { .how = VIA_EXECVE, .argv = argv };
+	return exec_with("execle", path, envp, &t);
 }
 
 int execlp(const char *file, const char *arg0, ...)
@@ -203,70 +268,51 @@ int execlp(const char *file, const char *arg0, ...)
 	const char *path = search(file, buf, sizeof(buf));
 	if (!path)
 		return REAL(execvp)(file, argv);
-	struct target t = { .how = VIA_EXECVPE, .file = file };
-	return exec_with("execlp", path, argv, environ, &t);
+	struct target t = { .how = VIA_EXECVPE, .file = file, .argv = argv };
+	return exec_with("execlp", path, environ, &t);
 }
 
 /* fexecve and execveat with AT_EMPTY_PATH run an open descriptor: decided
  * on the file behind it. */
 int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	int r = tg_check_fd("fexecve", fd, TG_BIT(TG_EXEC), NULL);
+	int r = check_exec_at("fexecve", fd, NULL);
 	if (r < 0)
 		return tg_fail(-r);
-	struct target t = { .how = VIA_FEXECVE, .fd = fd };
-	return exec_with("fexecve", NULL, argv, envp, &t);
+	struct target t = { .how = VIA_FEXECVE, .fd = fd, .argv = argv };
+	return run_with_env(&t, envp);
 }
 
 int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-	int r;
-	if (path && !*path && (flags & AT_EMPTY_PATH)) {
-		r = tg_check_fd("execveat", dirfd, TG_BIT(TG_EXEC), NULL);
-	} else {
-		struct tg_call c = { .op = "execveat", .dirfd = dirfd, .path = path, .flags = -1,
-				     .classes = TG_BIT(TG_EXEC), .mode = -1 };
-		r = tg_check(&c);
-	}
+	int r = !path || (!*path && !(flags & AT_EMPTY_PATH))
+			? 0 /* the kernel answers EFAULT or ENOENT itself */
+			: check_exec_at("execveat", dirfd, path);
 	if (r < 0)
 		return tg_fail(-r);
-	struct target t = { .how = VIA_EXECVEAT, .fd = dirfd, .flags = flags };
-	return exec_with_checked(path, argv, envp, &t);
+	struct target t = { .how = VIA_EXECVEAT, .path = path, .fd = dirfd, .flags = flags,
+			    .argv = argv };
+	return run_with_env(&t, envp);
 }
 
-/* posix_spawn returns an error number and leaves errno alone. */
-static int spawn_with(const char *op, pid_t *pid, const char *path, const char *file,
-		      const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
-		      char *const argv[], char *const envp[])
+/* posix_spawn returns an error number and leaves errno alone. The
+ * environment is built here, in the parent, before the child exists. */
+static int spawn_with(const char *op, struct target *t, char *const envp[])
 {
-	char *stack[STACK_ENV];
-	void *map;
-	size_t maplen = 0;
-	int saved = errno;
-	int r = tg_check_exec(op, path, argv);
+	TG_PROTECT_ERRNO;
+	int r = check_exec(op, t->path, t->argv);
 
-	if (r < 0) {
-		errno = saved;
+	if (r < 0)
 		return -r;
-	}
-	char **env = env_for(envp ? envp : environ, stack, &map, &maplen);
-	if (!env) {
-		errno = saved;
-		return ENOMEM;
-	}
-	if (file)
-		r = REAL(posix_spawnp)(pid, file, fa, attr, argv, env);
-	else
-		r = REAL(posix_spawn)(pid, path, fa, attr, argv, env);
-	env_done(map, maplen);
-	errno = saved;
-	return r;
+	return run_with_env(t, envp ? envp : environ);
 }
 
 int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 		const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	return spawn_with("posix_spawn", pid, path, NULL, fa, attr, argv, envp);
+	struct target t = { .how = VIA_SPAWN, .path = path, .pid = pid, .fa = fa, .attr = attr,
+			    .argv = argv };
+	return spawn_with("posix_spawn", &t, envp);
 }
 
 int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
@@ -276,7 +322,9 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 	const char *path = search(file, buf, sizeof(buf));
 	if (!path)
 		return REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
-	return spawn_with("posix_spawnp", pid, path, file, fa, attr, argv, envp);
+	struct target t = { .how = VIA_SPAWNP, .path = path, .file = file, .pid = pid, .fa = fa,
+			    .attr = attr, .argv = argv };
+	return spawn_with("posix_spawnp", &t, envp);
 }
 
 /* system and popen run "/bin/sh -c CMD" through libc's internal spawn with
@@ -286,9 +334,9 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 static int shell_check(const char *op, const char *cmd)
 {
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
-	int r = tg_check_exec(op, "/bin/sh", argv);
+	int r = check_exec(op, "/bin/sh", argv);
 	if (r == 0)
-		tg_restore_environ();
+		tg_restore_environ(&tg_set.child);
 	return r;
 }
 
@@ -321,14 +369,15 @@ int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd, con
 				     int oflag, mode_t mode)
 {
 	bool creat = (oflag & O_CREAT) || (oflag & O_TMPFILE) == O_TMPFILE;
-	struct tg_call c = { .op = "posix_spawn_file_actions_addopen", .dirfd = AT_FDCWD,
-			     .path = path, .flags = oflag, .classes = tg_open_classes(oflag),
-			     .mode = creat ? (int)(mode & 07777) : -1,
-			     .nofollow = (oflag & O_NOFOLLOW) != 0 };
-	int r = tg_check(&c);
+	struct tg_req req = { .kind = TG_REQ_PATH, .op = "posix_spawn_file_actions_addopen",
+			      .dirfd = AT_FDCWD, .path = path, .flags = oflag,
+			      .classes = tg_open_classes(oflag),
+			      .mode = creat ? (int)(mode & 07777) : -1,
+			      .nofollow = (oflag & O_NOFOLLOW) != 0 };
+	int r = tg_check(&req);
 	if (r < 0)
 		return -r;
-	if (creat && c.mode >= 0)
-		mode = (mode & ~07777) | c.mode;
+	if (creat && req.mode >= 0)
+		mode = (mode & ~07777) | req.mode;
 	return REAL(posix_spawn_file_actions_addopen)(fa, fd, path, oflag, mode);
 }

@@ -2,36 +2,43 @@
  * keep the descriptor table true (a reused number is classified afresh)
  * and keep the guard's own log descriptor out of the program's way: a
  * close of it answers EBADF, as for any descriptor the program never
- * opened, and closefrom/close_range step around it. */
+ * opened, and closefrom/close_range step around it.
+ *
+ * A vfork child (Python's subprocess closes every descriptor above 2 and
+ * dup2s its pipes onto 0-2) shares the table with its parent, whose
+ * descriptors stay open: the ranged calls and dup2/dup3 there leave the
+ * table alone (one getpid on these rare calls; see self.h). */
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <limits.h>
 #include <unistd.h>
 
 #include "fdtable.h"
-#include "guard.h"
-#include "paths.h"
-
-_Atomic uint8_t tg_fds[TG_FD_MAX];
-
-void tg_fd_forget(unsigned lo, unsigned hi)
-{
-	if (hi >= TG_FD_MAX)
-		hi = TG_FD_MAX - 1;
-	for (unsigned fd = lo; fd <= hi && fd < TG_FD_MAX; fd++) {
-		if (atomic_load_explicit(&tg_fds[fd], memory_order_relaxed) != TG_FD_UNKNOWN)
-			atomic_store_explicit(&tg_fds[fd], TG_FD_UNKNOWN, memory_order_relaxed);
-		tg_dirfd_forget((int)fd);
-	}
-}
+#include "log.h"
+#include "protect-errno.h"
+#include "real.h"
+#include "self.h"
 
 int close(int fd)
 {
 	if (tg_is_log_fd(fd))
 		return tg_fail(EBADF);
-	tg_fd_set(fd, TG_FD_UNKNOWN);
-	tg_dirfd_forget(fd);
+	tg_fd_forget(fd);
 	return REAL(close)(fd);
+}
+
+/* NEWFD now names another file: unknown again, unless this is a vfork
+ * child, whose parent keeps its own NEWFD. */
+static void replaced(int newfd)
+{
+	if ((unsigned)newfd < TG_FD_MAX &&
+	    atomic_load_explicit(&tg_fds[newfd], memory_order_relaxed) == TG_FD_UNKNOWN) {
+		tg_fd_forget(newfd); /* nothing to lose: no getpid */
+		return;
+	}
+	TG_PROTECT_ERRNO;
+	if (!tg_self_foreign())
+		tg_fd_forget(newfd);
 }
 
 int dup2(int oldfd, int newfd)
@@ -40,10 +47,8 @@ int dup2(int oldfd, int newfd)
 		return tg_fail(EBADF);
 	tg_log_fd_vacate(newfd);
 	int r = REAL(dup2)(oldfd, newfd);
-	if (r >= 0) {
-		tg_fd_set(r, TG_FD_UNKNOWN);
-		tg_dirfd_forget(r);
-	}
+	if (r >= 0)
+		replaced(r);
 	return r;
 }
 
@@ -53,24 +58,18 @@ int dup3(int oldfd, int newfd, int flags)
 		return tg_fail(EBADF);
 	tg_log_fd_vacate(newfd);
 	int r = REAL(dup3)(oldfd, newfd, flags);
-	if (r >= 0) {
-		tg_fd_set(r, TG_FD_UNKNOWN);
-		tg_dirfd_forget(r);
-	}
+	if (r >= 0)
+		replaced(r);
 	return r;
 }
 
 /* Applies close_range to [LO, HI] minus the log descriptor. */
 static int ranges(unsigned lo, unsigned hi, int flags)
 {
-	int logfd = -1, r = 0;
+	int logfd = tg_log_fd(), r = 0;
 
-	for (unsigned fd = lo; fd <= hi && fd < TG_FD_MAX; fd++)
-		if (tg_is_log_fd((int)fd)) {
-			logfd = (int)fd;
-			break;
-		}
-	if (logfd < 0 || (flags & CLOSE_RANGE_CLOEXEC)) {
+	if (logfd < 0 || (unsigned)logfd < lo || (unsigned)logfd > hi ||
+	    (flags & CLOSE_RANGE_CLOEXEC)) {
 		r = REAL(close_range)(lo, hi, flags);
 	} else {
 		if ((unsigned)logfd > lo)
@@ -78,8 +77,11 @@ static int ranges(unsigned lo, unsigned hi, int flags)
 		if (r == 0 && (unsigned)logfd < hi)
 			r = REAL(close_range)(logfd + 1, hi, flags);
 	}
-	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
-		tg_fd_forget(lo, hi);
+	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC)) {
+		TG_PROTECT_ERRNO;
+		if (!tg_self_foreign())
+			tg_fd_forget_range(lo, hi);
+	}
 	return r;
 }
 
@@ -90,9 +92,6 @@ int close_range(unsigned int lo, unsigned int hi, int flags)
 
 void closefrom(int lo)
 {
-	int e = errno;
-	if (lo < 0)
-		lo = 0;
-	ranges((unsigned)lo, UINT_MAX, 0);
-	errno = e;
+	TG_PROTECT_ERRNO;
+	ranges(lo < 0 ? 0u : (unsigned)lo, UINT_MAX, 0);
 }

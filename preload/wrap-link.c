@@ -8,40 +8,54 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guard.h"
+#include "decide.h"
+#include "real.h"
+
+/* A new name NEWPATH for OLDPATH: a hard link (HARD) or a symlink whose
+ * text is OLDPATH. */
+static int check_link(const char *op, int olddirfd, const char *oldpath, int newdirfd,
+		      const char *newpath, bool hard, bool follow)
+{
+	struct tg_req req = { .kind = hard ? TG_REQ_LINK : TG_REQ_SYMLINK, .op = op,
+			      .dirfd = olddirfd, .path = oldpath, .dirfd2 = newdirfd,
+			      .path2 = newpath, .flags = -1, .mode = -1, .follow_old = follow,
+			      .on_fd = hard && olddirfd != AT_FDCWD && oldpath && !*oldpath };
+	return tg_check(&req);
+}
 
 int link(const char *oldpath, const char *newpath)
 {
-	int r = tg_check_link("link", AT_FDCWD, oldpath, AT_FDCWD, newpath, true, false);
+	int r = check_link("link", AT_FDCWD, oldpath, AT_FDCWD, newpath, true, false);
 	return r < 0 ? tg_fail(-r) : REAL(link)(oldpath, newpath);
 }
 
 int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
 {
-	int r = tg_check_link("linkat", olddirfd, oldpath, newdirfd, newpath, true,
+	int r = check_link("linkat", olddirfd, oldpath, newdirfd, newpath, true,
 				  flags & AT_SYMLINK_FOLLOW);
 	return r < 0 ? tg_fail(-r) : REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
 int symlink(const char *target, const char *linkpath)
 {
-	int r = tg_check_link("symlink", AT_FDCWD, target, AT_FDCWD, linkpath, false, false);
+	int r = check_link("symlink", AT_FDCWD, target, AT_FDCWD, linkpath, false, false);
 	return r < 0 ? tg_fail(-r) : REAL(symlink)(target, linkpath);
 }
 
 int symlinkat(const char *target, int newdirfd, const char *linkpath)
 {
-	int r = tg_check_link("symlinkat", AT_FDCWD, target, newdirfd, linkpath, false, false);
+	int r = check_link("symlinkat", AT_FDCWD, target, newdirfd, linkpath, false, false);
 	return r < 0 ? tg_fail(-r) : REAL(symlinkat)(target, newdirfd, linkpath);
 }
 
 static int check_node(const char *op, int dirfd, const char *path, mode_t *mode)
 {
-	struct tg_call c = { .op = op, .dirfd = dirfd, .path = path, .flags = -1,
-			     .classes = TG_BIT(TG_CREATE), .mode = *mode & 07777, .nofollow = true };
-	int r = tg_check(&c);
+	struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = dirfd, .path = path,
+			      .flags = -1, .classes = TG_BIT(TG_CREATE), .mode = *mode & 07777,
+			      .nofollow = true };
+	int r = tg_check(&req);
 	if (r == 0)
-		*mode = (*mode & ~07777) | (c.mode & 07777);
+		*mode = (*mode & ~07777) | (req.mode & 07777);
 	return r;
 }
 

@@ -1,6 +1,6 @@
 /* Namespace changes: unlink, unlinkat, remove, rmdir, mkdir, mkdirat,
  * rename, renameat, renameat2. A rename is decided on both ends (see
- * tg_check_rename); a mkdir may have its mode narrowed by create_mode. */
+ * decide-refer.c); a mkdir may have its mode narrowed by create_mode. */
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
@@ -8,11 +8,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "guard.h"
+#include "decide.h"
+#include "real.h"
 
 static int check(const char *op, int dirfd, const char *path, unsigned classes, int *mode)
 {
-	struct tg_call c = {
+	struct tg_req req = {
+		.kind = TG_REQ_PATH,
 		.op = op,
 		.dirfd = dirfd,
 		.path = path,
@@ -22,9 +24,9 @@ static int check(const char *op, int dirfd, const char *path, unsigned classes, 
 		.is_dir = mode != NULL,
 		.nofollow = true, /* each acts on a last-component link itself */
 	};
-	int r = tg_check(&c);
+	int r = tg_check(&req);
 	if (r == 0 && mode)
-		*mode = c.mode;
+		*mode = req.mode;
 	return r;
 }
 
@@ -69,21 +71,30 @@ int mkdirat(int dirfd, const char *path, mode_t mode)
 	return r < 0 ? tg_fail(-r) : REAL(mkdirat)(dirfd, path, m);
 }
 
+static int check_rename(const char *op, int olddirfd, const char *oldpath, int newdirfd,
+			const char *newpath, unsigned flags)
+{
+	struct tg_req req = { .kind = TG_REQ_RENAME, .op = op, .dirfd = olddirfd,
+			      .path = oldpath, .dirfd2 = newdirfd, .path2 = newpath,
+			      .flags = -1, .at_flags = flags, .mode = -1, .nofollow = true };
+	return tg_check(&req);
+}
+
 int rename(const char *oldpath, const char *newpath)
 {
-	int r = tg_check_rename("rename", AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
+	int r = check_rename("rename", AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
 	return r < 0 ? tg_fail(-r) : REAL(rename)(oldpath, newpath);
 }
 
 int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
-	int r = tg_check_rename("renameat", olddirfd, oldpath, newdirfd, newpath, 0);
+	int r = check_rename("renameat", olddirfd, oldpath, newdirfd, newpath, 0);
 	return r < 0 ? tg_fail(-r) : REAL(renameat)(olddirfd, oldpath, newdirfd, newpath);
 }
 
 int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 	      unsigned int flags)
 {
-	int r = tg_check_rename("renameat2", olddirfd, oldpath, newdirfd, newpath, flags);
+	int r = check_rename("renameat2", olddirfd, oldpath, newdirfd, newpath, flags);
 	return r < 0 ? tg_fail(-r) : REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
 }

@@ -8,7 +8,8 @@
 #include <stdarg.h>
 
 #include "fdtable.h"
-#include "guard.h"
+#include "open.h"
+#include "real.h"
 
 /* The mode argument exists only with O_CREAT or O_TMPFILE. */
 #define TAKES_MODE(flags) (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE)
@@ -30,39 +31,51 @@ static inline int opened(int fd)
 	return fd;
 }
 
-/* The result of tg_open(), or the real call CALL when it asks for it. */
-#define FINISH(r, call) ((r) == TG_REAL ? opened(call) : (r) < 0 ? tg_fail(-(r)) : opened(r))
+/* Decides and opens; the real call CALL (with MODE narrowed) only when
+ * tg_open() asks for it. */
+#define OPEN(op_, dirfd_, path_, flags_, mode, call)                                         \
+	do {                                                                                 \
+		struct tg_req req_; /* tg_open sets what it needs beyond these */            \
+		req_.op = op_;                                                               \
+		req_.dirfd = dirfd_;                                                         \
+		req_.path = path_;                                                           \
+		req_.flags = flags_;                                                         \
+		req_.mode = TAKES_MODE(flags_) ? (int)(mode & 07777) : -1;                   \
+		int fd_, r_ = tg_open(&req_, &fd_);                                          \
+		if (r_ == 1) {                                                               \
+			if (req_.mode >= 0)                                                  \
+				mode = (mode_t)req_.mode;                                    \
+			return opened(call);                                                 \
+		}                                                                            \
+		return r_ < 0 ? tg_fail(-r_) : opened(fd_);                                  \
+	} while (0)
 
 int open(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
-	int r = tg_open("open", AT_FDCWD, path, flags, &mode);
-	return FINISH(r, REAL(open)(path, flags, mode));
+	OPEN("open", AT_FDCWD, path, flags, mode, REAL(open)(path, flags, mode));
 }
 
 int open64(const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
-	int r = tg_open("open64", AT_FDCWD, path, flags, &mode);
-	return FINISH(r, REAL(open64)(path, flags, mode));
+	OPEN("open64", AT_FDCWD, path, flags, mode, REAL(open64)(path, flags, mode));
 }
 
 int openat(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
-	int r = tg_open("openat", dirfd, path, flags, &mode);
-	return FINISH(r, REAL(openat)(dirfd, path, flags, mode));
+	OPEN("openat", dirfd, path, flags, mode, REAL(openat)(dirfd, path, flags, mode));
 }
 
 int openat64(int dirfd, const char *path, int flags, ...)
 {
 	mode_t mode = 0;
 	MODE_ARG(flags, mode);
-	int r = tg_open("openat64", dirfd, path, flags, &mode);
-	return FINISH(r, REAL(openat64)(dirfd, path, flags, mode));
+	OPEN("openat64", dirfd, path, flags, mode, REAL(openat64)(dirfd, path, flags, mode));
 }
 
 /* Fortify variants: called without a mode, so never with O_CREAT (glibc
@@ -70,39 +83,43 @@ int openat64(int dirfd, const char *path, int flags, ...)
 int __open_2(const char *path, int flags)
 {
 	mode_t mode = 0;
-	int r = TAKES_MODE(flags) ? TG_REAL : tg_open("__open_2", AT_FDCWD, path, flags, &mode);
-	return FINISH(r, REAL(__open_2)(path, flags));
+	if (TAKES_MODE(flags))
+		return opened(REAL(__open_2)(path, flags));
+	OPEN("__open_2", AT_FDCWD, path, flags, mode, REAL(__open_2)(path, flags));
 }
 
 int __open64_2(const char *path, int flags)
 {
 	mode_t mode = 0;
-	int r = TAKES_MODE(flags) ? TG_REAL : tg_open("__open64_2", AT_FDCWD, path, flags, &mode);
-	return FINISH(r, REAL(__open64_2)(path, flags));
+	if (TAKES_MODE(flags))
+		return opened(REAL(__open64_2)(path, flags));
+	OPEN("__open64_2", AT_FDCWD, path, flags, mode, REAL(__open64_2)(path, flags));
 }
 
 int __openat_2(int dirfd, const char *path, int flags)
 {
 	mode_t mode = 0;
-	int r = TAKES_MODE(flags) ? TG_REAL : tg_open("__openat_2", dirfd, path, flags, &mode);
-	return FINISH(r, REAL(__openat_2)(dirfd, path, flags));
+	if (TAKES_MODE(flags))
+		return opened(REAL(__openat_2)(dirfd, path, flags));
+	OPEN("__openat_2", dirfd, path, flags, mode, REAL(__openat_2)(dirfd, path, flags));
 }
 
 int __openat64_2(int dirfd, const char *path, int flags)
 {
 	mode_t mode = 0;
-	int r = TAKES_MODE(flags) ? TG_REAL : tg_open("__openat64_2", dirfd, path, flags, &mode);
-	return FINISH(r, REAL(__openat64_2)(dirfd, path, flags));
+	if (TAKES_MODE(flags))
+		return opened(REAL(__openat64_2)(dirfd, path, flags));
+	OPEN("__openat64_2", dirfd, path, flags, mode, REAL(__openat64_2)(dirfd, path, flags));
 }
 
 int creat(const char *path, mode_t mode)
 {
-	int r = tg_open("creat", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, &mode);
-	return FINISH(r, REAL(creat)(path, mode));
+	OPEN("creat", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode,
+	     REAL(creat)(path, mode));
 }
 
 int creat64(const char *path, mode_t mode)
 {
-	int r = tg_open("creat64", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, &mode);
-	return FINISH(r, REAL(creat64)(path, mode));
+	OPEN("creat64", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode,
+	     REAL(creat64)(path, mode));
 }

@@ -11,8 +11,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "decide.h"
 #include "fdtable.h"
-#include "guard.h"
+#include "open.h"
+#include "protect-errno.h"
+#include "real.h"
 
 /* The open(2) flags an fopen mode string means, or -1 when it is invalid
  * (then the real function answers EINVAL). */
@@ -52,9 +55,8 @@ static FILE *stream_on(int fd, const char *mode)
 	FILE *f = REAL(fdopen)(fd, mode);
 
 	if (!f) {
-		int e = errno;
+		TG_PROTECT_ERRNO;
 		tg_sys(SYS_close, fd);
-		errno = e;
 	}
 	return f;
 }
@@ -65,17 +67,22 @@ static FILE *stream_on(int fd, const char *mode)
  * call, or true with *OUT the answer (a stream, or NULL and errno). */
 static bool decided(const char *op, const char *path, const char *mode, FILE **out)
 {
-	int flags = mode_flags(mode);
-	mode_t m = 0666;
+	int flags = mode_flags(mode), fd = -1;
 
 	if (flags < 0 || strstr(mode, ",ccs="))
 		return false; /* invalid, or a conversion only fopen sets up */
-	int r = tg_open(op, AT_FDCWD, path, flags, &m);
-	if (r == TG_REAL) {
-		if (!(flags & O_CREAT) || m == 0666)
+	struct tg_req req; /* tg_open sets what it needs beyond these */
+	req.op = op;
+	req.dirfd = AT_FDCWD;
+	req.path = path;
+	req.flags = flags;
+	req.mode = flags & O_CREAT ? 0666 : -1;
+	int r = tg_open(&req, &fd);
+	if (r == 1) {
+		if (!(flags & O_CREAT) || req.mode == 0666)
 			return false; /* nothing to narrow: the real fopen */
-		r = REAL(open)(path, flags, m);
-		if (r < 0) {
+		fd = REAL(open)(path, flags, (mode_t)req.mode);
+		if (fd < 0) {
 			*out = NULL;
 			return true;
 		}
@@ -84,8 +91,8 @@ static bool decided(const char *op, const char *path, const char *mode, FILE **o
 		*out = NULL;
 		return true;
 	}
-	tg_fd_set(r, TG_FD_PASS);
-	*out = stream_on(r, mode);
+	tg_fd_set(fd, TG_FD_PASS);
+	*out = stream_on(fd, mode);
 	return true;
 }
 
@@ -112,9 +119,13 @@ static int check_reopen(const char *op, const char *path, const char *mode, FILE
 	if (!path) {
 		/* A new mode on the same file: decided on the file itself. */
 		int fd = stream ? fileno(stream) : -1;
-		return fd >= 0 ? tg_check_fd(op, fd, tg_open_classes(flags & ~O_CREAT), NULL) : 0;
+		struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = fd, .flags = -1,
+				      .classes = tg_open_classes(flags & ~O_CREAT), .mode = -1,
+				      .on_fd = true };
+		return fd >= 0 ? tg_check(&req) : 0;
 	}
-	struct tg_call c = {
+	struct tg_req req = {
+		.kind = TG_REQ_PATH,
 		.op = op,
 		.dirfd = AT_FDCWD,
 		.path = path,
@@ -122,7 +133,7 @@ static int check_reopen(const char *op, const char *path, const char *mode, FILE
 		.classes = tg_open_classes(flags),
 		.mode = -1,
 	};
-	return tg_check(&c);
+	return tg_check(&req);
 }
 
 FILE *freopen(const char *path, const char *mode, FILE *stream)

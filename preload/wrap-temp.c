@@ -16,12 +16,15 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "decide.h"
 #include "fdtable.h"
-#include "guard.h"
+#include "open.h"
+#include "real.h"
 
 static int check(const char *op, const char *tmpl, int flags, bool dir)
 {
-	struct tg_call c = {
+	struct tg_req req = {
+		.kind = TG_REQ_PATH,
 		.op = op,
 		.dirfd = AT_FDCWD,
 		.path = tmpl,
@@ -30,7 +33,7 @@ static int check(const char *op, const char *tmpl, int flags, bool dir)
 		.mode = -1,
 		.is_dir = dir,
 	};
-	return tg_check(&c);
+	return tg_check(&req);
 }
 
 static inline int opened(int fd)
@@ -79,47 +82,54 @@ static void fill(char *x)
  * common case), the file is made here: each name is opened through
  * tg_open with O_CREAT | O_EXCL, so the decision is on the very file
  * created and costs no system call beyond the open. Otherwise the template
- * is decided and recorded, and libc makes the file. Returns the
- * descriptor, or -1 and errno, or TG_REAL to let libc make it. */
+ * is decided and recorded, and libc makes the file. Returns 0 with the
+ * descriptor in *RET_FD, -errno, or 1 to let libc make it. */
 #define ATTEMPTS (62 * 62 * 62) /* libc's TMP_MAX */
-static int make_temp(const char *op, char *tmpl, int suffixlen, int flags)
+static int make_temp(const char *op, char *tmpl, int suffixlen, int flags, int *ret_fd)
 {
 	size_t len = tmpl ? strlen(tmpl) : 0;
 
 	if (suffixlen < 0 || len < 6 || len - 6 < (size_t)suffixlen ||
 	    memcmp(tmpl + len - suffixlen - 6, "XXXXXX", 6) != 0)
-		return TG_REAL; /* libc answers EINVAL */
+		return 1; /* libc answers EINVAL */
 	char *x = tmpl + len - suffixlen - 6;
 	flags = (flags & ~O_ACCMODE) | O_RDWR | O_CREAT | O_EXCL;
-	if (!tg_quiet(AT_FDCWD, tmpl, tg_open_classes(flags), S_IRUSR | S_IWUSR)) {
+	if (!tg_open_quiet(AT_FDCWD, tmpl, tg_open_classes(flags), S_IRUSR | S_IWUSR)) {
 		/* Refused, recorded or narrowed: decided on the template (the
 		 * record names what the program asked for), made by libc. */
 		int r = check(op, tmpl, flags, false);
-		return r < 0 ? tg_fail(-r) : TG_REAL;
+		return r < 0 ? r : 1;
 	}
 	for (int i = 0; i < ATTEMPTS; i++) {
-		mode_t mode = S_IRUSR | S_IWUSR;
+		struct tg_req req; /* tg_open sets what it needs beyond these */
+		req.op = op;
+		req.dirfd = AT_FDCWD;
+		req.path = tmpl;
+		req.flags = flags;
+		req.mode = S_IRUSR | S_IWUSR;
 		fill(x);
-		int r = tg_open(op, AT_FDCWD, tmpl, flags, &mode);
-		if (r == TG_REAL)
+		int r = tg_open(&req, ret_fd);
+		if (r == 1)
 			break;
-		if (r >= 0) {
-			tg_fd_set(r, TG_FD_PASS);
-			return r;
+		if (r == 0) {
+			tg_fd_set(*ret_fd, TG_FD_PASS);
+			return 0;
 		}
 		if (r != -EEXIST) {
 			memcpy(x, "XXXXXX", 6);
-			return tg_fail(-r);
+			return r;
 		}
 	}
 	memcpy(x, "XXXXXX", 6);
-	return TG_REAL;
+	return 1;
 }
 
-#define MAKE_TEMP(op, call, tmpl, suffixlen, flags)                 \
-	do {                                                        \
-		int r_ = make_temp(op, tmpl, suffixlen, flags);     \
-		return r_ == TG_REAL ? opened(call) : r_;           \
+#define MAKE_TEMP(op, call, tmpl, suffixlen, flags)                        \
+	do {                                                               \
+		int fd_ = -1, r_ = make_temp(op, tmpl, suffixlen, flags, &fd_); \
+		if (r_ == 1)                                               \
+			return opened(call);                               \
+		return r_ < 0 ? tg_fail(-r_) : fd_;                        \
 	} while (0)
 
 int mkstemp(char *tmpl)

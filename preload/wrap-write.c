@@ -1,6 +1,7 @@
 /* Writes through a descriptor: write, pwrite, writev and their 64 and v2
  * forms, truncation and allocation through a descriptor, copy_file_range
- * and sendfile (on the descriptor written). A descriptor the guard opened
+ * and sendfile (on the descriptor written), and truncate and truncate64,
+ * the writes by path (class write). A descriptor the guard opened
  * costs one table load and a branch; any other is classified once by its
  * real path (see fdtable.h). stdio streams write through libc internals
  * and were decided when they were opened. */
@@ -10,8 +11,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "decide.h"
 #include "fdtable.h"
-#include "guard.h"
+#include "real.h"
 
 /* The hottest wrappers keep their fast path free of any call but the
  * real one (a tail jump, no saved registers); the rest is out of line. */
@@ -119,4 +121,23 @@ ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
 {
 	TG_FD_WRITE_CHECK("sendfile64", out);
 	return REAL(sendfile64)(out, in, off, n);
+}
+
+static int check_write(const char *op, const char *path)
+{
+	struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = AT_FDCWD, .path = path,
+			      .flags = -1, .classes = TG_BIT(TG_WRITE), .mode = -1 };
+	return tg_check(&req);
+}
+
+int truncate(const char *path, off_t len)
+{
+	int r = check_write("truncate", path);
+	return r < 0 ? tg_fail(-r) : REAL(truncate)(path, len);
+}
+
+int truncate64(const char *path, off64_t len)
+{
+	int r = check_write("truncate64", path);
+	return r < 0 ? tg_fail(-r) : REAL(truncate64)(path, len);
 }

@@ -39,8 +39,6 @@ rules = (
 );
 '''
 TRUE = shutil.which('true') or '/bin/true'
-STACK = os.environ.get('TG_STACK') or os.path.join(tglib.BUILD_ROOT, 'tests', 'probes',
-                                                   'tg-stack')
 
 
 def sandbox(tap, name):
@@ -284,70 +282,11 @@ def test_nofollow(tap):
                      uid='secret')
 
 
-# ---- small stacks ------------------------------------------------------------
-#
-# The resolver (a symlinked open) and the exec check keep paths of PATH_MAX
-# on the stack: about 29 KiB and 34 KiB before the rework, against comments
-# promising 16 KiB clone stacks. A thread with a 64 KiB stack and a clone()
-# child with a 32 KiB stack (each with a PROT_NONE page below it) run an
-# allowed open, denied opens (direct, through a symlink, through a
-# symlinked folder) and three execs that run nothing (refused, refused
-# through a script's interpreter, allowed but not a program: ENOEXEC).
-# Measured on the code before the rework: this passes at 32 KiB; a clone
-# stack of 28 KiB or less dies of SIGSEGV in the symlinked open.
-
-def test_small_stacks(tap):
-    if not os.path.exists(STACK):
-        tap.skip('opens and an exec check on small stacks', f'{STACK} is not built')
-        return
-    with sandbox(tap, 'stacks') as sb:
-        sb.write('secret/f', b'keep\n')
-        sb.mkdir('noexec')
-        shutil.copy(TRUE, sb.p('noexec', 'true'))
-        script = sb.write('out/run.sh', f'#!{sb.p("noexec", "true")}\n', mode=0o755)
-        junk = sb.write('out/junk', b'not a program\n', mode=0o755)
-        os.symlink(sb.p('secret', 'f'), sb.p('out', 'link'))
-        os.symlink(sb.p('secret'), sb.p('out', 'ldir'))
-        before = tglib.snapshot(sb.p('secret'))
-        # ASan's redzones make every frame larger: the sanitizer run (the
-        # ASan runtime first in LD_PRELOAD) gives the clone child 128 KiB;
-        # the budget is the plain build's.
-        kib = 128 if tglib.PRELOAD_FIRST else 32
-        res = sb.run([STACK, kib, sb.p('out', 'new'), sb.p('secret', 'f'), sb.p('out', 'link'),
-                      sb.p('out', 'ldir', 'f'), sb.p('noexec', 'true'), script, junk],
-                     label='small stacks')
-        want = {
-            'open-allowed': 'ret=0 errno=0',
-            'open-denied': 'ret=-1 errno=EACCES',
-            'open-symlink': 'ret=-1 errno=EACCES',
-            'open-symlinked-dir': 'ret=-1 errno=EACCES',
-            'execve-denied': 'ret=-1 errno=EACCES',
-            'execve-script': 'ret=-1 errno=EACCES',
-            'execve-junk': 'ret=-1 errno=ENOEXEC',
-            'done': 'ret=0 errno=0',
-        }
-        for ctx, what in (('thread', 'a 64 KiB thread stack'),
-                          ('clone', f'a clone() child on a {kib} KiB stack')):
-            got = {}
-            for line in res.out.splitlines():
-                parts = line.split(' ', 2)
-                if len(parts) == 3 and parts[0] == ctx:
-                    got[parts[1]] = parts[2]
-            tap.ok(got == want, f'{what}: opens, symlinked opens and refused execs decide '
-                   'without a crash', f'got: {got}\nwant: {want}\n' + res.describe())
-        tap.ok(res.rc == 0 and 'clone-child exit=0 signal=0' in res.out,
-               'the clone() child exits normally (no stack overflow)', res.describe())
-        after = tglib.snapshot(sb.p('secret'))
-        tap.ok(before == after, 'small stacks: secret/ untouched',
-               tglib.snapshot_diff(before, after))
-
-
 def main():
     tap = tglib.TAP()
     if not tglib.prerequisites(tap):
         tap.done()
-    for t in (test_vfork_child, test_no_mapping_leak, test_descriptor_table, test_nofollow,
-              test_small_stacks):
+    for t in (test_vfork_child, test_no_mapping_leak, test_descriptor_table, test_nofollow):
         tap.group(t)
     tap.done()
 

@@ -1,20 +1,21 @@
-/* tg-stack: the guard's decisions on small stacks, for the integration
- * tests. A thread with a 64 KiB stack and a clone() child with a small
- * stack (CLONE-KIB) each run the same steps under the guard: an allowed open, a denied
- * open, an open through a symlink and through a symlinked folder (the
- * resolver's path), and three execs that run nothing: of a program whose
- * folder denies exec, of a script whose interpreter is there (both refused
- * by the exec check), and of an allowed file that is not a program (the
- * whole exec path, the child environment included, then ENOEXEC from the
- * kernel). Each stack is mapped with a
- * PROT_NONE page below it, so an overflow is a SIGSEGV, not a silent write
- * over someone else's memory.
+/* The guard's deep paths on small stacks (TAP): an open, an open through a
+ * symlinked folder that is recorded (decided on the real path, the record
+ * built), and a refused exec through a symlinked folder (exec decision,
+ * resolution, record), each run on a 64 KiB thread stack and in clone()
+ * children on a 32 KiB stack (a copy, and a vfork-like CLONE_VM child).
+ * Each stack has a guard page below it: an overflow is a crash, not a
+ * silent write into other memory.
  *
- * Usage: tg-stack CLONE-KIB ALLOWED DENIED LINK LINKED-DIR-FILE DENIED-PROGRAM SCRIPT JUNK
- * Prints "CONTEXT STEP ret=R errno=NAME" per step, then "CONTEXT done" or
- * "clone-child exit=N signal=S". */
+ * tg-stack LIBRARY: makes a folder and a policy, then runs itself again
+ * under LIBRARY (the guard reads its policy at start) and removes the
+ * folder when that run is done. tg-stack LIBRARY
+ * --skip REASON says why it cannot run (a sanitizer build). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,110 +23,240 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define GUARD_PAGE 4096
+#define GUARD 4096
 
-static char **paths;
-extern char **environ;
+static char dir[PATH_MAX];
+static unsigned n_test, n_failed;
 
-/* Writes with write(2): stdio buffers are shared with a CLONE_VM child. */
-static void say(const char *ctx, const char *step, int ret, int err)
+static void ok(int cond, const char *what)
 {
-	char line[256];
-	int n = snprintf(line, sizeof(line), "%s %s ret=%d errno=%s\n", ctx, step, ret,
-			 ret < 0 ? strerrorname_np(err) : "0");
-
-	if (n > 0 && write(STDOUT_FILENO, line, (size_t)n) < 0)
-		_exit(3);
+	n_test++;
+	if (!cond)
+		n_failed++;
+	printf("%sok %u - %s\n", cond ? "" : "not ", n_test, what);
+	fflush(stdout);
 }
 
-static void open_step(const char *ctx, const char *step, const char *path, int flags)
+static void path(char *out, const char *rel)
 {
-	int fd = open(path, flags | O_CLOEXEC, 0644);
-	int err = errno;
+	int n = snprintf(out, PATH_MAX, "%s/%s", dir, rel);
+	if (n < 0 || n >= PATH_MAX)
+		abort();
+}
 
-	say(ctx, step, fd < 0 ? -1 : 0, err);
-	if (fd >= 0)
+/* The three calls; returns a bit per failure. */
+static int deep_calls(void)
+{
+	char p[PATH_MAX];
+	int bad = 0, fd;
+
+	path(p, "real/f");
+	fd = open(p, O_RDONLY);
+	if (fd < 0)
+		bad |= 1;
+	else
 		close(fd);
+	path(p, "link/f");
+	fd = open(p, O_RDONLY);
+	if (fd < 0)
+		bad |= 2;
+	else
+		close(fd);
+	path(p, "binlink/script");
+	char *argv[] = { p, NULL };
+	execve(p, argv, environ);
+	if (errno != EACCES)
+		bad |= 4;
+	return bad;
 }
 
-static void exec_step(const char *ctx, const char *step, char *path)
+static void *on_thread(void *arg)
 {
-	char *argv[] = { path, NULL };
-	int r = execve(path, argv, environ);
-
-	say(ctx, step, r, errno);
+	*(int *)arg = deep_calls();
+	return NULL;
 }
 
-static void steps(const char *ctx)
+static int in_clone(void *arg)
 {
-	open_step(ctx, "open-allowed", paths[0], O_WRONLY | O_CREAT | O_APPEND);
-	open_step(ctx, "open-denied", paths[1], O_WRONLY | O_APPEND);
-	open_step(ctx, "open-symlink", paths[2], O_WRONLY | O_APPEND);
-	open_step(ctx, "open-symlinked-dir", paths[3], O_WRONLY | O_APPEND);
-	exec_step(ctx, "execve-denied", paths[4]);
-	exec_step(ctx, "execve-script", paths[5]);
-	exec_step(ctx, "execve-junk", paths[6]);
-	say(ctx, "done", 0, 0);
+	_exit(deep_calls());
 }
 
-static void *thread_main(void *arg)
+/* A stack of SIZE bytes with a guard page below it; returns its top. */
+static char *small_stack(size_t size, void **base)
 {
-	steps("thread");
-	return arg;
-}
-
-static int clone_main(void *arg)
-{
-	steps("clone");
-	return 0;
-}
-
-/* SIZE bytes of stack above a PROT_NONE page; returns its top. */
-static char *stack_top(size_t size)
-{
-	char *p = mmap(NULL, size + GUARD_PAGE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-
-	if (p == MAP_FAILED || mprotect(p, GUARD_PAGE, PROT_NONE) != 0)
+	char *m = mmap(NULL, size + GUARD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	if (m == MAP_FAILED)
 		return NULL;
-	return p + GUARD_PAGE + size;
+	mprotect(m, GUARD, PROT_NONE);
+	*base = m;
+	return m + GUARD + size;
+}
+
+static void report(int bad, const char *where)
+{
+	char what[256];
+
+	snprintf(what, sizeof(what), "%s: an open", where);
+	ok(bad >= 0 && !(bad & 1), what);
+	snprintf(what, sizeof(what), "%s: a recorded open through a symlinked folder", where);
+	ok(bad >= 0 && !(bad & 2), what);
+	snprintf(what, sizeof(what), "%s: an exec refused through a symlinked folder (EACCES)",
+		 where);
+	ok(bad >= 0 && !(bad & 4), what);
+}
+
+static void clone_on(int flags, const char *where)
+{
+	void *base;
+	char *top = small_stack(32 * 1024, &base);
+	int st, bad = -1;
+
+	if (!top) {
+		report(-1, where);
+		return;
+	}
+	pid_t pid = clone(in_clone, top, flags | SIGCHLD, NULL);
+	if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st))
+		bad = WEXITSTATUS(st);
+	else if (pid > 0 && WIFSIGNALED(st))
+		printf("# %s: killed by signal %d\n", where, WTERMSIG(st));
+	report(bad, where);
+	munmap(base, 32 * 1024 + GUARD);
+}
+
+/* Lines of file REL holding NEEDLE. */
+static int count_lines(const char *rel, const char *needle)
+{
+	char p[PATH_MAX], line[16384];
+	int n = 0;
+
+	path(p, rel);
+	FILE *f = fopen(p, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+static void cleanup(void)
+{
+	static const char *const files[] = { "link", "binlink", "real/f", "bin/script",
+					     "policy.cfg", "log.jsonl" };
+	char p[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		path(p, files[i]);
+		unlink(p);
+	}
+	path(p, "real");
+	rmdir(p);
+	path(p, "bin");
+	rmdir(p);
+	rmdir(dir);
+}
+
+static int inner(void)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	void *base;
+	int bad = -1;
+	char *top = small_stack(64 * 1024, &base);
+
+	pthread_attr_init(&a);
+	if (top && pthread_attr_setstack(&a, (char *)base + GUARD, 64 * 1024) == 0 &&
+	    pthread_create(&t, &a, on_thread, &bad) == 0)
+		pthread_join(t, NULL);
+	report(bad, "64 KiB thread");
+	clone_on(0, "32 KiB clone child");
+	clone_on(CLONE_VM | CLONE_VFORK, "32 KiB CLONE_VM|CLONE_VFORK child");
+	ok(count_lines("log.jsonl", "\"noexec\"") == 3, "each refused exec was recorded");
+	printf("1..%u\n", n_test);
+	return n_failed ? 1 : 0;
+}
+
+static void write_file(const char *rel, const char *text, mode_t mode)
+{
+	char p[PATH_MAX];
+	path(p, rel);
+	FILE *f = fopen(p, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	chmod(p, mode);
 }
 
 int main(int argc, char **argv)
 {
-	pthread_attr_t attr;
-	pthread_t t;
-	int st;
+	char p[PATH_MAX], q[PATH_MAX], self[PATH_MAX];
 
-	if (argc != 9 || atoi(argv[1]) < 4) {
-		fprintf(stderr, "usage: tg-stack CLONE-KIB ALLOWED DENIED LINK LINKED-DIR-FILE "
-				"DENIED-PROGRAM SCRIPT JUNK\n");
+	if (argc == 3 && strcmp(argv[1], "--inner") == 0) {
+		snprintf(dir, sizeof(dir), "%s", argv[2]);
+		return inner();
+	}
+	if (argc == 4 && strcmp(argv[2], "--skip") == 0) {
+		printf("1..0 # SKIP %s\n", argv[3]);
+		return 0;
+	}
+	if (argc != 2) {
+		fprintf(stderr, "usage: tg-stack LIBRARY\n");
 		return 2;
 	}
-	size_t clone_kib = (size_t)atoi(argv[1]);
-	paths = argv + 2;
-
-	/* A 64 KiB thread stack: glibc puts its own guard page below it. */
-	if (pthread_attr_init(&attr) != 0 || pthread_attr_setstacksize(&attr, 64 * 1024) != 0 ||
-	    pthread_create(&t, &attr, thread_main, NULL) != 0 || pthread_join(t, NULL) != 0) {
-		fprintf(stderr, "tg-stack: cannot run the 64 KiB thread\n");
+	snprintf(dir, sizeof(dir), "%s/tg-stack-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir))
 		return 2;
-	}
-
-	char *top = stack_top(clone_kib * 1024);
-	if (!top) {
-		fprintf(stderr, "tg-stack: cannot map the clone stack\n");
+	path(p, "real");
+	mkdir(p, 0755);
+	path(p, "bin");
+	mkdir(p, 0755);
+	write_file("real/f", "data\n", 0644);
+	write_file("bin/script", "#!/bin/sh\nexit 0\n", 0755);
+	path(p, "real");
+	path(q, "link");
+	symlink(p, q);
+	path(p, "bin");
+	path(q, "binlink");
+	symlink(p, q);
+	char policy[3 * PATH_MAX];
+	int pn = snprintf(policy, sizeof(policy),
+		 "version = 1;\n"
+		 "defaults = { read = \"allow\"; list = \"allow\"; exec = \"allow\"; write = \"allow\";\n"
+		 "  create = \"allow\"; delete = \"allow\"; chmod = \"allow\"; };\n"
+		 "rules = (\n"
+		 "  { id = \"audited\"; path = \"%s/real/**\"; allow = [\"read\"]; audit = true; },\n"
+		 "  { id = \"noexec\"; path = \"%s/bin/**\"; deny = [\"exec\"]; }\n"
+		 ");\n", dir, dir);
+	if (pn < 0 || (size_t)pn >= sizeof(policy))
 		return 2;
-	}
-	pid_t pid = clone(clone_main, top, CLONE_VM | SIGCHLD, NULL);
-	if (pid < 0 || waitpid(pid, &st, 0) != pid) {
-		fprintf(stderr, "tg-stack: clone: %s\n", strerror(errno));
+	write_file("policy.cfg", policy, 0644);
+	path(p, "policy.cfg");
+	path(q, "log.jsonl");
+	setenv("LD_PRELOAD", argv[1], 1);
+	setenv("TRAINGUARD_POLICY", p, 1);
+	setenv("TRAINGUARD_LOG", q, 1);
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
 		return 2;
+	self[n] = '\0';
+	/* The guarded run cannot remove the guard's own log: the folder is
+	 * cleaned up here, unguarded. */
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl(self, self, "--inner", dir, (char *)NULL);
+		_exit(2);
 	}
-	printf("clone-child exit=%d signal=%d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
-	       WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-	return 0;
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		st = 2 << 8;
+	unsetenv("LD_PRELOAD");
+	cleanup();
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
 }

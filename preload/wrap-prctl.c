@@ -1,5 +1,6 @@
-/* A program's own seccomp filter: prctl(PR_SET_SECCOMP) and the seccomp
- * system call (libseccomp's seccomp_load uses either). Once a filter is in
+/* prctl and syscall, watched for a program's own seccomp filter:
+ * prctl(PR_SET_SECCOMP) and the seccomp system call (libseccomp's
+ * seccomp_load uses either). Once a filter is in
  * place the guard stops making system calls of its own on the allowed path
  * (openat2 probes, path resolution): a strict allow-list may kill the
  * process for any call it did not expect. Decisions then rest on the
@@ -10,7 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include "guard.h"
+#include "real.h"
 
 int prctl(int option, ...)
 {

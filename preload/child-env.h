@@ -1,0 +1,37 @@
+/* The environment a child gets: the program's, without LD_PRELOAD and
+ * TRAINGUARD_*, plus the values saved at start, so that a program that
+ * clears its environment cannot change what its children run under.
+ *
+ * Pure functions over a spec, no allocation: safe in a vfork child, and
+ * unit-tested (tests/unit/test-child-env.c). */
+#ifndef TG_CHILD_ENV_H
+#define TG_CHILD_ENV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TG_CHILD_ENV_MAX 10
+
+/* What start-up saved. */
+struct tg_child_spec {
+	const char *entries[TG_CHILD_ENV_MAX]; /* "NAME=value", LD_PRELOAD first */
+	size_t n;
+	const char *self_path; /* this library, absolute; NULL when unknown */
+};
+
+/* Number of pointers tg_child_env needs for ENVP (its NULL included). */
+size_t tg_child_env_size(const struct tg_child_spec *spec, char *const envp[]);
+
+/* Builds the child's environment for ENVP into BUF (CAP pointers).
+ * Returns 0, or -ENOBUFS when CAP is below tg_child_env_size(). With no
+ * saved entries (not started, unguarded) the environment is ENVP's. */
+int tg_child_env(const struct tg_child_spec *spec, char *const envp[], char **buf, size_t cap);
+
+/* True when the "LD_PRELOAD=..." entry E loads the library SELF_PATH. */
+bool tg_child_env_keeps_guard(const char *self_path, const char *e);
+
+/* Puts the saved values back into the process environment (for system and
+ * popen, whose child takes it). Calls setenv: not for a vfork child. */
+void tg_restore_environ(const struct tg_child_spec *spec);
+
+#endif

@@ -1,0 +1,14 @@
+/* Between the files of the decision (decide.c, decide-refer.c,
+ * decide-exec.c): each kind of request gets the two path buffers of the
+ * one tg_check() frame, A and B (PATH_MAX bytes each), instead of its own:
+ * the stack budget (meson.build) has room for these two only. */
+#ifndef TG_DECIDE_INTERNAL_H
+#define TG_DECIDE_INTERNAL_H
+
+#include "decide.h"
+
+int tg_check_rename(struct tg_req *req, char *a, char *b);
+int tg_check_link(struct tg_req *req, char *a, char *b);
+int tg_check_exec(struct tg_req *req, char *a, char *b);
+
+#endif

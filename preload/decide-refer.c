@@ -1,0 +1,135 @@
+/* Renames and links: both ends decided, and Landlock's refer rule: a file
+ * moved or linked from one place to another may not get more there than it
+ * had (a secret moved where it is readable, a dataset file where it is
+ * writable): EXDEV, which mv and shutil.move answer by copying, each half
+ * of the copy then decided on its own. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+
+#include "decide-internal.h"
+#include "real.h"
+#include "resolve.h"
+#include "settings.h"
+
+/* The classes that decide whether a move widens access. */
+#define REFER_CLASSES (TG_BIT(TG_READ) | TG_BIT(TG_WRITE) | TG_BIT(TG_EXEC) | TG_BIT(TG_CHMOD))
+
+static unsigned granted(const char *path, size_t n)
+{
+	unsigned mask = 0;
+	struct tg_verdict v;
+
+	for (unsigned c = 0; c < TG_NCLASS; c++) {
+		if (!(REFER_CLASSES & TG_BIT(c)))
+			continue;
+		tg_decide(tg_set.policy, path, n, TG_BIT(c), &v);
+		if (v.allow)
+			mask |= TG_BIT(c);
+	}
+	return mask;
+}
+
+/* FROM (N1 bytes) moved or linked to TO (N2): refused when TO grants more,
+ * recorded on REQ. */
+static int refer(struct tg_req *req, const char *to, int n2, const char *from, int n1)
+{
+	unsigned more = granted(to, n2) & ~granted(from, n1);
+
+	if (!more)
+		return 0;
+	struct tg_decided d = { .path = to, .path2 = from, .err = EXDEV };
+	tg_decide(tg_set.policy, from, n1, more & -more, &d.v);
+	req->classes = more;
+	return tg_conclude(req, &d);
+}
+
+/* One end of a rename or link: CLASSES at (DIRFD, PATH), lexical form in
+ * BUF (N bytes), made real; the other end OTHER is recorded beside it. */
+static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes, char *buf,
+	       int *n, const char *other)
+{
+	struct tg_req one = *req;
+	struct tg_decided d = { .path = buf, .path2 = other };
+
+	one.dirfd = dirfd;
+	one.path = path;
+	one.classes = classes;
+	one.nofollow = true; /* each acts on a last-component link itself */
+	tg_decide(tg_set.policy, buf, *n, classes, &d.v);
+	*n = tg_decide_real(&one, buf, *n, &d.v);
+	return tg_conclude(&one, &d);
+}
+
+static bool exists(int dirfd, const char *path)
+{
+	struct stat st;
+	return tg_sys(SYS_newfstatat, dirfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+int tg_check_rename(struct tg_req *req, char *from, char *to)
+{
+	unsigned flags = req->at_flags;
+	int n1 = tg_absolute(req->dirfd, req->path, from, PATH_MAX);
+	int n2 = tg_absolute(req->dirfd2, req->path2, to, PATH_MAX);
+	int r;
+
+	if (n1 < 0 || n2 < 0)
+		return n1 < 0 ? tg_undecidable(n1, req->path) : tg_undecidable(n2, req->path2);
+	/* A NOREPLACE rename onto an existing name moves nothing: the kernel
+	 * answers EEXIST, and nothing is decided (mv tries one into the
+	 * destination folder first). */
+	if ((flags & RENAME_NOREPLACE) && exists(req->dirfd2, req->path2))
+		return -EEXIST;
+	r = end(req, req->dirfd, req->path, TG_BIT(TG_DELETE), from, &n1, to);
+	if (r < 0)
+		return r;
+	unsigned dst = TG_BIT(TG_CREATE) | (flags & RENAME_NOREPLACE ? 0 : TG_BIT(TG_DELETE));
+	r = end(req, req->dirfd2, req->path2, dst, to, &n2, from);
+	if (r < 0)
+		return r;
+	struct tg_req src = *req, dreq = *req;
+	dreq.dirfd = req->dirfd2;
+	dreq.path = req->path2;
+	if (flags & RENAME_EXCHANGE) {
+		/* The old name receives the other file: both ends are both. */
+		struct tg_decided d = { .path = from, .path2 = to };
+		src.classes = TG_BIT(TG_CREATE) | TG_BIT(TG_DELETE);
+		tg_decide(tg_set.policy, from, n1, src.classes, &d.v);
+		r = tg_conclude(&src, &d);
+		if (r < 0)
+			return r;
+	}
+	r = refer(&dreq, to, n2, from, n1);
+	if (r == 0 && (flags & RENAME_EXCHANGE))
+		r = refer(&src, from, n1, to, n2); /* an exchange moves both files */
+	return r;
+}
+
+int tg_check_link(struct tg_req *req, char *to, char *from)
+{
+	bool hard = req->kind == TG_REQ_LINK;
+	int n2 = tg_absolute(req->dirfd2, req->path2, to, PATH_MAX), n1, r;
+
+	if (n2 < 0)
+		return tg_undecidable(n2, req->path2);
+	r = end(req, req->dirfd2, req->path2, TG_BIT(TG_CREATE), to, &n2,
+		hard ? NULL : req->path);
+	if (r < 0 || !hard || !req->path)
+		return r;
+	/* The file being linked, as the kernel finds it: through symlinked
+	 * folders, and through a last symlink under AT_SYMLINK_FOLLOW. */
+	if (req->on_fd)
+		n1 = tg_fd_path(req->dirfd, from, PATH_MAX); /* AT_EMPTY_PATH */
+	else
+		n1 = tg_real_path(req->dirfd, req->path, req->follow_old, TG_LAST_LOOK, from,
+				  PATH_MAX);
+	if (n1 <= 0)
+		return 0;
+	n1 = tg_proc_self(from, n1);
+	struct tg_req dst = *req;
+	dst.dirfd = req->dirfd2;
+	dst.path = req->path2;
+	return refer(&dst, to, n2, from, n1); /* a secret linked into the checkpoints */
+}

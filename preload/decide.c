@@ -1,0 +1,350 @@
+/* The decision (see decide.h): a request's paths made absolute and real,
+ * decided on the policy, and concluded once: record, kill, narrowed mode.
+ * Renames and links are in decide-refer.c, execs in decide-exec.c. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "decide-internal.h"
+#include "log.h"
+#include "paths.h"
+#include "protect-errno.h"
+#include "real.h"
+#include "resolve.h"
+#include "self.h"
+#include "settings.h"
+#include "tg-path.h"
+
+int tg_absolute(int dirfd, const char *path, char *out, size_t cap)
+{
+	char base[PATH_MAX];
+	int n;
+
+	if (path[0] == '/') {
+		size_t len = tg_path_is_normal(path); /* the common case: copy it */
+		if (len && len < cap) {
+			memcpy(out, path, len + 1);
+			return (int)len;
+		}
+		return tg_path_normalize(NULL, 0, path, out, cap);
+	}
+	n = dirfd == AT_FDCWD ? tg_cwd(base, sizeof(base)) : tg_dirfd_path(dirfd, base, sizeof(base));
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return -ENOTDIR;
+	/* The common case: a plain name joined to its (real, so normalized)
+	 * folder needs only copying. */
+	size_t rl = tg_path_rel_normal(path);
+	if (rl && (size_t)n + 1 + rl < cap) {
+		size_t at = n == 1 ? 0 : (size_t)n; /* the root ends in its slash */
+		memcpy(out, base, at);
+		out[at] = '/';
+		memcpy(out + at + 1, path, rl + 1);
+		return (int)(at + 1 + rl);
+	}
+	return tg_path_normalize(base, n, path, out, cap);
+}
+
+int tg_undecidable(int n, const char *path)
+{
+	return (n == -ENAMETOOLONG && strnlen(path, PATH_MAX) < PATH_MAX) ? n : 0;
+}
+
+/* ---- the learn set ---- */
+
+/* Learn mode logs each distinct access once: a fixed, lock-free set of
+ * hashes of (path, classes); a full set simply logs again. */
+#define LEARN_SLOTS 65536
+static _Atomic uint64_t *learned;
+
+void tg_learn_init(void)
+{
+	void *m = mmap(NULL, LEARN_SLOTS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	learned = m == MAP_FAILED ? NULL : m;
+}
+
+static uint64_t learn_hash(const char *path, size_t n, unsigned classes)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ classes;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)path[i]) * 0x100000001b3ULL;
+	return h | 1;
+}
+
+bool tg_learned_already(const char *path, size_t n, unsigned classes)
+{
+	if (!learned)
+		return false;
+	uint64_t h = learn_hash(path, n, classes);
+	for (size_t k = 0; k < 64; k++) {
+		uint64_t cur = atomic_load_explicit(&learned[(h + k) & (LEARN_SLOTS - 1)],
+						    memory_order_relaxed);
+		if (cur == h)
+			return true;
+		if (cur == 0)
+			return false;
+	}
+	return false;
+}
+
+/* True when (PATH, CLASSES) is new, and remembers it. A vfork child
+ * remembers nothing: the set is its parent's. */
+static bool learn_first(const char *path, size_t n, unsigned classes)
+{
+	if (!learned)
+		return true;
+	if (tg_self_foreign())
+		return !tg_learned_already(path, n, classes);
+	uint64_t h = learn_hash(path, n, classes);
+	for (size_t k = 0; k < 64; k++) {
+		_Atomic uint64_t *slot = &learned[(h + k) & (LEARN_SLOTS - 1)];
+		uint64_t cur = atomic_load_explicit(slot, memory_order_relaxed);
+		if (cur == h)
+			return false;
+		if (cur == 0 && atomic_compare_exchange_strong(slot, &cur, h))
+			return true;
+		if (cur == h)
+			return false;
+	}
+	return true;
+}
+
+/* ---- concluding ---- */
+
+/* create_mode for a folder keeps the search bit of each class that keeps
+ * read: "0640" -> 0750. */
+static int dir_mask(int mask)
+{
+	return mask | ((mask & 0444) >> 2);
+}
+
+bool tg_records_nothing(const struct tg_verdict *v)
+{
+	return v->allow && !v->audit && !tg_set.log_allowed && tg_set.mode != TG_LEARN;
+}
+
+static void kill_self(void)
+{
+	struct tg_self self;
+
+	tg_self(&self);
+	tg_sys(SYS_kill, self.pid, SIGKILL);
+}
+
+int tg_conclude(struct tg_req *req, const struct tg_decided *d)
+{
+	const struct tg_verdict *v = &d->v;
+	enum tg_mode mode = tg_set.mode;
+
+	/* The common case leaves at once: allowed, nothing to narrow or record. */
+	if (v->allow && mode == TG_ENFORCE && !v->audit && !tg_set.log_allowed &&
+	    (v->create_mode < 0 || req->mode < 0))
+		return 0;
+
+	struct tg_event ev = {
+		.op = req->op,
+		.flags = req->flags,
+		.dirfd = req->dirfd,
+		.path = d->path,
+		.path_requested = req->path,
+		.path2 = d->path2,
+		.classes = req->classes,
+		.verdict = v,
+		.mode = mode,
+		.mode_requested = -1,
+		.mode_applied = -1,
+		.argv = req->argv,
+		.unguarded = d->unguarded,
+	};
+	bool log = false;
+
+	if (!v->allow && mode == TG_ENFORCE) {
+		ev.decision = TG_DEC_DENY;
+		ev.err = d->err ? d->err : v->err;
+		if (v->on_deny != TG_ON_DENY_QUIET)
+			tg_log_record(&ev, &tg_set.proc);
+		if (v->on_deny == TG_ON_DENY_KILL)
+			kill_self();
+		return -ev.err;
+	}
+	if (mode == TG_ENFORCE && v->create_mode >= 0 && req->mode >= 0) {
+		int mask = req->is_dir ? dir_mask(v->create_mode) : v->create_mode;
+		int narrowed = req->mode & mask;
+		if (narrowed != req->mode) {
+			ev.mode_requested = req->mode;
+			ev.mode_applied = narrowed;
+			req->mode = narrowed;
+			log = v->audit || tg_set.log_allowed;
+		}
+	}
+	if (mode == TG_LEARN) {
+		ev.decision = TG_DEC_LEARN;
+		log = learn_first(d->path, strlen(d->path), req->classes);
+	} else if (!v->allow) {
+		ev.decision = TG_DEC_WOULD_DENY;
+		ev.err = d->err ? d->err : v->err;
+		log = v->on_deny != TG_ON_DENY_QUIET;
+	} else {
+		ev.decision = TG_DEC_ALLOW;
+		log = log || v->audit || tg_set.log_allowed;
+	}
+	if (log)
+		tg_log_record(&ev, &tg_set.proc);
+	return 0;
+}
+
+/* ---- the object the kernel reaches ---- */
+
+/* The slow half of tg_decide_real, in its own frame: its buffer is paid
+ * only when a symlink is on the way. */
+static __attribute__((noinline)) int decide_resolved(const struct tg_req *req, char *path, int n,
+						     struct tg_verdict *v)
+{
+	char real[PATH_MAX];
+	int rn = tg_real_path(req->dirfd, req->path, !req->nofollow, TG_LAST_LOOK, real,
+			      sizeof(real));
+
+	if (rn <= 0 || (rn == n && memcmp(real, path, n) == 0))
+		return n; /* a magic link, an error the kernel will report, or no change */
+	memcpy(path, real, rn + 1);
+	rn = tg_proc_self(path, rn);
+	tg_decide(tg_set.policy, path, rn, req->classes, v);
+	return rn;
+}
+
+int tg_decide_real(const struct tg_req *req, char *path, int n, struct tg_verdict *v)
+{
+	if (req->dirfd != AT_FDCWD && req->path[0] == '\0')
+		return n; /* the descriptor itself */
+	if (tg_frozen())
+		return n; /* no probe the program's filter could refuse */
+	if (tg_symlink_free(req->dirfd, req->path, !req->nofollow) != 0)
+		return n;
+	return decide_resolved(req, path, n, v);
+}
+
+/* The object of REQ as policies name it, into A, and its verdict: the
+ * descriptor's file (ON_FD), or the path through its symlinks. Returns
+ * the length, 0 when there is nothing to decide (a pipe, a socket), or
+ * -errno for a name the guard cannot decide. */
+static int object(struct tg_req *req, char *a, struct tg_verdict *v)
+{
+	int n;
+
+	if (req->on_fd) {
+		n = tg_fd_path(req->dirfd, a, PATH_MAX);
+		if (n > 0)
+			tg_decide(tg_set.policy, a, n, req->classes, v);
+		return n < 0 ? 0 : n;
+	}
+	n = tg_absolute(req->dirfd, req->path, a, PATH_MAX);
+	if (n < 0)
+		return tg_undecidable(n, req->path);
+	tg_decide(tg_set.policy, a, n, req->classes, v);
+	return tg_decide_real(req, a, n, v);
+}
+
+/* Where files are created with a mask, chmod may not add what the mask
+ * takes away, nor set-id bits (a dropped binary made executable for
+ * everyone, a checkpoint made world-readable). */
+static int chmod_bits(struct tg_req *req, const char *path, int n)
+{
+	struct tg_decided d = { .path = path, .err = EPERM };
+	struct tg_verdict cv;
+
+	tg_decide(tg_set.policy, path, n, TG_BIT(TG_CREATE), &cv);
+	if (cv.create_mode < 0)
+		return 0;
+	if (!((req->mode & 0777 & ~dir_mask(cv.create_mode)) | (req->mode & 06000)))
+		return 0;
+	d.v = cv;
+	d.v.allow = false;
+	d.v.cls = TG_CHMOD;
+	d.v.denied = TG_BIT(TG_CHMOD);
+	d.v.err = EPERM;
+	d.v.on_deny = cv.rule ? cv.rule->on_deny : TG_ON_DENY_ERROR;
+	return tg_conclude(req, &d);
+}
+
+/* A path request, a chmod, a stat-family check, an inherited write. */
+static int check_object(struct tg_req *req, char *a)
+{
+	struct tg_decided d = { .path = a };
+	int n, r;
+
+	if (req->kind == TG_REQ_FD_WRITE) {
+		n = tg_fd_path(req->dirfd, a, PATH_MAX);
+		if (n < 0)
+			return 0; /* the kernel answers EBADF itself; nothing kept */
+		req->fd_state = TG_REQ_FD_PASS;
+		if (n == 0)
+			return 0;
+		tg_decide(tg_set.policy, a, n, req->classes, &d.v);
+		/* A descriptor the guard did not open was opened by someone the
+		 * policy did not judge (the shell that started the job, a raw
+		 * system call): only a rule that denies writing refuses it. */
+		if (d.v.allow || !d.v.rule)
+			return 0;
+		r = tg_conclude(req, &d);
+		if (r < 0)
+			req->fd_state = TG_REQ_FD_DENY;
+		return r;
+	}
+	n = object(req, a, &d.v);
+	if (n <= 0)
+		return req->kind == TG_REQ_HIDDEN ? 0 : n;
+	if (req->kind == TG_REQ_HIDDEN && (d.v.allow || d.v.err != ENOENT))
+		return 0;
+	if (req->kind != TG_REQ_CHMOD)
+		return tg_conclude(req, &d);
+	int to = req->mode; /* chmod's target: recorded only when refused for it */
+	req->mode = -1;
+	r = tg_conclude(req, &d);
+	req->mode = to;
+	if (r < 0 || to < 0)
+		return r;
+	return chmod_bits(req, a, n);
+}
+
+int tg_check(struct tg_req *req)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+	TG_PROTECT_ERRNO;
+
+	if (!tg_enter())
+		return 0;
+	if (req->kind == TG_REQ_PATH && req->path && !req->on_fd) {
+		/* The common request (unlink, mkdir, opendir...), in a straight line. */
+		struct tg_decided d = { .path = a };
+		int n = tg_absolute(req->dirfd, req->path, a, PATH_MAX);
+		if (n < 0)
+			return tg_undecidable(n, req->path);
+		tg_decide(tg_set.policy, a, n, req->classes, &d.v);
+		tg_decide_real(req, a, n, &d.v);
+		return tg_conclude(req, &d);
+	}
+	switch (req->kind) {
+	case TG_REQ_RENAME:
+		return req->path && req->path2 ? tg_check_rename(req, a, b) : 0;
+	case TG_REQ_LINK:
+	case TG_REQ_SYMLINK:
+		return req->path2 ? tg_check_link(req, a, b) : 0;
+	case TG_REQ_EXEC:
+		return req->path ? tg_check_exec(req, a, b) : 0;
+	case TG_REQ_HIDDEN:
+		if (!tg_set.hides)
+			return 0;
+		break;
+	default:
+		break;
+	}
+	if (!req->path && !req->on_fd && req->kind != TG_REQ_FD_WRITE)
+		return 0; /* NULL: the kernel answers EFAULT */
+	return check_object(req, a);
+}

@@ -1,0 +1,318 @@
+/* Start-up and settings (see start.h).
+ *
+ * A policy or log that cannot be loaded stops the program before main()
+ * with exit status 126 (or, with TRAINGUARD_ON_ERROR=allow, lets it run
+ * unguarded and says so). After start-up the guard never stops the program
+ * on its own error: a record it cannot build becomes a minimal line, a log
+ * it cannot write falls back to stderr, and the call is decided as the
+ * policy says. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "decide.h"
+#include "fdtable.h"
+#include "log.h"
+#include "protect-errno.h"
+#include "real.h"
+#include "self.h"
+#include "settings.h"
+#include "tg-config.h"
+#include "tg-env.h"
+
+struct tg_settings tg_set;
+_Atomic int tg_state = TG_UNINIT;
+__thread int tg_depth __attribute__((tls_model("initial-exec")));
+
+/* Start-up runs once (a compare-and-swap admits one thread), on whatever
+ * stack the first caller has: its large buffers are static. */
+static struct {
+	char diag[8192];
+	size_t diag_len;
+	char jid[256], real[PATH_MAX], logreal[PATH_MAX], msg[PATH_MAX + 256];
+	char entry[PATH_MAX * 2];
+} s;
+
+static void collect_diag(enum tg_diag_level lvl, const char *msg, void *ud)
+{
+	if (lvl == TG_DIAG_WARNING)
+		return; /* warnings are `trainguard check`'s business */
+	int n = snprintf(s.diag + s.diag_len, sizeof(s.diag) - s.diag_len, "trainguard: %s\n",
+			 msg);
+	if (n > 0 && s.diag_len + n < sizeof(s.diag))
+		s.diag_len += n;
+}
+
+static const char *env_or(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : dflt;
+}
+
+static char *dup_env(const char *name, const char *value)
+{
+	char *e;
+	return asprintf(&e, "%s=%s", name, value) < 0 ? NULL : e;
+}
+
+static bool on_error_allow(void)
+{
+	const char *v = getenv(TG_ENV_ON_ERROR);
+	return v && strcmp(v, "allow") == 0;
+}
+
+/* The guard could not start: stop the program before main, or, when asked
+ * to, let it run unguarded and say so. */
+static void fail_start(const char *what)
+{
+	if (on_error_allow()) {
+		tg_log_say("trainguard: %s; " TG_ENV_ON_ERROR "=allow: running UNGUARDED\n", what);
+		tg_state = TG_DISABLED;
+		return;
+	}
+	tg_log_say("trainguard: %s; refusing to run unguarded (exit 126; set " TG_ENV_ON_ERROR
+		   "=allow to run without the guard)\n", what);
+	_exit(126);
+}
+
+static char *read_cmdline(void)
+{
+	char buf[4096];
+	FILE *f = fopen("/proc/self/cmdline", "re");
+	size_t n;
+
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	while (n > 0 && buf[n - 1] == '\0')
+		n--;
+	for (size_t i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/* Moves FD above the descriptors programs use, close-on-exec. */
+static int high_fd(int fd)
+{
+	struct rlimit rl;
+	int base = 900;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 1024)
+		base = rl.rlim_cur / 2;
+	int h = fcntl(fd, F_DUPFD_CLOEXEC, base);
+	if (h < 0)
+		return fd;
+	close(fd);
+	return h;
+}
+
+/* Opens the log: --log (TRAINGUARD_LOG) beats the policy's log.path, then
+ * stderr. Returns the destination children inherit, or NULL when the
+ * program must not start. */
+static const char *open_log(void)
+{
+	const char *log = env_or(TG_ENV_LOG, NULL);
+
+	if (!log)
+		log = tg_policy_log_path(tg_set.policy);
+	if (log && strcmp(log, "stderr") != 0) {
+		int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd >= 0) {
+			tg_log_set_fd(high_fd(fd));
+			if (!realpath(log, s.logreal))
+				return log;
+			return s.logreal; /* protected by start() */
+		}
+		snprintf(s.msg, sizeof(s.msg), "cannot open the log '%s': %s", log,
+			 strerror(errno));
+		if (tg_set.mode == TG_ENFORCE) {
+			fail_start(s.msg);
+			return NULL;
+		}
+		tg_log_say("trainguard: %s; records go to stderr\n", s.msg);
+	}
+	int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+	tg_log_set_fd(fd >= 0 ? high_fd(fd) : STDERR_FILENO);
+	return "stderr";
+}
+
+/* What every child inherits, whatever it does to its environment. */
+static void save_child_env(const char *policy_path, const char *log, const char *jid)
+{
+	struct tg_child_spec *c = &tg_set.child;
+	const char *preload = env_or(TG_ENV_PRELOAD, "");
+	char *list[TG_CHILD_ENV_MAX];
+	size_t k = 0;
+
+	if (c->self_path) {
+		/* Libraries loaded before ours stay first (ASan must). */
+		snprintf(s.entry, sizeof(s.entry), TG_ENV_PRELOAD "=%s", preload);
+		if (tg_child_env_keeps_guard(c->self_path, s.entry))
+			list[k++] = strdup(s.entry);
+		else if (!*preload)
+			list[k++] = dup_env(TG_ENV_PRELOAD, c->self_path);
+		else if (asprintf(&list[k++], TG_ENV_PRELOAD "=%s:%s", preload, c->self_path) < 0)
+			list[k - 1] = NULL;
+	}
+	if (policy_path && realpath(policy_path, s.real))
+		list[k++] = dup_env(TG_ENV_POLICY, s.real);
+	list[k++] = dup_env(TG_ENV_MODE, tg_mode_name(tg_set.mode));
+	list[k++] = dup_env(TG_ENV_LOG, log);
+	list[k++] = dup_env(TG_ENV_JOB_ID, jid);
+	list[k++] = dup_env(TG_ENV_VARS, tg_policy_frozen_vars(tg_set.policy));
+	if (on_error_allow())
+		list[k++] = dup_env(TG_ENV_ON_ERROR, "allow");
+	const char *memo = env_or(TG_ENV_MEMO, NULL);
+	if (memo && strcmp(memo, "off") == 0)
+		list[k++] = dup_env(TG_ENV_MEMO, "off");
+	for (size_t i = 0; i < k; i++)
+		if (list[i])
+			c->entries[c->n++] = list[i];
+}
+
+static void process_facts(const char *jid)
+{
+	struct tg_proc *p = &tg_set.proc;
+	struct utsname u;
+	struct timespec ts;
+	ssize_t n = readlink("/proc/self/exe", s.real, sizeof(s.real) - 1);
+
+	if (n > 0) {
+		s.real[n] = '\0';
+		p->exe = strdup(s.real);
+	}
+	p->cmd_line = read_cmdline();
+	const char *base = p->exe ? strrchr(p->exe, '/') : NULL;
+	p->name = base ? base + 1 : "?";
+	p->uid = getuid();
+	p->user = getenv("USER") ? strdup(getenv("USER")) : NULL;
+	p->hostname = uname(&u) == 0 ? strdup(u.nodename) : "localhost";
+	p->cwd = getcwd(NULL, 0);
+	p->job_id = strdup(jid);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	p->start_ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	p->policy_source = tg_policy_source(tg_set.policy);
+	p->policy_sha256 = tg_policy_sha256(tg_set.policy);
+	p->version = TG_VERSION;
+	p->pid = getpid();
+	p->ppid = getppid();
+}
+
+/* The mode: the policy's, unless TRAINGUARD_MODE says otherwise and the
+ * policy does not lock it. False when the program must not start. */
+static bool choose_mode(void)
+{
+	const char *mode_env = env_or(TG_ENV_MODE, NULL);
+	enum tg_mode m;
+
+	tg_set.mode = tg_policy_mode(tg_set.policy);
+	if (!mode_env)
+		return true;
+	if (tg_mode_parse(mode_env, &m) < 0) {
+		snprintf(s.msg, sizeof(s.msg),
+			 TG_ENV_MODE "='%s' is not enforce, audit or learn", mode_env);
+		fail_start(s.msg);
+		return false;
+	}
+	if (tg_policy_lock_mode(tg_set.policy) && tg_set.mode == TG_ENFORCE && m != TG_ENFORCE)
+		tg_log_say("trainguard: " TG_ENV_MODE "=%s refused: policy '%s' sets lock_mode, "
+			   "the job runs in enforce mode\n", mode_env,
+			   tg_policy_source(tg_set.policy));
+	else
+		tg_set.mode = m;
+	return true;
+}
+
+static void start(void)
+{
+	Dl_info info;
+
+	tg_resolve();
+	tg_event_init();
+	tg_job_id(s.jid, sizeof(s.jid), NULL);
+
+	const char *policy_path = env_or(TG_ENV_POLICY, NULL);
+	struct tg_load_opts o = {
+		.path = policy_path,
+		.frozen_vars = env_or(TG_ENV_VARS, NULL),
+		.job_id = s.jid,
+		.diag = collect_diag,
+		.errors_only = true,
+	};
+	if (tg_policy_load(&o, &tg_set.policy) < 0) {
+		if (s.diag_len)
+			tg_log_write(STDERR_FILENO, s.diag, s.diag_len);
+		snprintf(s.msg, sizeof(s.msg), "the policy '%s' did not load",
+			 policy_path ? policy_path : "embedded:ml-default");
+		fail_start(s.msg);
+		return;
+	}
+	if (!choose_mode())
+		return;
+	tg_set.log_allowed = tg_policy_log_allowed(tg_set.policy);
+	tg_set.hides = tg_policy_hides(tg_set.policy);
+
+	const char *log = open_log();
+	if (!log)
+		return;
+
+	/* The library by its absolute path: a child in another folder must
+	 * still find it. */
+	if (dladdr((void *)start, &info) && info.dli_fname && realpath(info.dli_fname, s.real))
+		tg_set.child.self_path = strdup(s.real);
+	const char *mine[] = { log == s.logreal ? s.logreal : NULL, tg_set.child.self_path };
+	if (tg_policy_protect(tg_set.policy, mine, 2) < 0) {
+		fail_start("out of memory protecting the log and the library");
+		return;
+	}
+	const char *memo = env_or(TG_ENV_MEMO, NULL);
+	if (memo && strcmp(memo, "off") == 0)
+		tg_policy_set_memo(tg_set.policy, false);
+
+	if (tg_set.mode == TG_LEARN)
+		tg_learn_init();
+	save_child_env(policy_path, log, s.jid);
+	process_facts(s.jid);
+	tg_self_init();
+	tg_state = TG_ACTIVE;
+	/* The standard streams, classified now: later, a program's own
+	 * seccomp filter may forbid asking. */
+	for (int fd = 0; fd <= 2; fd++)
+		tg_fd_classify("write", fd);
+}
+
+static void tg_start(void)
+{
+	TG_PROTECT_ERRNO;
+	int expected = TG_UNINIT;
+
+	if (!atomic_compare_exchange_strong(&tg_state, &expected, TG_STARTING))
+		return;
+	tg_depth++;
+	start();
+	tg_depth--;
+	if (tg_state == TG_STARTING)
+		tg_state = TG_DISABLED;
+}
+
+bool tg_enter_slow(void)
+{
+	if (tg_state == TG_UNINIT)
+		tg_start();
+	return tg_state == TG_ACTIVE;
+}
+
+__attribute__((constructor)) static void tg_constructor(void)
+{
+	tg_start();
+}

@@ -1,0 +1,110 @@
+/* The child environment (preload/child-env.c): what a child gets for the
+ * environment it is given, table-driven. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "child-env.h"
+#include "tap.h"
+
+#define LIB "/usr/lib/trainguard/libtrainguard.so"
+
+static const struct tg_child_spec spec = {
+	.entries = { "LD_PRELOAD=" LIB, "TRAINGUARD_POLICY=/etc/p.cfg", "TRAINGUARD_MODE=enforce" },
+	.n = 3,
+	.self_path = LIB,
+};
+
+/* ENV joined by '|', for comparing. */
+static void join(char **env, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; env[i]; i++)
+		o += snprintf(out + o, cap - o, "%s%s", i ? "|" : "", env[i]);
+}
+
+struct env_case {
+	const char *name;
+	char *in[6];
+	const char *want;
+};
+
+static const struct env_case cases[] = {
+	{ "empty environment: the saved values", { NULL },
+	  "LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
+	{ "the program's own variables kept, in order", { "A=1", "B=2", NULL },
+	  "A=1|B=2|LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
+	{ "a weaker mode and another policy replaced",
+	  { "TRAINGUARD_MODE=audit", "X=y", "TRAINGUARD_POLICY=/tmp/open.cfg", NULL },
+	  "X=y|LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
+	{ "any other TRAINGUARD_ variable dropped", { "TRAINGUARD_ON_ERROR=allow", NULL },
+	  "LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
+	{ "LD_PRELOAD without the guard replaced", { "LD_PRELOAD=/tmp/evil.so", NULL },
+	  "LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
+	{ "LD_PRELOAD keeping the guard beside another library kept",
+	  { "LD_PRELOAD=/opt/asan.so:" LIB, NULL },
+	  "LD_PRELOAD=/opt/asan.so:" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
+	{ "a library whose name only contains the guard's is no guard",
+	  { "LD_PRELOAD=" LIB ".bak", NULL },
+	  "LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
+};
+
+static void test_cases(void)
+{
+	char *buf[16], got[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct env_case *c = &cases[i];
+		int r = tg_child_env(&spec, (char *const *)c->in, buf, 16);
+		join(buf, got, sizeof(got));
+		ok(r == 0 && strcmp(got, c->want) == 0, "%s (got '%s')", c->name, got);
+	}
+}
+
+static void test_sizes(void)
+{
+	char *in[] = { "A=1", "B=2", NULL }, *buf[8];
+
+	ok(tg_child_env_size(&spec, in) == 2 + 3 + 1, "size: entries, saved values, NULL");
+	ok(tg_child_env_size(&spec, NULL) == 3 + 1, "size of a NULL environment");
+	ok(tg_child_env(&spec, in, buf, 5) == -ENOBUFS, "a buffer one short is refused");
+	ok(tg_child_env(&spec, in, buf, 6) == 0 && buf[5] == NULL, "an exact buffer is enough");
+
+	struct tg_child_spec none = { .n = 0 };
+	ok(tg_child_env(&none, in, buf, 8) == 0 && buf[0] == in[0] && buf[1] == in[1] && !buf[2],
+	   "not started: the environment as given");
+}
+
+static void test_keeps_guard(void)
+{
+	ok(tg_child_env_keeps_guard(LIB, "LD_PRELOAD=" LIB), "keeps: the guard alone");
+	ok(tg_child_env_keeps_guard(LIB, "LD_PRELOAD=/a.so " LIB " /b.so"), "keeps: spaces");
+	ok(!tg_child_env_keeps_guard(LIB, "LD_PRELOAD=/x" LIB), "keeps: not a suffix of another");
+	ok(!tg_child_env_keeps_guard(LIB, "PATH=" LIB), "keeps: only LD_PRELOAD");
+	ok(!tg_child_env_keeps_guard(NULL, "LD_PRELOAD=" LIB), "keeps: no library known");
+}
+
+static void test_restore(void)
+{
+	setenv("TRAINGUARD_MODE", "audit", 1);
+	unsetenv("TRAINGUARD_POLICY");
+	setenv("LD_PRELOAD", "/opt/asan.so:" LIB, 1);
+	tg_restore_environ(&spec);
+	ok(strcmp(getenv("TRAINGUARD_MODE"), "enforce") == 0, "restore: the mode put back");
+	ok(getenv("TRAINGUARD_POLICY") && strcmp(getenv("TRAINGUARD_POLICY"), "/etc/p.cfg") == 0,
+	   "restore: the policy put back");
+	ok(strcmp(getenv("LD_PRELOAD"), "/opt/asan.so:" LIB) == 0,
+	   "restore: an LD_PRELOAD that keeps the guard is left alone");
+}
+
+int main(void)
+{
+	test_cases();
+	test_sizes();
+	test_keeps_guard();
+	test_restore();
+	printf("1..%u\n", n_test);
+	return n_failed ? 1 : 0;
+}
