@@ -101,29 +101,35 @@ static size_t render(const char *p, size_t n, const struct group *gr, size_t ng,
 	return out;
 }
 
-int tg_glob_braces(const char *pattern, int (*fn)(const char *alt, void *ud), void *ud)
+/* The parsed pattern: groups and alternatives, the stacks of open groups
+ * and of their alternatives being read, the list of visited groups and the
+ * output buffer, in one block. */
+struct braces {
+	struct group *gr;
+	struct alt *al;
+	size_t ng, na;
+	size_t *stack, *alt_stack, *visited;
+	char *buf;
+	size_t top_len; /* bytes outside every group */
+};
+
+/* Counts the groups and alternatives of P (N bytes) and allocates B for
+ * them. Returns 0 or -ENOMEM; B->gr is the block to free. */
+static int braces_alloc(const char *p, size_t n, struct braces *b)
 {
 	struct lexeme l;
-	size_t n, i, ng = 0, na = 0, depth = 0, top_count = 1, top_len = 0;
-	int r = 0;
+	size_t ng = 0, na = 0;
 
-	if (!pattern || !fn)
-		return -EINVAL;
-	n = strlen(pattern);
-	for (i = 0; i < n;) {
-		size_t next = tg_lex(pattern, n, i, &l);
+	for (size_t i = 0; i < n;) {
+		size_t next = tg_lex(p, n, i, &l);
 
 		if (l.kind == L_BRACE && l.c == '{')
 			ng++;
-		else if (l.kind == L_LIT && pattern[i] == ',')
+		else if (l.kind == L_LIT && p[i] == ',')
 			na++;
 		i = next;
 	}
 	na += ng;
-
-	/* One block: groups, alternatives, the stacks of open groups and of
-	 * their alternatives being read, the list of visited groups and the
-	 * output buffer. */
 	/* The output buffer, last, is written before it is read: only the
 	 * bookkeeping needs zeroing (a 4 KiB memset per pattern otherwise). */
 	size_t book = ng * sizeof(struct group) + na * sizeof(struct alt) + 3 * ng * sizeof(size_t);
@@ -132,55 +138,70 @@ int tg_glob_braces(const char *pattern, int (*fn)(const char *alt, void *ud), vo
 		return -ENOMEM;
 	memset(mem, 0, book);
 	((char *)mem)[book] = '\0';
-	struct group *gr = mem;
-	struct alt *al = (struct alt *)(gr + ng);
-	size_t *stack = (size_t *)(al + na);
-	size_t *alt_stack = stack + ng;
-	size_t *visited = alt_stack + ng;
-	char *buf = (char *)(visited + ng);
-	size_t g = 0, a = 0;
+	b->ng = ng;
+	b->na = na;
+	b->gr = mem;
+	b->al = (struct alt *)(b->gr + ng);
+	b->stack = (size_t *)(b->al + na);
+	b->alt_stack = b->stack + ng;
+	b->visited = b->alt_stack + ng;
+	b->buf = (char *)(b->visited + ng);
+	b->top_len = 0;
+	return 0;
+}
 
-	/* Parse: each group with its alternatives, each alternative with the
-	 * length of its own bytes (nested groups are added below). */
-	for (i = 0; i < n;) {
-		size_t next = tg_lex(pattern, n, i, &l);
+/* Reads each group with its alternatives, each alternative with the
+ * length of its own bytes (nested groups are added by braces_count).
+ * Returns 0, or -EINVAL for unbalanced braces. */
+static int braces_parse(const char *p, size_t n, struct braces *b)
+{
+	struct lexeme l;
+	size_t g = 0, a = 0, depth = 0;
+	size_t *stack = b->stack, *alt_stack = b->alt_stack;
+
+	for (size_t i = 0; i < n;) {
+		size_t next = tg_lex(p, n, i, &l);
 
 		if (l.kind == L_BRACE && l.c == '{') {
 			size_t parent = depth ? stack[depth - 1] : NONE;
 			size_t pa = depth ? alt_stack[depth - 1] : NONE;
 
-			gr[g] = (struct group){ i, 0, parent, pa, a, 1, 0 };
-			al[a] = (struct alt){ next, NONE, 1, 0 };
+			b->gr[g] = (struct group){ i, 0, parent, pa, a, 1, 0 };
+			b->al[a] = (struct alt){ next, NONE, 1, 0 };
 			stack[depth] = g++;
 			alt_stack[depth++] = a++;
 		} else if (l.kind == L_BRACE) {
-			if (!depth) {
-				r = -EINVAL;
-				goto out;
-			}
-			gr[stack[--depth]].close = i;
-		} else if (depth && l.kind == L_LIT && pattern[i] == ',') {
-			al[alt_stack[depth - 1]].next = a;
-			al[a] = (struct alt){ next, NONE, 1, 0 };
+			if (!depth)
+				return -EINVAL;
+			b->gr[stack[--depth]].close = i;
+		} else if (depth && l.kind == L_LIT && p[i] == ',') {
+			b->al[alt_stack[depth - 1]].next = a;
+			b->al[a] = (struct alt){ next, NONE, 1, 0 };
 			alt_stack[depth - 1] = a++;
-			gr[stack[depth - 1]].nalt++;
+			b->gr[stack[depth - 1]].nalt++;
 		} else if (depth) {
 			size_t cur = alt_stack[depth - 1];
 
-			al[cur].len = sat_add(al[cur].len, next - i);
+			b->al[cur].len = sat_add(b->al[cur].len, next - i);
 		} else {
-			top_len = sat_add(top_len, next - i);
+			b->top_len = sat_add(b->top_len, next - i);
 		}
 		i = next;
 	}
-	if (depth) {
-		r = -EINVAL;
-		goto out;
-	}
+	return depth ? -EINVAL : 0;
+}
 
-	/* Count bottom up: a group opens after its parent, so walking groups
-	 * backwards finishes every child before its parent. */
-	for (size_t k = ng; k-- > 0;) {
+/* Counts the strings the pattern yields and the length of the longest,
+ * bottom up: a group opens after its parent, so walking groups backwards
+ * finishes every child before its parent. Returns 0, or -E2BIG past the
+ * limits. */
+static int braces_count(struct braces *b)
+{
+	struct group *gr = b->gr;
+	struct alt *al = b->al;
+	size_t top_count = 1, top_len = b->top_len;
+
+	for (size_t k = b->ng; k-- > 0;) {
 		size_t count = 0, len = 0;
 
 		for (size_t x = gr[k].first_alt; x != NONE; x = al[x].next) {
@@ -196,32 +217,54 @@ int tg_glob_braces(const char *pattern, int (*fn)(const char *alt, void *ud), vo
 			al[gr[k].parent_alt].len = sat_add(al[gr[k].parent_alt].len, len);
 		}
 	}
-	if (top_count > TG_GLOB_MAX_ALTERNATIVES || top_len > TG_GLOB_MAX) {
-		r = -E2BIG;
-		goto out;
-	}
+	if (top_count > TG_GLOB_MAX_ALTERNATIVES || top_len > TG_GLOB_MAX)
+		return -E2BIG;
+	return 0;
+}
 
-	/* An odometer over the groups met, in text order: advance the last one
-	 * that has an alternative left and restart every group after it. */
+/* Calls FN on every string, an odometer over the groups met, in text
+ * order: advance the last one that has an alternative left and restart
+ * every group after it. */
+static int braces_each(const char *p, size_t n, struct braces *b,
+		       int (*fn)(const char *alt, void *ud), void *ud)
+{
+	struct group *gr = b->gr;
+
 	for (;;) {
 		size_t nv;
 
-		if (render(pattern, n, gr, ng, al, buf, visited, &nv) == NONE) {
-			r = -E2BIG;
-			goto out;
-		}
-		r = fn(buf, ud);
+		if (render(p, n, gr, b->ng, b->al, b->buf, b->visited, &nv) == NONE)
+			return -E2BIG;
+		int r = fn(b->buf, ud);
 		if (r)
-			goto out;
-		while (nv > 0 && gr[visited[nv - 1]].choice + 1 == gr[visited[nv - 1]].nalt)
+			return r;
+		while (nv > 0 && gr[b->visited[nv - 1]].choice + 1 == gr[b->visited[nv - 1]].nalt)
 			nv--;
 		if (nv == 0)
-			break;
-		gr[visited[nv - 1]].choice++;
-		for (size_t k = visited[nv - 1] + 1; k < ng; k++)
+			return 0;
+		gr[b->visited[nv - 1]].choice++;
+		for (size_t k = b->visited[nv - 1] + 1; k < b->ng; k++)
 			gr[k].choice = 0;
 	}
-out:
-	free(mem);
+}
+
+int tg_glob_braces(const char *pattern, int (*fn)(const char *alt, void *ud), void *ud)
+{
+	struct braces b;
+	size_t n;
+	int r;
+
+	if (!pattern || !fn)
+		return -EINVAL;
+	n = strlen(pattern);
+	r = braces_alloc(pattern, n, &b);
+	if (r < 0)
+		return r;
+	r = braces_parse(pattern, n, &b);
+	if (r == 0)
+		r = braces_count(&b);
+	if (r == 0)
+		r = braces_each(pattern, n, &b, fn, ud);
+	free(b.gr);
 	return r;
 }

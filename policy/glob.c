@@ -143,24 +143,18 @@ static int is_slash(const struct tok *t)
 	return t->type == T_LIT && t->c == '/';
 }
 
-int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t errsz)
+/* Checks PATTERN (N bytes) and counts its tokens and classes, so that the
+ * glob can be one block. */
+static int check(const char *pattern, size_t n, size_t *ret_ntok, size_t *ret_nclass, char *err,
+		 size_t errsz)
 {
 	struct lexeme l;
-	size_t n, i, ntok = 0, nclass = 0;
+	size_t ntok = 0, nclass = 0;
 	uint8_t set[32];
-	int r;
 
-	if (!ret)
-		return fail(err, errsz, "nowhere to store the glob");
-	if (!pattern || !pattern[0])
-		return fail(err, errsz, "empty pattern");
-	n = strnlen(pattern, TG_GLOB_MAX + 1);
-	if (n > TG_GLOB_MAX)
-		return fail(err, errsz, "pattern longer than %d characters", TG_GLOB_MAX);
-
-	/* First pass: check everything and count, so the glob is one block. */
-	for (i = 0; i < n; ntok++) {
+	for (size_t i = 0; i < n; ntok++) {
 		size_t at = i;
+		int r;
 
 		i = tg_lex(pattern, n, i, &l);
 		switch (l.kind) {
@@ -181,18 +175,18 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 			break;
 		}
 	}
+	*ret_ntok = ntok;
+	*ret_nclass = nclass;
+	return 0;
+}
 
-	struct tg_glob *g = malloc(sizeof(*g) + ntok * sizeof(struct tok) + nclass * 32 +
-				   2 * (ntok + 1));
-	if (!g)
-		return -ENOMEM;
-	struct tok *tok = (struct tok *)(g + 1);
-	uint8_t(*cls)[32] = (uint8_t(*)[32])(tok + ntok);
-	char *lit = (char *)(cls + nclass);
-	char *suf = lit + ntok + 1;
+/* One token per lexeme of the checked PATTERN into TOK, classes into CLS. */
+static void tokenize(const char *pattern, size_t n, struct tok *tok, uint8_t (*cls)[32])
+{
+	struct lexeme l;
 	size_t k = 0, c = 0;
 
-	for (i = 0; i < n; k++) {
+	for (size_t i = 0; i < n; k++) {
 		i = tg_lex(pattern, n, i, &l);
 		tok[k] = (struct tok){ .c = l.c };
 		switch (l.kind) {
@@ -215,12 +209,17 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 			break;
 		}
 	}
+}
 
-	/* "/<**>/<**>" matches what "/<**>" matches, each slash-star-star being
-	 * optional: keep one, so that no skip lands on another skip and the
-	 * literal head below is exact. */
+/* Makes every slash-star-star before a '/' or at the end optional (F_SKIP2
+ * on its '/'); returns the new token count. "/<**>/<**>" matches what
+ * "/<**>" matches, each slash-star-star being optional: keep one, so that
+ * no skip lands on another skip and the literal head is exact. */
+static size_t mark_skips(struct tok *tok, size_t ntok)
+{
 	size_t w = 0;
-	for (k = 0; k < ntok; k++) {
+
+	for (size_t k = 0; k < ntok; k++) {
 		if (k + 3 < ntok && is_slash(&tok[k]) && tok[k + 1].type == T_STARSTAR &&
 		    is_slash(&tok[k + 2]) && tok[k + 3].type == T_STARSTAR) {
 			k++;
@@ -228,13 +227,19 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 		}
 		tok[w++] = tok[k];
 	}
-	ntok = w;
-	for (k = 1; k < ntok; k++)
+	for (size_t k = 1; k < w; k++)
 		if (tok[k].type == T_STARSTAR && is_slash(&tok[k - 1]) &&
-		    (k + 1 == ntok || is_slash(&tok[k + 1])))
+		    (k + 1 == w || is_slash(&tok[k + 1])))
 			tok[k - 1].flags |= F_SKIP2;
+	return w;
+}
 
-	size_t nlit = 0, litlen, s = ntok;
+/* Sets G's literal head and tail (into LIT and SUF, NTOK + 1 bytes each)
+ * and its kind, from its NTOK tokens. */
+static void set_literals(struct tg_glob *g, const struct tok *tok, size_t ntok, char *lit,
+			 char *suf)
+{
+	size_t nlit = 0, litlen, s = ntok, k;
 
 	while (nlit < ntok && plain_lit(&tok[nlit]))
 		nlit++;
@@ -257,7 +262,6 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 	g->litlen = litlen;
 	g->nsuf = ntok - s;
 	g->tok = tok;
-	g->cls = (const uint8_t(*)[32])cls;
 	g->lit = lit;
 	g->suf = suf;
 	if (nlit == ntok)
@@ -266,6 +270,36 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 		g->kind = K_SUBTREE;
 	else
 		g->kind = K_GENERAL;
+}
+
+int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t errsz)
+{
+	size_t n, ntok, nclass;
+	int r;
+
+	if (!ret)
+		return fail(err, errsz, "nowhere to store the glob");
+	if (!pattern || !pattern[0])
+		return fail(err, errsz, "empty pattern");
+	n = strnlen(pattern, TG_GLOB_MAX + 1);
+	if (n > TG_GLOB_MAX)
+		return fail(err, errsz, "pattern longer than %d characters", TG_GLOB_MAX);
+	r = check(pattern, n, &ntok, &nclass, err, errsz);
+	if (r < 0)
+		return r;
+
+	struct tg_glob *g = malloc(sizeof(*g) + ntok * sizeof(struct tok) + nclass * 32 +
+				   2 * (ntok + 1));
+	if (!g)
+		return -ENOMEM;
+	struct tok *tok = (struct tok *)(g + 1);
+	uint8_t(*cls)[32] = (uint8_t(*)[32])(tok + ntok);
+	char *lit = (char *)(cls + nclass);
+	char *suf = lit + ntok + 1;
+
+	tokenize(pattern, n, tok, cls);
+	g->cls = (const uint8_t(*)[32])cls;
+	set_literals(g, tok, mark_skips(tok, ntok), lit, suf);
 	*ret = g;
 	return 0;
 }
