@@ -123,7 +123,13 @@ static inline uint64_t tg_hash_step(uint64_t h, const char *s, size_t n)
 }
 #define TG_HASH_INIT 0xcbf29ce484222325ULL
 
-/* Builds the index after every pattern was added (match.c). */
+/* The hash of an index key of N bytes. */
+static inline uint64_t tg_anchor_hash(const char *s, size_t n)
+{
+	return tg_hash_step(TG_HASH_INIT, s, n);
+}
+
+/* Builds the index after every pattern was added (index.c). */
 int tg_policy_index(struct tg_policy *p);
 
 /* Whether the policy gives every entry of PATH's folder the verdict PATH
