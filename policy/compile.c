@@ -250,7 +250,8 @@ static void warn_clash(struct loader *L, const struct tg_rule *a, const struct t
 	tg_report(L, TG_DIAG_WARNING, a->source, a->line,
 		  "rules \"%s\" and \"%s\" (%s:%d) are equally specific for \"%s\" and "
 		  "disagree on %s: deny wins",
-		  a->id, b->id, b->source, b->line, pattern, tg_classes_str(clash, cls, sizeof(cls)));
+		  a->id, b->id, b->source, b->line, pattern,
+		  tg_classes_str(clash, cls, sizeof(cls)));
 }
 
 /* Rules tie only when their patterns are equally specific; the ties worth a

@@ -72,7 +72,8 @@ static void key_vars(struct loader *L, const struct source *src, config_setting_
 			continue;
 		}
 		if (tg_vars_define(L->vars, name, exp) < 0)
-			ERR(L, src, e, "vars: \"%s\" is a built-in variable or defined twice", name);
+			ERR(L, src, e, "vars: \"%s\" is a built-in variable or defined twice",
+			    name);
 		free(exp);
 	}
 }

@@ -604,8 +604,8 @@ static void pattern_text(void)
 			matches = lit == strlen(in); /* nothing but literal bytes */
 			tg_glob_free(g);
 		}
-		ok(n == strlen(out) && (*in ? matches : n == 0), "'%s' escaped is '%s' and matches itself",
-		   in, out);
+		ok(n == strlen(out) && (*in ? matches : n == 0),
+		   "'%s' escaped is '%s' and matches itself", in, out);
 	}
 }
 #define N_PATTERN_TEXT (ARRAY_SIZE(prefix_cases) + ARRAY_SIZE(split_cases) + 3)

@@ -402,14 +402,16 @@ static void test_names(void)
 	static const int rule_errnos[] = { EACCES, EPERM, ENOENT, EROFS, EXDEV };
 	for (size_t i = 0; i < N(rule_errnos); i++) {
 		const char *n = tg_errno_name(rule_errnos[i]);
-		ok(n && tg_errno_symbol(rule_errnos[i]) && strcmp(n, tg_errno_symbol(rule_errnos[i])) == 0,
+		const char *sym = tg_errno_symbol(rule_errnos[i]);
+		ok(n && sym && strcmp(n, sym) == 0,
 		   "errno %d is '%s' for rules and records alike", rule_errnos[i], n ? n : "(null)");
 	}
 	ok(tg_errno_name(EFAULT) == NULL && tg_errno_symbol(EFAULT) &&
 		   strcmp(tg_errno_symbol(EFAULT), "EFAULT") == 0 && tg_errno_symbol(0) == NULL &&
 		   tg_errno_symbol(-1) == NULL,
 	   "a rule may not name EFAULT, a record may; 0 and negatives have no name");
-	ok(strcmp(tg_decision_name(true), "allow") == 0 && strcmp(tg_decision_name(false), "deny") == 0,
+	ok(strcmp(tg_decision_name(true), "allow") == 0 &&
+		   strcmp(tg_decision_name(false), "deny") == 0,
 	   "verdicts are named allow and deny");
 }
 
