@@ -29,6 +29,8 @@ size_t tg_glob_escape(const char *s, size_t n, char *out)
 {
 	size_t o = 0;
 
+	/* ']' is itself outside a class; escaped all the same, so that a
+	 * reader of the pattern needs no context to see the bytes are literal. */
 	for (size_t i = 0; i < n; i++) {
 		if (memchr("*?[]{}\\", s[i], 7))
 			out[o++] = '\\';

@@ -64,11 +64,11 @@ void tg_pool_free(struct tg_pool *pool)
 
 /* ---- String map ---------------------------------------------------------- */
 
+/* The index's FNV-1a, its high bits folded into the low ones the table
+ * size keeps. */
 static size_t str_hash(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	uint64_t h = tg_hash_step(TG_HASH_INIT, s, strlen(s));
 	return (size_t)(h ^ (h >> 32));
 }
 
