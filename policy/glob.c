@@ -1,5 +1,4 @@
-/* Path patterns: a compiler, a matcher with a guaranteed time bound, the
- * specificity used to rank rules, and brace expansion.
+/* Path patterns: the compiler and a matcher with a guaranteed time bound.
  *
  * A pattern is compiled into a row of tokens (a literal byte, '?', a class,
  * '*', '**'). Matching simulates the nondeterministic automaton whose states
@@ -14,10 +13,9 @@
  * automaton, and every pattern compares its literal head and tail with
  * memcmp() first.
  *
- * The same lexer serves the compiler, tg_glob_specificity() and
- * tg_glob_braces(), so the three agree on what a class, an escape and a
- * brace are: inside "[...]" every byte but the closing ']' is a member, and
- * "\c" is c everywhere. */
+ * The compiler reads pattern text with the lexer of glob-lex.h, the one
+ * that specificity, brace expansion and the loader's questions about a
+ * pattern's shape (glob-text.c, glob-braces.c) read it with. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -25,93 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glob-lex.h"
 #include "tg-glob.h"
-
-/* ---- Lexer ------------------------------------------------------------ */
-
-enum lex_kind {
-	L_LIT,        /* one byte, maybe written escaped */
-	L_ANY,        /* ? */
-	L_CLASS,      /* [...], body in [body, end) */
-	L_STAR,       /* * */
-	L_STARSTAR,   /* a run of two or more '*' */
-	L_BRACE,      /* { or }, not escaped, outside a class */
-	L_BAD_CLASS,  /* '[' without its ']' */
-	L_BAD_ESCAPE, /* '\' as the last byte */
-};
-
-struct lexeme {
-	enum lex_kind kind;
-	unsigned char c; /* L_LIT, L_BRACE */
-	size_t body;     /* L_CLASS: first byte after '[' */
-	size_t end;      /* L_CLASS: index of the closing ']' */
-};
-
-/* Index of the ']' closing the class opened at P[I], or 0 (never a valid
- * answer, as ']' comes after '[') when there is none. A ']' right after
- * "[" or "[!" is a member, as in POSIX, so "[]]" and "[!]a]" are classes. */
-static size_t class_close(const char *p, size_t n, size_t i)
-{
-	size_t j = i + 1;
-
-	if (j < n && (p[j] == '!' || p[j] == '^'))
-		j++;
-	if (j < n && p[j] == ']')
-		j++;
-	while (j < n) {
-		if (p[j] == '\\') {
-			j += 2;
-			continue;
-		}
-		if (p[j] == ']')
-			return j;
-		j++;
-	}
-	return 0;
-}
-
-/* Reads the lexeme at P[I]; returns the index after it. */
-static size_t lex(const char *p, size_t n, size_t i, struct lexeme *l)
-{
-	size_t j;
-
-	l->c = (unsigned char)p[i];
-	switch (p[i]) {
-	case '\\':
-		if (i + 1 == n) {
-			l->kind = L_BAD_ESCAPE;
-			return i + 1;
-		}
-		l->kind = L_LIT;
-		l->c = (unsigned char)p[i + 1];
-		return i + 2;
-	case '*':
-		for (j = i; j < n && p[j] == '*'; j++)
-			;
-		l->kind = j - i == 1 ? L_STAR : L_STARSTAR;
-		return j;
-	case '?':
-		l->kind = L_ANY;
-		return i + 1;
-	case '[':
-		j = class_close(p, n, i);
-		if (!j) {
-			l->kind = L_BAD_CLASS;
-			return i + 1;
-		}
-		l->kind = L_CLASS;
-		l->body = i + 1;
-		l->end = j;
-		return j + 1;
-	case '{':
-	case '}':
-		l->kind = L_BRACE;
-		return i + 1;
-	default:
-		l->kind = L_LIT;
-		return i + 1;
-	}
-}
 
 /* ---- Compiler --------------------------------------------------------- */
 
@@ -230,26 +143,20 @@ static int is_slash(const struct tok *t)
 	return t->type == T_LIT && t->c == '/';
 }
 
-int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t errsz)
+/* Checks PATTERN (N bytes) and counts its tokens and classes, so that the
+ * glob can be one block. */
+static int check(const char *pattern, size_t n, size_t *ret_ntok, size_t *ret_nclass, char *err,
+		 size_t errsz)
 {
 	struct lexeme l;
-	size_t n, i, ntok = 0, nclass = 0;
+	size_t ntok = 0, nclass = 0;
 	uint8_t set[32];
-	int r;
 
-	if (!ret)
-		return fail(err, errsz, "nowhere to store the glob");
-	if (!pattern || !pattern[0])
-		return fail(err, errsz, "empty pattern");
-	n = strnlen(pattern, TG_GLOB_MAX + 1);
-	if (n > TG_GLOB_MAX)
-		return fail(err, errsz, "pattern longer than %d characters", TG_GLOB_MAX);
-
-	/* First pass: check everything and count, so the glob is one block. */
-	for (i = 0; i < n; ntok++) {
+	for (size_t i = 0; i < n; ntok++) {
 		size_t at = i;
+		int r;
 
-		i = lex(pattern, n, i, &l);
+		i = tg_lex(pattern, n, i, &l);
 		switch (l.kind) {
 		case L_BAD_CLASS:
 			return fail(err, errsz, "unterminated '[' at character %zu", at + 1);
@@ -268,19 +175,19 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 			break;
 		}
 	}
+	*ret_ntok = ntok;
+	*ret_nclass = nclass;
+	return 0;
+}
 
-	struct tg_glob *g = malloc(sizeof(*g) + ntok * sizeof(struct tok) + nclass * 32 +
-				   2 * (ntok + 1));
-	if (!g)
-		return -ENOMEM;
-	struct tok *tok = (struct tok *)(g + 1);
-	uint8_t(*cls)[32] = (uint8_t(*)[32])(tok + ntok);
-	char *lit = (char *)(cls + nclass);
-	char *suf = lit + ntok + 1;
+/* One token per lexeme of the checked PATTERN into TOK, classes into CLS. */
+static void tokenize(const char *pattern, size_t n, struct tok *tok, uint8_t (*cls)[32])
+{
+	struct lexeme l;
 	size_t k = 0, c = 0;
 
-	for (i = 0; i < n; k++) {
-		i = lex(pattern, n, i, &l);
+	for (size_t i = 0; i < n; k++) {
+		i = tg_lex(pattern, n, i, &l);
 		tok[k] = (struct tok){ .c = l.c };
 		switch (l.kind) {
 		case L_ANY:
@@ -302,12 +209,17 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 			break;
 		}
 	}
+}
 
-	/* "/<**>/<**>" matches what "/<**>" matches, each slash-star-star being
-	 * optional: keep one, so that no skip lands on another skip and the
-	 * literal head below is exact. */
+/* Makes every slash-star-star before a '/' or at the end optional (F_SKIP2
+ * on its '/'); returns the new token count. "/<**>/<**>" matches what
+ * "/<**>" matches, each slash-star-star being optional: keep one, so that
+ * no skip lands on another skip and the literal head is exact. */
+static size_t mark_skips(struct tok *tok, size_t ntok)
+{
 	size_t w = 0;
-	for (k = 0; k < ntok; k++) {
+
+	for (size_t k = 0; k < ntok; k++) {
 		if (k + 3 < ntok && is_slash(&tok[k]) && tok[k + 1].type == T_STARSTAR &&
 		    is_slash(&tok[k + 2]) && tok[k + 3].type == T_STARSTAR) {
 			k++;
@@ -315,13 +227,19 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 		}
 		tok[w++] = tok[k];
 	}
-	ntok = w;
-	for (k = 1; k < ntok; k++)
+	for (size_t k = 1; k < w; k++)
 		if (tok[k].type == T_STARSTAR && is_slash(&tok[k - 1]) &&
-		    (k + 1 == ntok || is_slash(&tok[k + 1])))
+		    (k + 1 == w || is_slash(&tok[k + 1])))
 			tok[k - 1].flags |= F_SKIP2;
+	return w;
+}
 
-	size_t nlit = 0, litlen, s = ntok;
+/* Sets G's literal head and tail (into LIT and SUF, NTOK + 1 bytes each)
+ * and its kind, from its NTOK tokens. */
+static void set_literals(struct tg_glob *g, const struct tok *tok, size_t ntok, char *lit,
+			 char *suf)
+{
+	size_t nlit = 0, litlen, s = ntok, k;
 
 	while (nlit < ntok && plain_lit(&tok[nlit]))
 		nlit++;
@@ -344,7 +262,6 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 	g->litlen = litlen;
 	g->nsuf = ntok - s;
 	g->tok = tok;
-	g->cls = (const uint8_t(*)[32])cls;
 	g->lit = lit;
 	g->suf = suf;
 	if (nlit == ntok)
@@ -353,6 +270,36 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 		g->kind = K_SUBTREE;
 	else
 		g->kind = K_GENERAL;
+}
+
+int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t errsz)
+{
+	size_t n, ntok, nclass;
+	int r;
+
+	if (!ret)
+		return fail(err, errsz, "nowhere to store the glob");
+	if (!pattern || !pattern[0])
+		return fail(err, errsz, "empty pattern");
+	n = strnlen(pattern, TG_GLOB_MAX + 1);
+	if (n > TG_GLOB_MAX)
+		return fail(err, errsz, "pattern longer than %d characters", TG_GLOB_MAX);
+	r = check(pattern, n, &ntok, &nclass, err, errsz);
+	if (r < 0)
+		return r;
+
+	struct tg_glob *g = malloc(sizeof(*g) + ntok * sizeof(struct tok) + nclass * 32 +
+				   2 * (ntok + 1));
+	if (!g)
+		return -ENOMEM;
+	struct tok *tok = (struct tok *)(g + 1);
+	uint8_t(*cls)[32] = (uint8_t(*)[32])(tok + ntok);
+	char *lit = (char *)(cls + nclass);
+	char *suf = lit + ntok + 1;
+
+	tokenize(pattern, n, tok, cls);
+	g->cls = (const uint8_t(*)[32])cls;
+	set_literals(g, tok, mark_skips(tok, ntok), lit, suf);
 	*ret = g;
 	return 0;
 }
@@ -474,272 +421,4 @@ bool tg_glob_match(const struct tg_glob *g, const char *path, size_t len)
 		return false;
 	return nfa_match(g, g->tok + g->nlit, g->ntok - g->nsuf - g->nlit, path + g->nlit,
 			 len - g->nlit - g->nsuf);
-}
-
-/* ---- Specificity ------------------------------------------------------ */
-
-/* When P[I] starts "/<**>/<**>", the index of its second slash: the first
- * slash-star-star adds nothing (the compiler drops it too). */
-static size_t redundant_slash_starstar(const char *p, size_t n, size_t i)
-{
-	static const enum lex_kind want[4] = { L_LIT, L_STARSTAR, L_LIT, L_STARSTAR };
-	struct lexeme l;
-	size_t second = 0;
-
-	for (int k = 0; k < 4; k++) {
-		if (i >= n)
-			return 0;
-		i = lex(p, n, i, &l);
-		if (l.kind != want[k] || (l.kind == L_LIT && l.c != '/'))
-			return 0;
-		if (k == 1)
-			second = i;
-	}
-	return second;
-}
-
-void tg_glob_specificity(const char *pattern, unsigned *prefix, unsigned *wildcards)
-{
-	size_t n = pattern ? strlen(pattern) : 0;
-	unsigned pre = 0, wild = 0;
-	int head = 1, slash = 0; /* still in the literal head; its last byte is '/' */
-	struct lexeme l;
-
-	for (size_t i = 0; i < n;) {
-		size_t next, skip;
-
-		while ((skip = redundant_slash_starstar(pattern, n, i)))
-			i = skip;
-		next = lex(pattern, n, i, &l);
-		/* A lone '\\' at the end and a '}' are bytes like any other here. */
-		if (l.kind == L_LIT || l.kind == L_BAD_ESCAPE ||
-		    (l.kind == L_BRACE && l.c == '}')) {
-			pre += head;
-			slash = l.kind == L_LIT && l.c == '/';
-		} else {
-			/* A trailing slash-star-star takes its slash with it. */
-			if (head && l.kind == L_STARSTAR && next == n && slash)
-				pre--;
-			wild++;
-			head = 0;
-		}
-		i = next;
-	}
-	if (prefix)
-		*prefix = pre;
-	if (wildcards)
-		*wildcards = wild;
-}
-
-/* ---- Brace expansion -------------------------------------------------- */
-
-#define NONE SIZE_MAX
-/* Counts and lengths saturate here, past both limits, so they cannot
- * overflow however many groups a pattern nests. */
-#define SAT ((size_t)TG_GLOB_MAX + 1)
-
-struct group {
-	size_t open, close;  /* indices of its '{' and '}' */
-	size_t parent;       /* enclosing group, or NONE */
-	size_t parent_alt;   /* alternative of PARENT it sits in, or NONE */
-	size_t first_alt;    /* head of its list of alternatives */
-	size_t nalt, choice; /* alternatives; the one being produced */
-};
-
-struct alt {
-	size_t start; /* first byte after its '{' or ',' */
-	size_t next;  /* next alternative of the same group, or NONE */
-	size_t count; /* strings it yields */
-	size_t len;   /* length of its longest string */
-};
-
-static size_t sat_add(size_t a, size_t b)
-{
-	return a + b > SAT ? SAT : a + b;
-}
-
-static size_t sat_mul(size_t a, size_t b)
-{
-	return a * b > SAT ? SAT : a * b;
-}
-
-/* The group whose '{' is at index I; groups are numbered in text order. */
-static size_t group_at(const struct group *gr, size_t ng, size_t i)
-{
-	size_t lo = 0, hi = ng;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (gr[mid].open < i)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Writes into BUF the string that the current choices select, and lists in
- * VISITED the groups it went through, in text order. No recursion: a
- * pattern may nest braces as deep as it is long. */
-static size_t render(const char *p, size_t n, const struct group *gr, size_t ng,
-		     const struct alt *al, char *buf, size_t *visited, size_t *nvisited)
-{
-	size_t i = 0, out = 0, cur = NONE;
-	struct lexeme l;
-
-	*nvisited = 0;
-	while (i < n) {
-		size_t next = lex(p, n, i, &l);
-
-		if (l.kind == L_BRACE && l.c == '{') {
-			size_t g = group_at(gr, ng, i), a = gr[g].first_alt;
-
-			for (size_t k = 0; k < gr[g].choice; k++)
-				a = al[a].next;
-			visited[(*nvisited)++] = g;
-			cur = g;
-			i = al[a].start;
-			continue;
-		}
-		if (cur != NONE &&
-		    ((l.kind == L_BRACE && l.c == '}') || (l.kind == L_LIT && p[i] == ','))) {
-			i = gr[cur].close + 1;
-			cur = gr[cur].parent;
-			continue;
-		}
-		/* The counting pass bounds OUT; this only guards against a bug. */
-		if (out + (next - i) > TG_GLOB_MAX)
-			return NONE;
-		memcpy(buf + out, p + i, next - i);
-		out += next - i;
-		i = next;
-	}
-	buf[out] = '\0';
-	return out;
-}
-
-int tg_glob_braces(const char *pattern, int (*fn)(const char *alt, void *ud), void *ud)
-{
-	struct lexeme l;
-	size_t n, i, ng = 0, na = 0, depth = 0, top_count = 1, top_len = 0;
-	int r = 0;
-
-	if (!pattern || !fn)
-		return -EINVAL;
-	n = strlen(pattern);
-	for (i = 0; i < n;) {
-		size_t next = lex(pattern, n, i, &l);
-
-		if (l.kind == L_BRACE && l.c == '{')
-			ng++;
-		else if (l.kind == L_LIT && pattern[i] == ',')
-			na++;
-		i = next;
-	}
-	na += ng;
-
-	/* One block: groups, alternatives, the stacks of open groups and of
-	 * their alternatives being read, the list of visited groups and the
-	 * output buffer. */
-	/* The output buffer, last, is written before it is read: only the
-	 * bookkeeping needs zeroing (a 4 KiB memset per pattern otherwise). */
-	size_t book = ng * sizeof(struct group) + na * sizeof(struct alt) + 3 * ng * sizeof(size_t);
-	void *mem = malloc(book + TG_GLOB_MAX + 1);
-	if (!mem)
-		return -ENOMEM;
-	memset(mem, 0, book);
-	((char *)mem)[book] = '\0';
-	struct group *gr = mem;
-	struct alt *al = (struct alt *)(gr + ng);
-	size_t *stack = (size_t *)(al + na);
-	size_t *alt_stack = stack + ng;
-	size_t *visited = alt_stack + ng;
-	char *buf = (char *)(visited + ng);
-	size_t g = 0, a = 0;
-
-	/* Parse: each group with its alternatives, each alternative with the
-	 * length of its own bytes (nested groups are added below). */
-	for (i = 0; i < n;) {
-		size_t next = lex(pattern, n, i, &l);
-
-		if (l.kind == L_BRACE && l.c == '{') {
-			size_t parent = depth ? stack[depth - 1] : NONE;
-			size_t pa = depth ? alt_stack[depth - 1] : NONE;
-
-			gr[g] = (struct group){ i, 0, parent, pa, a, 1, 0 };
-			al[a] = (struct alt){ next, NONE, 1, 0 };
-			stack[depth] = g++;
-			alt_stack[depth++] = a++;
-		} else if (l.kind == L_BRACE) {
-			if (!depth) {
-				r = -EINVAL;
-				goto out;
-			}
-			gr[stack[--depth]].close = i;
-		} else if (depth && l.kind == L_LIT && pattern[i] == ',') {
-			al[alt_stack[depth - 1]].next = a;
-			al[a] = (struct alt){ next, NONE, 1, 0 };
-			alt_stack[depth - 1] = a++;
-			gr[stack[depth - 1]].nalt++;
-		} else if (depth) {
-			size_t cur = alt_stack[depth - 1];
-
-			al[cur].len = sat_add(al[cur].len, next - i);
-		} else {
-			top_len = sat_add(top_len, next - i);
-		}
-		i = next;
-	}
-	if (depth) {
-		r = -EINVAL;
-		goto out;
-	}
-
-	/* Count bottom up: a group opens after its parent, so walking groups
-	 * backwards finishes every child before its parent. */
-	for (size_t k = ng; k-- > 0;) {
-		size_t count = 0, len = 0;
-
-		for (size_t x = gr[k].first_alt; x != NONE; x = al[x].next) {
-			count = sat_add(count, al[x].count);
-			if (al[x].len > len)
-				len = al[x].len;
-		}
-		if (gr[k].parent_alt == NONE) {
-			top_count = sat_mul(top_count, count);
-			top_len = sat_add(top_len, len);
-		} else {
-			al[gr[k].parent_alt].count = sat_mul(al[gr[k].parent_alt].count, count);
-			al[gr[k].parent_alt].len = sat_add(al[gr[k].parent_alt].len, len);
-		}
-	}
-	if (top_count > TG_GLOB_MAX_ALTERNATIVES || top_len > TG_GLOB_MAX) {
-		r = -E2BIG;
-		goto out;
-	}
-
-	/* An odometer over the groups met, in text order: advance the last one
-	 * that has an alternative left and restart every group after it. */
-	for (;;) {
-		size_t nv;
-
-		if (render(pattern, n, gr, ng, al, buf, visited, &nv) == NONE) {
-			r = -E2BIG;
-			goto out;
-		}
-		r = fn(buf, ud);
-		if (r)
-			goto out;
-		while (nv > 0 && gr[visited[nv - 1]].choice + 1 == gr[visited[nv - 1]].nalt)
-			nv--;
-		if (nv == 0)
-			break;
-		gr[visited[nv - 1]].choice++;
-		for (size_t k = visited[nv - 1] + 1; k < ng; k++)
-			gr[k].choice = 0;
-	}
-out:
-	free(mem);
-	return r;
 }

@@ -7,55 +7,12 @@
  * the path's own folder prefixes are tried. The cost grows with the depth
  * of the path and the rules that share its folders, not with the size of
  * the policy. No allocation, no system call, no lock: the policy is
- * immutable once compiled. */
+ * immutable once compiled. index.c builds the index this file walks. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy-internal.h"
-
-static uint64_t anchor_hash(const char *s, size_t n)
-{
-	return tg_hash_step(TG_HASH_INIT, s, n);
-}
-
-static int cmp_anchor(const void *a, const void *b, void *ud)
-{
-	const struct tg_policy *p = ud;
-	const struct tg_pat *x = &p->pats[*(const uint32_t *)a];
-	const struct tg_pat *y = &p->pats[*(const uint32_t *)b];
-	size_t n = x->anchor < y->anchor ? x->anchor : y->anchor;
-	int c = memcmp(x->key, y->key, n);
-	if (c)
-		return c;
-	if (x->anchor != y->anchor)
-		return x->anchor < y->anchor ? -1 : 1;
-	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
-}
-
-void tg_policy_set_memo(struct tg_policy *p, bool on)
-{
-	p->no_memo = !on;
-	if (on && !p->memo) {
-		p->memo = tg_memo_new();
-	} else if (!on) {
-		tg_memo_free(p->memo);
-		p->memo = NULL;
-	}
-}
-
-static void add_parent(uint64_t *set, size_t n, uint64_t h)
-{
-	h |= 1;
-	for (size_t k = h & (n - 1);; k = (k + 1) & (n - 1)) {
-		if (set[k] == h)
-			return;
-		if (!set[k]) {
-			set[k] = h;
-			return;
-		}
-	}
-}
 
 static bool has_parent(const struct tg_policy *p, uint64_t h)
 {
@@ -66,77 +23,6 @@ static bool has_parent(const struct tg_policy *p, uint64_t h)
 		if (!p->parents[k])
 			return false;
 	}
-}
-
-int tg_policy_index(struct tg_policy *p)
-{
-	uint32_t *order = malloc((p->npats ? p->npats : 1) * sizeof(*order));
-	size_t nslots = 16;
-
-	if (!order)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->npats; i++)
-		order[i] = i;
-	qsort_r(order, p->npats, sizeof(*order), cmp_anchor, p);
-	while (nslots < 2 * p->npats)
-		nslots *= 2;
-	struct tg_slot *slots = calloc(nslots, sizeof(*slots));
-	if (!slots) {
-		free(order);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < p->npats;) {
-		const struct tg_pat *t = &p->pats[order[i]];
-		size_t j = i + 1;
-		while (j < p->npats && p->pats[order[j]].anchor == t->anchor &&
-		       memcmp(p->pats[order[j]].key, t->key, t->anchor) == 0)
-			j++;
-		uint64_t h = anchor_hash(t->key, t->anchor);
-		size_t k = h & (nslots - 1);
-		while (slots[k].key)
-			k = (k + 1) & (nslots - 1);
-		slots[k] = (struct tg_slot){ h, t->key, t->anchor, i, j - i };
-		i = j;
-	}
-	/* The folders whose entries some key names: "/a/" for "/a/b/". */
-	size_t nparents = 16;
-	while (nparents < 2 * p->npats)
-		nparents *= 2;
-	uint64_t *parents = calloc(nparents, sizeof(*parents));
-	if (!parents) {
-		free(order);
-		free(slots);
-		return -ENOMEM;
-	}
-	for (size_t k = 0; k < nslots; k++) {
-		size_t n = slots[k].keylen;
-		if (!slots[k].key || n < 2)
-			continue; /* the root has no folder */
-		while (n > 1 && slots[k].key[n - 2] != '/')
-			n--;
-		add_parent(parents, nparents, anchor_hash(slots[k].key, n - 1));
-	}
-	if (p->memo) {
-		tg_memo_clear(p->memo); /* verdicts of the index before */
-	} else if (!p->no_memo && !(p->memo = tg_memo_new())) {
-		free(order);
-		free(slots);
-		free(parents);
-		return -ENOMEM;
-	}
-	free(p->parents);
-	p->parents = parents;
-	p->nparents = nparents;
-	memset(p->keylens, 0, sizeof(p->keylens));
-	for (size_t i = 0; i < p->npats; i++)
-		if (p->pats[i].anchor / 64 < sizeof(p->keylens) / sizeof(p->keylens[0]))
-			p->keylens[p->pats[i].anchor / 64] |= 1ULL << (p->pats[i].anchor % 64);
-	free(p->order);
-	free(p->slots);
-	p->order = order;
-	p->slots = slots;
-	p->nslots = nslots;
-	return 0;
 }
 
 /* The slot for the key of N bytes hashed to H: PATH[0..N), or with
@@ -288,7 +174,7 @@ int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, u
 		dlen--;
 	if (dlen <= 1 || dlen == len || !p->nslots)
 		return -1; /* the root's entries are where most keys are */
-	uint64_t h = anchor_hash(path, dlen);
+	uint64_t h = tg_anchor_hash(path, dlen);
 	if (has_parent(p, h))
 		return -1; /* some key names an entry of the folder */
 	/* The keys that can match an entry are the folder's prefixes: the

@@ -1,40 +1,147 @@
-/* Names of classes, modes and errnos as policies and records spell them,
- * the "did you mean" suggester, and the bump allocator policies live in. */
+/* The words of the policy language for each enum (classes, modes, on_deny,
+ * errnos, allow/deny) in one table each, read by the parser and by every
+ * printer, and the "did you mean" suggester that names the closest word.
+ *
+ * A table lists its words in the order messages list them ("enforce, audit
+ * or learn"), which is also the order the suggester prefers between two
+ * equally close words; each word carries the value it stands for. Where a
+ * table's order is the enum's, the name of a value is an index; else a
+ * walk of a handful of entries. Nothing here allocates: the guard names
+ * classes and modes in records on its hook path. */
 #include <errno.h>
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "policy-internal.h"
 
-static const char *const class_names[TG_NCLASS] = {
-	"read", "write", "create", "delete", "exec", "chmod", "list",
-};
-static const char *const mode_names[] = { "enforce", "audit", "learn" };
-static const char *const on_deny_names[] = { "quiet", "error", "kill" };
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The classes in enum order, then "all". */
+static const char *const class_word[] = { "read", "write", "create", "delete", "exec",
+					  "chmod", "list",  "all",    NULL };
+static const int class_value[] = { TG_BIT(TG_READ),   TG_BIT(TG_WRITE), TG_BIT(TG_CREATE),
+				   TG_BIT(TG_DELETE), TG_BIT(TG_EXEC),  TG_BIT(TG_CHMOD),
+				   TG_BIT(TG_LIST),   TG_ALL };
+_Static_assert(N_OF(class_word) == TG_NCLASS + 2 && N_OF(class_value) == TG_NCLASS + 1,
+	       "one word per class, and \"all\"");
+const struct tg_words tg_class_words = { class_word, class_value };
+
+static const char *const mode_word[] = { "enforce", "audit", "learn", NULL };
+static const int mode_value[] = { TG_ENFORCE, TG_AUDIT, TG_LEARN };
+const struct tg_words tg_mode_words = { mode_word, mode_value };
+
+static const char *const on_deny_word[] = { "error", "kill", "quiet", NULL };
+static const int on_deny_value[] = { TG_ON_DENY_ERROR, TG_ON_DENY_KILL, TG_ON_DENY_QUIET };
+const struct tg_words tg_on_deny_words = { on_deny_word, on_deny_value };
+
+/* The errnos a rule may name: what a denied file operation may plausibly
+ * answer. Any other errno is named by tg_errno_symbol(). */
+static const char *const errno_word[] = { "EACCES", "EPERM", "ENOENT", "EROFS", "EXDEV", NULL };
+static const int errno_value[] = { EACCES, EPERM, ENOENT, EROFS, EXDEV };
+const struct tg_words tg_errno_words = { errno_word, errno_value };
+
+static const char *const decision_word[] = { "allow", "deny", NULL };
+static const int decision_value[] = { true, false };
+const struct tg_words tg_decision_words = { decision_word, decision_value };
+
+int tg_words_parse(const struct tg_words *t, const char *word, int *ret)
+{
+	for (size_t i = 0; t->word[i]; i++)
+		if (strcmp(word, t->word[i]) == 0) {
+			*ret = t->value[i];
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *tg_words_name(const struct tg_words *t, int value)
+{
+	for (size_t i = 0; t->word[i]; i++)
+		if (t->value[i] == value)
+			return t->word[i];
+	return NULL;
+}
+
+const char *tg_words_list(const struct tg_words *t, const char *last_sep, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; t->word[i] && used < n; i++) {
+		const char *sep = i == 0 ? "" : t->word[i + 1] ? ", " : last_sep;
+		int k = snprintf(buf + used, n - used, "%s%s", sep, t->word[i]);
+		if (k < 0)
+			break;
+		used += (size_t)k;
+	}
+	return buf;
+}
 
 const char *tg_class_name(enum tg_class c)
 {
-	return (unsigned)c < TG_NCLASS ? class_names[c] : NULL;
+	return (unsigned)c < TG_NCLASS ? class_word[c] : NULL;
+}
+
+int tg_class_parse(const char *s, enum tg_class *ret)
+{
+	for (unsigned c = 0; c < TG_NCLASS; c++)
+		if (strcmp(s, class_word[c]) == 0) {
+			*ret = c;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 const char *tg_mode_name(enum tg_mode m)
 {
-	return (unsigned)m <= TG_LEARN ? mode_names[m] : NULL;
-}
-
-const char *tg_on_deny_name(enum tg_on_deny o)
-{
-	return (unsigned)o <= TG_ON_DENY_KILL ? on_deny_names[o] : NULL;
+	return (unsigned)m < N_OF(mode_value) ? mode_word[m] : NULL;
 }
 
 int tg_mode_parse(const char *s, enum tg_mode *ret)
 {
-	for (unsigned i = 0; i <= TG_LEARN; i++)
-		if (strcmp(s, mode_names[i]) == 0) {
-			*ret = i;
-			return 0;
-		}
-	return -EINVAL;
+	int v;
+
+	if (tg_words_parse(&tg_mode_words, s, &v) < 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+const char *tg_on_deny_name(enum tg_on_deny o)
+{
+	return tg_words_name(&tg_on_deny_words, o);
+}
+
+int tg_on_deny_parse(const char *s, enum tg_on_deny *ret)
+{
+	int v;
+
+	if (tg_words_parse(&tg_on_deny_words, s, &v) < 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+const char *tg_errno_name(int e)
+{
+	return tg_words_name(&tg_errno_words, e);
+}
+
+int tg_errno_parse(const char *s)
+{
+	int v;
+
+	return tg_words_parse(&tg_errno_words, s, &v) < 0 ? -EINVAL : v;
+}
+
+const char *tg_errno_symbol(int e)
+{
+	return e > 0 ? strerrorname_np(e) : NULL;
+}
+
+const char *tg_verdict_name(bool allow)
+{
+	return allow ? decision_word[0] : decision_word[1];
 }
 
 const char *tg_classes_str(unsigned mask, char *buf, size_t bufsz)
@@ -47,39 +154,15 @@ const char *tg_classes_str(unsigned mask, char *buf, size_t bufsz)
 	for (unsigned c = 0; c < TG_NCLASS; c++) {
 		if (!(mask & TG_BIT(c)))
 			continue;
-		size_t l = strlen(class_names[c]);
+		size_t l = strlen(class_word[c]);
 		if (n + l + 2 > bufsz)
 			break;
 		if (n)
 			buf[n++] = ',';
-		memcpy(buf + n, class_names[c], l + 1);
+		memcpy(buf + n, class_word[c], l + 1);
 		n += l;
 	}
 	return buf;
-}
-
-static const struct {
-	const char *name;
-	int value;
-} errnos[] = {
-	{ "EACCES", EACCES }, { "EPERM", EPERM }, { "ENOENT", ENOENT },
-	{ "EROFS", EROFS },   { "EXDEV", EXDEV },
-};
-
-int tg_errno_parse(const char *s)
-{
-	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
-		if (strcmp(s, errnos[i].name) == 0)
-			return errnos[i].value;
-	return -EINVAL;
-}
-
-const char *tg_errno_name(int e)
-{
-	for (size_t i = 0; i < sizeof(errnos) / sizeof(errnos[0]); i++)
-		if (errnos[i].value == e)
-			return errnos[i].name;
-	return NULL;
 }
 
 /* Damerau-free Levenshtein distance, capped: words here are short. */
@@ -122,55 +205,4 @@ const char *tg_suggest(const char *word, const char *const *candidates)
 		}
 	}
 	return best;
-}
-
-struct tg_chunk {
-	struct tg_chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
-void *tg_pool_alloc(struct tg_pool *pool, size_t n)
-{
-	struct tg_chunk *c = pool->head;
-
-	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
-	if (!c || c->cap - c->used < n) {
-		size_t cap = n > 60000 ? n : 60000;
-		c = malloc(sizeof(*c) + cap);
-		if (!c)
-			return NULL;
-		c->next = pool->head;
-		c->used = 0;
-		c->cap = cap;
-		pool->head = c;
-	}
-	void *r = (char *)c->data + c->used;
-	c->used += n;
-	memset(r, 0, n);
-	return r;
-}
-
-char *tg_pool_strndup(struct tg_pool *pool, const char *s, size_t n)
-{
-	char *r = tg_pool_alloc(pool, n + 1);
-	if (r) {
-		memcpy(r, s, n);
-		r[n] = '\0';
-	}
-	return r;
-}
-
-char *tg_pool_strdup(struct tg_pool *pool, const char *s)
-{
-	return tg_pool_strndup(pool, s, strlen(s));
-}
-
-void tg_pool_free(struct tg_pool *pool)
-{
-	while (pool->head) {
-		struct tg_chunk *c = pool->head;
-		pool->head = c->next;
-		free(c);
-	}
 }

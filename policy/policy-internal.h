@@ -1,6 +1,7 @@
-/* The layout of a compiled policy, shared by the loader (load.c), the
- * variable expander (vars.c) and the matcher (match.c). Nothing outside
- * policy/ includes this file. */
+/* The layout of a compiled policy and the library's internal interfaces,
+ * shared by the loader (load*.c, rule.c, compile.c), the variable expander
+ * (vars.c), the matcher (match.c, memo.c), the word tables (names.c) and
+ * the allocator (pool.c). Nothing outside policy/ includes this file. */
 #ifndef TG_POLICY_INTERNAL_H
 #define TG_POLICY_INTERNAL_H
 
@@ -12,7 +13,8 @@
 /* Specificity given to the guard's own protections: above any pattern. */
 #define TG_PREFIX_BUILTIN 0x7fffffffu
 
-/* Bump allocator: everything a policy owns lives until tg_policy_free. */
+/* Bump allocator (pool.c): everything a policy owns lives until
+ * tg_policy_free. Memory comes zeroed; NULL when out of memory. */
 struct tg_pool {
 	struct tg_chunk *head;
 };
@@ -20,6 +22,24 @@ void *tg_pool_alloc(struct tg_pool *pool, size_t n);
 char *tg_pool_strdup(struct tg_pool *pool, const char *s);
 char *tg_pool_strndup(struct tg_pool *pool, const char *s, size_t n);
 void tg_pool_free(struct tg_pool *pool);
+
+/* An open-addressing map from strings (pool.c), for the loader's
+ * bookkeeping. The caller fills an empty entry (KEY NULL) it is handed and
+ * counts it in N. */
+struct tg_strent {
+	const char *key; /* NULL: empty */
+	char *val;
+	int err;
+};
+struct tg_strmap {
+	struct tg_strent *e;
+	size_t n, cap; /* CAP a power of two */
+};
+/* The entry for KEY: the one holding it, or the empty one where it goes.
+ * NULL when the map cannot grow. */
+struct tg_strent *tg_strmap_slot(struct tg_strmap *m, const char *key);
+/* Frees the map, and its keys and values when OWNED. */
+void tg_strmap_free(struct tg_strmap *m, bool owned);
 
 /* How an alternative matches: most patterns are a path or a tree, which
  * the index alone decides without running the glob. */
@@ -103,7 +123,13 @@ static inline uint64_t tg_hash_step(uint64_t h, const char *s, size_t n)
 }
 #define TG_HASH_INIT 0xcbf29ce484222325ULL
 
-/* Builds the index after every pattern was added (match.c). */
+/* The hash of an index key of N bytes. */
+static inline uint64_t tg_anchor_hash(const char *s, size_t n)
+{
+	return tg_hash_step(TG_HASH_INIT, s, n);
+}
+
+/* Builds the index after every pattern was added (index.c). */
 int tg_policy_index(struct tg_policy *p);
 
 /* Whether the policy gives every entry of PATH's folder the verdict PATH
@@ -151,9 +177,30 @@ int tg_vars_expand(struct tg_vars *v, const char *in, char **ret, char *err, siz
 /* The frozen form of every builtin and ENV variable looked up so far. */
 char *tg_vars_frozen(struct tg_vars *v);
 
-/* Edit distance for "did you mean" (names.c). Returns the closest of
- * CANDIDATES (NULL-terminated) within distance 2, or NULL. */
-const char *tg_suggest(const char *word, const char *const *candidates);
+/* The words of one enum of the policy language (names.c): WORD is
+ * NULL-terminated, in the order messages list them; VALUE[i] is what
+ * WORD[i] stands for. */
+struct tg_words {
+	const char *const *word;
+	const int *value;
+};
+extern const struct tg_words tg_class_words;    /* "read".."list" -> TG_BIT(c); "all" -> TG_ALL */
+extern const struct tg_words tg_mode_words;     /* "enforce", "audit", "learn" */
+extern const struct tg_words tg_on_deny_words;  /* "error", "kill", "quiet" */
+extern const struct tg_words tg_errno_words;    /* the errnos a rule may name */
+extern const struct tg_words tg_decision_words; /* "allow" -> true, "deny" -> false */
+/* Stores the value of WORD in *RET and returns 0, or returns -EINVAL. */
+int tg_words_parse(const struct tg_words *t, const char *word, int *ret);
+/* The word for VALUE, or NULL. */
+const char *tg_words_name(const struct tg_words *t, int value);
+/* The words of T as a message lists them, "a, b" LAST_SEP "c", in BUF. */
+const char *tg_words_list(const struct tg_words *t, const char *last_sep, char *buf, size_t n);
+/* The errno a rule may name as S ("EROFS"), or -EINVAL. */
 int tg_errno_parse(const char *s);
+
+/* Edit distance for "did you mean" (names.c). Returns the closest of
+ * CANDIDATES (NULL-terminated) within distance 2, the first of equally
+ * close ones, or NULL. */
+const char *tg_suggest(const char *word, const char *const *candidates);
 
 #endif

@@ -73,4 +73,38 @@ void tg_glob_specificity(const char *pattern, unsigned *prefix, unsigned *wildca
  * Nesting depth is not limited and costs no stack. */
 int tg_glob_braces(const char *pattern, int (*fn)(const char *alt, void *ud), void *ud);
 
+/* The number of leading bytes of PATTERN (N bytes, as written: escapes and
+ * braces not yet removed or expanded) that are literal path bytes, which
+ * every path the pattern matches starts with: everything before the first
+ * byte the lexer reads as other than itself. That is '*', '?' and '['
+ * (wildcards), '{' and '}' (a '{' starts alternatives, so what follows it
+ * is not one path, and a '}' only closes one), and '\' (from an escape on,
+ * the written bytes are no longer the path's bytes). ']' and ',' are
+ * themselves outside a class and a group. "/data/ep*.pt" -> 8 ("/data/ep"),
+ * "/a/{b,c}" -> 3, "/a/\*" -> 3. The one definition of a literal prefix
+ * for every caller: the loader, `trainguard check` and the walkers of the
+ * guard. */
+size_t tg_glob_literal_prefix(const char *pattern, size_t n);
+
+/* Writes into OUT (room for 2 * N + 1 bytes) the N bytes of S with every
+ * byte the pattern language reads specially escaped ('*', '?', '[', ']',
+ * '{', '}', '\'), so that the result, as a pattern, matches S alone.
+ * Returns the length written, without the NUL. */
+size_t tg_glob_escape(const char *s, size_t n, char *out);
+
+/* How the brace-free, compiled pattern ALT (LEN bytes) splits into a folder
+ * part and a last name, for the memo of verdicts by folder: LEN is ALT
+ * less its trailing slash-star-stars (TREE when there were some), ALT[0,
+ * SLASH) the folder part (empty: the root), ALT[SLASH + 1, LEN) the last
+ * name, which is "*" when NAME_ANY and has no wildcard or escape when
+ * NAME_LITERAL. */
+struct tg_glob_parts {
+	size_t len, slash;
+	bool tree, name_any, name_literal;
+};
+/* Fills RET and returns true when ALT splits so; false when it does not:
+ * it is relative or the root, its last name holds a "**", or a class
+ * names '/'. RET->len and RET->tree are set either way. */
+bool tg_glob_split(const char *alt, size_t len, struct tg_glob_parts *ret);
+
 #endif

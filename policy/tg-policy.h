@@ -45,6 +45,16 @@ const char *tg_on_deny_name(enum tg_on_deny o);
 const char *tg_errno_name(int e);
 /* Parses a mode name; returns 0 and stores it, or -EINVAL. */
 int tg_mode_parse(const char *s, enum tg_mode *ret);
+/* The same for a class ("read"; not "all") and an on_deny word. The words
+ * are the ones the names above print: one table per enum. */
+int tg_class_parse(const char *s, enum tg_class *ret);
+int tg_on_deny_parse(const char *s, enum tg_on_deny *ret);
+/* The symbolic name of any errno ("EFAULT"), as glibc's strerrorname_np
+ * gives it, for records; NULL for 0, a negative or an unknown value. No
+ * allocation: safe on the hook path. */
+const char *tg_errno_symbol(int e);
+/* "allow" or "deny", as policies (defaults) and messages spell a verdict. */
+const char *tg_verdict_name(bool allow);
 /* Writes the classes of MASK as "read,write" into BUF; returns BUF. */
 const char *tg_classes_str(unsigned mask, char *buf, size_t bufsz);
 

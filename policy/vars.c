@@ -166,19 +166,86 @@ void tg_vars_free(struct tg_vars *v)
 	free(v);
 }
 
-static const char *const builtins[] = { "HOME", "USER", "UID", "PWD", "TMPDIR", "JOB_ID", NULL };
+/* The built-in variables, each with the function that reads its live
+ * value in this process: TMP (64 bytes) may hold a number, *OWNED a
+ * malloc'd value the caller frees. NULL: unset. */
+struct builtin {
+	const char *name;
+	const char *(*value)(const struct tg_vars *v, char *tmp, char **owned);
+};
 
-static bool is_builtin(const char *name)
+static const char *home_value(const struct tg_vars *v, char *tmp, char **owned)
 {
-	for (const char *const *b = builtins; *b; b++)
-		if (strcmp(*b, name) == 0)
-			return true;
-	return false;
+	const char *val = getenv("HOME");
+
+	(void)v, (void)tmp, (void)owned;
+	if (!val || !*val) {
+		struct passwd *pw = getpwuid(getuid());
+		val = pw ? pw->pw_dir : NULL;
+	}
+	return val;
+}
+
+static const char *user_value(const struct tg_vars *v, char *tmp, char **owned)
+{
+	const char *val = getenv("USER");
+
+	(void)v, (void)owned;
+	if (!val || !*val) {
+		struct passwd *pw = getpwuid(getuid());
+		if (pw) {
+			val = pw->pw_name;
+		} else {
+			snprintf(tmp, 64, "%u", (unsigned)getuid());
+			val = tmp;
+		}
+	}
+	return val;
+}
+
+static const char *uid_value(const struct tg_vars *v, char *tmp, char **owned)
+{
+	(void)v, (void)owned;
+	snprintf(tmp, 64, "%u", (unsigned)getuid());
+	return tmp;
+}
+
+static const char *pwd_value(const struct tg_vars *v, char *tmp, char **owned)
+{
+	(void)v, (void)tmp;
+	return *owned = getcwd(NULL, 0);
+}
+
+static const char *tmpdir_value(const struct tg_vars *v, char *tmp, char **owned)
+{
+	const char *val = getenv("TMPDIR");
+
+	(void)v, (void)tmp, (void)owned;
+	return val && *val ? val : "/tmp";
+}
+
+static const char *job_id_value(const struct tg_vars *v, char *tmp, char **owned)
+{
+	(void)tmp, (void)owned;
+	return v->job_id;
+}
+
+static const struct builtin builtins[] = {
+	{ "HOME", home_value },	    { "USER", user_value },	    { "UID", uid_value },
+	{ "PWD", pwd_value },	    { "TMPDIR", tmpdir_value }, { "JOB_ID", job_id_value },
+};
+
+static const struct builtin *find_builtin(const char *name)
+{
+	for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+		if (strcmp(builtins[i].name, name) == 0)
+			return &builtins[i];
+	return NULL;
 }
 
 int tg_vars_define(struct tg_vars *v, const char *name, const char *value)
 {
-	if (is_builtin(name) || strncmp(name, "ENV:", 4) == 0 || find(v->defs, v->ndefs, name))
+	if (find_builtin(name) || strncmp(name, "ENV:", 4) == 0 || find(v->defs, v->ndefs, name))
 		return -EEXIST;
 	return push(&v->defs, &v->ndefs, name, value);
 }
@@ -189,46 +256,19 @@ static int live_value(struct tg_vars *v, const char *key, char **ret)
 {
 	char tmp[64];
 	const char *val = NULL;
-	char *cwd = NULL;
+	char *owned = NULL;
+	const struct builtin *b;
 
-	if (strncmp(key, "ENV:", 4) == 0) {
+	if (strncmp(key, "ENV:", 4) == 0)
 		val = getenv(key + 4);
-	} else if (strcmp(key, "HOME") == 0) {
-		val = getenv("HOME");
-		if (!val || !*val) {
-			struct passwd *pw = getpwuid(getuid());
-			val = pw ? pw->pw_dir : NULL;
-		}
-	} else if (strcmp(key, "USER") == 0) {
-		val = getenv("USER");
-		if (!val || !*val) {
-			struct passwd *pw = getpwuid(getuid());
-			if (pw) {
-				val = pw->pw_name;
-			} else {
-				snprintf(tmp, sizeof(tmp), "%u", (unsigned)getuid());
-				val = tmp;
-			}
-		}
-	} else if (strcmp(key, "UID") == 0) {
-		snprintf(tmp, sizeof(tmp), "%u", (unsigned)getuid());
-		val = tmp;
-	} else if (strcmp(key, "PWD") == 0) {
-		cwd = getcwd(NULL, 0);
-		val = cwd;
-	} else if (strcmp(key, "TMPDIR") == 0) {
-		val = getenv("TMPDIR");
-		if (!val || !*val)
-			val = "/tmp";
-	} else if (strcmp(key, "JOB_ID") == 0) {
-		val = v->job_id;
-	}
+	else if ((b = find_builtin(key)))
+		val = b->value(v, tmp, &owned);
 	*ret = NULL;
 	if (val && !(*ret = strdup(val))) {
-		free(cwd);
+		free(owned);
 		return -ENOMEM;
 	}
-	free(cwd);
+	free(owned);
 	return 0;
 }
 
@@ -243,7 +283,7 @@ static int lookup(struct tg_vars *v, const char *key, const char **ret, char *er
 		*ret = d->value;
 		return 0;
 	}
-	if (strncmp(key, "ENV:", 4) != 0 && !is_builtin(key)) {
+	if (strncmp(key, "ENV:", 4) != 0 && !find_builtin(key)) {
 		snprintf(err, errsz, "unknown variable \"${%s}\" (define it in vars, or use ${ENV:%s})",
 			 key, key);
 		return -EINVAL;
@@ -276,6 +316,54 @@ static int lookup(struct tg_vars *v, const char *key, const char **ret, char *er
 	return 0;
 }
 
+/* The index of the '}' closing the reference "${" at IN[I], or N when it
+ * is unterminated: defaults may hold ${...} themselves. */
+static size_t ref_close(const char *in, size_t n, size_t i)
+{
+	size_t j = i + 2, level = 1;
+
+	for (; j < n; j++) {
+		if (in[j] == '$' && j + 1 < n && in[j + 1] == '{') {
+			level++;
+			j++;
+		} else if (in[j] == '}' && --level == 0) {
+			break;
+		}
+	}
+	return j;
+}
+
+/* A reference's body "NAME" or "ENV:NAME:-default", split. */
+struct ref {
+	char key[256];
+	const char *dflt; /* NULL: no default */
+	size_t dlen;
+};
+
+static int parse_ref(const char *body, size_t blen, struct ref *r, char *err, size_t errsz)
+{
+	size_t klen = blen;
+
+	r->dflt = NULL;
+	r->dlen = 0;
+	if (blen > 4 && strncmp(body, "ENV:", 4) == 0) {
+		const char *sep = memmem(body, blen, ":-", 2);
+		if (sep) {
+			klen = sep - body;
+			r->dflt = sep + 2;
+			r->dlen = blen - klen - 2;
+		}
+	}
+	if (klen == 0 || klen >= sizeof(r->key) ||
+	    (klen == 4 && r->dflt == NULL && strncmp(body, "ENV:", 4) == 0)) {
+		snprintf(err, errsz, "bad variable reference \"${%.*s}\"", (int)blen, body);
+		return -EINVAL;
+	}
+	memcpy(r->key, body, klen);
+	r->key[klen] = '\0';
+	return 0;
+}
+
 static int expand(struct tg_vars *v, const char *in, size_t n, struct buf *out, int depth,
 		  char *err, size_t errsz)
 {
@@ -291,53 +379,27 @@ static int expand(struct tg_vars *v, const char *in, size_t n, struct buf *out, 
 			i++;
 			continue;
 		}
-		/* Find the matching brace: defaults may hold ${...} themselves. */
-		size_t j = i + 2, level = 1;
-		for (; j < n; j++) {
-			if (in[j] == '$' && j + 1 < n && in[j + 1] == '{') {
-				level++;
-				j++;
-			} else if (in[j] == '}' && --level == 0) {
-				break;
-			}
-		}
+		size_t j = ref_close(in, n, i);
 		if (j >= n) {
 			snprintf(err, errsz, "unterminated \"${\" in \"%.*s\"", (int)n, in);
 			return -EINVAL;
 		}
-		const char *body = in + i + 2;
-		size_t blen = j - (i + 2);
-		const char *dflt = NULL;
-		size_t dlen = 0, klen = blen;
-		if (blen > 4 && strncmp(body, "ENV:", 4) == 0) {
-			const char *sep = memmem(body, blen, ":-", 2);
-			if (sep) {
-				klen = sep - body;
-				dflt = sep + 2;
-				dlen = blen - klen - 2;
-			}
-		}
-		char key[256];
-		if (klen == 0 || klen >= sizeof(key) || (klen == 4 && dflt == NULL &&
-							 strncmp(body, "ENV:", 4) == 0)) {
-			snprintf(err, errsz, "bad variable reference \"${%.*s}\"", (int)blen, body);
-			return -EINVAL;
-		}
-		memcpy(key, body, klen);
-		key[klen] = '\0';
+		struct ref ref;
 		const char *val;
-		int r = lookup(v, key, &val, err, errsz);
+		int r = parse_ref(in + i + 2, j - (i + 2), &ref, err, errsz);
+		if (r == 0)
+			r = lookup(v, ref.key, &val, err, errsz);
 		if (r < 0)
 			return r;
 		if (val) {
 			r = buf_add(out, val, strlen(val));
-		} else if (dflt) {
-			r = expand(v, dflt, dlen, out, depth + 1, err, errsz);
+		} else if (ref.dflt) {
+			r = expand(v, ref.dflt, ref.dlen, out, depth + 1, err, errsz);
 		} else {
 			snprintf(err, errsz,
 				 "variable \"${%s}\" is not set and has no default "
 				 "(write ${%s:-value} to give one)",
-				 key, key);
+				 ref.key, ref.key);
 			return -EINVAL;
 		}
 		if (r < 0)

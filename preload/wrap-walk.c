@@ -12,9 +12,11 @@
 
 #include "decide.h"
 #include "real.h"
+#include "tg-glob.h"
 
 /* The folder a walk starts in: PATH itself, or for a glob pattern the
- * folder before its first wildcard ("/data/ep*.pt" -> "/data"). */
+ * folder before its literal prefix ends ("/data/ep*.pt" -> "/data"; a
+ * GLOB_BRACE "{a,b}" or an escape ends it too). */
 static int list_root(const char *op, const char *path, bool pattern)
 {
 	char dir[PATH_MAX];
@@ -23,7 +25,7 @@ static int list_root(const char *op, const char *path, bool pattern)
 	if (!path)
 		return 0;
 	if (pattern) {
-		size_t w = strcspn(path, "*?[");
+		size_t w = tg_glob_literal_prefix(path, strlen(path));
 		if (path[w]) {
 			while (w > 0 && path[w - 1] != '/')
 				w--;

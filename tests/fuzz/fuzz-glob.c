@@ -1,4 +1,6 @@
-/* Fuzzes the pattern compiler, matcher, specificity and brace expansion.
+/* Fuzzes the pattern compiler, matcher, specificity, brace expansion and
+ * the questions the loader asks of a pattern's text (literal prefix,
+ * split into folder and last name, escape).
  *
  * Input: a pattern, a '\n', then the path to match (any bytes). The
  * pattern goes through tg_glob_braces() and every alternative through
@@ -274,8 +276,45 @@ static int on_alternative(const char *alt, void *ud)
 			   m == (c->len == litlen && memcmp(c->path, lit, litlen) == 0));
 	if (altlen <= REF_MAX && c->len <= REF_MAX)
 		FUZZ_CHECK(m == reference_match(alt, c->path, c->len));
+
+	/* The literal prefix as written: every match starts with it, or with
+	 * it less a final '/' that a slash-star-star may leave out. */
+	size_t lp = tg_glob_literal_prefix(alt, altlen);
+	FUZZ_CHECK(lp <= altlen && lp <= litlen + 1);
+	FUZZ_CHECK(memcmp(lit, alt, lp < litlen ? lp : litlen) == 0);
+	if (m)
+		FUZZ_CHECK((c->len >= lp && memcmp(c->path, alt, lp) == 0) ||
+			   (lp > 0 && alt[lp - 1] == '/' && c->len >= lp - 1 &&
+			    memcmp(c->path, alt, lp - 1) == 0));
+	struct tg_glob_parts parts;
+	if (tg_glob_split(alt, altlen, &parts)) {
+		FUZZ_CHECK(alt[0] == '/' && alt[parts.slash] == '/');
+		FUZZ_CHECK(parts.slash + 1 < parts.len && parts.len <= altlen);
+		FUZZ_CHECK(parts.tree == (parts.len < altlen));
+		size_t nlen = parts.len - parts.slash - 1;
+		FUZZ_CHECK(!parts.name_literal ||
+			   tg_glob_literal_prefix(alt + parts.slash + 1, nlen) == nlen);
+	}
 	tg_glob_free(g);
 	return 0;
+}
+
+/* A path escaped is a pattern that matches that path, literally. */
+static void check_escape(const char *path, size_t len)
+{
+	static char esc[2 * TG_GLOB_MAX + 1];
+	struct tg_glob *g;
+	size_t litlen;
+
+	if (len == 0 || len > TG_GLOB_MAX / 2 || memchr(path, '\0', len))
+		return;
+	size_t n = tg_glob_escape(path, len, esc);
+	FUZZ_CHECK(n >= len && n <= 2 * len && esc[n] == '\0');
+	FUZZ_CHECK(tg_glob_compile(esc, &g, NULL, 0) == 0);
+	FUZZ_CHECK(tg_glob_match(g, path, len));
+	const char *lit = tg_glob_literal(g, &litlen);
+	FUZZ_CHECK(litlen == len && memcmp(lit, path, len) == 0);
+	tg_glob_free(g);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -305,6 +344,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned prefix, wild;
 	tg_glob_specificity(pattern, &prefix, &wild);
 	FUZZ_CHECK(prefix <= strlen(pattern) && wild <= strlen(pattern));
+	check_escape(path, c.len);
 
 	bool compare = strlen(pattern) <= REF_BRACES_MAX;
 	got.n = 0;

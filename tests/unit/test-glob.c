@@ -531,12 +531,91 @@ static void brace_extra(void)
 #define N_EXTRA_BRACES 11
 #define N_EXTRA_MISC 3
 
+/* ---- Pattern text: literal prefix, split, escape ------------------------- */
+
+struct prefix_case {
+	const char *pattern;
+	size_t want;
+};
+
+/* The one literal-prefix rule: it stops at '*', '?', '[', '{', '}' and '\'. */
+static const struct prefix_case prefix_cases[] = {
+	{ "/x/y", 4 },	       { "/data/ep*.pt", 8 }, { "/a/b?", 4 },	{ "/a/[bc]", 3 },
+	{ "/a/{b,c}", 3 },     { "/a/b}", 4 },	       { "/a\\*b", 2 },	{ "/a]b,c", 6 },
+	{ "", 0 },	       { "*", 0 },	       { "/a/[b", 3 },
+};
+
+struct split_case {
+	const char *alt;
+	bool split, tree, name_any, name_literal;
+	const char *dir, *name;
+};
+
+static const struct split_case split_cases[] = {
+	{ "/a/b/*.pt", true, false, false, false, "/a/b", "*.pt" },
+	{ "/a/*", true, false, true, false, "/a", "*" },
+	{ "/a/*/x/**", true, true, false, true, "/a/*", "x" },
+	{ "/a/*/x/**/**", true, true, false, true, "/a/*", "x" },
+	{ "/*.cfg", true, false, false, false, "", "*.cfg" },
+	{ "/a/**/b", true, false, false, true, "/a/**", "b" },
+	{ "/a/**.pt", false, false, false, false, NULL, NULL },
+	{ "/a/[/b]c", false, false, false, false, NULL, NULL },
+	{ "/a/[\\/b]c", true, false, false, false, "/a", "[\\/b]c" },
+	{ "/a\\/**", false, false, false, false, NULL, NULL },
+	{ "/a/***", false, false, false, false, NULL, NULL },
+	{ "/**", false, true, false, false, NULL, NULL },
+	{ "a/*", false, false, false, false, NULL, NULL },
+	{ "/a/x\\*", true, false, false, false, "/a", "x\\*" },
+};
+
+static void pattern_text(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(prefix_cases); i++) {
+		const struct prefix_case *c = &prefix_cases[i];
+		size_t got = tg_glob_literal_prefix(c->pattern, strlen(c->pattern));
+		ok(got == c->want, "literal prefix of '%s' is %zu bytes (got %zu)", c->pattern,
+		   c->want, got);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(split_cases); i++) {
+		const struct split_case *c = &split_cases[i];
+		struct tg_glob_parts t;
+		bool got = tg_glob_split(c->alt, strlen(c->alt), &t);
+		bool same = got == c->split && t.tree == c->tree;
+		if (same && got)
+			same = t.name_any == c->name_any && t.name_literal == c->name_literal &&
+			       t.slash == strlen(c->dir) && strncmp(c->alt, c->dir, t.slash) == 0 &&
+			       t.len - t.slash - 1 == strlen(c->name) &&
+			       strncmp(c->alt + t.slash + 1, c->name, t.len - t.slash - 1) == 0;
+		ok(same, "'%s' %s", c->alt,
+		   c->split ? "splits into its folder part and last name" : "does not split");
+	}
+	static const char *const escape_cases[] = { "/a/b", "/x*y?[z]{a,b}\\", "" };
+	for (size_t i = 0; i < ARRAY_SIZE(escape_cases); i++) {
+		const char *in = escape_cases[i];
+		char out[64];
+		struct tg_glob *g;
+		size_t n = tg_glob_escape(in, strlen(in), out);
+		bool matches = *in && tg_glob_compile(out, &g, NULL, 0) == 0 &&
+			       tg_glob_match(g, in, strlen(in)) &&
+			       tg_glob_literal_prefix(out, n) <= n;
+		if (*in && matches) {
+			size_t lit;
+			tg_glob_literal(g, &lit);
+			matches = lit == strlen(in); /* nothing but literal bytes */
+			tg_glob_free(g);
+		}
+		ok(n == strlen(out) && (*in ? matches : n == 0),
+		   "'%s' escaped is '%s' and matches itself", in, out);
+	}
+}
+#define N_PATTERN_TEXT (ARRAY_SIZE(prefix_cases) + ARRAY_SIZE(split_cases) + 3)
+
 int main(void)
 {
 	unsigned plan = ARRAY_SIZE(match_cases) + ARRAY_SIZE(error_cases) +
 			ARRAY_SIZE(literal_cases) + ARRAY_SIZE(spec_cases) +
 			ARRAY_SIZE(brace_cases) + N_EXTRA_PATHOLOGICAL + N_EXTRA_COMPILE +
-			N_EXTRA_BRACES + N_EXTRA_MISC;
+			N_EXTRA_BRACES + N_EXTRA_MISC + N_PATTERN_TEXT;
 	printf("1..%u\n", plan);
 
 	for (size_t i = 0; i < ARRAY_SIZE(match_cases); i++) {
@@ -550,6 +629,7 @@ int main(void)
 	}
 	pathological_cases();
 	compile_errors();
+	pattern_text();
 
 	for (size_t i = 0; i < ARRAY_SIZE(literal_cases); i++) {
 		const struct literal_case *c = &literal_cases[i];

@@ -373,6 +373,48 @@ static void test_many_rules(void)
 	tg_policy_free(p);
 }
 
+/* One table per enum: every name a printer gives parses back to its value,
+ * and the errno a rule may name is named alike by both functions. */
+static void test_names(void)
+{
+	for (unsigned c = 0; c < TG_NCLASS; c++) {
+		enum tg_class back = TG_NCLASS;
+		ok(tg_class_name(c) && tg_class_parse(tg_class_name(c), &back) == 0 && back == c,
+		   "class %u is named '%s' and parses back", c, tg_class_name(c));
+	}
+	enum tg_class cls;
+	ok(tg_class_name(TG_NCLASS) == NULL && tg_class_parse("all", &cls) == -EINVAL,
+	   "no class past the last; 'all' is a mask, not a class");
+	for (enum tg_mode m = TG_ENFORCE; m <= TG_LEARN; m++) {
+		enum tg_mode back = (enum tg_mode)-1;
+		ok(tg_mode_name(m) && tg_mode_parse(tg_mode_name(m), &back) == 0 && back == m,
+		   "mode '%s' parses back", tg_mode_name(m));
+	}
+	for (enum tg_on_deny o = TG_ON_DENY_QUIET; o <= TG_ON_DENY_KILL; o++) {
+		enum tg_on_deny back = (enum tg_on_deny)-1;
+		ok(tg_on_deny_name(o) && tg_on_deny_parse(tg_on_deny_name(o), &back) == 0 &&
+			   back == o,
+		   "on_deny '%s' parses back", tg_on_deny_name(o));
+	}
+	ok(tg_on_deny_name(TG_ON_DENY_KILL + 1) == NULL && tg_mode_name(TG_LEARN + 1) == NULL &&
+		   tg_on_deny_parse("kil", &(enum tg_on_deny){ 0 }) == -EINVAL,
+	   "out-of-range values have no name; a misspelling does not parse");
+	static const int rule_errnos[] = { EACCES, EPERM, ENOENT, EROFS, EXDEV };
+	for (size_t i = 0; i < N(rule_errnos); i++) {
+		const char *n = tg_errno_name(rule_errnos[i]);
+		const char *sym = tg_errno_symbol(rule_errnos[i]);
+		ok(n && sym && strcmp(n, sym) == 0,
+		   "errno %d is '%s' for rules and records alike", rule_errnos[i], n ? n : "(null)");
+	}
+	ok(tg_errno_name(EFAULT) == NULL && tg_errno_symbol(EFAULT) &&
+		   strcmp(tg_errno_symbol(EFAULT), "EFAULT") == 0 && tg_errno_symbol(0) == NULL &&
+		   tg_errno_symbol(-1) == NULL,
+	   "a rule may not name EFAULT, a record may; 0 and negatives have no name");
+	ok(strcmp(tg_verdict_name(true), "allow") == 0 &&
+		   strcmp(tg_verdict_name(false), "deny") == 0,
+	   "verdicts are named allow and deny");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -380,6 +422,7 @@ int main(void)
 		return 1;
 	}
 	test_open_classes();
+	test_names();
 
 	struct tg_policy *p = load_text(precedence, NULL);
 	ok(p != NULL, "the precedence policy loads");
