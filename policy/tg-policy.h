@@ -216,4 +216,26 @@ unsigned tg_policy_defaults_named(const struct tg_policy *p);
 /* The embedded copy of a shipped profile, or NULL ("ml-default", "base", ...). */
 const char *tg_profile_text(const char *name);
 
+/* A read-only view of the compiled alternatives, for tools that translate
+ * the policy into another enforcement layer (fence/: Landlock). Every
+ * brace-free alternative of every rule is one entry, the canonical form of
+ * a pattern (its literal folders resolved) as well as the form written,
+ * and the guard's own protections (TG_RULE_SELF: the policy files, and the
+ * paths given to tg_policy_protect) too. */
+enum tg_pattern_kind {
+	TG_PATTERN_EXACT, /* LIT is exactly the path */
+	TG_PATTERN_TREE,  /* LIT and everything beneath it ("" is the root) */
+	TG_PATTERN_GLOB,  /* a glob whose matches all start with LIT */
+};
+struct tg_pattern_view {
+	const struct tg_rule *rule; /* allow and deny masks; owned by the policy */
+	enum tg_pattern_kind kind;
+	const char *lit;            /* literal prefix, escapes removed; not NUL-terminated */
+	size_t litlen;
+	unsigned prefix, wildcards; /* specificity, as the matcher ranks it */
+};
+size_t tg_policy_npatterns(const struct tg_policy *p);
+/* Fills *RET for alternative I (< tg_policy_npatterns). */
+void tg_policy_pattern(const struct tg_policy *p, size_t i, struct tg_pattern_view *ret);
+
 #endif
