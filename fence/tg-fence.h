@@ -1,0 +1,93 @@
+/* The kernel fence: a Landlock ruleset and a seccomp filter derived from a
+ * compiled policy, installed on the calling thread and inherited by every
+ * child it starts (docs/fence.md).
+ *
+ * The preload decides each libc call by the full policy; the fence is the
+ * coarse backstop the kernel enforces whatever the job calls (raw system
+ * calls, io_uring, static programs, children without LD_PRELOAD). It may
+ * only ever allow more than the policy, never less, except where
+ * docs/fence.md says so (entries created later directly in a split folder).
+ * Both layers are irrevocable once installed. The library never prints:
+ * one-line hints ("Hint: ...") go to the caller's callback. */
+#ifndef TG_FENCE_H
+#define TG_FENCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tg-policy.h"
+
+/* Per layer (policy keys fence.landlock, fence.seccomp): AUTO installs what
+ * the kernel supports and says what it could not; REQUIRE fails when the
+ * layer cannot be installed in full; OFF installs nothing. */
+enum tg_fence_mode { TG_FENCE_AUTO, TG_FENCE_REQUIRE, TG_FENCE_OFF };
+
+/* "auto", "require", "off"; NULL for an out-of-range value. */
+const char *tg_fence_mode_name(enum tg_fence_mode m);
+/* Parses a mode name; returns 0 and stores it in *RET, or -EINVAL. */
+int tg_fence_mode_parse(const char *s, enum tg_fence_mode *ret);
+
+/* One line without "Hint: " and without a newline; for people. */
+typedef void (*tg_fence_hint_fn)(const char *msg, void *ud);
+
+/* Carve-outs whose split folder the job may add entries to are kept
+ * anyway: such new entries get no right at all (docs/fence.md). */
+#define TG_FENCE_STRICT_SPLITS (1u << 0)
+/* Leave Landlock's own audit records (ABI >= 7) off. */
+#define TG_FENCE_NO_AUDIT (1u << 1)
+/* Let memfd_create make executable memory files (no MFD_NOEXEC_SEAL). */
+#define TG_FENCE_EXEC_MEMFD (1u << 2)
+
+#define TG_FENCE_MAX_RULES 2048
+
+struct tg_fence_opts {
+	enum tg_fence_mode landlock, seccomp;
+	unsigned flags;
+	/* Paths no class may touch under the fence, on top of the policy (the
+	 * log, once records leave the job through a pipe). Absolute and
+	 * normalized; borrowed for the call. */
+	const char *const *protect;
+	size_t nprotect;
+	unsigned max_rules; /* Landlock rules at most; 0: TG_FENCE_MAX_RULES */
+	tg_fence_hint_fn hint;
+	void *hint_ud;
+};
+
+/* What was installed, for the start record and `run`'s summary. */
+struct tg_fence_report {
+	int landlock_abi;        /* the kernel's Landlock ABI; 0: none */
+	bool landlock;           /* a Landlock domain was installed */
+	bool landlock_audit;     /* its denials reach the audit log (ABI >= 7) */
+	uint64_t handled;        /* LANDLOCK_ACCESS_FS_* the domain restricts */
+	unsigned rules;          /* path-beneath rules added */
+	unsigned carved;         /* folders split to keep a denied tree out */
+	unsigned widened;        /* denied trees left open (each got a hint) */
+	bool seccomp;            /* the seccomp filter was installed */
+	unsigned seccomp_rules;  /* its rules */
+	bool fchmodat2_by_number; /* libseccomp did not know fchmodat2 */
+};
+
+/* Builds a Landlock ruleset from P (borrowed) and restricts the calling
+ * thread with it; sets no_new_privs first (it is irrevocable, and what
+ * Landlock needs without CAP_SYS_ADMIN). Call it before starting threads:
+ * other threads stay outside. Fills *RET (may be NULL) in every case.
+ * Returns 0 when installed, or skipped in mode AUTO / OFF (RET says
+ * which); -EOPNOTSUPP in mode REQUIRE when the kernel has no Landlock;
+ * -ENOMEM; another -errno from the kernel (in mode AUTO only a failure
+ * after the domain was started is returned). Features the kernel lacks and
+ * denied trees the ruleset cannot keep out are hints, not errors. */
+int tg_fence_landlock(const struct tg_policy *p, const struct tg_fence_opts *o,
+		      struct tg_fence_report *ret);
+
+/* Loads the seccomp filter (default allow) that closes what Landlock
+ * leaves open: io_uring, ptrace and process_vm_*, new user and mount
+ * namespaces and the mount API, file handles, executable memfds and
+ * set-id chmod bits (docs/fence.md has the table). Sets no_new_privs.
+ * Fills the seccomp fields of *RET (may be NULL). Returns 0 when loaded or
+ * skipped in mode OFF; -EOPNOTSUPP without seccomp support (mode AUTO:
+ * 0 and a hint); -ENOMEM; another -errno. */
+int tg_fence_seccomp(const struct tg_policy *p, const struct tg_fence_opts *o,
+		     struct tg_fence_report *ret);
+
+#endif
