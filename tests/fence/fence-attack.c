@@ -177,7 +177,14 @@ int main(int argc, char **argv)
 		int mnt;
 		if (syscall(SYS_name_to_handle_at, AT_FDCWD, path, &h, &mnt, 0) < 0)
 			return err();
-		int mfd = open("/", O_PATH | O_CLOEXEC);
+		/* Any descriptor on the file's mount: its folder. */
+		char dir[4096];
+		snprintf(dir, sizeof(dir), "%s", path);
+		char *slash = strrchr(dir, '/');
+		if (slash)
+			*(slash == dir ? slash + 1 : slash) = '\0';
+		long mfd = syscall(SYS_openat, AT_FDCWD, slash ? dir : ".",
+				   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if ((fd = syscall(SYS_open_by_handle_at, mfd, &h, O_RDONLY)) < 0)
 			return err();
 		return read_fd(fd);

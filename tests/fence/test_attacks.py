@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""The fence stops raw-syscall attacks the preload cannot see.
+
+Every attack is made by fence-attack through syscall(), never through a
+libc wrapper, under a policy that allows reading "/" but denies ~/.ssh,
+makes a dataset read-only and forbids exec in the writable work folder.
+Each is asserted by its effect (the secret's bytes not read, the
+dataset's hash, the mode bits, the errno), with the fence on; where
+honest, the same attack with both layers off succeeds, so the test
+proves the fence does the work. The file-access attacks run again as
+nobody (setpriv), for whom permissions would allow them too."""
+import os
+import shutil
+import stat
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fencelib import Layout, Tap, attack, have_nobody, landlock_abi, sha  # noqa: E402
+
+
+def main():
+    tap = Tap()
+    lay = Layout()
+    abi = landlock_abi()
+    nobody = have_nobody()
+    try:
+        users = [('root', False)] + ([('nobody', True)] if nobody else [])
+        if not nobody:
+            tap.skip('attacks as nobody', 'setpriv cannot switch to uid 65534 here')
+
+        # --- Landlock: raw opens, writes, truncation, exec ---
+        if abi < 1:
+            tap.skip('Landlock attacks', 'this kernel has no Landlock')
+        for who, nb in users if abi >= 1 else []:
+            for op in ('read', 'read2'):
+                out, r = attack(lay, op, lay.secret, nobody=nb)
+                tap.check(out == 'ERR EACCES', f'{who}: raw {op} of ~/.ssh/id_rsa is refused',
+                          out + '\n' + r.stderr)
+                out, r = attack(lay, op, lay.secret, nobody=nb, fence=False)
+                tap.check(out.startswith('OK read') and out != 'OK read 0',
+                          f'{who}: the same raw {op} reads the secret with the fence off', out)
+            out, r = attack(lay, 'read', lay.dataset, nobody=nb)
+            tap.check(out.startswith('OK read'), f'{who}: the dataset stays readable', out)
+
+            before = sha(lay.dataset)
+            out, r = attack(lay, 'write', lay.dataset, nobody=nb)
+            tap.check(out == 'ERR EACCES' and sha(lay.dataset) == before,
+                      f'{who}: raw write to the read-only dataset is refused, hash unchanged',
+                      out + '\n' + r.stderr)
+            if abi >= 3:
+                out, r = attack(lay, 'trunc', lay.dataset, nobody=nb)
+                tap.check(out == 'ERR EACCES' and sha(lay.dataset) == before,
+                          f'{who}: raw truncate of the dataset is refused', out)
+            else:
+                tap.skip(f'{who}: raw truncate', f'Landlock ABI {abi} cannot fence truncation')
+            out, r = attack(lay, 'write', lay.dataset, nobody=nb, fence=False)
+            tap.check(out == 'OK wrote 5' and sha(lay.dataset) != before,
+                      f'{who}: the same raw write changes the dataset with the fence off', out)
+            Layout.write(lay.dataset, 'dataset bytes\n' * 64, 0o666)
+
+            new = os.path.join(lay.data, 'planted.bin')
+            out, r = attack(lay, 'create', new, nobody=nb)
+            tap.check(out == 'ERR EACCES' and not os.path.exists(new),
+                      f'{who}: raw create in the dataset folder is refused', out)
+            out, r = attack(lay, 'create', os.path.join(lay.work, f'out-{who}.bin'), nobody=nb)
+            tap.check(out == 'OK created 0', f'{who}: raw create in the work folder works', out)
+
+            miner = os.path.join(lay.work, f'miner-{who}')
+            shutil.copy('/usr/bin/id', miner)
+            os.chmod(miner, 0o755)
+            out, r = attack(lay, 'exec', miner, nobody=nb)
+            tap.check(out == 'ERR EACCES',
+                      f'{who}: raw execve of a program dropped in the writable folder is refused',
+                      out + '\n' + r.stderr)
+            out, r = attack(lay, 'exec', miner, nobody=nb, fence=False)
+            tap.check('uid=' in r.stdout, f'{who}: the same program runs with the fence off',
+                      r.stdout + r.stderr)
+            out, r = attack(lay, 'exec', '/usr/bin/id', nobody=nb)
+            tap.check('uid=' in r.stdout, f'{who}: a system program still runs under the fence',
+                      r.stdout + r.stderr)
+
+        # --- seccomp: what Landlock leaves open ---
+        for who, nb in users:
+            for op, args, want in (
+                    ('uring', (), 'ERR ENOSYS'),
+                    ('unshare-user', (), 'ERR EPERM'),
+                    ('clone-user', (), 'ERR EPERM'),
+                    ('clone3', (), 'ERR ENOSYS'),
+                    ('ptrace', (), 'ERR EPERM'),
+                    ('vm-read', (), 'ERR EPERM'),
+                    ('handle', (lay.secret,), 'ERR EPERM'),
+                    ('memfd', (), 'ERR EPERM'),
+                    ('mount', (lay.work,), 'ERR EPERM')):
+                out, r = attack(lay, op, *args, nobody=nb)
+                tap.check(out == want, f'{who}: {op} under the fence answers {want}',
+                          out + '\n' + r.stderr)
+            out, r = attack(lay, 'memfd-sealed', nobody=nb)
+            tap.check(out.startswith('OK memfd'),
+                      f'{who}: memfd_create with MFD_NOEXEC_SEAL still works', out)
+            target = os.path.join(lay.work, f'suid-{who}')
+            shutil.copy('/usr/bin/true', target)
+            os.chmod(target, 0o755)
+            if nb:
+                os.chown(target, 65534, 65534)
+            out, r = attack(lay, 'chmod-suid', target, nobody=nb)
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+            tap.check(out == 'ERR EPERM' and mode == 0o755,
+                      f'{who}: chmod, fchmodat and fchmodat2 adding set-id bits are refused',
+                      f'{out} mode={oct(mode)}')
+
+        # The same doors, open without the fence: the filter does the work.
+        for op, args, want, who, nb in (
+                ('uring', (), 'OK io_uring', 'root', False),
+                ('unshare-mnt', (), 'OK unshared', 'root', False),
+                ('unshare-user', (), 'OK unshared', 'root', False),
+                ('ptrace', (), 'OK attached', 'root', False),
+                ('vm-read', (), 'OK read 16', 'root', False),
+                ('handle', (lay.secret,), 'OK read', 'root', False),
+                ('memfd', (), 'OK memfd', 'root', False)):
+            out, r = attack(lay, op, *args, fence=False, nobody=nb)
+            tap.check(out.startswith(want), f'{who}: {op} succeeds with the fence off', out)
+        if nobody:
+            out, r = attack(lay, 'unshare-mnt', nobody=True)
+            tap.check(out == 'ERR EPERM', 'nobody: unshare(CLONE_NEWNS) under the fence', out)
+        out, r = attack(lay, 'unshare-mnt')
+        tap.check(out == 'ERR EPERM', 'root: unshare(CLONE_NEWNS) under the fence', out)
+    finally:
+        lay.cleanup()
+    return tap.done()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
