@@ -36,8 +36,8 @@ class Layout:
     only the fence can be what stops a write). Everything is open to
     nobody by permissions, for the same reason."""
 
-    def __init__(self, extra_rules='', home_in_work=False):
-        self.t = tempfile.mkdtemp(prefix='tg-fence-')
+    def __init__(self, extra_rules='', home_in_work=False, base=None):
+        self.t = tempfile.mkdtemp(prefix='tg-fence-', dir=base)
         os.chmod(self.t, 0o755)
         self.work = os.path.join(self.t, 'work')
         self.data = os.path.join(self.t, 'data')
