@@ -3,8 +3,8 @@
  * driver until `trainguard run` installs the fence itself.
  *
  *   fence-run [--policy FILE | --embedded NAME] [--landlock MODE]
- *             [--seccomp MODE] [--strict] [--protect PATH]... [--report]
- *             -- COMMAND [ARG]...
+ *             [--seccomp MODE] [--strict] [--protect PATH]... [--max-rules N]
+ *             [--report] -- COMMAND [ARG]...
  *
  * Hints go to stderr as "Hint: ..." lines; --report adds one line
  * "fence: key=value ..." saying what was installed. Exit status 125 when
@@ -33,8 +33,8 @@ static void print_hint(const char *msg, void *ud)
 static int usage(void)
 {
 	fprintf(stderr, "usage: fence-run [--policy FILE | --embedded NAME] [--landlock MODE] "
-			"[--seccomp MODE] [--strict] [--protect PATH]... [--report] -- COMMAND "
-			"[ARG]...\n");
+			"[--seccomp MODE] [--strict] [--protect PATH]... [--max-rules N] [--report] "
+			"-- COMMAND [ARG]...\n");
 	return 125;
 }
 
@@ -47,6 +47,7 @@ int main(int argc, char **argv)
 		{ "seccomp", required_argument, NULL, 's' },
 		{ "protect", required_argument, NULL, 'P' },
 		{ "strict", no_argument, NULL, 'S' },
+		{ "max-rules", required_argument, NULL, 'm' },
 		{ "report", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -83,6 +84,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			report = true;
+			break;
+		case 'm':
+			fo.max_rules = (unsigned)strtoul(optarg, NULL, 10);
 			break;
 		default:
 			return usage();

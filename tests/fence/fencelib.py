@@ -34,7 +34,8 @@ class Layout:
     """T/home/.ssh/id_rsa (the secret), T/work (writable, no exec),
     T/data/train.bin (read-only by policy, writable by permissions so that
     only the fence can be what stops a write). Everything is open to
-    nobody by permissions, for the same reason."""
+    nobody by permissions, for the same reason. EXTRA_RULES are added to
+    the policy, with {T} standing for the layout's folder."""
 
     def __init__(self, extra_rules='', home_in_work=False, base=None):
         self.t = tempfile.mkdtemp(prefix='tg-fence-', dir=base)
@@ -50,7 +51,8 @@ class Layout:
         self.dataset = os.path.join(self.data, 'train.bin')
         self.write(self.dataset, 'dataset bytes\n' * 64, 0o666)
         self.policy = os.path.join(self.t, 'fence.cfg')
-        self.write(self.policy, POLICY.format(T=self.t, extra=extra_rules), 0o644)
+        self.write(self.policy, POLICY.format(T=self.t, extra=extra_rules.replace('{T}', self.t)),
+                   0o644)
         self.env = dict(os.environ, HOME=self.home, PWD=self.work)
 
     @staticmethod
