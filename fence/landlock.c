@@ -280,6 +280,13 @@ static int build(struct fence *f, const struct tg_policy *p)
 		if ((r = add_entry(f, v.lit, len, &e)) < 0)
 			return r;
 	}
+	for (size_t i = 0; i < f->o->nwritable; i++) {
+		const char *path = f->o->writable[i];
+		struct entry e = { .allow = TG_BIT(TG_WRITE) | TG_BIT(TG_CREATE),
+				   .prefix = UINT_MAX, .exact = true };
+		if (path && path[0] == '/' && (r = add_entry(f, path, strlen(path), &e)) < 0)
+			return r;
+	}
 	for (size_t i = 0; i < f->o->nprotect; i++) {
 		const char *path = f->o->protect[i];
 		struct entry e = { .deny = TG_ALL, .prefix = UINT_MAX, .exact = true };
@@ -336,9 +343,14 @@ static bool somewhere(const struct fence *f, const struct node *n, const struct 
 		return true;
 	if (n->state != N_FILE && allowed(f, n, g->classes, false))
 		return true;
-	for (const struct node *c = n->child; c; c = c->next)
+	for (const struct node *c = n->child; c; c = c->next) {
+		/* Creating a named entry that is not there yet needs the right
+		 * on N itself. */
+		if (g->beneath && c->state == N_MISSING && allowed(f, c, g->classes, true))
+			return true;
 		if (somewhere(f, c, g))
 			return true;
+	}
 	return false;
 }
 

@@ -49,6 +49,12 @@ struct tg_fence_opts {
 	 * normalized; borrowed for the call. */
 	const char *const *protect;
 	size_t nprotect;
+	/* Paths the guard itself opens for writing after the fence is in (the
+	 * log file while the preload writes it): granted write and create
+	 * whatever the policy says, and so open to the job's raw system calls
+	 * too. A missing one opens its folder for creating. Borrowed. */
+	const char *const *writable;
+	size_t nwritable;
 	unsigned max_rules; /* Landlock rules at most; 0: TG_FENCE_MAX_RULES */
 	tg_fence_hint_fn hint;
 	void *hint_ud;

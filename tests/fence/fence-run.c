@@ -3,8 +3,8 @@
  * driver until `trainguard run` installs the fence itself.
  *
  *   fence-run [--policy FILE | --embedded NAME] [--landlock MODE]
- *             [--seccomp MODE] [--strict] [--protect PATH]... [--max-rules N]
- *             [--report] -- COMMAND [ARG]...
+ *             [--seccomp MODE] [--strict] [--protect PATH]... [--writable PATH]...
+ *             [--max-rules N] [--report] -- COMMAND [ARG]...
  *
  * Hints go to stderr as "Hint: ..." lines; --report adds one line
  * "fence: key=value ..." saying what was installed. Exit status 125 when
@@ -33,8 +33,8 @@ static void print_hint(const char *msg, void *ud)
 static int usage(void)
 {
 	fprintf(stderr, "usage: fence-run [--policy FILE | --embedded NAME] [--landlock MODE] "
-			"[--seccomp MODE] [--strict] [--protect PATH]... [--max-rules N] [--report] "
-			"-- COMMAND [ARG]...\n");
+			"[--seccomp MODE] [--strict] [--protect PATH]... [--writable PATH]... "
+			"[--max-rules N] [--report] -- COMMAND [ARG]...\n");
 	return 125;
 }
 
@@ -48,12 +48,13 @@ int main(int argc, char **argv)
 		{ "protect", required_argument, NULL, 'P' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "max-rules", required_argument, NULL, 'm' },
+		{ "writable", required_argument, NULL, 'w' },
 		{ "report", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tg_fence_opts fo = { .hint = print_hint };
 	struct tg_load_opts lo = { .diag = print_diag, .errors_only = true };
-	const char *protect[16];
+	const char *protect[16], *writable[16];
 	bool report = false;
 	char jid[128];
 	int c, r;
@@ -85,6 +86,11 @@ int main(int argc, char **argv)
 		case 'r':
 			report = true;
 			break;
+		case 'w':
+			if (fo.nwritable == sizeof(writable) / sizeof(writable[0]))
+				return usage();
+			writable[fo.nwritable++] = optarg;
+			break;
 		case 'm':
 			fo.max_rules = (unsigned)strtoul(optarg, NULL, 10);
 			break;
@@ -95,6 +101,7 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return usage();
 	fo.protect = protect;
+	fo.writable = writable;
 	tg_job_id(jid, sizeof(jid), NULL);
 	lo.job_id = jid;
 

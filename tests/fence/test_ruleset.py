@@ -101,6 +101,22 @@ def main():
         out, r = attack(lay, 'read', lay.dataset, opts=['--protect', lay.dataset])
         tap.check(out == 'ERR EACCES', 'a protected path is refused even for reading', out)
 
+        # The writable list: the log while the preload writes it itself.
+        logs = os.path.join(lay.t, 'logs')
+        os.makedirs(logs)
+        log = os.path.join(logs, 'guard.jsonl')
+        Layout.write(log, '', 0o644)
+        Layout.write(os.path.join(logs, 'other'), '', 0o644)
+        out, r = attack(lay, 'write', log, opts=['--writable', log])
+        tap.check(out == 'OK wrote 5', 'a writable path is writable under the fence', out)
+        out, r = attack(lay, 'write', os.path.join(logs, 'other'), opts=['--writable', log])
+        tap.check(out == 'ERR EACCES', 'while its neighbour is not', out)
+        new = os.path.join(logs, 'new.jsonl')
+        sh = fenced(lay.policy, ['sh', '-c', f'echo x >> {new}'], opts=['--writable', new],
+                    env=lay.env, cwd=lay.work)
+        tap.check(sh.returncode == 0 and os.path.getsize(new) == 2,
+                  'a missing writable path can be created under the fence', sh.stderr)
+
         # Past the rule cap the split stops and the tree stays open.
         out, r = attack(lay, 'read', lay.secret, opts=['--max-rules', '4'])
         tap.check(out.startswith('OK read') and 'would pass 4 rules' in r.stderr,
