@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "tg-fence.h"
+#include "tg-glob.h"
 
 /* Rights and flags newer than the installed kernel headers. */
 #ifndef LANDLOCK_ACCESS_FS_REFER
@@ -243,6 +244,79 @@ static void survey(struct node *n, bool dead)
 		survey(c, n->state == N_DEAD);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in folder PATH, sorted, in *RET (free each and the array). */
+static int list_folder(const char *path, char ***ret, size_t *ret_n)
+{
+	DIR *d = opendir(path);
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 32;
+			char **t = realloc(v, cap * sizeof(*t));
+			if (!t)
+				goto nomem;
+			v = t;
+		}
+		if (!(v[n] = strdup(de->d_name)))
+			goto nomem;
+		n++;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(*v), cmp_name);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+nomem:
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+	closedir(d);
+	return -ENOMEM;
+}
+
+/* The entries of the literal folder of V that its last-name glob matches
+ * now, each denied as an exact path, or a tree when V ends in a
+ * slash-star-star. Later matches are not carved (docs/fence.md). */
+static int add_matches(struct fence *f, const struct tg_pattern_view *v, const struct entry *e)
+{
+	char folder[PATH_MAX];
+	char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	if (v->folder_len >= sizeof(folder))
+		return 0;
+	memcpy(folder, v->lit, v->folder_len);
+	folder[v->folder_len] = '\0';
+	r = list_folder(v->folder_len ? folder : "/", &names, &n);
+	if (r < 0)
+		return r == -ENOMEM ? r : 0; /* nothing there to carve */
+	for (size_t i = 0; i < n; i++) {
+		struct entry m = { .deny = e->deny, .prefix = e->prefix, .wildcards = e->wildcards,
+				   .exact = !v->tree };
+		char path[PATH_MAX];
+		int len = snprintf(path, sizeof(path), "%s/%s", folder, names[i]);
+		if (r >= 0 && len < (int)sizeof(path) &&
+		    tg_glob_match(v->name_glob, names[i], strlen(names[i])))
+			r = add_entry(f, path, (size_t)len, &m);
+		free(names[i]);
+	}
+	free(names);
+	return r < 0 ? r : 0;
+}
+
 static int build(struct fence *f, const struct tg_policy *p)
 {
 	size_t n = tg_policy_npatterns(p);
@@ -266,9 +340,13 @@ static int build(struct fence *f, const struct tg_policy *p)
 		if (v.kind == TG_PATTERN_EXACT) {
 			e.exact = true;
 		} else if (v.kind == TG_PATTERN_GLOB) {
-			/* A glob cannot be named to Landlock. Allowing, it widens
-			 * to the tree of its literal folder; denying, it is left
-			 * out: either way the fence allows at least as much. */
+			/* A glob cannot be named to Landlock. Denying, its matches
+			 * in a literal folder are carved out as they are now, and
+			 * the rest is left out; allowing, it widens to the tree of
+			 * its literal folder: either way the fence allows at least
+			 * as much as the policy. */
+			if (e.deny && v.name_glob && (r = add_matches(f, &v, &e)) < 0)
+				return r;
 			if (!e.allow)
 				continue;
 			e.deny = 0;
@@ -459,48 +537,6 @@ static int grant_at(struct fence *f, int dirfd, const char *name, const struct g
 	if (pb.allowed_access)
 		f->rep->rules++;
 	return 0;
-}
-
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The names in folder PATH, sorted, in *RET (free each and the array). */
-static int list_folder(const char *path, char ***ret, size_t *ret_n)
-{
-	DIR *d = opendir(path);
-	char **v = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 32;
-			char **t = realloc(v, cap * sizeof(*t));
-			if (!t)
-				goto nomem;
-			v = t;
-		}
-		if (!(v[n] = strdup(de->d_name)))
-			goto nomem;
-		n++;
-	}
-	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_name);
-	*ret = v;
-	*ret_n = n;
-	return 0;
-nomem:
-	while (n > 0)
-		free(v[--n]);
-	free(v);
-	closedir(d);
-	return -ENOMEM;
 }
 
 static int cover(struct fence *f, struct node *n, const struct group *g)

@@ -233,6 +233,14 @@ struct tg_pattern_view {
 	const char *lit;            /* literal prefix, escapes removed; not NUL-terminated */
 	size_t litlen;
 	unsigned prefix, wildcards; /* specificity, as the matcher ranks it */
+	/* For a glob whose wildcards all lie in its last name, with a trailing
+	 * slash-star-star or not ("/etc/shadow*", "/etc/cron*" + tree): that
+	 * name's glob (match a bare name with tg_glob_match), the length of
+	 * the literal folder it lies in (0: the root) and whether everything
+	 * beneath a match matches too. NAME_GLOB is NULL for other patterns. */
+	const struct tg_glob *name_glob;
+	size_t folder_len;
+	bool tree;
 };
 size_t tg_policy_npatterns(const struct tg_policy *p);
 /* Fills *RET for alternative I (< tg_policy_npatterns). */
