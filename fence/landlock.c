@@ -412,11 +412,44 @@ static bool allowed(const struct fence *f, const struct node *n, unsigned classe
 	return false;
 }
 
-/* Some object a rule on N would cover may be allowed G. */
+/* Opening a process's descriptor by name (/proc/self/fd/1, /dev/stdout)
+ * follows a magic link, and Landlock decides on the object it reaches: the
+ * patterns there need no rule of their own. */
+static bool fd_links(const struct node *n)
+{
+	static const char *const dev[] = { "/dev/fd", "/dev/stdin", "/dev/stdout", "/dev/stderr" };
+
+	for (; n; n = n->parent) {
+		for (size_t i = 0; i < sizeof(dev) / sizeof(dev[0]); i++)
+			if (strcmp(n->path, dev[i]) == 0)
+				return true;
+		if (strcmp(n->name, "fd") == 0 && strncmp(n->path, "/proc/", 6) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether a pattern at or beneath N allows one of CLASSES. */
+static bool allows_below(const struct node *n, unsigned classes)
+{
+	if (fd_links(n))
+		return false;
+	for (size_t i = 0; i < n->ne; i++)
+		if (n->e[i].allow & classes)
+			return true;
+	for (const struct node *c = n->child; c; c = c->next)
+		if (allows_below(c, classes))
+			return true;
+	return false;
+}
+
+/* Some object a rule on N would cover may be allowed G. Beneath a
+ * symbolic link (/proc/self) only what its own patterns allow counts: the
+ * rest is decided where the link points. */
 static bool somewhere(const struct fence *f, const struct node *n, const struct group *g)
 {
 	if (n->state == N_DEAD)
-		return false;
+		return allows_below(n, g->classes);
 	if (!g->beneath && allowed(f, n, g->classes, true))
 		return true;
 	if (n->state != N_FILE && allowed(f, n, g->classes, false))
@@ -448,40 +481,72 @@ static bool everywhere(const struct fence *f, const struct node *n, const struct
 	return true;
 }
 
-/* Why the folder S cannot be split for G without denying something the
- * policy allows; NULL when it can. */
-static const char *unsplittable(const struct fence *f, const struct node *s, const struct group *g)
+/* Whether the folder S can be split for G without denying something the
+ * policy allows; when not, the reason in WHY. */
+static bool splittable(const struct fence *f, const struct node *s, const struct group *g,
+		       char *why, size_t whysz)
 {
-	static char why[PATH_MAX + 128];
 	bool strict = f->o->flags & TG_FENCE_STRICT_SPLITS;
+	bool generic = allowed(f, s, g->classes, false);
 
 	if (g->rights & LANDLOCK_ACCESS_FS_READ_DIR && allowed(f, s, g->classes, true)) {
-		snprintf(why, sizeof(why), "'%s' itself must stay listable", s->path);
-		return why;
+		snprintf(why, whysz, "'%s' itself must stay listable", s->path);
+		return false;
 	}
-	if (g->beneath && allowed(f, s, g->classes, false)) {
-		snprintf(why, sizeof(why), "the job may %s entries directly in '%s'", g->name,
-			 s->path);
-		return why;
+	if (g->beneath && generic) {
+		snprintf(why, whysz, "the job may %s entries directly in '%s'", g->name, s->path);
+		return false;
 	}
-	bool creates = allowed(f, s, TG_BIT(TG_CREATE), false);
+	for (const struct node *c = s->child; c && g->beneath; c = c->next)
+		if (c->state == N_MISSING && allowed(f, c, g->classes, true)) {
+			snprintf(why, whysz, "the job may %s '%s', which does not exist yet", g->name,
+				 c->path);
+			return false;
+		}
+	/* What a link's own patterns allow lives wherever its target is, which
+	 * may differ per process (/proc/self): only a whole folder covers it. */
+	for (const struct node *c = s->child; c && !generic; c = c->next)
+		if (c->state == N_DEAD && allows_below(c, g->classes)) {
+			snprintf(why, whysz,
+				 "'%s' is a symbolic link, and the policy allows %s beneath it",
+				 c->path, g->name);
+			return false;
+		}
+	/* A split costs the entries made later directly in S the rights G
+	 * they would have had: only when the job may make them. */
+	bool creates = generic && allowed(f, s, TG_BIT(TG_CREATE), false);
 	for (const struct node *c = s->child; c && !creates; c = c->next)
-		if (c->state == N_MISSING && allowed(f, c, TG_BIT(TG_CREATE), true))
+		if (c->state == N_MISSING && allowed(f, c, TG_BIT(TG_CREATE), true) &&
+		    somewhere(f, c, g))
 			creates = true;
 	if (creates && !strict) {
-		snprintf(why, sizeof(why),
+		snprintf(why, whysz,
 			 "the job may create entries in '%s', which a split would leave without "
 			 "rights",
 			 s->path);
-		return why;
+		return false;
 	}
-	return NULL;
+	return true;
+}
+
+static void open_hint(struct fence *f, const char *path, const struct group *g, const char *why)
+{
+	f->rep->widened++;
+	if (f->nhints++ < MAX_HINTS)
+		hint(f, "'%s' stays open to %s under the fence: %s (the preload still decides)",
+		     path, g->name, why);
 }
 
 /* Reports the denied trees beneath N that a rule on N leaves open. */
 static void report_open(struct fence *f, const struct node *n, const struct group *g,
 			const char *why)
 {
+	/* The entries of N no pattern names are denied too. */
+	if (n->state == N_DIR && !allowed(f, n, g->classes, false)) {
+		char what[PATH_MAX + 16];
+		snprintf(what, sizeof(what), "%s%s*", n->path, n->parent ? "/" : "");
+		open_hint(f, what, g, why);
+	}
 	for (const struct node *c = n->child; c; c = c->next) {
 		if (c->state == N_DEAD || c->state == N_MISSING)
 			continue;
@@ -489,7 +554,6 @@ static void report_open(struct fence *f, const struct node *n, const struct grou
 			report_open(f, c, g, why);
 			continue;
 		}
-		f->rep->widened++;
 		/* Every denied folder stays listable where its parent must be:
 		 * said once, not per folder. */
 		if (g->rights == LANDLOCK_ACCESS_FS_READ_DIR && strstr(why, "listable")) {
@@ -499,12 +563,10 @@ static void report_open(struct fence *f, const struct node *n, const struct grou
 					"while its parent may be listed",
 				     c->path);
 			f->list_hinted = true;
+			f->rep->widened++;
 			continue;
 		}
-		if (f->nhints++ < MAX_HINTS)
-			hint(f, "'%s' stays open to %s under the fence: %s (the preload still "
-				"decides)",
-			     c->path, g->name, why);
+		open_hint(f, c->path, g, why);
 	}
 }
 
@@ -542,7 +604,7 @@ static int grant_at(struct fence *f, int dirfd, const char *name, const struct g
 static int cover(struct fence *f, struct node *n, const struct group *g)
 {
 	char why[PATH_MAX + 160];
-	const char *reason;
+	const char *reason = NULL;
 	char **names = NULL;
 	size_t nnames = 0;
 	int r;
@@ -553,7 +615,8 @@ static int cover(struct fence *f, struct node *n, const struct group *g)
 		return 0;
 	if (n->state == N_FILE || everywhere(f, n, g))
 		return grant_at(f, AT_FDCWD, n->path, g);
-	reason = unsplittable(f, n, g);
+	if (!splittable(f, n, g, why, sizeof(why)))
+		reason = why;
 	if (!reason) {
 		r = list_folder(n->path, &names, &nnames);
 		if (r == -ENOMEM)

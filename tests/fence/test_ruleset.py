@@ -41,6 +41,34 @@ def main():
     else:
         tap.skip('Landlock audit logging', f'Landlock ABI {abi} has none')
 
+    # Beneath a symbolic link: /proc/self is another folder per process, so
+    # what the policy allows there widens to /proc; opening a descriptor by
+    # name (/dev/stderr, /proc/self/fd/1) is decided on the object reached.
+    lay = Layout()
+    try:
+        own = os.path.join(lay.t, 'self.cfg')
+        Layout.write(own, 'version = 1;\ndefaults = { read = "deny"; list = "allow"; '
+                     'exec = "allow"; write = "deny"; create = "deny"; delete = "deny"; '
+                     'chmod = "deny"; };\nrules = ({ id = "sys"; path = ["/usr/**", "/etc/**"]; '
+                     'allow = ["read"]; }, { id = "self"; path = "/proc/self/**"; '
+                     'allow = ["read"]; });\n', 0o644)
+        r = fenced(own, ['sh', '-c', 'head -1 /proc/self/status; cat ' + lay.dataset],
+                   env=lay.env, cwd=lay.work)
+        tap.check(r.stdout.startswith('Name:\thead') and 'Permission denied' in r.stderr
+                  and "'/proc/*' stays open to read" in r.stderr,
+                  'what the policy allows beneath /proc/self is readable, with a hint',
+                  r.stdout + r.stderr)
+        r = fenced('embedded:ml-default',
+                   ['sh', '-c', 'echo e > /dev/stderr; echo o > /proc/self/fd/1; echo x > '
+                    '/proc/self/comm'], env=lay.env, cwd=lay.work)
+        tap.check(r.stdout == 'o\n' and r.stderr.count('e\n') == 1
+                  and "'/proc" not in r.stderr
+                  and 'cannot create /proc/self/comm' in r.stderr,
+                  'ml-default: /dev/stderr and /proc/self/fd/1 are writable, /proc is not',
+                  r.stdout + r.stderr)
+    finally:
+        lay.cleanup()
+
     # A home the job may create entries in cannot be split without costs:
     # the secret stays open, with a hint; --strict splits it anyway.
     lay = Layout(home_in_work=True)
