@@ -739,6 +739,11 @@ int tg_fence_landlock(const struct tg_policy *p, const struct tg_fence_opts *o,
 	rep->rules = rep->carved = rep->widened = 0;
 	if (o->landlock == TG_FENCE_OFF)
 		return 0;
+	if (!tg_fence_applies(p, o)) {
+		hint(&f, "the job runs in %s mode: no Landlock ruleset, which could only refuse",
+		     tg_mode_name((o->flags & TG_FENCE_MODE_SET) ? o->mode : tg_policy_mode(p)));
+		return 0;
+	}
 	f.max = o->max_rules ? o->max_rules : TG_FENCE_MAX_RULES;
 	int abi = abi_version();
 	if (abi < 0) {

@@ -1,5 +1,6 @@
-/* The names of the fence's per-layer modes (policy keys fence.landlock and
- * fence.seccomp), in one string table. */
+/* The fence's modes: the per-layer modes (policy keys fence.landlock and
+ * fence.seccomp) in one string table, and whether the job's mode lets the
+ * fence apply at all. */
 #include <errno.h>
 #include <string.h>
 
@@ -24,4 +25,10 @@ int tg_fence_mode_parse(const char *s, enum tg_fence_mode *ret)
 			return 0;
 		}
 	return -EINVAL;
+}
+
+bool tg_fence_applies(const struct tg_policy *p, const struct tg_fence_opts *o)
+{
+	enum tg_mode m = (o->flags & TG_FENCE_MODE_SET) ? o->mode : tg_policy_mode(p);
+	return m == TG_ENFORCE;
 }

@@ -169,8 +169,8 @@ int tg_fence_seccomp(const struct tg_policy *p, const struct tg_fence_opts *o,
 	rep->seccomp = false;
 	rep->seccomp_rules = 0;
 	rep->fchmodat2_by_number = false;
-	if (o->seccomp == TG_FENCE_OFF)
-		return 0;
+	if (o->seccomp == TG_FENCE_OFF || !tg_fence_applies(p, o))
+		return 0; /* tg_fence_landlock says why */
 #ifdef TG_HAVE_SECCOMP
 	struct filter f = { seccomp_init(SCMP_ACT_ALLOW), 0 };
 	int r;

@@ -38,12 +38,18 @@ typedef void (*tg_fence_hint_fn)(const char *msg, void *ud);
 #define TG_FENCE_NO_AUDIT (1u << 1)
 /* Let memfd_create make executable memory files (no MFD_NOEXEC_SEAL). */
 #define TG_FENCE_EXEC_MEMFD (1u << 2)
+/* MODE below is the job's mode (the command line or the environment
+ * changed the policy's); without it the policy's own mode counts. */
+#define TG_FENCE_MODE_SET (1u << 3)
 
 #define TG_FENCE_MAX_RULES 2048
 
 struct tg_fence_opts {
 	enum tg_fence_mode landlock, seccomp;
 	unsigned flags;
+	/* In audit and learn mode the guard lets everything through and
+	 * records it: the fence, which cannot record, installs nothing. */
+	enum tg_mode mode;
 	/* Paths no class may touch under the fence, on top of the policy (the
 	 * log, once records leave the job through a pipe). Absolute and
 	 * normalized; borrowed for the call. */
@@ -73,6 +79,11 @@ struct tg_fence_report {
 	unsigned seccomp_rules;  /* its rules */
 	bool fchmodat2_by_number; /* libseccomp did not know fchmodat2 */
 };
+
+/* Whether the fence applies to a job under P with O: its mode (O->mode
+ * with TG_FENCE_MODE_SET, else the policy's) is enforce. Both installers
+ * below install nothing, with a hint, when it is not. */
+bool tg_fence_applies(const struct tg_policy *p, const struct tg_fence_opts *o);
 
 /* Builds a Landlock ruleset from P (borrowed) and restricts the calling
  * thread with it; sets no_new_privs first (it is irrevocable, and what

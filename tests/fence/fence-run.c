@@ -4,7 +4,7 @@
  *
  *   fence-run [--policy FILE | --embedded NAME] [--landlock MODE]
  *             [--seccomp MODE] [--strict] [--protect PATH]... [--writable PATH]...
- *             [--max-rules N] [--report] -- COMMAND [ARG]...
+ *             [--max-rules N] [--mode MODE] [--report] -- COMMAND [ARG]...
  *
  * Hints go to stderr as "Hint: ..." lines; --report adds one line
  * "fence: key=value ..." saying what was installed. Exit status 125 when
@@ -34,7 +34,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: fence-run [--policy FILE | --embedded NAME] [--landlock MODE] "
 			"[--seccomp MODE] [--strict] [--protect PATH]... [--writable PATH]... "
-			"[--max-rules N] [--report] -- COMMAND [ARG]...\n");
+			"[--max-rules N] [--mode MODE] [--report] -- COMMAND [ARG]...\n");
 	return 125;
 }
 
@@ -49,6 +49,7 @@ int main(int argc, char **argv)
 		{ "strict", no_argument, NULL, 'S' },
 		{ "max-rules", required_argument, NULL, 'm' },
 		{ "writable", required_argument, NULL, 'w' },
+		{ "mode", required_argument, NULL, 'M' },
 		{ "report", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -90,6 +91,11 @@ int main(int argc, char **argv)
 			if (fo.nwritable == sizeof(writable) / sizeof(writable[0]))
 				return usage();
 			writable[fo.nwritable++] = optarg;
+			break;
+		case 'M':
+			if (tg_mode_parse(optarg, &fo.mode) < 0)
+				return usage();
+			fo.flags |= TG_FENCE_MODE_SET;
 			break;
 		case 'm':
 			fo.max_rules = (unsigned)strtoul(optarg, NULL, 10);

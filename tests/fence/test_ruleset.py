@@ -69,6 +69,20 @@ def main():
     finally:
         lay.cleanup()
 
+    # Audit and learn mode: the guard only records, so the fence stays out.
+    lay = Layout()
+    try:
+        for mode in ('audit', 'learn'):
+            out, r = attack(lay, 'read', lay.secret, opts=['--mode', mode, '--report'])
+            rep = fence_report(r.stderr)
+            tap.check(out.startswith('OK read') and rep.get('landlock') == '0'
+                      and rep.get('seccomp') == '0' and f'in {mode} mode' in r.stderr,
+                      f'mode {mode}: no fence, with a hint', out + r.stderr)
+        out, r = attack(lay, 'read', lay.secret, opts=['--mode', 'enforce'])
+        tap.check(out == 'ERR EACCES', 'mode enforce: the fence', out + r.stderr)
+    finally:
+        lay.cleanup()
+
     # A home the job may create entries in cannot be split without costs:
     # the secret stays open, with a hint; --strict splits it anyway.
     lay = Layout(home_in_work=True)
