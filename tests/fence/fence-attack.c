@@ -17,6 +17,7 @@
  *   chmod-suid PATH            chmod, fchmodat and fchmodat2 with 04755
  *   handle PATH                name_to_handle_at + open_by_handle_at + read
  *   memfd | memfd-sealed       memfd_create without / with MFD_NOEXEC_SEAL
+ *   memfd-exec PATH            PATH copied into a memfd and run from it
  *   mount DIR                  mount a tmpfs on DIR */
 #include <errno.h>
 #include <fcntl.h>
@@ -193,6 +194,23 @@ int main(int argc, char **argv)
 		unsigned fl = MFD_CLOEXEC | (strcmp(op, "memfd") ? MFD_NOEXEC_SEAL : 0);
 		fd = syscall(SYS_memfd_create, "x", fl);
 		return fd < 0 ? err() : ok("memfd", fd);
+	}
+	if (!strcmp(op, "memfd-exec") && path) {
+		/* The program at PATH copied into an executable memory file
+		 * and run from there: no path names what runs. */
+		long in = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+		if (in < 0)
+			return err();
+		if ((fd = syscall(SYS_memfd_create, "payload", 0)) < 0)
+			return err();
+		char buf[65536];
+		long n;
+		while ((n = syscall(SYS_read, in, buf, sizeof(buf))) > 0)
+			if (syscall(SYS_write, fd, buf, n) != n)
+				return err();
+		char *args[] = { (char *)"payload", NULL };
+		syscall(SYS_execveat, fd, "", args, environ, AT_EMPTY_PATH);
+		return err();
 	}
 	if (!strcmp(op, "mount") && path)
 		return syscall(SYS_mount, "none", path, "tmpfs", 0, NULL) < 0 ? err()

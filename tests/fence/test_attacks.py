@@ -15,7 +15,8 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fencelib import Layout, Tap, attack, have_nobody, landlock_abi, sha  # noqa: E402
+from fencelib import (ATTACK, Layout, Tap, attack, fenced, have_nobody,  # noqa: E402
+                      landlock_abi, sha)
 
 
 def main():
@@ -107,6 +108,34 @@ def main():
             tap.check(out == 'ERR EPERM' and mode == 0o755,
                       f'{who}: chmod, fchmodat and fchmodat2 adding set-id bits are refused',
                       f'{out} mode={oct(mode)}')
+
+        # A memfd exec is a program no path names: under a policy that runs
+        # nothing but the system's and the attacker's own programs, Landlock
+        # alone lets it run; the seccomp filter refuses the memfd.
+        noexec = os.path.join(lay.t, 'noexec.cfg')
+        Layout.write(noexec, 'version = 1;\ndefaults = { read = "allow"; list = "allow"; '
+                     'exec = "deny"; write = "deny"; create = "deny"; delete = "deny"; '
+                     'chmod = "deny"; };\nrules = ({ id = "run"; path = ["/usr/**", "%s/**"]; '
+                     'allow = ["exec"]; });\n' % os.path.dirname(os.path.abspath(ATTACK)),
+                     0o644)
+        if abi >= 1:
+            r = fenced(noexec, [ATTACK, 'memfd-exec', '/usr/bin/id'], env=lay.env, cwd=lay.work)
+            tap.check(r.stdout.strip() == 'ERR EPERM' and 'uid=' not in r.stdout,
+                      'root: a program copied into a memfd does not run under the fence',
+                      r.stdout + r.stderr)
+            r = fenced(noexec, [ATTACK, 'memfd-exec', '/usr/bin/id'], opts=['--seccomp', 'off'],
+                       env=lay.env, cwd=lay.work)
+            tap.check('uid=' in r.stdout,
+                      'root: with Landlock alone it runs (the seccomp filter does the work)',
+                      r.stdout + r.stderr)
+            miner = os.path.join(lay.work, 'miner-noexec')
+            shutil.copy('/usr/bin/id', miner)
+            os.chmod(miner, 0o755)
+            r = fenced(noexec, [ATTACK, 'exec', miner], opts=['--seccomp', 'off'],
+                       env=lay.env, cwd=lay.work)
+            tap.check(r.stdout.strip() == 'ERR EACCES',
+                      'root: while the same program from a file is refused by Landlock',
+                      r.stdout + r.stderr)
 
         # The same doors, open without the fence: the filter does the work.
         for op, args, want, who, nb in (
