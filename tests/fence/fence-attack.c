@@ -13,7 +13,8 @@
  *   clone-user                 clone(CLONE_NEWUSER)
  *   clone3                     clone3 of a plain child
  *   ptrace                     ptrace(PTRACE_ATTACH) of a child
- *   vm-read                    process_vm_readv from a child
+ *   vm-read | vm-write         process_vm_readv / process_vm_writev on a child
+ *   link SRC DST | rename SRC DST   linkat / renameat
  *   chmod-suid PATH            chmod, fchmodat and fchmodat2 with 04755
  *   handle PATH                name_to_handle_at + open_by_handle_at + read
  *   memfd | memfd-sealed       memfd_create without / with MFD_NOEXEC_SEAL
@@ -211,6 +212,23 @@ int main(int argc, char **argv)
 		char *args[] = { (char *)"payload", NULL };
 		syscall(SYS_execveat, fd, "", args, environ, AT_EMPTY_PATH);
 		return err();
+	}
+	if ((!strcmp(op, "link") || !strcmp(op, "rename")) && path && argc > 3) {
+		long r = !strcmp(op, "link")
+				 ? syscall(SYS_linkat, AT_FDCWD, path, AT_FDCWD, argv[3], 0)
+				 : syscall(SYS_renameat, AT_FDCWD, path, AT_FDCWD, argv[3]);
+		return r < 0 ? err() : ok(op, 0);
+	}
+	if (!strcmp(op, "vm-write")) {
+		static char target[16] = "in the child";
+		char buf[16] = "overwritten";
+		pid_t pid = sleeper();
+		struct iovec l = { buf, sizeof(buf) }, rem = { target, sizeof(target) };
+		long n = syscall(SYS_process_vm_writev, pid, &l, 1, &rem, 1, 0);
+		int e = errno;
+		reap(pid);
+		errno = e;
+		return n < 0 ? err() : ok("wrote", n);
 	}
 	if (!strcmp(op, "mount") && path)
 		return syscall(SYS_mount, "none", path, "tmpfs", 0, NULL) < 0 ? err()

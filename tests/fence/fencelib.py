@@ -12,6 +12,7 @@ import tempfile
 
 RUN = os.environ.get('TG_FENCE_RUN', 'fence-run')
 ATTACK = os.environ.get('TG_FENCE_ATTACK', 'fence-attack')
+STATIC = os.environ.get('TG_FENCE_ATTACK_STATIC', '')
 PYTHON = os.environ.get('TG_PYTHON', '/usr/bin/python3')
 NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']
 
@@ -85,11 +86,11 @@ def fenced(policy, argv, fence=True, nobody=False, opts=(), **kw):
     return run((NOBODY if nobody else []) + cmd + list(argv), **kw)
 
 
-def attack(lay, op, *args, fence=True, nobody=False, opts=()):
+def attack(lay, op, *args, fence=True, nobody=False, opts=(), cwd=None):
     """The attacker's one line ("OK ..." / "ERR EACCES"), with stderr for
     the failure detail."""
     r = fenced(lay.policy, [ATTACK, op] + list(args), fence=fence, nobody=nobody, opts=opts,
-               env=lay.env, cwd=lay.work)
+               env=lay.env, cwd=cwd or lay.work)
     return r.stdout.strip().splitlines()[-1] if r.stdout.strip() else '', r
 
 

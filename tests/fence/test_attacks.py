@@ -15,7 +15,7 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fencelib import (ATTACK, Layout, Tap, attack, fenced, have_nobody,  # noqa: E402
+from fencelib import (ATTACK, STATIC, Layout, Tap, attack, fenced, have_nobody,  # noqa: E402
                       landlock_abi, sha)
 
 
@@ -42,6 +42,22 @@ def main():
                           f'{who}: the same raw {op} reads the secret with the fence off', out)
             out, r = attack(lay, 'read', lay.dataset, nobody=nb)
             tap.check(out.startswith('OK read'), f'{who}: the dataset stays readable', out)
+            out, r = attack(lay, 'read', 'id_rsa', nobody=nb,
+                            cwd=os.path.dirname(lay.secret))
+            tap.check(out == 'ERR EACCES',
+                      f'{who}: a relative raw open from inside ~/.ssh is refused', out)
+            out, r = attack(lay, 'exec', '/usr/bin/env', '-i', ATTACK, 'read', lay.secret,
+                            nobody=nb)
+            tap.check(out == 'ERR EACCES',
+                      f'{who}: a child started with an empty environment is fenced too',
+                      out + '\n' + r.stderr)
+            if STATIC:
+                r = fenced(lay.policy, [STATIC, 'read', lay.secret], nobody=nb, env=lay.env,
+                           cwd=lay.work)
+                tap.check(r.stdout.strip() == 'ERR EACCES',
+                          f'{who}: a static program cannot read the secret', r.stdout + r.stderr)
+            else:
+                tap.skip(f'{who}: a static program', 'static linking is not available')
 
             before = sha(lay.dataset)
             out, r = attack(lay, 'write', lay.dataset, nobody=nb)
@@ -66,6 +82,29 @@ def main():
             out, r = attack(lay, 'create', os.path.join(lay.work, f'out-{who}.bin'), nobody=nb)
             tap.check(out == 'OK created 0', f'{who}: raw create in the work folder works', out)
 
+            # Hard link or move the secret, or its folder, where reading is
+            # allowed (the kernel refuses nobody's hard link of root's file
+            # by itself, so the fence-off side is root's).
+            stolen = os.path.join(lay.work, f'stolen-{who}')
+            for op, src in (('link', lay.secret), ('rename', lay.secret),
+                            ('rename', os.path.dirname(lay.secret)), ('rename', lay.home)):
+                out, r = attack(lay, op, src, stolen, nobody=nb)
+                tap.check(out.startswith('ERR E') and not os.path.lexists(stolen)
+                          and os.path.exists(lay.secret),
+                          f'{who}: raw {op} of {os.path.relpath(src, lay.t)} into the work '
+                          'folder is refused', out)
+            if not nb:
+                out, r = attack(lay, 'link', lay.secret, stolen, fence=False)
+                tap.check(out == 'OK link 0' and os.path.exists(stolen),
+                          'root: the same hard link works with the fence off', out)
+                if os.path.exists(stolen):
+                    os.unlink(stolen)
+                out, r = attack(lay, 'rename', lay.home, stolen, fence=False)
+                tap.check(out == 'OK rename 0' and os.path.isdir(stolen),
+                          'root: the same rename of the home works with the fence off', out)
+                if os.path.isdir(stolen):
+                    os.rename(stolen, lay.home)
+
             miner = os.path.join(lay.work, f'miner-{who}')
             shutil.copy('/usr/bin/id', miner)
             os.chmod(miner, 0o755)
@@ -89,6 +128,7 @@ def main():
                     ('clone3', (), 'ERR ENOSYS'),
                     ('ptrace', (), 'ERR EPERM'),
                     ('vm-read', (), 'ERR EPERM'),
+                    ('vm-write', (), 'ERR EPERM'),
                     ('handle', (lay.secret,), 'ERR EPERM'),
                     ('memfd', (), 'ERR EPERM'),
                     ('mount', (lay.work,), 'ERR EPERM')):
@@ -144,6 +184,7 @@ def main():
                 ('unshare-user', (), 'OK unshared', 'root', False),
                 ('ptrace', (), 'OK attached', 'root', False),
                 ('vm-read', (), 'OK read 16', 'root', False),
+                ('vm-write', (), 'OK wrote 16', 'root', False),
                 ('handle', (lay.secret,), 'OK read', 'root', False),
                 ('memfd', (), 'OK memfd', 'root', False)):
             out, r = attack(lay, op, *args, fence=False, nobody=nb)
