@@ -401,7 +401,8 @@ static bool allowed(const struct fence *f, const struct node *n, unsigned classe
 		for (const struct node *m = n; m; m = m->parent)
 			for (size_t i = 0; i < m->ne; i++) {
 				const struct entry *e = &m->e[i];
-				if (!((e->allow | e->deny) & bit) || (e->exact && !(self && m == n)))
+				bool applies = !e->exact || (self && m == n);
+				if (!applies || !((e->allow | e->deny) & bit))
 					continue;
 				if (beats(e, best, bit))
 					best = e;
@@ -481,27 +482,30 @@ static bool everywhere(const struct fence *f, const struct node *n, const struct
 	return true;
 }
 
+enum split { SPLIT, KEEP, KEEP_LISTING };
+
 /* Whether the folder S can be split for G without denying something the
- * policy allows; when not, the reason in WHY. */
-static bool splittable(const struct fence *f, const struct node *s, const struct group *g,
-		       char *why, size_t whysz)
+ * policy allows; when not, KEEP and the reason in WHY, or KEEP_LISTING
+ * when S itself must stay listable. */
+static enum split splittable(const struct fence *f, const struct node *s, const struct group *g,
+			     char *why, size_t whysz)
 {
 	bool strict = f->o->flags & TG_FENCE_STRICT_SPLITS;
 	bool generic = allowed(f, s, g->classes, false);
 
 	if (g->rights & LANDLOCK_ACCESS_FS_READ_DIR && allowed(f, s, g->classes, true)) {
 		snprintf(why, whysz, "'%s' itself must stay listable", s->path);
-		return false;
+		return KEEP_LISTING;
 	}
 	if (g->beneath && generic) {
 		snprintf(why, whysz, "the job may %s entries directly in '%s'", g->name, s->path);
-		return false;
+		return KEEP;
 	}
 	for (const struct node *c = s->child; c && g->beneath; c = c->next)
 		if (c->state == N_MISSING && allowed(f, c, g->classes, true)) {
-			snprintf(why, whysz, "the job may %s '%s', which does not exist yet", g->name,
-				 c->path);
-			return false;
+			snprintf(why, whysz, "the job may %s '%s', which does not exist yet",
+				 g->name, c->path);
+			return KEEP;
 		}
 	/* What a link's own patterns allow lives wherever its target is, which
 	 * may differ per process (/proc/self): only a whole folder covers it. */
@@ -510,7 +514,7 @@ static bool splittable(const struct fence *f, const struct node *s, const struct
 			snprintf(why, whysz,
 				 "'%s' is a symbolic link, and the policy allows %s beneath it",
 				 c->path, g->name);
-			return false;
+			return KEEP;
 		}
 	/* A split costs the entries made later directly in S the rights G
 	 * they would have had: only when the job may make them. */
@@ -524,9 +528,9 @@ static bool splittable(const struct fence *f, const struct node *s, const struct
 			 "the job may create entries in '%s', which a split would leave without "
 			 "rights",
 			 s->path);
-		return false;
+		return KEEP;
 	}
-	return true;
+	return SPLIT;
 }
 
 static void open_hint(struct fence *f, const char *path, const struct group *g, const char *why)
@@ -539,7 +543,7 @@ static void open_hint(struct fence *f, const char *path, const struct group *g, 
 
 /* Reports the denied trees beneath N that a rule on N leaves open. */
 static void report_open(struct fence *f, const struct node *n, const struct group *g,
-			const char *why)
+			const char *why, enum split kind)
 {
 	/* The entries of N no pattern names are denied too. */
 	if (n->state == N_DIR && !allowed(f, n, g->classes, false)) {
@@ -551,12 +555,12 @@ static void report_open(struct fence *f, const struct node *n, const struct grou
 		if (c->state == N_DEAD || c->state == N_MISSING)
 			continue;
 		if (somewhere(f, c, g)) {
-			report_open(f, c, g, why);
+			report_open(f, c, g, why, kind);
 			continue;
 		}
 		/* Every denied folder stays listable where its parent must be:
 		 * said once, not per folder. */
-		if (g->rights == LANDLOCK_ACCESS_FS_READ_DIR && strstr(why, "listable")) {
+		if (kind == KEEP_LISTING) {
 			if (!f->list_hinted)
 				hint(f, "the names in denied folders stay listable under the fence "
 					"('%s' first): Landlock cannot refuse a folder's listing "
@@ -591,7 +595,9 @@ static int grant_at(struct fence *f, int dirfd, const char *name, const struct g
 		pb.allowed_access &= FS_FILE;
 	}
 	pb.parent_fd = fd;
-	int r = pb.allowed_access ? landlock_add_rule(f->fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) : 0;
+	int r = 0;
+	if (pb.allowed_access)
+		r = landlock_add_rule(f->fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
 	int e = errno;
 	close(fd);
 	if (r < 0)
@@ -615,7 +621,8 @@ static int cover(struct fence *f, struct node *n, const struct group *g)
 		return 0;
 	if (n->state == N_FILE || everywhere(f, n, g))
 		return grant_at(f, AT_FDCWD, n->path, g);
-	if (!splittable(f, n, g, why, sizeof(why)))
+	enum split kind = splittable(f, n, g, why, sizeof(why));
+	if (kind != SPLIT)
 		reason = why;
 	if (!reason) {
 		r = list_folder(n->path, &names, &nnames);
@@ -635,7 +642,7 @@ static int cover(struct fence *f, struct node *n, const struct group *g)
 		for (size_t i = 0; i < nnames; i++)
 			free(names[i]);
 		free(names);
-		report_open(f, n, g, reason);
+		report_open(f, n, g, reason, kind);
 		return grant_at(f, AT_FDCWD, n->path, g);
 	}
 	f->rep->carved++;

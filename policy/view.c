@@ -32,7 +32,8 @@ void tg_policy_pattern(const struct tg_policy *p, size_t i, struct tg_pattern_vi
 	size_t dl = 0;
 	if (t->dirglob)
 		tg_glob_literal(t->dirglob, &dl);
-	if (t->litlen > dl && t->lit[dl] == '/' && !memchr(t->lit + dl + 1, '/', t->litlen - dl - 1)) {
+	if (t->litlen > dl && t->lit[dl] == '/' &&
+	    !memchr(t->lit + dl + 1, '/', t->litlen - dl - 1)) {
 		ret->name_glob = t->nameglob;
 		ret->folder_len = dl;
 	}
