@@ -3,8 +3,9 @@
 
 Under the embedded default (ml-default) started in a work folder, and
 under examples/policies/train.cfg (read-only dataset, checkpoint folder),
-coreutils (ls, cp, mv, rm, tar), a shell, git, sqlite3 and python3 with
-subprocess, multiprocessing, tempfile and an os.replace checkpoint must
+coreutils (ls, cp, mv, rm, tar), a shell, git, sqlite3, python3 with
+subprocess, multiprocessing, tempfile and an os.replace checkpoint, and a
+PyTorch loop with DataLoader workers (when torch is installed) must
 give the same exit status and output as without the fence. The layout
 lives under /var/tmp, where ml-default lets nothing be created, so the
 carve-out of ~/.ssh is really made; the last tests check it is."""
@@ -14,7 +15,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fencelib import (ATTACK, PYTHON, Layout, Tap, fence_report, fenced,  # noqa: E402
-                      landlock_abi, sha)
+                      landlock_abi, run, sha)
 
 TRAIN = os.path.join(os.environ.get('TG_SOURCE_ROOT', '.'), 'examples', 'policies', 'train.cfg')
 
@@ -51,6 +52,43 @@ if __name__ == '__main__':
     db.commit()
     n = db.execute('select count(*) from m').fetchone()[0]
     print(len(sums), spawned == sums[:2], out.split() == names, n)
+'''
+
+# A PyTorch loop: DataLoader workers read the shards, checkpoints are saved
+# to a temporary name and renamed into place, then loaded back.
+TORCH_JOB = r'''
+import os, sys, torch
+from torch.utils.data import DataLoader, Dataset
+data, ckpt = sys.argv[1], sys.argv[2]
+
+class Shards(Dataset):
+    def __init__(self, root):
+        self.files = sorted(os.path.join(d, n) for d, _, ns in os.walk(root) for n in ns)
+    def __len__(self):
+        return len(self.files)
+    def __getitem__(self, i):
+        with open(self.files[i]) as f:
+            rows = [list(map(float, line.split(','))) for line in f if line.strip()]
+        t = torch.tensor(rows)
+        return t[:, :2], t[:, 2]
+
+if __name__ == '__main__':
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = DataLoader(Shards(data), batch_size=4, num_workers=2)
+    for epoch in range(2):
+        for x, y in loader:
+            x, y = x.reshape(-1, 2), y.reshape(-1)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(model(x).squeeze(1), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        tmp = os.path.join(ckpt, f'epoch-{epoch}.pt.tmp')
+        torch.save({'model': model.state_dict(), 'epoch': epoch}, tmp)
+        os.replace(tmp, os.path.join(ckpt, f'epoch-{epoch}.pt'))
+    state = torch.load(os.path.join(ckpt, 'epoch-1.pt'))
+    print(state['epoch'], f'{loss.item():.4f}', len(loader))
 '''
 
 
@@ -133,6 +171,19 @@ def main():
         compare(tap, 'the job under examples/policies/train.cfg', TRAIN,
                 [PYTHON, job, os.path.join(root, 'dataset'),
                  os.path.join(root, 'checkpoints')], lay, root, env=env)
+        if run([PYTHON, '-c', 'import torch'], timeout=120).returncode == 0:
+            tjob = os.path.join(lay.t, 'torch_job.py')
+            Layout.write(tjob, TORCH_JOB, 0o644)
+            csv = fresh(lay, 'csv')
+            for i in range(16):
+                Layout.write(os.path.join(csv, f's{i:02d}.csv'),
+                             ''.join(f'{i % 3 - 1}.5,{j % 4 - 2}.0,{j % 2}\n' for j in range(10)),
+                             0o644)
+            compare(tap, 'a PyTorch loop with DataLoader workers, torch.save and torch.load '
+                    'under train.cfg', TRAIN,
+                    [PYTHON, tjob, csv, os.path.join(root, 'checkpoints')], lay, root, env=env)
+        else:
+            tap.skip('a PyTorch loop under the fence', 'python3 cannot import torch')
         target = os.path.join(root, 'dataset', 'part-0.bin')
         before = sha(target)
         r = fenced(TRAIN, [ATTACK, 'write', target], env=env, cwd=root)
