@@ -74,7 +74,7 @@ struct tg_fence_report {
 	uint64_t handled;        /* LANDLOCK_ACCESS_FS_* the domain restricts */
 	unsigned rules;          /* path-beneath rules added */
 	unsigned carved;         /* folders split to keep a denied tree out */
-	unsigned widened;        /* denied trees left open (each got a hint) */
+	unsigned widened;        /* denied trees left open (hinted) */
 	bool seccomp;            /* the seccomp filter was installed */
 	unsigned seccomp_rules;  /* its rules */
 	bool fchmodat2_by_number; /* libseccomp did not know fchmodat2 */
@@ -86,14 +86,15 @@ struct tg_fence_report {
 bool tg_fence_applies(const struct tg_policy *p, const struct tg_fence_opts *o);
 
 /* Builds a Landlock ruleset from P (borrowed) and restricts the calling
- * thread with it; sets no_new_privs first (it is irrevocable, and what
- * Landlock needs without CAP_SYS_ADMIN). Call it before starting threads:
+ * thread with it, after setting no_new_privs (irrevocable; what Landlock
+ * needs without CAP_SYS_ADMIN). Call it before starting threads:
  * other threads stay outside. Fills *RET (may be NULL) in every case.
- * Returns 0 when installed, or skipped in mode AUTO / OFF (RET says
- * which); -EOPNOTSUPP in mode REQUIRE when the kernel has no Landlock;
- * -ENOMEM; another -errno from the kernel (in mode AUTO only a failure
- * after the domain was started is returned). Features the kernel lacks and
- * denied trees the ruleset cannot keep out are hints, not errors. */
+ * Returns 0 when installed, or not installed in mode OFF, in audit or
+ * learn mode, or in mode AUTO when the kernel lacks Landlock or refuses the
+ * ruleset (RET and a hint say which); -EOPNOTSUPP in mode REQUIRE when the
+ * kernel has no Landlock; -ENOMEM; another -errno from the kernel in mode
+ * REQUIRE. Features the kernel lacks and denied trees the ruleset cannot
+ * keep out are hints, not errors. */
 int tg_fence_landlock(const struct tg_policy *p, const struct tg_fence_opts *o,
 		      struct tg_fence_report *ret);
 
@@ -101,9 +102,10 @@ int tg_fence_landlock(const struct tg_policy *p, const struct tg_fence_opts *o,
  * leaves open: io_uring, ptrace and process_vm_*, new user and mount
  * namespaces and the mount API, file handles, executable memfds and
  * set-id chmod bits (docs/fence.md has the table). Sets no_new_privs.
- * Fills the seccomp fields of *RET (may be NULL). Returns 0 when loaded or
- * skipped in mode OFF; -EOPNOTSUPP without seccomp support (mode AUTO:
- * 0 and a hint); -ENOMEM; another -errno. */
+ * Fills the seccomp fields of *RET (may be NULL). Returns 0 when loaded,
+ * or not loaded in mode OFF, in audit or learn mode, or in mode AUTO when
+ * it cannot be (a hint says why); -EOPNOTSUPP in mode REQUIRE without
+ * seccomp support; -ENOMEM; another -errno in mode REQUIRE. */
 int tg_fence_seccomp(const struct tg_policy *p, const struct tg_fence_opts *o,
 		     struct tg_fence_report *ret);
 
