@@ -274,7 +274,8 @@ static int list_folder(const char *path, char ***ret, size_t *ret_n)
 		n++;
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), cmp_name);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), cmp_name);
 	*ret = v;
 	*ret_n = n;
 	return 0;
