@@ -19,7 +19,8 @@
  *   handle PATH                name_to_handle_at + open_by_handle_at + read
  *   memfd | memfd-sealed       memfd_create without / with MFD_NOEXEC_SEAL
  *   memfd-exec PATH            PATH copied into a memfd and run from it
- *   mount DIR                  mount a tmpfs on DIR */
+ *   mount DIR                  mount a tmpfs on DIR
+ *   int80                      getpid through the i386 entry point (x86-64) */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -230,6 +231,14 @@ int main(int argc, char **argv)
 		errno = e;
 		return n < 0 ? err() : ok("wrote", n);
 	}
+#ifdef __x86_64__
+	if (!strcmp(op, "int80")) {
+		/* getpid through the i386 entry point, from a 64-bit process. */
+		long ret;
+		__asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+		return ret < 0 ? (errno = (int)-ret, err()) : ok("int80", ret);
+	}
+#endif
 	if (!strcmp(op, "mount") && path)
 		return syscall(SYS_mount, "none", path, "tmpfs", 0, NULL) < 0 ? err()
 									  : ok("mounted", 0);

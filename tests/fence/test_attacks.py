@@ -11,6 +11,7 @@ proves the fence does the work. The file-access attacks run again as
 nobody (setpriv), for whom permissions would allow them too."""
 import os
 import shutil
+import signal
 import stat
 import sys
 import tempfile
@@ -190,6 +191,16 @@ def main():
                 ('memfd', (), 'OK memfd', 'root', False)):
             out, r = attack(lay, op, *args, fence=False, nobody=nb)
             tap.check(out.startswith(want), f'{who}: {op} succeeds with the fence off', out)
+        # A system call through the i386 entry point would pass a filter
+        # that speaks only x86-64: the process is killed instead.
+        out, r = attack(lay, 'int80', fence=False)
+        if out.startswith('OK int80'):
+            out, r = attack(lay, 'int80')
+            tap.check(r.returncode == -signal.SIGSYS and not out,
+                      'root: an i386 system call from a 64-bit process kills it under the fence',
+                      f'status {r.returncode} {out}')
+        else:
+            tap.skip('an i386 system call', 'not x86-64, or no i386 entry point: ' + out)
         if nobody:
             out, r = attack(lay, 'unshare-mnt', nobody=True)
             tap.check(out == 'ERR EPERM', 'nobody: unshare(CLONE_NEWNS) under the fence', out)
