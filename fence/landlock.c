@@ -1,7 +1,7 @@
 /* The Landlock half of the fence: from the compiled policy, per Landlock
  * access right, the union of the trees the policy can allow, with the
  * trees it denies inside them carved out by splitting the folders on the
- * way (docs/fence.md, "The carve-out algorithm").
+ * way (docs/fence.md, "The ruleset").
  *
  * The policy's literal patterns become a tree of nodes (one per path
  * component). Each node is asked two questions per right: may the policy
@@ -11,8 +11,9 @@
  * that costs nothing the policy allows; else the node is granted whole and
  * the denied trees beneath it are reported as left open. Patterns with
  * wildcards cannot be named to Landlock: an allowing one widens to its
- * literal folder, a denying one is left out. Built only at start: it
- * allocates, opens and reads folders. */
+ * literal folder; a denying one is carved where it matches when the fence
+ * is installed if its wildcards are all in its last name, and left out
+ * otherwise. Built only at start: it allocates, opens and reads folders. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -755,10 +756,12 @@ int tg_fence_landlock(const struct tg_policy *p, const struct tg_fence_opts *o,
 	f.max = o->max_rules ? o->max_rules : TG_FENCE_MAX_RULES;
 	int abi = abi_version();
 	if (abi < 0) {
-		hint(&f, "this kernel has no Landlock (%s): file accesses are fenced by the "
+		const char *why = "Linux 5.13 adds it";
+		if (abi == -EOPNOTSUPP)
+			why = "it is disabled: add landlock to lsm= at boot";
+		hint(&f, "this kernel has no Landlock (%s): file accesses are decided by the "
 			 "preload alone",
-		     abi == -EOPNOTSUPP ? "disabled at boot: add landlock to lsm=" : "Linux 5.13 "
-										 "adds it");
+		     why);
 		return o->landlock == TG_FENCE_REQUIRE ? -EOPNOTSUPP : 0;
 	}
 	rep->landlock_abi = abi;
