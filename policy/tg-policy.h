@@ -272,4 +272,34 @@ int tg_policy_lint(const struct tg_policy *p, const struct tg_policy *secrets, t
  * NULL when the source cannot be read again. K indexes R->paths. */
 char *tg_rule_typed_pattern(const struct tg_rule *r, size_t k);
 
+/* A read-only view of the compiled alternatives, for tools that translate
+ * the policy into another enforcement layer (fence/: Landlock). Every
+ * brace-free alternative of every rule is one entry, the canonical form of
+ * a pattern (its literal folders resolved) as well as the form written,
+ * and the guard's own protections (TG_RULE_SELF: the policy files, and the
+ * paths given to tg_policy_protect) too. */
+enum tg_pattern_kind {
+	TG_PATTERN_EXACT, /* LIT is exactly the path */
+	TG_PATTERN_TREE,  /* LIT and everything beneath it ("" is the root) */
+	TG_PATTERN_GLOB,  /* a glob whose matches all start with LIT */
+};
+struct tg_pattern_view {
+	const struct tg_rule *rule; /* allow and deny masks; owned by the policy */
+	enum tg_pattern_kind kind;
+	const char *lit;            /* literal prefix, escapes removed; not NUL-terminated */
+	size_t litlen;
+	unsigned prefix, wildcards; /* specificity, as the matcher ranks it */
+	/* For a glob whose wildcards all lie in its last name, with a trailing
+	 * slash-star-star or not ("/etc/shadow*", "/etc/cron*" + tree): that
+	 * name's glob (match a bare name with tg_glob_match), the length of
+	 * the literal folder it lies in (0: the root) and whether everything
+	 * beneath a match matches too. NAME_GLOB is NULL for other patterns. */
+	const struct tg_glob *name_glob;
+	size_t folder_len;
+	bool tree;
+};
+size_t tg_policy_npatterns(const struct tg_policy *p);
+/* Fills *RET for alternative I (< tg_policy_npatterns). */
+void tg_policy_pattern(const struct tg_policy *p, size_t i, struct tg_pattern_view *ret);
+
 #endif
