@@ -169,7 +169,9 @@ int tg_conclude(struct tg_req *req, const struct tg_decided *d)
 		ev.err = d->err ? d->err : v->err;
 		if (v->on_deny != TG_ON_DENY_QUIET)
 			tg_log_record(&ev, &tg_set.proc);
-		if (v->on_deny == TG_ON_DENY_KILL)
+		/* posix_spawn, system and popen are decided in the caller before
+		 * the child exists: the spawn is refused, the caller lives. */
+		if (v->on_deny == TG_ON_DENY_KILL && !req->spawns)
 			kill_self();
 		return -ev.err;
 	}

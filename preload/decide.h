@@ -45,6 +45,8 @@ struct tg_req {
 	bool nofollow;      /* PATH's last symlink is the object itself */
 	bool follow_old;    /* linkat AT_SYMLINK_FOLLOW: the link's target is linked */
 	bool on_fd;         /* the object is descriptor DIRFD (fchmod, AT_EMPTY_PATH) */
+	bool spawns;        /* exec in a child the call makes: on_deny = "kill" refuses
+			     * the call instead of killing its caller */
 	uint8_t fd_state;   /* out, TG_REQ_FD_WRITE: what the descriptor table keeps */
 };
 

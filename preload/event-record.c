@@ -26,15 +26,20 @@
  * the low half, so that a forked child (another proc->pid) starts again at 1
  * without an atfork handler. */
 static _Atomic uint64_t seq_state;
+/* The same for vfork children, which share the parent's memory: their
+ * numbers must not restart the parent's count. The parent never reads it;
+ * each child, another pid, starts again at 1. */
+static _Atomic uint64_t foreign_seq_state;
 
-static uint32_t next_sequence(pid_t pid)
+static uint32_t next_sequence(pid_t pid, bool foreign)
 {
-	uint64_t old = atomic_load(&seq_state), next;
+	_Atomic uint64_t *state = foreign ? &foreign_seq_state : &seq_state;
+	uint64_t old = atomic_load(state), next;
 
 	do {
 		uint32_t s = (uint32_t)(old >> 32) == (uint32_t)pid ? (uint32_t)old + 1 : 1;
 		next = (uint64_t)(uint32_t)pid << 32 | s;
-	} while (!atomic_compare_exchange_weak(&seq_state, &old, next));
+	} while (!atomic_compare_exchange_weak(state, &old, next));
 	return (uint32_t)next;
 }
 
@@ -822,7 +827,7 @@ int tg_event_format(const struct tg_event *ev, const struct tg_proc *proc, char 
 		return -ENOMEM;
 
 	clock_gettime(CLOCK_REALTIME, &st.ts);
-	st.seq = next_sequence(proc->pid);
+	st.seq = next_sequence(proc->pid, proc->foreign);
 	tg_put_uuid7(st.uid, &st.ts, (uint32_t)proc->pid, st.seq);
 	tg_put_rfc3339(st.dt, &st.ts);
 

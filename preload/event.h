@@ -33,6 +33,7 @@ struct tg_proc {
 	const char *policy_source; /* policy file of the job, for records of default rules */
 	const char *policy_sha256;
 	const char *version;   /* trainguard version */
+	bool foreign;          /* a vfork child: its sequence must not touch the parent's */
 };
 
 enum tg_decision { TG_DEC_DENY, TG_DEC_WOULD_DENY, TG_DEC_ALLOW, TG_DEC_LEARN };

@@ -123,6 +123,7 @@ void tg_log_record(const struct tg_event *ev, const struct tg_proc *base)
 	proc.pid = self.pid;
 	proc.ppid = self.ppid;
 	proc.tid = self.tid;
+	proc.foreign = self.foreign;
 	n = tg_event_format(ev, &proc, buf, TG_EVENT_MAX);
 	if (n < 0) {
 		struct timespec ts;

@@ -134,10 +134,13 @@ static int run_with_env(const struct target *t, char *const envp[])
 	return r;
 }
 
-static int check_exec(const char *op, const char *path, char *const argv[])
+/* SPAWNS: the program runs in a child the call itself makes (posix_spawn,
+ * system, popen), so the caller is not the process that asked for it. */
+static int check_exec(const char *op, const char *path, char *const argv[], bool spawns)
 {
 	struct tg_req req = { .kind = TG_REQ_EXEC, .op = op, .dirfd = AT_FDCWD, .path = path,
-			      .flags = -1, .classes = TG_BIT(TG_EXEC), .mode = -1, .argv = argv };
+			      .flags = -1, .classes = TG_BIT(TG_EXEC), .mode = -1, .argv = argv,
+			      .spawns = spawns };
 	return tg_check(&req);
 }
 
@@ -188,7 +191,7 @@ static const char *search(const char *file, char *buf, size_t cap)
 /* Decides the exec of PATH (when given) and runs T. */
 static int exec_with(const char *op, const char *path, char *const envp[], struct target *t)
 {
-	int r = path ? check_exec(op, path, t->argv) : 0;
+	int r = path ? check_exec(op, path, t->argv, false) : 0;
 
 	if (r < 0)
 		return tg_fail(-r);
@@ -300,7 +303,7 @@ int execveat(int dirfd, const char *path, char *const argv[], char *const envp[]
 static int spawn_with(const char *op, struct target *t, char *const envp[])
 {
 	TG_PROTECT_ERRNO;
-	int r = check_exec(op, t->path, t->argv);
+	int r = check_exec(op, t->path, t->argv, true);
 
 	if (r < 0)
 		return -r;
@@ -334,7 +337,7 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 static int shell_check(const char *op, const char *cmd)
 {
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
-	int r = check_exec(op, "/bin/sh", argv);
+	int r = check_exec(op, "/bin/sh", argv, true);
 	if (r == 0)
 		tg_restore_environ(&tg_set.child);
 	return r;

@@ -91,6 +91,19 @@
 	X(fchown, attr)                           \
 	X(lchown, attr)                           \
 	X(fchownat, attr)                         \
+	X(utime, attr)                            \
+	X(utimes, attr)                           \
+	X(lutimes, attr)                          \
+	X(utimensat, attr)                        \
+	X(futimesat, attr)                        \
+	X(futimens, attr)                         \
+	X(futimes, attr)                          \
+	X(setxattr, attr)                         \
+	X(lsetxattr, attr)                        \
+	X(fsetxattr, attr)                        \
+	X(removexattr, attr)                      \
+	X(lremovexattr, attr)                     \
+	X(fremovexattr, attr)                     \
 	X(link, link)                             \
 	X(linkat, link)                           \
 	X(symlink, link)                          \
@@ -127,19 +140,6 @@
 	X(dlopen, dl)                             \
 	X(chdir, cwd)                             \
 	X(fchdir, cwd)                            \
-	X(utime, attr)                            \
-	X(utimes, attr)                           \
-	X(lutimes, attr)                          \
-	X(utimensat, attr)                        \
-	X(futimesat, attr)                        \
-	X(futimens, attr)                         \
-	X(futimes, attr)                          \
-	X(setxattr, attr)                         \
-	X(lsetxattr, attr)                        \
-	X(fsetxattr, attr)                        \
-	X(removexattr, attr)                      \
-	X(lremovexattr, attr)                     \
-	X(fremovexattr, attr)                     \
 	X(glob, walk)                             \
 	X(glob64, walk)                           \
 	X(nftw, walk)                             \

@@ -19,11 +19,11 @@ import ocsf  # noqa: E402
 import tap  # noqa: E402
 
 SCHEMA = ocsf.load()
-RESULTS = []
+T = tap.TAP()
 
 
 def ok(cond, what, detail=''):
-    RESULTS.append((bool(cond), what, detail))
+    T.ok(bool(cond), what, detail or None)
 
 
 # ---- Good records ------------------------------------------------------------
@@ -306,4 +306,4 @@ ok(all(strings.get(p) in SCHEMA.profiles for p in ('TG_OCSF_PROFILE_1', 'TG_OCSF
    'ocsf.h: the declared profiles are OCSF profiles',
    [strings.get('TG_OCSF_PROFILE_1'), strings.get('TG_OCSF_PROFILE_2')])
 
-sys.exit(tap.report(RESULTS))
+T.done()
