@@ -32,6 +32,14 @@ struct resolved {
 };
 
 /* "/proc/<our pid>..." is "/proc/self..." to the guard; so here. */
+/* Copies the path SRC into DST (PATH_MAX bytes), cut if longer. */
+static void copy_path(char *dst, const char *src)
+{
+	size_t l = strnlen(src, PATH_MAX - 1);
+	memcpy(dst, src, l);
+	dst[l] = '\0';
+}
+
 static void proc_self(char *p)
 {
 	char pid[32];
@@ -89,8 +97,8 @@ static int resolve(const char *raw_in, bool follow_last, struct resolved *r)
 		if (target[0] != '/' && strncmp(real, "/proc/", 6) == 0)
 			goto done;
 		if (r->nlinks < MAX_SHOWN) {
-			snprintf(r->links[r->nlinks][0], PATH_MAX, "%s", r->path);
-			snprintf(r->links[r->nlinks][1], PATH_MAX, "%s", target);
+			copy_path(r->links[r->nlinks][0], r->path);
+			copy_path(r->links[r->nlinks][1], target);
 		}
 		r->nlinks++;
 		if (target[0] == '/')
