@@ -442,7 +442,9 @@ def test_run_signals(tap):
         marker = os.path.join(sb.root, 'ready')
         script = f'trap "echo got-term; exit 77" TERM; : > {marker}; ' \
                  'i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; exit 3'
-        env = dict(os.environ)
+        env = tglib.base_env()
+        if tglib.PRELOAD_FIRST:
+            env['LD_PRELOAD'] = tglib.PRELOAD_FIRST
         p = subprocess.Popen([tglib.CLI, 'run', '--log', sb.new_log('signals'), '--',
                               '/bin/sh', '-c', script], cwd=sb.root, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
