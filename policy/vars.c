@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "policy-internal.h"
@@ -230,9 +231,21 @@ static const char *job_id_value(const struct tg_vars *v, char *tmp, char **owned
 	return v->job_id;
 }
 
+/* The kernel's node name: per-host log paths on a shared folder. */
+static const char *hostname_value(const struct tg_vars *v, char *tmp, char **owned)
+{
+	struct utsname u;
+
+	(void)v, (void)tmp;
+	if (uname(&u) < 0)
+		return NULL;
+	return *owned = strdup(u.nodename);
+}
+
 static const struct builtin builtins[] = {
 	{ "HOME", home_value },	    { "USER", user_value },	    { "UID", uid_value },
 	{ "PWD", pwd_value },	    { "TMPDIR", tmpdir_value }, { "JOB_ID", job_id_value },
+	{ "HOSTNAME", hostname_value },
 };
 
 static const struct builtin *find_builtin(const char *name)

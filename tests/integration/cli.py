@@ -149,7 +149,8 @@ defaults = { read = "allow"; list = "allow"; exec = "allow"; write = "allow";
 rules = (
   { id = "data-ro"; path = "${DATA}/**"; deny = ["write", "delete", "chmod"]; errno = "EROFS"; },
   { id = "data-scratch"; path = "${SCRATCH}/**"; allow = ["write", "delete", "chmod"]; },
-  { id = "keys"; path = "~/keys/**"; deny = ["read", "list"]; }
+  { id = "keys"; path = "~/keys/**"; deny = ["read", "list"]; },
+  { id = "per-host"; path = "${SCRATCH}/hosts/${HOSTNAME}/**"; deny = ["write"]; }
 );
 '''
 
@@ -258,6 +259,9 @@ def test_explain_vars(tap):
         sb.write('data/scratch/b.txt', 'b\n')
         sb.write('home/keys/k', 'k\n')
         sb.write('out/c.txt', 'c\n')
+        host = os.uname().nodename
+        sb.write(f"data/scratch/hosts/{host}/log", "h\n")
+        sb.write(f"data/scratch/hosts/not-{host}/log", "h\n")
         os.symlink(sb.p('data/a.txt'), sb.p('out/to-data'))
         os.symlink(sb.p('out'), sb.p('data/scratch/to-out'))
         env = {'TG_CLI_DATA': data, 'HOME': home}
@@ -273,6 +277,10 @@ def test_explain_vars(tap):
             ('list', '~/keys', f'{home}/keys', 'deny'),
             ('delete', '${DATA}/a.txt', f'{data}/a.txt', 'deny'),
             ('delete', 'out/to-data', 'out/to-data', 'allow'),
+            ('write', f'${{SCRATCH}}/hosts/{host}/log', f'{data}/scratch/hosts/{host}/log',
+             'deny'),
+            ('write', f'${{SCRATCH}}/hosts/not-{host}/log',
+             f'{data}/scratch/hosts/not-{host}/log', 'allow'),
         ]
         explain_vs_runtime(tap, sb, rows, sb.policy_path, env, sb.root)
         tap.ok(open(sb.p('data/a.txt')).read() == 'a\n', 'the read-only file is untouched')
