@@ -108,11 +108,13 @@ static int report(int argc, char **argv)
 		{ "since", required_argument, NULL, 's' },
 		{ "rule", required_argument, NULL, 'r' },
 		{ "top", required_argument, NULL, 't' },
+		{ "paths", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct tg_report_opts o = { .top = 10 };
+	long members = -1;
 	struct tg_tally t = { .o = &o };
 	const char *format = "text", *output = NULL;
 	const char **rules = NULL;
@@ -155,18 +157,21 @@ static int report(int argc, char **argv)
 			o.rules = rules;
 			break;
 		}
-		case 't': {
+		case 't':
+		case 'p': {
 			char *end;
 			errno = 0;
 			long v = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || v < 1 || v > 100000) {
+			if (errno || *end || end == optarg || v < (c == 't') || v > 100000) {
 				tg_usage_error(&tg_cmd_report,
-					       "--top '%s': not a number of rows "
-					       "from 1 to 100000",
-					       optarg);
+					       "--%s '%s': not a number of rows from %d to 100000",
+					       c == 't' ? "top" : "paths", optarg, c == 't');
 				goto out;
 			}
-			o.top = (size_t)v;
+			if (c == 't')
+				o.top = (size_t)v;
+			else
+				members = v;
 			break;
 		}
 		case 'o':
@@ -181,7 +186,7 @@ static int report(int argc, char **argv)
 			goto out;
 		}
 	}
-	o.members = (o.top + 1) / 2;
+	o.members = members >= 0 ? (size_t)members : (o.top + 1) / 2;
 	if (optind >= argc) {
 		tg_usage_error(&tg_cmd_report, "no log given: trainguard report [OPTIONS] LOG...");
 		goto out;
@@ -247,9 +252,9 @@ const struct tg_command tg_cmd_report = {
 	.name = "report",
 	.run = report,
 	.synopsis = "report [--format text|json|html] [--since TIME] [--rule ID]... [--top N]\n"
-		    "       [-o FILE] LOG...\n",
+		    "       [--paths N] [-o FILE] LOG...|-\n",
 	.usage = "usage: trainguard report [--format text|json|html] [--since TIME] [--rule ID]...\n"
-		 "                         [--top N] [-o FILE] LOG...|-\n"
+		 "                         [--top N] [--paths N] [-o FILE] LOG...|-\n"
 		 "\n"
 		 "Reads trainguard logs (OCSF JSON lines) and prints what happened: totals\n"
 		 "(denied, would-deny, audited, killed), by rule, by folder and path, by\n"
@@ -264,8 +269,10 @@ const struct tg_command tg_cmd_report = {
 		 "                  2026-12-02, @EPOCH_SECONDS, or 30m, 2h, 1d ago\n"
 		 "  --rule ID       only records of rule ID (a glob: 'secrets.*');\n"
 		 "                  repeatable\n"
-		 "  --top N         rows per table (default 10), half as many per folder\n"
-		 "                  or program; the rest is one 'N more' row\n"
+		 "  --top N         rows per table (default 10); the rest is one 'N more'\n"
+		 "                  row\n"
+		 "  --paths N       paths per folder and command lines per program\n"
+		 "                  (default: half of --top; 0: none)\n"
 		 "  -o, --output FILE\n"
 		 "                  write the report to FILE (mode 0600) instead of stdout\n"
 		 "\n"

@@ -92,8 +92,8 @@ static void more_row(FILE *out, size_t n, const struct tg_counts *c, const char 
 {
 	if (!n)
 		return;
-	fprintf(out, "<tr class=\"more%s\"><td class=\"key\">%zu more %s</td>",
-		member ? " member" : "", n, what);
+	fprintf(out, "<tr class=\"more%s\"><td class=\"key\">%zu more %s%s</td>",
+		member ? " member" : "", n, what, n == 1 ? "" : "s");
 	cells(out, c);
 	if (with_times)
 		fputs("<td></td><td></td>", out);
@@ -140,7 +140,7 @@ static void rules(const struct tg_tally *t, FILE *out)
 	for (size_t i = 0; i < s.n; i++)
 		row(out, "rule", s.rows[i]->key, s.rows[i]->klen, s.rows[i]->key, s.rows[i]->klen,
 		    &s.rows[i]->c);
-	more_row(out, s.nmore, &s.more, "rules", false, true);
+	more_row(out, s.nmore, &s.more, "rule", false, true);
 	lost_row(out, &t->rules, true);
 	fputs("</tbody></table>\n", out);
 	tg_slice_free(&s);
@@ -178,7 +178,8 @@ static void grouped(const struct tg_tally *t, FILE *out, const char *title, cons
 				row(out, "member", m->key + kskip, m->klen - kskip, m->key + skip,
 				    m->klen - skip, &m->c);
 		}
-		more_row(out, ms.nmore, &ms.more, mname, true, true);
+		if (t->o->members)
+			more_row(out, ms.nmore, &ms.more, mname, true, true);
 		tg_slice_free(&ms);
 	}
 	more_row(out, gs.nmore, &gs.more, gname, false, true);
@@ -213,7 +214,10 @@ static void timeline(const struct tg_tally *t, FILE *out)
 			peak = tg_counts_total(&bar[i]);
 
 	const int w = 880, h = 140, left = 50, top = 10;
+	/* A short log keeps narrow bars: one minute is not the whole width. */
 	double bw = (double)(w - left - 10) / (double)nb;
+	if (bw > 24)
+		bw = 24;
 	fprintf(out,
 		"<h2>Timeline</h2>\n<p>per %lld minute%s, UTC; %zu minute%s with records"
 		"<span class=\"legend\"><span style=\"background:#b3261e\"></span>denied"
@@ -289,8 +293,9 @@ static void unguarded(const struct tg_tally *t, FILE *out)
 		fputs("</tr>\n", out);
 	}
 	if (s.nmore) {
-		fprintf(out, "<tr class=\"more\"><td class=\"key\">%zu more programs</td><td></td>",
-			s.nmore);
+		fprintf(out,
+			"<tr class=\"more\"><td class=\"key\">%zu more program%s</td><td></td>",
+			s.nmore, s.nmore == 1 ? "" : "s");
 		cells(out, &s.more);
 		fputs("</tr>\n", out);
 	}
@@ -362,10 +367,10 @@ int tg_report_html(const struct tg_tally *t, FILE *out)
 		timeline(t, out);
 		rules(t, out);
 		grouped(t, out, "By folder and path", "by-folder", "folder / path", &t->folders,
-			&t->paths, tg_row_in_folder, "folders", "paths");
+			&t->paths, tg_row_in_folder, "folder", "path");
 		grouped(t, out, "By executable and command line", "by-executable",
 			"executable / command line", &t->exes, &t->cmdlines, tg_row_of_exe,
-			"executables", "command lines");
+			"executable", "command line");
 		unguarded(t, out);
 	}
 	fputs("</body></html>\n", out);

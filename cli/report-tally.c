@@ -150,15 +150,11 @@ static void add_record(struct tg_tally *t, json_t *rec)
 	if (!path)
 		path = "(no path)";
 	add(&t->paths, path, NULL, &c);
-	const char *folder = STR(file, "parent_folder");
-	if (folder) {
-		add(&t->folders, folder, NULL, &c);
-	} else {
-		char buf[4096];
-		size_t fl = tg_report_folder_len(path, strlen(path));
-		snprintf(buf, sizeof(buf), "%.*s", (int)fl, path);
-		add(&t->folders, fl ? buf : "(no folder)", NULL, &c);
-	}
+	/* The folder is cut from the path (not file.parent_folder), so that a
+	 * path is always listed under its folder. */
+	size_t fl = tg_report_folder_len(path, strlen(path));
+	if (tg_table_add(&t->folders, fl ? path : "(no folder)", fl ? fl : 11, &c) < 0)
+		fprintf(stderr, "trainguard: report: out of memory; a row is counted as lost\n");
 
 	json_t *actor = obj_at(rec, "actor", "process");
 	const char *exe = STR(actor, "file", "path");

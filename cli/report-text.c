@@ -38,7 +38,7 @@ static void more(FILE *out, const char *indent, size_t n, const struct tg_counts
 	if (!n)
 		return;
 	counts(out, c);
-	fprintf(out, "  %s(%zu more %s)\n", indent, n, what);
+	fprintf(out, "  %s(%zu more %s%s)\n", indent, n, what, n == 1 ? "" : "s");
 }
 
 static void lost(FILE *out, const struct tg_table *t)
@@ -69,7 +69,7 @@ static int rules(const struct tg_tally *t, FILE *out)
 		put(out, s.rows[i]->key, s.rows[i]->klen);
 		putc('\n', out);
 	}
-	more(out, "", s.nmore, &s.more, "rules");
+	more(out, "", s.nmore, &s.more, "rule");
 	lost(out, &t->rules);
 	tg_slice_free(&s);
 	free(v);
@@ -111,7 +111,9 @@ static int grouped(const struct tg_tally *t, FILE *out, const char *title,
 			put(out, m->key + skip, m->klen - skip);
 			putc('\n', out);
 		}
-		more(out, "    ", ms.nmore, &ms.more, mname);
+		/* --paths 0: the group's row says it all. */
+		if (t->o->members)
+			more(out, "    ", ms.nmore, &ms.more, mname);
 		tg_slice_free(&ms);
 	}
 	more(out, "", gs.nmore, &gs.more, gname);
@@ -157,7 +159,9 @@ static int timeline(const struct tg_tally *t, FILE *out)
 		struct tg_counts rest = { 0 };
 		for (size_t i = shown; i < n; i++)
 			tg_counts_add(&rest, &v[i]->c);
-		more(out, "", n - shown, &rest, "minutes: --format json or html lists them all");
+		counts(out, &rest);
+		fprintf(out, "  (%zu more minutes: --format json or html lists them all)\n",
+			n - shown);
 	}
 	lost(out, &t->minutes);
 	if (t->minutes.lost.denied + t->minutes.lost.would + t->minutes.lost.audited) {
@@ -192,7 +196,7 @@ static int unguarded(const struct tg_tally *t, FILE *out)
 		put(out, r->key + pl + 1, r->klen - pl - 1);
 		fputs(")\n", out);
 	}
-	more(out, "", s.nmore, &s.more, "programs");
+	more(out, "", s.nmore, &s.more, "program");
 	lost(out, &t->unguarded);
 	tg_slice_free(&s);
 	free(v);
@@ -254,11 +258,11 @@ int tg_report_text(const struct tg_tally *t, FILE *out)
 	int r = rules(t, out);
 	if (r >= 0)
 		r = grouped(t, out, "by folder and path", &t->folders, &t->paths, tg_row_in_folder,
-			    "folder/ then its paths", "folders", "paths");
+			    "folder/ then its paths", "folder", "path");
 	if (r >= 0)
 		r = grouped(t, out, "by executable and command line", &t->exes, &t->cmdlines,
-			    tg_row_of_exe, "executable then its command lines", "executables",
-			    "command lines");
+			    tg_row_of_exe, "executable then its command lines", "executable",
+			    "command line");
 	if (r >= 0)
 		r = timeline(t, out);
 	if (r >= 0)
