@@ -55,7 +55,7 @@ static const char style[] =
 	"table{border-collapse:collapse;margin:4px 0}"
 	"th,td{padding:3px 10px;border-bottom:1px solid #e3e6ea;text-align:left;"
 	"vertical-align:top}"
-	"th{background:#f4f6f8;font-weight:600}"
+	"th{background:#f4f6f8;font-weight:600;white-space:nowrap}td.t{white-space:nowrap}"
 	"td.n{text-align:right;font-variant-numeric:tabular-nums}"
 	"td.key{font-family:ui-monospace,monospace;word-break:break-all;max-width:70ch}"
 	"tr.member td.key{padding-left:28px;color:#444}"
@@ -81,7 +81,8 @@ static void cells(FILE *out, const struct tg_counts *c)
 static void times(FILE *out, const struct tg_counts *c)
 {
 	char a[32], b[32];
-	fprintf(out, "<td>%s</td><td>%s</td>", tg_report_time(c->first_ms, false, a, 32),
+	fprintf(out, "<td class=\"t\">%s</td><td class=\"t\">%s</td>",
+		tg_report_time(c->first_ms, false, a, 32),
 		tg_report_time(c->last_ms, false, b, 32));
 }
 
@@ -260,8 +261,9 @@ static void timeline(const struct tg_tally *t, FILE *out)
 	}
 	fprintf(out, "<text x=\"%d\" y=\"%d\">%s</text>\n", left, top + h + 18,
 		tg_report_time(m0 * 60000, true, a, 32));
-	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", w - 10,
-		top + h + 18, tg_report_time(m1 * 60000, true, b, 32));
+	if (m1 != m0)
+		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">%s</text>\n",
+			left + nb * bw, top + h + 18, tg_report_time(m1 * 60000, true, b, 32));
 	fputs("</svg>\n", out);
 	free(v);
 }

@@ -523,8 +523,13 @@ def test_bounded(tap, sb, logs):
                'the timeline keeps every minute of the 11-hour log', str(len(
                    j['timeline']['rows'])))
         tap.ok(path_rows > 0, 'paths are shown under their folders', str(path_rows))
-    tap.ok(rss <= max(before, 64 * 1024), f'memory stays bounded: max RSS {rss >> 10} MB '
-           f'(<= 64 MB) for a {size >> 20} MB log', f'{rss} KiB')
+    ldd = subprocess.run(['ldd', CLI], capture_output=True, text=True).stdout
+    if 'libasan' in ldd:
+        tap.skip('memory stays bounded', "a sanitizer build: ASan's quarantine keeps freed "
+                 'memory, the RSS is not the report\'s')
+    else:
+        tap.ok(rss <= max(before, 64 * 1024), f'memory stays bounded: max RSS {rss >> 10} MB '
+               f'(<= 64 MB) for a {size >> 20} MB log', f'{rss} KiB')
     text = report([big])
     tap.ok(text.returncode == 0 and 'more folders' in text.stdout and 'more paths' in text.stdout,
            'text: "N more" rows for the folders and paths not shown', text.stdout[-1500:])
