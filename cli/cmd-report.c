@@ -46,12 +46,16 @@ static int parse_since(const char *s, long long now_ms, long long *ret)
 	}
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (!errno && end > s && v >= 0 && end[0] && !end[1] && strchr("smhd", end[0])) {
-		static const long long unit[] = {
-			['s' - 'd'] = 1000, ['m' - 'd'] = 60000, ['h' - 'd'] = 3600000, [0] = 86400000
-		};
-		*ret = now_ms - v * unit[end[0] - 'd'];
-		return 0;
+	if (!errno && end > s && v >= 0 && end[0] && !end[1]) {
+		long long unit = end[0] == 's'   ? 1000
+				 : end[0] == 'm' ? 60000
+				 : end[0] == 'h' ? 3600000
+				 : end[0] == 'd' ? 86400000
+						 : 0;
+		if (unit) {
+			*ret = now_ms - v * unit;
+			return 0;
+		}
 	}
 	end = strptime(s, "%Y-%m-%d", &tm);
 	if (!end)

@@ -535,6 +535,41 @@ def test_bounded(tap, sb, logs):
            'text: "N more" rows for the folders and paths not shown', text.stdout[-1500:])
 
 
+# ---- the demo -----------------------------------------------------------------------
+
+def test_demo(tap):
+    """examples/demo.sh prints `trainguard report` of each log, and the
+    figures it prints are those of the log."""
+    demo = os.path.join(tglib.SOURCE_ROOT, 'examples', 'demo.sh')
+    env = tglib.base_env()
+    env['KEEP'] = '1'
+    if tglib.PRELOAD_FIRST:
+        env['LD_PRELOAD'] = tglib.PRELOAD_FIRST
+    r = subprocess.run(['bash', demo, tglib.BUILD_ROOT], capture_output=True, text=True,
+                       env=env, timeout=240, stdin=subprocess.DEVNULL, errors='replace')
+    kept = re.search(r'^kept (/\S+)$', r.stdout, re.M)
+    root = kept.group(1) if kept else None
+    try:
+        tap.ok(r.returncode == 0 and root, 'examples/demo.sh runs (KEEP=1)',
+               r.stdout[-2000:] + r.stderr[-2000:])
+        if not root:
+            return
+        for name in ('train.jsonl', 'default.jsonl'):
+            log = os.path.join(root, name)
+            e = expected(read_records(log))
+            m = re.search(r'^   trainguard report of ' + re.escape(log) + r'\n(.*?)^-- |'
+                          r'^   trainguard report of ' + re.escape(log) + r'\n(.*?)^ok',
+                          r.stdout, re.M | re.S)
+            body = (m.group(1) or m.group(2)) if m else ''
+            got = text_totals('\n'.join(x[3:] for x in body.splitlines()))
+            tap.ok(got == e['totals'] and e['totals'][0] > 0,
+                   f'the demo prints the report of {name}: totals {e["totals"]}',
+                   f'got {got}\n{r.stdout[-3000:]}')
+    finally:
+        if root and os.path.basename(root).startswith('trainguard-demo.'):
+            shutil.rmtree(root, ignore_errors=True)
+
+
 # ---- html in a real browser ---------------------------------------------------------
 
 def browser(tap):
@@ -616,6 +651,7 @@ def main():
     if not tglib.prerequisites(tap):
         tap.done()
     tap.group(test_help)
+    tap.group(test_demo)
     with Sandbox(tap, 'report', POLICY) as sb:
         logs = make_logs(tap, sb)
         tap.group(test_counts, sb, logs)
