@@ -13,6 +13,7 @@ static const struct tg_command *const commands[] = {
 	&tg_cmd_check,
 	&tg_cmd_explain,
 	&tg_cmd_doctor,
+	&tg_cmd_report,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

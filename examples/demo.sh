@@ -10,11 +10,10 @@
 #
 # Everything the job touches lives in a fresh folder from mktemp -d: a
 # dataset of 200 shards, a fake HOME holding FAKE credentials and a
-# .bashrc, the checkpoints and the two logs. After each run it prints a
-# digest of the log (one line per record; the audited reads of the dataset
-# are folded into one line) and compares the files the run must not change,
-# byte for byte. It exits non-zero if a job did not finish training or a
-# protected file changed. The attacks live in examples/train_demo.py.
+# .bashrc, the checkpoints and the two logs. After each run it prints
+# `trainguard report` of the log and compares the files the run must not
+# change, byte for byte. It exits non-zero if a job did not finish
+# training or a protected file changed. The attacks live in examples/train_demo.py.
 set -euo pipefail
 
 die() { echo "demo.sh: $*" >&2; exit 2; }
@@ -85,54 +84,10 @@ cd "$root"
 # sha256 of every file under the given folders of the demo root.
 fingerprint() { find "$@" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; }
 
-# The log, one line per record: decision, op, path, rule, errno.
+# What the log says: trainguard report (totals, by rule, by folder and
+# path, by program, per minute), indented under the run.
 digest() {
-	"$py" - "$1" "$root" "$HOME" <<'PY'
-import collections, json, sys
-log, root, home = sys.argv[1:]
-
-def short(p):
-    if p == home or p.startswith(home + '/'):
-        return '~' + p[len(home):]
-    if p.startswith(root + '/'):
-        return '$ROOT' + p[len(root):]
-    return p
-
-rows, folded, other, counts = [], {}, 0, collections.Counter()
-with open(log, encoding='utf-8') as f:
-    for line in f:
-        if not line.strip():
-            continue
-        r = json.loads(line)
-        t = r.get('unmapped', {}).get('trainguard', {})
-        decision = t.get('decision')
-        if not decision:
-            other += 1          # run start/stop, process links
-            continue
-        n = t.get('count', 1)
-        counts[decision] += n
-        path = short((r.get('file') or r.get('process', {}).get('file') or {}).get('path', '?'))
-        rule = r.get('policy', {}).get('uid', '?')
-        err = r.get('status_code', '-') if decision != 'allow' else '-'
-        op = t.get('op', '?')
-        if decision == 'allow':
-            key = (op, rule)
-            if key in folded:       # lineage records of one rule: one line
-                folded[key][1] += n
-                continue
-            folded[key] = row = [decision, n, op, path, rule, err]
-        else:
-            row = [decision, n, op, path, rule, err]
-        rows.append(row)
-table = [('decision', 'op', 'path', 'rule', 'errno')]
-for decision, n, op, path, rule, err in rows:
-    table.append((decision, op, f'{path} (+{n - 1} more)' if n > 1 else path, rule, err))
-widths = [max(len(row[i]) for row in table) for i in range(4)]
-for row in table:
-    print('   ' + '  '.join(c.ljust(w) for c, w in zip(row, widths)) + '  ' + row[4])
-summary = ', '.join(f'{n} {d}' for d, n in sorted(counts.items()))
-print(f'   ({summary or "no decisions"}' + (f'; {other} other records)' if other else ')'))
-PY
+	"$tg" report --top 6 --paths 1 "$1" | sed 's/^/   /'
 }
 
 status=0
@@ -154,7 +109,7 @@ run() {
 		echo "demo.sh: the job did not finish training (exit status $rc)" >&2
 		status=1
 	fi
-	echo "-- the log, \$ROOT=$root:"
+	echo "-- the log: trainguard report --top 6 --paths 1 \$ROOT/${log##*/} (\$ROOT=$root)"
 	if [ -s "$log" ]; then
 		digest "$log"
 	else
