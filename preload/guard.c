@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "event.h"
 #include "fdtable.h"
 #include "guard.h"
@@ -86,6 +87,14 @@ static void after_fork_child(void)
 	self_tid = (pid_t)tg_sys(SYS_gettid);
 }
 
+/* The fork child's hooks: the caches, then a new hash chain linked to the
+ * parent's (chain.h). */
+static void fork_child(void)
+{
+	after_fork_child();
+	tg_chain_fork_child(atomic_load(&self_pid));
+}
+
 static void resolve_all(void)
 {
 #define X(name, family) tg_real.name = (__typeof__(name) *)dlsym(RTLD_NEXT, #name);
@@ -112,7 +121,8 @@ int tg_fail(int err)
 
 /* ---- writing records ---------------------------------------------------- */
 
-static void write_all(int fd, const char *buf, size_t n)
+/* True when all N bytes reached FD. */
+static bool write_all(int fd, const char *buf, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = tg_sys(SYS_write, fd, buf, n);
@@ -123,11 +133,12 @@ static void write_all(int fd, const char *buf, size_t n)
 			/* Never lose a violation silently: stderr is the last resort. */
 			if (fd != STDERR_FILENO)
 				write_all(STDERR_FILENO, buf, n);
-			return;
+			return false;
 		}
 		buf += w;
 		n -= w;
 	}
+	return true;
 }
 
 /* A line buffer per thread and nesting level (a signal handler may log
@@ -177,7 +188,7 @@ static int fallback_line(char *buf, size_t cap, const struct tg_event *ev)
 			"\"message\":\"trainguard could not build the record of %s %s (decision %d)\","
 			"\"metadata\":{\"product\":{\"name\":\"" TG_OCSF_PRODUCT "\"},"
 			"\"version\":\"" TG_OCSF_VERSION "\"},\"severity_id\":%d,\"time\":%lld,"
-			"\"type_uid\":%lld}\n",
+			"\"type_uid\":%lld,\"unmapped\":{\"trainguard\":{" TG_CHAIN_SLOT "}}}\n",
 			TG_OCSF_OTHER, TG_OCSF_CATEGORY, TG_OCSF_EVENT_LOG_ACTIVITY, ev->op, path,
 			(int)ev->decision, TG_OCSF_SEVERITY_HIGH,
 			(long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000,
@@ -203,12 +214,25 @@ static void emit(struct tg_event *ev)
 	if (!self_tid)
 		self_tid = tg_sys(SYS_gettid);
 	proc.tid = self_tid;
+	proc.chain_slot = true; /* chain: see below */
 	n = tg_event_format(ev, &proc, buf, TG_EVENT_MAX);
 	if (n < 0)
 		n = fallback_line(buf, TG_EVENT_MAX, ev);
 	if (n > 0) {
+		/* ---- chain (preload/chain.h): seal the final line, write it,
+		 * commit. The chain lock is held from seal to commit: only
+		 * around this write. The pid must be the kernel's (a vfork
+		 * child shares our caches); when the program's seccomp filter
+		 * froze our system calls, the cache is all we may use. */
+		struct tg_chain_tx tx;
+		size_t len = (size_t)n;
+		pid_t real = atomic_load(&tg_syscalls_frozen) ? proc.pid
+							       : (pid_t)tg_sys(SYS_getpid);
+		tg_chain_seal(buf, &len, TG_EVENT_MAX, real, &tx);
 		int fd = atomic_load_explicit(&g.logfd, memory_order_relaxed);
-		write_all(fd >= 0 ? fd : STDERR_FILENO, buf, n);
+		bool ok = write_all(fd >= 0 ? fd : STDERR_FILENO, buf, len);
+		tg_chain_commit(&tx, ok);
+		/* ---- end chain */
 	}
 	line_level--;
 }
@@ -1090,8 +1114,12 @@ size_t tg_child_env_size(char *const envp[])
 	if (envp)
 		while (envp[n])
 			n++;
-	return n + g.nchild_env + 1;
+	return n + g.nchild_env + 2; /* + TRAINGUARD_CHAIN and the NULL */
 }
+
+/* The child's chain link, per thread: a vfork child writes it in its
+ * parent thread's copy, which that (suspended) thread does not read. */
+static __thread char chain_env[TG_CHAIN_ENV_MAX] __attribute__((tls_model("initial-exec")));
 
 /* True when the LD_PRELOAD entry E loads this library. */
 static bool keeps_guard(const char *e)
@@ -1134,6 +1162,8 @@ char **tg_child_env(char *const envp[], char **buf, size_t cap)
 		else
 			buf[n++] = g.child_env[i];
 	}
+	if (tg_chain_env(chain_env, sizeof(chain_env)) > 0)
+		buf[n++] = chain_env;
 	buf[n] = NULL;
 	return buf;
 }
@@ -1160,6 +1190,9 @@ void tg_restore_environ(void)
 		}
 		setenv(name, eq + 1, 1);
 	}
+	/* system and popen: the shell's chain links to this record. */
+	if (tg_chain_env(chain_env, sizeof(chain_env)) > 0)
+		setenv(TG_ENV_CHAIN, chain_env + sizeof(TG_ENV_CHAIN), 1);
 }
 
 /* ---- start-up ------------------------------------------------------------ */
@@ -1423,7 +1456,8 @@ static void start(void)
 	save_child_env(policy_path, log, jid);
 	process_facts(jid);
 	after_fork_child();
-	pthread_atfork(NULL, NULL, after_fork_child);
+	tg_chain_start(getenv(TG_ENV_CHAIN), atomic_load(&self_pid));
+	pthread_atfork(tg_chain_fork_prepare, tg_chain_fork_parent, fork_child);
 	state = ACTIVE;
 	/* The standard streams, classified now: later, a program's own
 	 * seccomp filter may forbid asking. */
