@@ -39,6 +39,8 @@ struct chain {
 	char name[64];
 	struct entry *e; /* in file order */
 	size_t n, cap;
+	struct entry last;    /* the record the chain goes on from */
+	struct entry pending; /* a record after a gap (seq 0: none), see check_record */
 };
 
 /* A chain's first record names its parent: resolved once all logs are read. */
@@ -191,16 +193,27 @@ static void check_record(struct verify *v, json_t *rec, const uint8_t *hash, uns
 			k->line = line;
 		}
 	} else {
-		const struct entry *last = &c->e[c->n - 1];
-		if (seq == last->seq + 1) {
-			hex(last->hash, expect);
+		/* After a gap the chain is not moved on at once: when the next
+		 * record goes on from before the gap, the line after the gap was
+		 * the odd one (inserted, or moved earlier), and one problem is
+		 * reported, not one per line that follows. */
+		const struct entry *last = &c->last, *pend = c->pending.seq ? &c->pending : NULL;
+		const struct entry *from = seq == last->seq + 1	       ? last
+					   : pend && seq == pend->seq + 1 ? pend
+									 : NULL;
+		if (from) {
+			hex(from->hash, expect);
 			if (!prev || strcmp(prev, expect) != 0)
 				problem(v, file, line,
 					"%s, seq %llu: \"prev\" does not match the hash of %s:%llu "
 					"(seq %llu): that line was changed after it was written, or "
 					"this one was",
-					w, (unsigned long long)seq, v->files[last->file],
-					(unsigned long long)last->line, (unsigned long long)last->seq);
+					w, (unsigned long long)seq, v->files[from->file],
+					(unsigned long long)from->line, (unsigned long long)from->seq);
+			if (from == pend || (pend && pend->seq <= seq))
+				c->pending.seq = 0;
+			c->last = (struct entry){ .seq = seq, .file = file, .line = line };
+			memcpy(c->last.hash, hash, TG_SHA256_LEN);
 		} else if (seq > last->seq + 1) {
 			char gap[64];
 			if (seq == last->seq + 2)
@@ -209,10 +222,12 @@ static void check_record(struct verify *v, json_t *rec, const uint8_t *hash, uns
 				snprintf(gap, sizeof(gap), "seq %llu..%llu are",
 					 (unsigned long long)last->seq + 1, (unsigned long long)seq - 1);
 			problem(v, file, line,
-				"%s, seq %llu follows seq %llu (%s:%llu): %s missing (deleted, "
-				"or moved later: reordered)",
+				"%s, seq %llu follows seq %llu (%s:%llu): %s missing (deleted), "
+				"or this line was moved here (reordered) or inserted",
 				w, (unsigned long long)seq, (unsigned long long)last->seq,
 				v->files[last->file], (unsigned long long)last->line, gap);
+			c->pending = (struct entry){ .seq = seq, .file = file, .line = line };
+			memcpy(c->pending.hash, hash, TG_SHA256_LEN);
 		} else {
 			problem(v, file, line,
 				"%s, seq %llu comes after seq %llu (%s:%llu): this line was "
@@ -220,6 +235,10 @@ static void check_record(struct verify *v, json_t *rec, const uint8_t *hash, uns
 				w, (unsigned long long)seq, (unsigned long long)last->seq,
 				v->files[last->file], (unsigned long long)last->line);
 		}
+	}
+	if (created) {
+		c->last = (struct entry){ .seq = seq, .file = file, .line = line };
+		memcpy(c->last.hash, hash, TG_SHA256_LEN);
 	}
 	add_entry(c, seq, hash, file, line);
 }
