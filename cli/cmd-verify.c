@@ -61,8 +61,8 @@ struct verify {
 	struct link *links;
 	size_t nlinks, caplinks;
 	uint64_t problems, lines, unchained;
-	uint64_t roots;   /* chains started with no guarded parent */
-	uint64_t unseen;  /* chains whose parent wrote no line before them */
+	uint64_t roots;  /* chains started with no guarded parent */
+	uint64_t unseen; /* chains whose parent wrote no line before them */
 };
 
 static void hex(const uint8_t *b, char out[TG_SHA256_HEX])
@@ -156,9 +156,10 @@ static void check_record(struct verify *v, json_t *rec, const uint8_t *hash, uns
 	    json_integer_value(jseq) < 1) {
 		v->unchained++;
 		problem(v, file, line, "%s",
-			json_is_string(ch) ? "the chain slot was never filled"
-					   : "no chain fields: written by a trainguard without hash "
-					     "chains, or added by someone else");
+			json_is_string(ch)
+				? "the chain slot was never filled"
+				: "no chain fields: written by a trainguard without hash "
+				  "chains, or added by someone else");
 		return;
 	}
 	uint64_t seq = (uint64_t)json_integer_value(jseq);
@@ -198,9 +199,9 @@ static void check_record(struct verify *v, json_t *rec, const uint8_t *hash, uns
 		 * the odd one (inserted, or moved earlier), and one problem is
 		 * reported, not one per line that follows. */
 		const struct entry *last = &c->last, *pend = c->pending.seq ? &c->pending : NULL;
-		const struct entry *from = seq == last->seq + 1	       ? last
+		const struct entry *from = seq == last->seq + 1           ? last
 					   : pend && seq == pend->seq + 1 ? pend
-									 : NULL;
+									  : NULL;
 		if (from) {
 			hex(from->hash, expect);
 			if (!prev || strcmp(prev, expect) != 0)
@@ -209,7 +210,8 @@ static void check_record(struct verify *v, json_t *rec, const uint8_t *hash, uns
 					"(seq %llu): that line was changed after it was written, or "
 					"this one was",
 					w, (unsigned long long)seq, v->files[from->file],
-					(unsigned long long)from->line, (unsigned long long)from->seq);
+					(unsigned long long)from->line,
+					(unsigned long long)from->seq);
 			if (from == pend || (pend && pend->seq <= seq))
 				c->pending.seq = 0;
 			c->last = (struct entry){ .seq = seq, .file = file, .line = line };
@@ -217,10 +219,12 @@ static void check_record(struct verify *v, json_t *rec, const uint8_t *hash, uns
 		} else if (seq > last->seq + 1) {
 			char gap[64];
 			if (seq == last->seq + 2)
-				snprintf(gap, sizeof(gap), "seq %llu is", (unsigned long long)seq - 1);
+				snprintf(gap, sizeof(gap), "seq %llu is",
+					 (unsigned long long)seq - 1);
 			else
 				snprintf(gap, sizeof(gap), "seq %llu..%llu are",
-					 (unsigned long long)last->seq + 1, (unsigned long long)seq - 1);
+					 (unsigned long long)last->seq + 1,
+					 (unsigned long long)seq - 1);
 			problem(v, file, line,
 				"%s, seq %llu follows seq %llu (%s:%llu): %s missing (deleted), "
 				"or this line was moved here (reordered) or inserted",
@@ -283,8 +287,9 @@ static int verify_file(struct verify *v, unsigned file, struct tg_merkle *merkle
 	fclose(f);
 	free(buf);
 	if (torn)
-		problem(v, file, line, "the last line has no newline: a write was cut off, or "
-				       "the file was cut");
+		problem(v, file, line,
+			"the last line has no newline: a write was cut off, or "
+			"the file was cut");
 	v->lines += line;
 	*ret_lines = line;
 	return err;
@@ -401,7 +406,8 @@ static int verify(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		tg_usage_error(&tg_cmd_verify, "no log given: trainguard verify [--seal FILE] LOG...");
+		tg_usage_error(&tg_cmd_verify,
+			       "no log given: trainguard verify [--seal FILE] LOG...");
 		return EXIT_UNREADABLE;
 	}
 	if (seal && argc - optind != 1) {
@@ -428,8 +434,8 @@ static int verify(int argc, char **argv)
 		uint64_t n;
 		int r = verify_file(&v, (unsigned)(i - optind), all, &n);
 		if (r < 0) {
-			fprintf(stderr, "trainguard: verify: cannot read the log '%s': %s\n", argv[i],
-				strerror(-r));
+			fprintf(stderr, "trainguard: verify: cannot read the log '%s': %s\n",
+				argv[i], strerror(-r));
 			rc = EXIT_UNREADABLE;
 		}
 	}

@@ -193,11 +193,11 @@ static size_t chain_text(char *out, const char *id, uint64_t seq, const struct o
 {
 	size_t k = 0;
 
-#define PUT(s)                                  \
-	do {                                    \
-		size_t l_ = strlen(s);          \
-		memcpy(out + k, s, l_);         \
-		k += l_;                        \
+#define PUT(s) \
+	do { \
+		size_t l_ = strlen(s); \
+		memcpy(out + k, s, l_); \
+		k += l_; \
 	} while (0)
 	PUT("\"chain\":{\"id\":\"");
 	PUT(id);

@@ -44,7 +44,7 @@ void tg_chain_start(const char *from_env, pid_t pid);
 
 /* One record being sealed; on the caller's stack. */
 struct tg_chain_tx {
-	int kind;    /* private: none, the process chain (locked), one-shot */
+	int kind; /* private: none, the process chain (locked), one-shot */
 	uint64_t seq;
 	uint8_t hash[TG_SHA256_LEN];
 };

@@ -24,8 +24,8 @@
 
 #define LINE_CAP 4096
 
-static const char record[] =
-	"{\"a\":1,\"unmapped\":{\"trainguard\":{" TG_CHAIN_SLOT ",\"op\":\"open\"}}}\n";
+static const char record[] = "{\"a\":1,\"unmapped\":{\"trainguard\":{" TG_CHAIN_SLOT
+			     ",\"op\":\"open\"}}}\n";
 
 /* A fresh line holding the slot. */
 static size_t fresh(char *buf)
@@ -90,7 +90,8 @@ static void test_sequence(void)
 		   strcmp(str(ca, "origin"), "start") == 0 && !json_object_get(ca, "prev") &&
 		   !json_object_get(ca, "parent"),
 	   "the first record: seq 1, origin start, no parent, no prev");
-	ok(canonical(a, la) && a[la - 1] == '\n', "the filled line is canonical JSON and ends in a newline");
+	ok(canonical(a, la) && a[la - 1] == '\n',
+	   "the filled line is canonical JSON and ends in a newline");
 	line_hash(a, la, first_hash);
 
 	size_t lb = fresh(b);
@@ -152,7 +153,8 @@ static void test_oneshot(void)
 
 	/* A vfork child: another pid, the parent's memory. */
 	size_t lv = fresh(v);
-	ok(tg_chain_seal(v, &lv, sizeof(v), me + 100000, &tv) == 0, "a vfork child's record is one-shot");
+	ok(tg_chain_seal(v, &lv, sizeof(v), me + 100000, &tv) == 0,
+	   "a vfork child's record is one-shot");
 	tg_chain_commit(&tv, true);
 	json_t *cv = chain_of(v, lv);
 	ok(strcmp(str(cv, "origin"), "vfork") == 0 &&
@@ -180,7 +182,8 @@ static void test_env_and_exec(void)
 	snprintf(parent, sizeof(parent), "%s", tg_chain_id());
 	int n = tg_chain_env(env, sizeof(env));
 	snprintf(want, sizeof(want), TG_ENV_CHAIN "=%s.5.%s", parent, second_hash);
-	ok(n > 0 && strcmp(env, want) == 0, "TRAINGUARD_CHAIN names the id, the last seq and its hash");
+	ok(n > 0 && strcmp(env, want) == 0,
+	   "TRAINGUARD_CHAIN names the id, the last seq and its hash");
 	if (n <= 0 || strcmp(env, want) != 0)
 		tap_diag("got '%s'", env);
 
@@ -267,7 +270,8 @@ static void test_fork(void)
 
 	/* The parent's lock was given back: this does not hang. */
 	l = fresh(line);
-	ok(tg_chain_seal(line, &l, sizeof(line), getpid(), &tx) == 1, "the parent goes on after fork");
+	ok(tg_chain_seal(line, &l, sizeof(line), getpid(), &tx) == 1,
+	   "the parent goes on after fork");
 	tg_chain_commit(&tx, true);
 }
 
@@ -290,7 +294,7 @@ static void test_too_long(void)
 
 /* ---- threads: the chain in commit order is the file's order ------------- */
 
-#define THREADS 4
+#define THREADS    4
 #define PER_THREAD 2000
 static char *lines[THREADS * PER_THREAD];
 static size_t nlines;
@@ -324,7 +328,8 @@ static void test_threads(void)
 	ok(nlines == THREADS * PER_THREAD, "every record of %d threads joined the chain", THREADS);
 	for (size_t i = 0; i < nlines && good; i++) {
 		json_t *c = chain_of(lines[i], strlen(lines[i]));
-		good = num(c, "seq") == (long long)i + 1 && (i == 0 || strcmp(str(c, "prev"), h) == 0);
+		good = num(c, "seq") == (long long)i + 1 &&
+		       (i == 0 || strcmp(str(c, "prev"), h) == 0);
 		if (!good)
 			tap_diag("line %zu: seq %lld", i, num(c, "seq"));
 		line_hash(lines[i], strlen(lines[i]), h);
