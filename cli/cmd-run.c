@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "find-library.h"
+#include "seal.h"
 #include "tg-config.h"
 #include "tg-env.h"
 
@@ -98,7 +99,7 @@ static void forward_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static int run_job(char **argv, const char *jid, const char *log)
+static int run_job(char **argv, const char *jid, const char *log, const char *seal)
 {
 	struct stat st;
 	off_t offset = 0;
@@ -136,6 +137,16 @@ static int run_job(char **argv, const char *jid, const char *log)
 	else
 		fprintf(stderr, "trainguard: job %s finished; its records went to stderr "
 			"(--log FILE counts them)\n", jid);
+	/* From outside the job, once it is over: the seal verify --seal
+	 * checks. A seal that cannot be written fails the run. */
+	if (seal) {
+		int r = tg_seal_write(seal, log, jid);
+		if (r < 0) {
+			fprintf(stderr, "trainguard: cannot seal the log '%s' into '%s': %s\n", log,
+				seal, strerror(-r));
+			return TG_EXIT_RUN_FAIL;
+		}
+	}
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
@@ -177,14 +188,15 @@ static int run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' }, { "mode", required_argument, NULL, 'm' },
 		{ "log", required_argument, NULL, 'l' },    { "job-id", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },         { 0 },
+		{ "seal", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
-	const char *policy = NULL, *mode = NULL, *log = NULL, *given_jid = NULL;
+	const char *policy = NULL, *mode = NULL, *log = NULL, *given_jid = NULL, *seal = NULL;
 	char lib[PATH_MAX], jid[256], logbuf[PATH_MAX], real[PATH_MAX];
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:m:l:j:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:m:l:j:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			policy = optarg;
@@ -197,6 +209,9 @@ static int run(int argc, char **argv)
 			break;
 		case 'j':
 			given_jid = optarg;
+			break;
+		case 's':
+			seal = optarg;
 			break;
 		case 'h':
 			fputs(tg_cmd_run.usage, stdout);
@@ -236,6 +251,11 @@ static int run(int argc, char **argv)
 		tg_policy_free(p);
 		return TG_EXIT_NO_START;
 	}
+	if (seal && lr != 0) {
+		tg_policy_free(p);
+		tg_usage_error(&tg_cmd_run, "--seal needs a log file (--log FILE), not stderr");
+		return TG_EXIT_RUN_FAIL;
+	}
 
 	char *preload = NULL;
 	const char *old = getenv(TG_ENV_PRELOAD);
@@ -260,16 +280,17 @@ static int run(int argc, char **argv)
 	/* The job's variables are expanded here, once. */
 	setenv(TG_ENV_VARS, tg_policy_frozen_vars(p), 1);
 	tg_policy_free(p);
-	return run_job(argv + optind, jid, lr == 0 ? logbuf : NULL);
+	return run_job(argv + optind, jid, lr == 0 ? logbuf : NULL, seal);
 }
 
 const struct tg_command tg_cmd_run = {
 	.name = "run",
 	.run = run,
 	.synopsis = "run [--policy FILE] [--mode enforce|audit|learn] [--log FILE|stderr]\n"
-		    "    [--job-id ID] [--] CMD [ARGS...]\n",
+		    "    [--job-id ID] [--seal FILE] [--] CMD [ARGS...]\n",
 	.usage = "usage: trainguard run [--policy FILE] [--mode enforce|audit|learn]\n"
-		 "                      [--log FILE|stderr] [--job-id ID] [--] CMD [ARGS...]\n"
+		 "                      [--log FILE|stderr] [--job-id ID] [--seal FILE]\n"
+		 "                      [--] CMD [ARGS...]\n"
 		 "\n"
 		 "Runs CMD under the guard, waits for it and exits with its status.\n"
 		 "\n"
@@ -281,6 +302,9 @@ const struct tg_command tg_cmd_run = {
 		 "  --job-id ID      the job id (default: TRAINGUARD_JOB_ID, SLURM_JOB_ID,\n"
 		 "                   TORCHELASTIC_RUN_ID, HOSTNAME in a Kubernetes pod,\n"
 		 "                   else generated)\n"
+		 "  --seal FILE      when the job ends, write a Merkle root over the log's\n"
+		 "                   lines and their count to FILE, from outside the job\n"
+		 "                   ('trainguard verify --seal FILE LOG' checks it)\n"
 		 "  --               ends the options; needed when CMD starts with a dash\n"
 		 "\n"
 		 "Exit status: the job's; 128+N when signal N killed it; 125 trainguard's\n"

@@ -14,6 +14,7 @@ static const struct tg_command *const commands[] = {
 	&tg_cmd_explain,
 	&tg_cmd_doctor,
 	&tg_cmd_report,
+	&tg_cmd_verify,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

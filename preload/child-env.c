@@ -22,7 +22,8 @@ size_t tg_child_env_size(const struct tg_child_spec *spec, char *const envp[])
 	if (envp)
 		while (envp[n])
 			n++;
-	return n + spec->n + 1;
+	/* + one entry the caller may append (the hash chain's link), + NULL */
+	return n + spec->n + 2;
 }
 
 /* True when the LD_PRELOAD value LIST names SELF_PATH as one entry. */
@@ -93,4 +94,14 @@ void tg_restore_environ(const struct tg_child_spec *spec)
 			continue;
 		setenv(name, eq + 1, 1);
 	}
+}
+
+void tg_child_env_append(char **buf, char *entry)
+{
+	size_t n = 0;
+
+	while (buf[n])
+		n++;
+	buf[n] = entry;
+	buf[n + 1] = NULL;
 }

@@ -19,13 +19,18 @@ struct tg_child_spec {
 	const char *self_path; /* this library, absolute; NULL when unknown */
 };
 
-/* Number of pointers tg_child_env needs for ENVP (its NULL included). */
+/* Number of pointers tg_child_env needs for ENVP (its NULL included), and
+ * room for one more entry a caller appends (tg_child_env_append). */
 size_t tg_child_env_size(const struct tg_child_spec *spec, char *const envp[]);
 
 /* Builds the child's environment for ENVP into BUF (CAP pointers).
  * Returns 0, or -ENOBUFS when CAP is below tg_child_env_size(). With no
  * saved entries (not started, unguarded) the environment is ENVP's. */
 int tg_child_env(const struct tg_child_spec *spec, char *const envp[], char **buf, size_t cap);
+
+/* Appends ENTRY to the environment BUF that tg_child_env built (it has
+ * room for one). */
+void tg_child_env_append(char **buf, char *entry);
 
 /* True when the "LD_PRELOAD=..." entry E loads the library SELF_PATH. */
 bool tg_child_env_keeps_guard(const char *self_path, const char *e);

@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "chain.h"
 #include "event-internal.h"
 #include "ocsf.h"
 
@@ -663,6 +664,9 @@ static json_t *unmapped(struct build *b, json_t *rec)
 	char mode[16];
 
 	set_text(b, tg, "op", b->op);
+	/* The hash chain's slot, filled once the line is final (chain.h). */
+	if (b->proc->chain_slot)
+		set(b, tg, "chain", json_string(TG_CHAIN_SLOT_VALUE));
 	if (ev->flags >= 0)
 		flags(b, tg);
 	dirfd(b, tg);

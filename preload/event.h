@@ -34,6 +34,8 @@ struct tg_proc {
 	const char *policy_sha256;
 	const char *version;   /* trainguard version */
 	bool foreign;          /* a vfork child: its sequence must not touch the parent's */
+	bool chain_slot;       /* leave "chain":"@tg-chain@" in unmapped.trainguard
+				* for the log sink to fill (preload/chain.h) */
 };
 
 enum tg_decision { TG_DEC_DENY, TG_DEC_WOULD_DENY, TG_DEC_ALLOW, TG_DEC_LEARN };

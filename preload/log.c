@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "log.h"
 #include "ocsf.h"
 #include "real.h"
@@ -24,7 +25,7 @@ void tg_log_set_fd(int fd)
 	atomic_store(&logfd, fd);
 }
 
-void tg_log_write(int fd, const char *buf, size_t n)
+bool tg_log_write(int fd, const char *buf, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = tg_sys(SYS_write, fd, buf, n);
@@ -35,11 +36,12 @@ void tg_log_write(int fd, const char *buf, size_t n)
 			/* Never lose a violation silently: stderr is the last resort. */
 			if (fd != STDERR_FILENO)
 				tg_log_write(STDERR_FILENO, buf, n);
-			return;
+			return false;
 		}
 		buf += w;
 		n -= w;
 	}
+	return true;
 }
 
 void tg_log_say(const char *fmt, ...)
@@ -99,7 +101,7 @@ int tg_log_fallback_line(char *buf, size_t cap, const struct tg_event *ev, long 
 			"\"message\":\"trainguard could not build the record of %s %s (decision %d)\","
 			"\"metadata\":{\"product\":{\"name\":\"" TG_OCSF_PRODUCT "\"},"
 			"\"version\":\"" TG_OCSF_VERSION "\"},\"severity_id\":%d,\"time\":%lld,"
-			"\"type_uid\":%lld}\n",
+			"\"type_uid\":%lld,\"unmapped\":{\"trainguard\":{" TG_CHAIN_SLOT "}}}\n",
 			TG_OCSF_OTHER, TG_OCSF_CATEGORY, TG_OCSF_EVENT_LOG_ACTIVITY, ev->op, path,
 			(int)ev->decision, TG_OCSF_SEVERITY_HIGH, now_ms,
 			TG_OCSF_TYPE_UID(TG_OCSF_EVENT_LOG_ACTIVITY, TG_OCSF_OTHER));
@@ -124,6 +126,7 @@ void tg_log_record(const struct tg_event *ev, const struct tg_proc *base)
 	proc.ppid = self.ppid;
 	proc.tid = self.tid;
 	proc.foreign = self.foreign;
+	proc.chain_slot = true; /* filled by tg_chain_seal below */
 	n = tg_event_format(ev, &proc, buf, TG_EVENT_MAX);
 	if (n < 0) {
 		struct timespec ts;
@@ -132,8 +135,16 @@ void tg_log_record(const struct tg_event *ev, const struct tg_proc *base)
 					 (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	}
 	if (n > 0) {
+		/* The hash chain (chain.h): seal the final line, write it, commit.
+		 * The chain's lock is held from seal to commit, only around this
+		 * write; the pid is the kernel's (tg_self), never a cache a vfork
+		 * child shares. */
+		struct tg_chain_tx tx;
+		size_t len = (size_t)n;
+		tg_chain_seal(buf, &len, TG_EVENT_MAX, self.pid, &tx);
 		int fd = atomic_load_explicit(&logfd, memory_order_relaxed);
-		tg_log_write(fd >= 0 ? fd : STDERR_FILENO, buf, n);
+		bool ok = tg_log_write(fd >= 0 ? fd : STDERR_FILENO, buf, len);
+		tg_chain_commit(&tx, ok);
 	}
 	line_level--;
 }

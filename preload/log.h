@@ -21,7 +21,7 @@ void tg_log_set_fd(int fd);
 void tg_log_record(const struct tg_event *ev, const struct tg_proc *proc);
 
 /* Writes N bytes of BUF to FD in full, or to stderr when FD refuses. */
-void tg_log_write(int fd, const char *buf, size_t n);
+bool tg_log_write(int fd, const char *buf, size_t n);
 
 /* A message for people, on stderr (start-up only). */
 void tg_log_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

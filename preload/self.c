@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "real.h"
 #include "self.h"
 
@@ -27,6 +28,8 @@ static void after_fork_child(void)
 {
 	refresh();
 	tg_paths_after_fork();
+	/* A new hash chain, linked to the parent's last record. */
+	tg_chain_fork_child(atomic_load(&cached_pid));
 	/* The descriptor table and the learn set are copied with the memory
 	 * and stay true; event records number themselves per pid. */
 }
@@ -34,7 +37,9 @@ static void after_fork_child(void)
 void tg_self_init(void)
 {
 	refresh();
-	pthread_atfork(NULL, NULL, after_fork_child);
+	/* The chain's lock is taken across fork, so the child's copy of the
+	 * chain is not one a thread was halfway through. */
+	pthread_atfork(tg_chain_fork_prepare, tg_chain_fork_parent, after_fork_child);
 }
 
 pid_t tg_self_pid_cached(void)

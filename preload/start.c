@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "decide.h"
 #include "fdtable.h"
 #include "log.h"
@@ -284,6 +285,7 @@ static void start(void)
 	save_child_env(policy_path, log, s.jid);
 	process_facts(s.jid);
 	tg_self_init();
+	tg_chain_start(getenv(TG_ENV_CHAIN), tg_self_pid_cached());
 	tg_state = TG_ACTIVE;
 	/* The standard streams, classified now: later, a program's own
 	 * seccomp filter may forbid asking. */

@@ -25,12 +25,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "chain.h"
 #include "child-env.h"
 #include "decide.h"
 #include "protect-errno.h"
 #include "real.h"
 #include "self.h"
 #include "settings.h"
+#include "tg-env.h"
 
 extern char **environ;
 
@@ -86,13 +88,26 @@ static int no_memory(const struct target *t)
 static __thread char **vfork_env __attribute__((tls_model("initial-exec")));
 static __thread size_t vfork_env_cap __attribute__((tls_model("initial-exec")));
 
+/* The child's link to this process's hash chain (chain.h), per thread: a
+ * vfork child writes it in its parent thread's copy, which that suspended
+ * thread does not read. */
+static __thread char chain_env[TG_CHAIN_ENV_MAX] __attribute__((tls_model("initial-exec")));
+
+/* Builds the child's environment for ENVP into BUF (CAP pointers). */
+static void child_env(char *const envp[], char **buf, size_t cap)
+{
+	tg_child_env(&tg_set.child, envp, buf, cap);
+	if (tg_chain_env(chain_env, sizeof(chain_env)) > 0)
+		tg_child_env_append(buf, chain_env);
+}
+
 static __attribute__((noinline)) int run_in_vfork_child(const struct target *t,
 							char *const envp[], size_t need)
 {
 	char *env[VFORK_ENV];
 
 	if (need <= VFORK_ENV) {
-		tg_child_env(&tg_set.child, envp, env, VFORK_ENV);
+		child_env(envp, env, VFORK_ENV);
 		return run(t, env);
 	}
 	if (vfork_env_cap < need) {
@@ -106,7 +121,7 @@ static __attribute__((noinline)) int run_in_vfork_child(const struct target *t,
 		vfork_env = m;
 		vfork_env_cap = cap;
 	}
-	tg_child_env(&tg_set.child, envp, vfork_env, vfork_env_cap);
+	child_env(envp, vfork_env, vfork_env_cap);
 	return run(t, vfork_env);
 }
 
@@ -117,7 +132,7 @@ static int run_with_env(const struct target *t, char *const envp[])
 
 	if (need <= STACK_ENV) {
 		char *stack[STACK_ENV];
-		tg_child_env(&tg_set.child, envp, stack, STACK_ENV);
+		child_env(envp, stack, STACK_ENV);
 		return run(t, stack);
 	}
 	if (tg_self_foreign())
@@ -127,7 +142,7 @@ static int run_with_env(const struct target *t, char *const envp[])
 	char **map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED)
 		return no_memory(t);
-	tg_child_env(&tg_set.child, envp, map, need);
+	child_env(envp, map, need);
 	int r = run(t, map);
 	TG_PROTECT_ERRNO;
 	munmap(map, len);
@@ -338,8 +353,12 @@ static int shell_check(const char *op, const char *cmd)
 {
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
 	int r = check_exec(op, "/bin/sh", argv, true);
-	if (r == 0)
+	if (r == 0) {
 		tg_restore_environ(&tg_set.child);
+		/* The shell's chain links to this record. */
+		if (tg_chain_env(chain_env, sizeof(chain_env)) > 0)
+			setenv(TG_ENV_CHAIN, chain_env + sizeof(TG_ENV_CHAIN), 1);
+	}
 	return r;
 }
 

@@ -67,10 +67,14 @@ static void test_sizes(void)
 {
 	char *in[] = { "A=1", "B=2", NULL }, *buf[8];
 
-	ok(tg_child_env_size(&spec, in) == 2 + 3 + 1, "size: entries, saved values, NULL");
-	ok(tg_child_env_size(&spec, NULL) == 3 + 1, "size of a NULL environment");
-	ok(tg_child_env(&spec, in, buf, 5) == -ENOBUFS, "a buffer one short is refused");
-	ok(tg_child_env(&spec, in, buf, 6) == 0 && buf[5] == NULL, "an exact buffer is enough");
+	ok(tg_child_env_size(&spec, in) == 2 + 3 + 1 + 1,
+	   "size: entries, saved values, one appended entry, NULL");
+	ok(tg_child_env_size(&spec, NULL) == 3 + 1 + 1, "size of a NULL environment");
+	ok(tg_child_env(&spec, in, buf, 6) == -ENOBUFS, "a buffer one short is refused");
+	ok(tg_child_env(&spec, in, buf, 7) == 0 && buf[5] == NULL, "an exact buffer is enough");
+	tg_child_env_append(buf, "TRAINGUARD_CHAIN=x");
+	ok(strcmp(buf[5], "TRAINGUARD_CHAIN=x") == 0 && buf[6] == NULL,
+	   "the appended entry fits the exact buffer, NULL after it");
 
 	struct tg_child_spec none = { .n = 0 };
 	ok(tg_child_env(&none, in, buf, 8) == 0 && buf[0] == in[0] && buf[1] == in[1] && !buf[2],
