@@ -183,8 +183,8 @@ int tg_report_json(const struct tg_tally *t, FILE *out)
 				      "rules", rules));
 	json_object_set_new(doc, "jobs", jl);
 	json_object_set_new(doc, "verification",
-			    json_pack("{s:b, s:s}", "checked", 0, "message",
-				      TG_REPORT_VERIFY_UNCHECKED));
+			    json_pack("{s:b, s:b, s:s}", "checked", t->verified >= 0, "verified",
+				      t->verified == 1, "message", tg_report_verification(t)));
 	json_object_set_new(doc, "first", time_json(t->total.first_ms));
 	json_object_set_new(doc, "last", time_json(t->total.last_ms));
 	json_object_set_new(doc, "totals", counts(json_object(), &t->total, false));

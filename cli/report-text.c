@@ -246,7 +246,7 @@ int tg_report_text(const struct tg_tally *t, FILE *out)
 		fprintf(out, "  first: %s  last: %s\n",
 			tg_report_time(t->total.first_ms, false, a, 32),
 			tg_report_time(t->total.last_ms, false, b, 32));
-	fputs("  verification: " TG_REPORT_VERIFY_UNCHECKED "\n", out);
+	fprintf(out, "  verification: %s\n", tg_report_verification(t));
 
 	fprintf(out,
 		"\ntotals\n  denied      %lld\n  would-deny  %lld\n  audited     %lld\n"

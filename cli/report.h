@@ -96,6 +96,9 @@ struct tg_tally {
 	long long lines, records, malformed, filtered, other;
 	struct tg_counts total;
 	struct tg_table rules, folders, paths, exes, cmdlines, minutes, unguarded, jobs;
+	/* What trainguard verify says of the logs: 1 verified, 0 not, -1 not
+	 * checked (standard input, or a log it could not read). */
+	int verified;
 };
 
 /* Reads every line of F (named NAME in messages), adding what passes
@@ -109,8 +112,8 @@ size_t tg_report_folder_len(const char *path, size_t len);
 /* Epoch milliseconds as "2026-12-02T04:52:30Z" (seconds) or, with MINUTE,
  * "2026-12-02T04:52Z"; into BUF (at least 32 bytes). */
 const char *tg_report_time(long long ms, bool minute, char *buf, size_t cap);
-/* The line every format shows until trainguard verify is wired in. */
-#define TG_REPORT_VERIFY_UNCHECKED "not checked (run trainguard verify)"
+/* The verification line every format shows, for T->verified. */
+const char *tg_report_verification(const struct tg_tally *t);
 
 /* The printers; each returns 0 or -errno (a write error). */
 int tg_report_text(const struct tg_tally *t, FILE *out);

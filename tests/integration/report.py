@@ -211,7 +211,7 @@ def keyed(d):
     return {shown(k) if isinstance(k, str) else tuple(map(shown, k)): v for k, v in d.items()}
 
 
-def check_text(tap, logs, e, what):
+def check_text(tap, logs, e, what, verified):
     r = report(['--top', '1000'] + logs)
     tap.ok(r.returncode == 0 and not r.stderr, f'{what}: text report exits 0, stderr empty',
            r.stderr + r.stdout[-2000:])
@@ -245,15 +245,17 @@ def check_text(tap, logs, e, what):
     last = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(max(e['times']) / 1000))
     tap.ok(f'first: {first}  last: {last}' in r.stdout, f'{what}: text first and last',
            r.stdout[:800])
-    tap.ok('verification: not checked (run trainguard verify)' in r.stdout,
-           f'{what}: says the log was not verified', r.stdout[:800])
+    want = ('verification: verified: every process\'s hash chain holds' if verified else
+            'verification: NOT VERIFIED')
+    tap.ok(want in r.stdout, f'{what}: says whether trainguard verify holds ({verified})',
+           r.stdout[:800])
     ung = {rest: c for c, rest in s.get('unguarded execs', [])}
     want = {f'{shown(p)} ({shown(why)})': c for (p, why), c in e['unguarded'].items()}
     tap.ok(ung == want, f'{what}: text unguarded execs', f'got {ung}\nwant {want}')
     return r.stdout
 
 
-def check_json(tap, logs, e, what):
+def check_json(tap, logs, e, what, verified):
     r = report(['--format', 'json', '--top', '1000'] + logs)
     try:
         j = json.loads(r.stdout)
@@ -284,9 +286,9 @@ def check_json(tap, logs, e, what):
     ung = {(x['path'], x['reason']): counts_of(x) for x in j['unguarded_execs']['rows']}
     tap.ok(ung == dict(e['unguarded']), f'{what}: json unguarded_execs',
            f'got {ung}\nwant {dict(e["unguarded"])}')
-    tap.ok(j['verification'] == {'checked': False,
-                                 'message': 'not checked (run trainguard verify)'},
-           f'{what}: json verification not checked', json.dumps(j['verification']))
+    v = j['verification']
+    tap.ok(v['checked'] is True and v['verified'] is verified,
+           f'{what}: json verification checked, verified = {verified}', json.dumps(v))
     return j
 
 
@@ -295,14 +297,31 @@ def test_counts(tap, sb, logs):
     e = expected(records)
     tap.ok(e['totals'][0] >= NCAT + 2 and e['totals'][1] >= 1 and e['totals'][2] >= 2,
            'the logs hold denials, a would-deny and audited reads', str(e['totals']))
-    check_text(tap, logs, e, 'two real logs')
-    check_json(tap, logs, e, 'two real logs')
+    check_text(tap, logs, e, 'two real logs', True)
+    check_json(tap, logs, e, 'two real logs', True)
     # One log from standard input reads the same.
     with open(logs[0]) as f:
         r = report(['--format', 'json', '-'], stdin=f.read())
     e0 = expected(read_records(logs[0]))
     tap.ok(r.returncode == 0 and counts_of(json.loads(r.stdout)['totals']) == e0['totals'],
            "'-' reads a log from standard input", r.stderr + r.stdout[:500])
+    tap.ok(r.returncode == 0 and json.loads(r.stdout)['verification']['checked'] is False,
+           "'-': verification not checked (trainguard verify reads files)", r.stdout[:500])
+    # A real log with one field edited (a record the same process's next
+    # record hashes): the chain no longer holds.
+    lines = open(logs[0]).read().splitlines(True)
+    chains = [tgf(json.loads(ln)).get('chain', {}).get('id') for ln in lines]
+    i = next(k for k in range(len(lines)) if chains[k] and chains[k] in chains[k + 1:])
+    rec = json.loads(lines[i])
+    rec['message'] += ' (edited)'
+    lines[i] = json.dumps(rec, separators=(',', ':'), sort_keys=True) + '\n'
+    edited = sb.p('edited.jsonl')
+    with open(edited, 'w') as f:
+        f.writelines(lines)
+    r = report([edited])
+    tap.ok(r.returncode == 0 and 'verification: NOT VERIFIED' in r.stdout,
+           'a real log with one edited record: the report says it does NOT verify',
+           r.stdout[:800])
 
 
 def synthetic(sb, logs):
@@ -348,8 +367,8 @@ def test_synthetic(tap, sb, logs):
     tap.ok(e['totals'] == (100000 + 3, 1, 0, 2),
            'this script counts the synthetic log as folded, killed and learned',
            str(e['totals']))
-    j = check_json(tap, [log], e, 'synthetic log')
-    t = check_text(tap, [log], e, 'synthetic log')
+    j = check_json(tap, [log], e, 'synthetic log', False)
+    t = check_text(tap, [log], e, 'synthetic log', False)
     if j:
         tap.ok(j['other_records'] == 1 and j['records'] == 6,
                'a record without a decision is counted as other', json.dumps(j)[:300])
