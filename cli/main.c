@@ -12,6 +12,7 @@ static const struct tg_command *const commands[] = {
 	&tg_cmd_run,
 	&tg_cmd_check,
 	&tg_cmd_explain,
+	&tg_cmd_learn,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
