@@ -902,7 +902,9 @@ static int tighten(struct learn *x)
 			if (m)
 				sub.paths[sub.n++] = x->log.paths[i];
 		}
-		struct learn_draft_opts o = { .siblings = x->siblings, .vars = &x->vars };
+		struct learn_draft_opts o = {
+			.siblings = x->siblings, .vars = &x->vars, .all = &x->log
+		};
 		struct learn_pattern *pats = NULL;
 		int n = learn_generalize(&sub, &o, &pats);
 		bool narrower = false;

@@ -1,21 +1,22 @@
 /* trainguard learn: generalizing the paths a job used into patterns.
  *
  * Per access class, the paths that need a rule form a tree of folders,
- * walked from the root:
- * - a folder with at least `siblings` distinct entries used beneath it
- *   (files or sub-folders) becomes a folder pattern, DIR followed by "/" and "**", covering all
- *   of them;
- * - a file the job created and removed again (a temporary file, a
- *   checkpoint written beside its final name and renamed into place) has a
- *   name no later run repeats: it becomes DIR followed by "/" and "*"; a removed folder that held
- *   files (mkdtemp) makes its parent a folder pattern;
- * - everything else stays an exact path.
+ * walked from the root. A folder becomes a folder pattern (DIR, a slash
+ * and two stars: itself and everything beneath) when at least `siblings`
+ * of its entries were used themselves (files read, folders listed) or
+ * became folder patterns in turn, or when it holds a folder the job
+ * created and removed again (mkdtemp). A file the job created and removed
+ * again (a temporary file, a checkpoint written beside its final name and
+ * renamed into place) has a name no later run repeats: it becomes DIR, a
+ * slash and one star. Everything else stays an exact path.
+ *
  * A folder is never generalized when it is the root, a top-level folder
  * other than ${TMPDIR}, ${HOME} itself, or one the caller keeps (a secret
  * lies beneath it); exec is never generalized: only what ran may run.
  * The patterns are written with ${HOME}, ${PWD}, ${TMPDIR} and ${JOB_ID}
  * in place of their values and their other characters escaped. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 struct gen {
 	const struct learn_draft_opts *o;
+	const struct learn_log *l;
 	struct learn_pattern *out;
 	size_t n, cap;
 	int err;
@@ -199,9 +201,60 @@ static void emit(struct gen *g, const char *d, size_t dlen, const char *suffix, 
 	}
 }
 
-static bool transient(const struct learn_path *p)
+/* True when the path D + "/" + NAME (NL bytes) was created and removed
+ * again during the job, whatever class this walk is about. */
+static bool transient(const struct gen *g, const char *d, size_t dlen, const char *name,
+		      size_t nl)
 {
-	return p->created && p->removed;
+	char path[PATH_MAX];
+
+	if (dlen + 1 + nl >= sizeof(path))
+		return false;
+	memcpy(path, d, dlen);
+	path[dlen] = '/';
+	memcpy(path + dlen + 1, name, nl);
+	path[dlen + 1 + nl] = '\0';
+	const struct learn_path *p = learn_log_find(g->l, path);
+	return p && p->created && p->removed;
+}
+
+/* The end of the group of entries E[i, hi) named NAME (NL bytes) below
+ * a folder of DLEN bytes. */
+static size_t group_end(struct learn_path **e, size_t i, size_t hi, size_t dlen,
+			const char *name, size_t nl)
+{
+	size_t j = i + 1;
+	while (j < hi && strncmp(e[j]->path + dlen + 1, name, nl) == 0 &&
+	       (e[j]->path[dlen + 1 + nl] == '/' || e[j]->path[dlen + 1 + nl] == '\0'))
+		j++;
+	return j;
+}
+
+/* Whether the folder D (E[lo, hi) are D or beneath it) becomes a folder
+ * pattern for class C: SIBLINGS of its entries were used themselves or
+ * became folder patterns, or it holds a folder created and removed again
+ * (mkdtemp). */
+static bool collapses(const struct gen *g, const char *d, size_t dlen, unsigned c,
+		      struct learn_path **e, size_t lo, size_t hi)
+{
+	if (c == TG_EXEC || !collapsible(g, d, dlen))
+		return false;
+	bool touched = lo < hi && strlen(e[lo]->path) == dlen;
+	size_t score = 0;
+
+	for (size_t i = lo + touched; i < hi;) {
+		const char *name = e[i]->path + dlen + 1;
+		size_t nl = strcspn(name, "/"), j = group_end(e, i, hi, dlen, name, nl);
+		bool head = name[nl] == '\0';
+		if (j - i > (size_t)head && transient(g, d, dlen, name, nl))
+			return true; /* a temporary folder with entries */
+		if (head)
+			score++;
+		else if (collapses(g, e[i]->path, dlen + 1 + nl, c, e, i, j))
+			score++;
+		i = j;
+	}
+	return score >= g->o->siblings;
 }
 
 /* E[lo, hi) are D itself or beneath D (D of DLEN bytes, "" for the root). */
@@ -209,42 +262,20 @@ static void walk(struct gen *g, const char *d, size_t dlen, unsigned c, struct l
 		 size_t lo, size_t hi)
 {
 	bool touched = lo < hi && strlen(e[lo]->path) == dlen && dlen > 0;
-	size_t first = lo + touched, ngroups = 0;
-	bool star = false, globstar = false;
 
-	/* Count the entries and find the transient ones. */
-	for (size_t i = first; i < hi;) {
-		const char *name = e[i]->path + dlen + 1;
-		size_t nl = strcspn(name, "/"), j = i + 1;
-		while (j < hi && strncmp(e[j]->path + dlen + 1, name, nl) == 0 &&
-		       (e[j]->path[dlen + 1 + nl] == '/' || e[j]->path[dlen + 1 + nl] == '\0'))
-			j++;
-		bool head = name[nl] == '\0';
-		if (c != TG_EXEC && head && transient(e[i])) {
-			if (j - i == 1)
-				star = true;
-			else
-				globstar = true;
-		}
-		ngroups++;
-		i = j;
-	}
-	bool can = c != TG_EXEC && collapsible(g, e[lo]->path, dlen);
-	if (can && (ngroups >= g->o->siblings || globstar)) {
-		emit(g, e[lo]->path, dlen, "/**", c, e, lo, hi);
+	if (collapses(g, d, dlen, c, e, lo, hi)) {
+		emit(g, d, dlen, "/**", c, e, lo, hi);
 		return;
 	}
 	if (touched)
-		emit(g, e[lo]->path, dlen, "", c, e, lo, lo + 1);
-	star = star && can;
-	for (size_t i = first; i < hi;) {
+		emit(g, d, dlen, "", c, e, lo, lo + 1);
+	bool can = c != TG_EXEC && collapsible(g, d, dlen);
+	for (size_t i = lo + touched; i < hi;) {
 		const char *name = e[i]->path + dlen + 1;
-		size_t nl = strcspn(name, "/"), j = i + 1;
-		while (j < hi && strncmp(e[j]->path + dlen + 1, name, nl) == 0 &&
-		       (e[j]->path[dlen + 1 + nl] == '/' || e[j]->path[dlen + 1 + nl] == '\0'))
-			j++;
-		if (star && j - i == 1 && name[nl] == '\0' && transient(e[i]))
-			emit(g, e[lo]->path, dlen, "/*", c, e, i, j);
+		size_t nl = strcspn(name, "/"), j = group_end(e, i, hi, dlen, name, nl);
+		/* A temporary file: its name will differ next time. */
+		if (can && j - i == 1 && name[nl] == '\0' && transient(g, d, dlen, name, nl))
+			emit(g, d, dlen, "/*", c, e, i, j);
 		else
 			walk(g, e[i]->path, dlen + 1 + nl, c, e, i, j);
 		i = j;
@@ -260,7 +291,7 @@ static int by_text(const void *a, const void *b)
 int learn_generalize(const struct learn_log *l, const struct learn_draft_opts *o,
 		     struct learn_pattern **ret)
 {
-	struct gen g = { .o = o };
+	struct gen g = { .o = o, .l = o->all ? o->all : l };
 	struct learn_path **e = malloc((l->n + 1) * sizeof(*e));
 
 	if (!e)

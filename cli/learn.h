@@ -81,6 +81,7 @@ struct learn_draft_opts {
 	const struct learn_vars *vars;
 	const char *const *keep;    /* folders never generalized (lint found a secret under them) */
 	size_t nkeep;
+	const struct learn_log *all; /* where to look paths up (NULL: the log generalized) */
 };
 
 /* Generalizes the classes in NEED of L's paths into patterns (see the
