@@ -25,14 +25,14 @@
 #include "tg-env.h"
 
 #define DEFAULT_SIBLINGS 4
-#define MAX_KEEP 256
+#define MAX_KEEP         256
 
 struct learn {
 	const char *base, *output, *tighten;
 	const char *home_opt, *pwd_opt, *tmpdir_opt, *job_opt;
 	unsigned siblings;
 	bool no_disk;
-	struct tg_overrides ov;  /* the job's values, for every load */
+	struct tg_overrides ov; /* the job's values, for every load */
 	char *ov_args[8];
 	size_t nov_args;
 	struct learn_vars vars;
@@ -76,7 +76,8 @@ static char *infer_home(const struct learn_log *l)
 					if (typed && typed[0] == '~' && typed[1] == '/' &&
 					    !strchr(typed, '$')) {
 						size_t sl = strlen(typed + 1), pl = strlen(pat);
-						if (pl > sl && strcmp(pat + pl - sl, typed + 1) == 0)
+						if (pl > sl &&
+						    strcmp(pat + pl - sl, typed + 1) == 0)
 							home = strndup(pat, pl - sl);
 					}
 					free(typed);
@@ -116,9 +117,9 @@ static int resolve_vars(struct learn *x)
 
 	v->job_id = x->job_opt ? x->job_opt : x->log.several_jobs ? NULL : x->log.job_id;
 	say_var("JOB_ID", v->job_id,
-		x->job_opt	       ? "--job-id"
+		x->job_opt            ? "--job-id"
 		: x->log.several_jobs ? "the logs hold several jobs; give --job-id"
-				       : "metadata.correlation_uid of the records");
+				      : "metadata.correlation_uid of the records");
 	v->pwd = x->pwd_opt ? x->pwd_opt : x->log.pwd;
 	say_var("PWD", v->pwd,
 		x->pwd_opt ? "--pwd" : "the working directory of the job's first process");
@@ -181,8 +182,8 @@ static int write_file(const char *path, const char *text)
 /* A temporary .cfg in DIR (or TMPDIR) holding TEXT; its path in *RET. */
 static int temp_policy(const char *dir, const char *text, char **ret)
 {
-	const char *dirs[2] = { dir, getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR")
-								    : "/tmp" };
+	const char *dirs[2] = { dir,
+				getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp" };
 	for (int i = 0; i < 2; i++) {
 		char *path;
 		if (!dirs[i] || asprintf(&path, "%s/.trainguard-learn-XXXXXX.cfg", dirs[i]) < 0)
@@ -387,9 +388,9 @@ static void put_rules(struct buf *b, const struct learn_pattern *pats, size_t n,
 		char s[56];
 		long total = 0;
 		size_t tl = strlen(p->text);
-		const char *kind = tl > 3 && strcmp(p->text + tl - 3, "/**") == 0 ? "-tree"
+		const char *kind = tl > 3 && strcmp(p->text + tl - 3, "/**") == 0  ? "-tree"
 				   : tl > 2 && strcmp(p->text + tl - 2, "/*") == 0 ? "-files"
-										    : "";
+										   : "";
 		slug(p->text, s, sizeof(s));
 		snprintf(ids[i], sizeof(ids[i]), "learned.%s%s%s",
 			 p->classes == TG_BIT(TG_EXEC) ? "exec-" : "", s, kind);
@@ -415,8 +416,9 @@ static void put_rules(struct buf *b, const struct learn_pattern *pats, size_t n,
 		put(b, "\n");
 		bool creates = p->classes & TG_BIT(TG_CREATE);
 		if (creates && (p->mode < 0 || p->mode_partial))
-			put(b, "  # create_mode not set: the records do not say the mode of %s "
-			       "created here\n",
+			put(b,
+			    "  # create_mode not set: the records do not say the mode of %s "
+			    "created here\n",
 			    p->mode < 0 ? "the files" : "every file");
 		put(b, "  { id = \"%s\"; path = \"%s\"; allow = [", ids[i], q ? q : "");
 		put_classes(b, p->classes);
@@ -438,9 +440,10 @@ static size_t put_review(struct buf *b, const struct learn *x)
 		if (!p->secret)
 			continue;
 		if (!items++)
-			put(b, "\n# REVIEW: accesses the secrets profile denies. trainguard learn never\n"
-			       "# allows them; they stay denied under this draft. If the job really\n"
-			       "# needs one, allow that exact file in a rule of your own.\n");
+			put(b,
+			    "\n# REVIEW: accesses the secrets profile denies. trainguard learn never\n"
+			    "# allows them; they stay denied under this draft. If the job really\n"
+			    "# needs one, allow that exact file in a rule of your own.\n");
 		char *sub = learn_substitute(p->path, &x->vars);
 		for (unsigned k = 0; k < TG_NCLASS; k++) {
 			if (!(p->secret & TG_BIT(k)))
@@ -561,8 +564,9 @@ static char *render(struct learn *x, const char *base_text, const char *exec_rul
 		"# 'trainguard check' on it. Variables stand for these values:\n");
 	put(&b, "#   ${HOME}=%s ${PWD}=%s ${TMPDIR}=%s ${JOB_ID}=%s\n", v->home ? v->home : "-",
 	    v->pwd ? v->pwd : "-", v->tmpdir ? v->tmpdir : "-", v->job_id ? v->job_id : "-");
-	put(&b, "# A folder with %u or more entries used became DIR/**; files created and\n"
-		"# removed again (temporary names) became DIR/*.\n",
+	put(&b,
+	    "# A folder with %u or more entries used became DIR/**; files created and\n"
+	    "# removed again (temporary names) became DIR/*.\n",
 	    x->siblings);
 	if (base_text)
 		put(&b, "# Starting from '%s'; the rules learned were added to its rules list.\n",
@@ -730,8 +734,9 @@ static int draft(struct learn *x)
 		}
 		tg_policy_free(d);
 		if (!(d = load(x, tmp, NULL, true))) {
-			fprintf(stderr, "trainguard: learn: the draft does not load (a bug); "
-					"its text follows\n%s",
+			fprintf(stderr,
+				"trainguard: learn: the draft does not load (a bug); "
+				"its text follows\n%s",
 				text);
 			status = TG_EXIT_INVALID;
 			goto out;
@@ -740,8 +745,9 @@ static int draft(struct learn *x)
 		if (tg_policy_lint(d, secrets, on_lint, &c) < 0)
 			goto oom;
 		if (c.unfixable)
-			fprintf(stderr, "trainguard: learn: %zu exact rules reopen a secret: "
-					"review them\n",
+			fprintf(stderr,
+				"trainguard: learn: %zu exact rules reopen a secret: "
+				"review them\n",
 				c.unfixable);
 		if (!c.added)
 			break;
@@ -769,8 +775,9 @@ static int draft(struct learn *x)
 				"what the policy in force refused or audited; give that policy as "
 				"--base\n");
 	if (bad)
-		fprintf(stderr, "trainguard: learn: the draft fails its own check on %zu "
-				"accesses (a bug: please report it)\n",
+		fprintf(stderr,
+			"trainguard: learn: the draft fails its own check on %zu "
+			"accesses (a bug: please report it)\n",
 			bad);
 	status = bad ? TG_EXIT_INVALID : 0;
 	goto out;
@@ -806,6 +813,22 @@ static long rule_index(const struct tg_policy *p, const struct tg_rule *r)
 		if (tg_policy_rule(p, i) == r)
 			return (long)i;
 	return -1;
+}
+
+/* True when another of the N patterns, a folder pattern, covers PATS[I]. */
+static bool covered_by_other(const struct learn_pattern *pats, int n, int i)
+{
+	const char *a = pats[i].real;
+
+	for (int j = 0; j < n; j++) {
+		const char *b = pats[j].real;
+		size_t bl = strlen(b);
+		if (j == i || bl < 3 || strcmp(b + bl - 3, "/**") != 0)
+			continue;
+		if (strncmp(a, b, bl - 2) == 0 || (strncmp(a, b, bl - 3) == 0 && !a[bl - 3]))
+			return true;
+	}
+	return false;
 }
 
 static int tighten(struct learn *x)
@@ -852,8 +875,8 @@ static int tighten(struct learn *x)
 		}
 	}
 
-	printf("policy: %s (%zu decision records, %zu paths; %s)\n", x->tighten,
-	       x->log.decisions, x->log.n,
+	printf("policy: %s (%zu decision records, %zu paths; %s)\n", x->tighten, x->log.decisions,
+	       x->log.n,
 	       x->log.complete ? "learn-mode logs: every access is there"
 			       : "not learn-mode logs: only the allowed accesses of rules with "
 				 "audit = true are there");
@@ -877,16 +900,16 @@ static int tighten(struct learn *x)
 		}
 		if (!used) {
 			findings++;
-			printf("unused: rule \"%s\" (line %d) allows %s; no access used it\n", r->id,
-			       r->line, tg_classes_str(r->allow, cls, sizeof(cls)));
+			printf("unused: rule \"%s\" (line %d) allows %s; no access used it\n",
+			       r->id, r->line, tg_classes_str(r->allow, cls, sizeof(cls)));
 			continue;
 		}
 		if (r->allow & ~used) {
 			findings++;
 			printf("broader: rule \"%s\" (line %d) allows %s, which no access used",
 			       r->id, r->line, tg_classes_str(r->allow & ~used, cls, sizeof(cls)));
-			printf(" (used: %s, %ld accesses)\n", tg_classes_str(used, cls, sizeof(cls)),
-			       total);
+			printf(" (used: %s, %ld accesses)\n",
+			       tg_classes_str(used, cls, sizeof(cls)), total);
 		}
 		/* The paths it allowed, generalized as a draft would be. */
 		struct learn_log sub = { 0 };
@@ -896,15 +919,16 @@ static int tighten(struct learn *x)
 		for (size_t i = 0; i < x->log.n; i++) {
 			unsigned m = 0;
 			for (unsigned k = 0; k < TG_NCLASS; k++)
-				if (decider[i * TG_NCLASS + k] == (long)ri && (r->allow & TG_BIT(k)))
+				if (decider[i * TG_NCLASS + k] == (long)ri &&
+				    (r->allow & TG_BIT(k)))
 					m |= TG_BIT(k);
 			x->log.paths[i]->need = m;
 			if (m)
 				sub.paths[sub.n++] = x->log.paths[i];
 		}
-		struct learn_draft_opts o = {
-			.siblings = x->siblings, .vars = &x->vars, .all = &x->log
-		};
+		struct learn_draft_opts o = { .siblings = x->siblings,
+					      .vars = &x->vars,
+					      .all = &x->log };
 		struct learn_pattern *pats = NULL;
 		int n = learn_generalize(&sub, &o, &pats);
 		bool narrower = false;
@@ -917,11 +941,15 @@ static int tighten(struct learn *x)
 		if (narrower) {
 			findings++;
 			printf("broader: rule \"%s\" (line %d), path", r->id, r->line);
-			for (size_t k = 0; k < r->npaths; k++)
-				printf(" '%s'", r->paths[k]);
+			for (size_t k = 0; k < r->npaths; k++) {
+				char *typed = tg_rule_typed_pattern(r, k);
+				printf(" '%s'", typed ? typed : r->paths[k]);
+				free(typed);
+			}
 			printf(": the %zu paths it allowed fit in", sub.n);
 			for (int i = 0; i < n; i++)
-				printf(" '%s'", pats[i].text);
+				if (!covered_by_other(pats, n, i))
+					printf(" '%s'", pats[i].text);
 			printf("\n");
 		}
 		for (size_t k = 0; k < r->npaths && r->npaths > 1; k++) {
@@ -934,8 +962,10 @@ static int tighten(struct learn *x)
 			}
 			if (!hit) {
 				findings++;
+				char *typed = tg_rule_typed_pattern(r, k);
 				printf("broader: rule \"%s\" (line %d): pattern '%s' matched no access\n",
-				       r->id, r->line, r->paths[k]);
+				       r->id, r->line, typed ? typed : r->paths[k]);
+				free(typed);
 			}
 		}
 		learn_patterns_free(pats, n > 0 ? n : 0);
@@ -964,12 +994,18 @@ out:
 static int learn(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "base", required_argument, NULL, 'b' },    { "output", required_argument, NULL, 'o' },
-		{ "tighten", required_argument, NULL, 't' }, { "home", required_argument, NULL, 'H' },
-		{ "pwd", required_argument, NULL, 'P' },     { "tmpdir", required_argument, NULL, 'T' },
-		{ "job-id", required_argument, NULL, 'j' },  { "siblings", required_argument, NULL, 's' },
-		{ "env", required_argument, NULL, 'e' },     { "no-disk", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },          { 0 },
+		{ "base", required_argument, NULL, 'b' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "tighten", required_argument, NULL, 't' },
+		{ "home", required_argument, NULL, 'H' },
+		{ "pwd", required_argument, NULL, 'P' },
+		{ "tmpdir", required_argument, NULL, 'T' },
+		{ "job-id", required_argument, NULL, 'j' },
+		{ "siblings", required_argument, NULL, 's' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "no-disk", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	struct learn x = { .siblings = DEFAULT_SIBLINGS };
 	int c, status = TG_EXIT_USAGE;
@@ -1002,8 +1038,8 @@ static int learn(int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || v < 2 || v > 100000) {
-				tg_usage_error(&tg_cmd_learn, "--siblings '%s' is not a number from 2",
-					       optarg);
+				tg_usage_error(&tg_cmd_learn,
+					       "--siblings '%s' is not a number from 2", optarg);
 				goto out;
 			}
 			x.siblings = (unsigned)v;

@@ -77,7 +77,8 @@ static char *escaped(const char *s, size_t n, const char *job_id)
 		/* The job id, as a whole name or inside one when it is long
 		 * enough not to appear by chance. */
 		if (jl && i + jl <= n && memcmp(s + i, job_id, jl) == 0 &&
-		    (jl >= 6 || ((i == 0 || s[i - 1] == '/') && (i + jl == n || s[i + jl] == '/')))) {
+		    (jl >= 6 ||
+		     ((i == 0 || s[i - 1] == '/') && (i + jl == n || s[i + jl] == '/')))) {
 			o = stpcpy(o, "${JOB_ID}");
 			i += jl;
 			continue;
@@ -111,8 +112,8 @@ char *learn_substitute(const char *path, const struct learn_vars *v)
 	}
 	char *rest = escaped(path + bl, strlen(path + bl), v->job_id);
 	char *out = NULL;
-	if (rest && asprintf(&out, "%s%s%s%s", best ? "${" : "", best ? best : "",
-			     best ? "}" : "", rest) < 0)
+	if (rest && asprintf(&out, "%s%s%s%s", best ? "${" : "", best ? best : "", best ? "}" : "",
+			     rest) < 0)
 		out = NULL;
 	free(rest);
 	return out;
@@ -203,8 +204,7 @@ static void emit(struct gen *g, const char *d, size_t dlen, const char *suffix, 
 
 /* True when the path D + "/" + NAME (NL bytes) was created and removed
  * again during the job, whatever class this walk is about. */
-static bool transient(const struct gen *g, const char *d, size_t dlen, const char *name,
-		      size_t nl)
+static bool transient(const struct gen *g, const char *d, size_t dlen, const char *name, size_t nl)
 {
 	char path[PATH_MAX];
 
@@ -220,8 +220,8 @@ static bool transient(const struct gen *g, const char *d, size_t dlen, const cha
 
 /* The end of the group of entries E[i, hi) named NAME (NL bytes) below
  * a folder of DLEN bytes. */
-static size_t group_end(struct learn_path **e, size_t i, size_t hi, size_t dlen,
-			const char *name, size_t nl)
+static size_t group_end(struct learn_path **e, size_t i, size_t hi, size_t dlen, const char *name,
+			size_t nl)
 {
 	size_t j = i + 1;
 	while (j < hi && strncmp(e[j]->path + dlen + 1, name, nl) == 0 &&

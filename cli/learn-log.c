@@ -158,9 +158,11 @@ static int add_record(struct learn_log *l, json_t *rec)
 	unsigned classes = 0;
 	json_t *arr = json_object_get(t, "classes"), *v;
 	size_t i;
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		for (unsigned k = 0; k < TG_NCLASS; k++)
-			if (json_is_string(v) && strcmp(json_string_value(v), tg_class_name(k)) == 0)
+			if (json_is_string(v) &&
+			    strcmp(json_string_value(v), tg_class_name(k)) == 0)
 				classes |= TG_BIT(k);
 	}
 	if (!classes)

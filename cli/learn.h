@@ -16,29 +16,29 @@
 /* One distinct real path of the logs. */
 struct learn_path {
 	char *path;
-	unsigned used;              /* classes some record used on it */
-	long count[TG_NCLASS];      /* accesses per class (record counts) */
-	bool created, removed;      /* a create; a delete without create (unlink, rename source) */
-	int mode;                   /* OR of the modes created here, or -1 when unknown */
-	bool mode_unknown;          /* created at least once with no known mode */
+	unsigned used;         /* classes some record used on it */
+	long count[TG_NCLASS]; /* accesses per class (record counts) */
+	bool created, removed; /* a create; a delete without create (unlink, rename source) */
+	int mode;              /* OR of the modes created here, or -1 when unknown */
+	bool mode_unknown;     /* created at least once with no known mode */
 	char *procs[LEARN_MAX_PROCS]; /* "python3.11 (pid 12: /usr/bin/python3 job.py)" */
 	size_t nprocs;
 	/* Filled by cmd-learn.c: */
-	unsigned need;              /* classes the starting policy denies */
-	unsigned secret;            /* classes the secrets profile denies */
+	unsigned need;   /* classes the starting policy denies */
+	unsigned secret; /* classes the secrets profile denies */
 	const char *secret_rule[TG_NCLASS];
 	/* What the records named for their decided class (for --tighten). */
 	char *rule_seen;
-	int rule_seen_class;        /* or -1 */
+	int rule_seen_class; /* or -1 */
 };
 
 /* Everything read from the logs. */
 struct learn_log {
-	struct learn_path **paths;  /* sorted by path after learn_log_finish */
+	struct learn_path **paths; /* sorted by path after learn_log_finish */
 	size_t n, cap;
 	size_t records, decisions, skipped;
-	size_t by_decision[4];      /* learn, allow, would_deny, deny */
-	bool complete;              /* every allowed access is in the log (learn, log.allowed) */
+	size_t by_decision[4]; /* learn, allow, would_deny, deny */
+	bool complete;         /* every allowed access is in the log (learn, log.allowed) */
 	/* The job's values, from the records (NULL: not recorded). */
 	char *job_id, *pwd;
 	long long pwd_time;
@@ -64,22 +64,22 @@ struct learn_vars {
 
 /* One generalized pattern and what it covers. */
 struct learn_pattern {
-	char *real;                 /* the pattern on real paths (a folder pattern of "/a/b") */
-	char *text;                 /* as written in the draft (with "${PWD}" for "/a") */
+	char *real; /* the pattern on real paths (a folder pattern of "/a/b") */
+	char *text; /* as written in the draft (with "${PWD}" for "/a") */
 	unsigned classes;
 	long count[TG_NCLASS];
-	size_t npaths;              /* distinct paths covered (the most of any class) */
+	size_t npaths; /* distinct paths covered (the most of any class) */
 	size_t covered[TG_NCLASS];
 	char *procs[LEARN_MAX_PROCS];
 	size_t nprocs;
-	int mode;                   /* create_mode to set, or -1 */
-	bool mode_partial;          /* some created path had no known mode */
+	int mode;          /* create_mode to set, or -1 */
+	bool mode_partial; /* some created path had no known mode */
 };
 
 struct learn_draft_opts {
-	unsigned siblings;          /* a folder with this many touched entries becomes a folder pattern */
+	unsigned siblings; /* a folder with this many touched entries becomes a folder pattern */
 	const struct learn_vars *vars;
-	const char *const *keep;    /* folders never generalized (lint found a secret under them) */
+	const char *const *keep; /* folders never generalized (lint found a secret under them) */
 	size_t nkeep;
 	const struct learn_log *all; /* where to look paths up (NULL: the log generalized) */
 };
