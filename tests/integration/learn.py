@@ -18,6 +18,8 @@
   check and the enforce run has only the secret denial.
 - --tighten: the draft has nothing to tighten (exit 0); a wide policy gets
   its unused rule, its unused class and its broader pattern listed (exit 1).
+- A multiprocessing pool (the shape of DataLoader workers; torch is not
+  needed) round-trips the same way, with no denial.
 - The demo job (examples/train_demo.py, with the layout examples/demo.sh
   makes) in learn mode: its draft passes check, and under it in enforce
   mode the job finishes training and every denial is a rule of the secrets
@@ -242,6 +244,45 @@ def test_base(tap):
             check_enforce(tap, sb, env, draft, f'--base draft from a {mode} log')
 
 
+WORKERS = r'''
+import multiprocessing as mp, os
+def work(p):
+    with open(p) as f:
+        return len(f.read())
+if __name__ == '__main__':
+    files = [os.path.join(d, n) for d, _, ns in sorted(os.walk('data')) for n in sorted(ns)]
+    with mp.Pool(2) as pool:
+        total = sum(pool.map(work, files))
+    q = mp.Queue()
+    q.put(total)
+    print('done', q.get())
+'''
+
+
+def test_workers(tap):
+    """Worker processes (the shape of DataLoader workers, without torch):
+    their accesses are learned too, and the draft lets them all run."""
+    with Sandbox(tap, 'learn-workers') as sb:
+        env = make_job(sb)
+        sb.write('workers.py', WORKERS)
+        r = sb.run([PYTHON, 'workers.py'], label='workers learn', mode='learn', env=env,
+                   cli=True)
+        pids = {rec['actor']['process']['pid'] for rec in decisions(r.records)
+                if tglib.record_path(rec).startswith(sb.p('data') + '/')}
+        tap.ok(r.rc == 0 and 'done' in r.out and len(pids) >= 2,
+               'a multiprocessing pool runs in learn mode; its workers\' reads are logged',
+               r.describe())
+        draft = sb.p('workers.cfg')
+        lr = cli(['learn', r.log, '-o', draft], cwd=sb.root, env={'TMPDIR': sb.p('tmp')})
+        ck = cli(['check', draft], cwd=sb.root, env=env)
+        tap.ok(lr.returncode == 0 and ck.returncode == 0,
+               'its draft is written and passes check', lr.stderr + ck.stdout + ck.stderr)
+        e = sb.run([PYTHON, 'workers.py'], label='workers enforce', policy=draft,
+                   mode='enforce', env=env, cli=True)
+        tap.ok(e.rc == 0 and 'done' in e.out and not denials(e.records),
+               'the pool runs under its draft in enforce mode with no denial', e.describe())
+
+
 def demo_layout(sb):
     import random
     rnd = random.Random(2024)
@@ -311,6 +352,7 @@ def main():
     tap.group(test_help)
     tap.group(test_round_trip)
     tap.group(test_base)
+    tap.group(test_workers)
     tap.group(test_demo)
     tap.done()
 
