@@ -632,6 +632,99 @@ static void on_lint(const struct tg_lint *l, void *ud)
 	}
 }
 
+/* One instance of the glob text S (N bytes) into OUT: a star or a
+ * question mark is "x", a set its first member, an alternation its first
+ * branch. */
+static void instance(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 2 < cap; i++) {
+		if (s[i] == '*' || s[i] == '?') {
+			out[o++] = 'x';
+		} else if (s[i] == '[') {
+			/* A negated set: "x", which no secrets pattern excludes. */
+			bool neg = i + 1 < n && s[i + 1] == '!';
+			out[o++] = neg || i + 1 >= n ? 'x' : s[i + 1];
+			while (i < n && s[i] != ']')
+				i++;
+		} else if (s[i] == '{') {
+			int depth = 1;
+			while (++i < n && s[i] != ',' && s[i] != '}' && o + 2 < cap)
+				out[o++] = s[i];
+			for (; i < n && depth; i++)
+				depth += s[i] == '{' ? 1 : s[i] == '}' ? -1 : 0;
+			i--;
+		} else if (s[i] == '\\' && i + 1 < n) {
+			out[o++] = s[++i];
+		} else {
+			out[o++] = s[i];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* The lint samples the draft's own patterns; a folder pattern can also
+ * take in a secret whose pattern starts with a wildcard (/proc/PID/environ
+ * under a learned /proc/PID folder). So each folder pattern is tried with
+ * the last name of every secrets pattern, right under it and one folder
+ * deeper, and kept exact when the draft would allow there what the
+ * secrets profile denies. */
+static int probe_secrets(struct learn *x, const struct tg_policy *d,
+			 const struct tg_policy *secrets, const struct learn_pattern *pats, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *pat = pats[i].real;
+		size_t len = strlen(pat), dl;
+		if (len > 3 && strcmp(pat + len - 3, "/**") == 0)
+			dl = len - 3;
+		else if (len > 2 && strcmp(pat + len - 2, "/*") == 0)
+			dl = len - 2;
+		else
+			continue;
+		bool reopens = false;
+		for (size_t r = 0; r < tg_policy_nrules(secrets) && !reopens; r++) {
+			const struct tg_rule *rule = tg_policy_rule(secrets, r);
+			for (size_t k = 0; k < rule->npaths && !reopens; k++) {
+				const char *last = strrchr(rule->paths[k], '/');
+				/* The secret's name right under the folder, and one
+				 * folder deeper (/proc/PID/task/TID/environ). */
+				for (int deeper = 0; deeper < 2 && last && !reopens; deeper++) {
+					const char *from = deeper ? "/x" : "";
+					char inst[256], path[PATH_MAX];
+					instance(last, strlen(last), inst, sizeof(inst));
+					snprintf(path, sizeof(path), "%.*s%s%s", (int)dl, pat, from,
+						 inst);
+					if (strncmp(path, pat, dl) != 0 || path[dl] != '/')
+						continue;
+					for (unsigned c = 0; c < TG_NCLASS && !reopens; c++) {
+						struct tg_verdict vs, vd;
+						if (!(pats[i].classes & TG_BIT(c)))
+							continue;
+						tg_decide(secrets, path, strlen(path), TG_BIT(c),
+							  &vs);
+						if (vs.allow || !vs.rule)
+							continue;
+						tg_decide(d, path, strlen(path), TG_BIT(c), &vd);
+						reopens = vd.allow;
+					}
+				}
+			}
+		}
+		if (!reopens)
+			continue;
+		bool known = false;
+		for (size_t k = 0; k < x->nkeep; k++)
+			known |= strlen(x->keep[k]) == dl && strncmp(x->keep[k], pat, dl) == 0;
+		if (!known && x->nkeep < MAX_KEEP) {
+			if (!(x->keep[x->nkeep] = strndup(pat, dl)))
+				return -ENOMEM;
+			x->nkeep++;
+		}
+	}
+	return 0;
+}
+
 /* Every access the draft must allow, allowed; every secret still denied.
  * Returns the number of accesses that are not. */
 static size_t verify(const struct learn *x, const struct tg_policy *draft)
@@ -742,8 +835,12 @@ static int draft(struct learn *x)
 			goto out;
 		}
 		struct lint_ctx c = { .x = x };
+		size_t keep_before = x->nkeep;
 		if (tg_policy_lint(d, secrets, on_lint, &c) < 0)
 			goto oom;
+		if (probe_secrets(x, d, secrets, pats, n) < 0)
+			goto oom;
+		c.added |= x->nkeep > keep_before;
 		if (c.unfixable)
 			fprintf(stderr,
 				"trainguard: learn: %zu exact rules reopen a secret: "

@@ -18,6 +18,8 @@
   check and the enforce run has only the secret denial.
 - --tighten: the draft has nothing to tighten (exit 0); a wide policy gets
   its unused rule, its unused class and its broader pattern listed (exit 1).
+- A folder pattern never takes in a secret (/proc/PID/** would hold
+  /proc/PID/environ): such a folder stays exact paths.
 - A multiprocessing pool (the shape of DataLoader workers; torch is not
   needed) round-trips the same way, with no denial.
 - The demo job (examples/train_demo.py, with the layout examples/demo.sh
@@ -27,6 +29,7 @@
 - `trainguard learn --help` options are all in the LEARN section of
   trainguard(1).
 """
+import json
 import os
 import re
 import subprocess
@@ -329,6 +332,34 @@ def test_demo(tap):
                e.describe())
 
 
+def test_secret_under_folder(tap):
+    """A folder pattern may not take in a secret whose pattern starts with a
+    wildcard: five files of /proc/PID read would make /proc/PID/**, which
+    covers /proc/PID/environ (secrets.proc-environ): the folder is kept
+    exact. Also a record that is not JSON is skipped with a message."""
+    with Sandbox(tap, 'learn-proc') as sb:
+        log = sb.p('synthetic.jsonl')
+        with open(log, 'w') as f:
+            f.write('not json\n')
+            for name in ('maps', 'mountinfo', 'smaps', 'numa_maps', 'stack'):
+                f.write(json.dumps({
+                    'class_uid': 1001, 'file': {'path': f'/proc/4242/{name}'},
+                    'actor': {'process': {'name': 'py', 'pid': 7,
+                                          'working_directory': sb.root}},
+                    'metadata': {'correlation_uid': 'job-1'},
+                    'unmapped': {'trainguard': {'decision': 'learn', 'mode': 'learn',
+                                                'classes': ['read']}}}) + '\n')
+        r = cli(['learn', '--home', sb.p('home'), log], cwd=sb.root)
+        tap.ok(r.returncode == 0 and '"/proc/4242/maps"' in r.stdout and
+               '/proc/4242/**' not in r.stdout and 'not a JSON record' in r.stderr,
+               'a folder holding a secret (/proc/PID/environ) stays exact paths',
+               r.stdout + r.stderr)
+        ex = sb.write('draft.cfg', r.stdout)
+        e = cli(['explain', '--policy', ex, '--op', 'read', '/proc/4242/environ'], cwd=sb.root,
+                env={'HOME': sb.p('home')})
+        tap.ok(e.returncode == 1, 'the draft denies /proc/PID/environ', e.stdout + e.stderr)
+
+
 def test_help(tap):
     h = cli(['learn', '--help'])
     page = open(os.path.join(SOURCE_ROOT, 'man', 'trainguard.1.scd')).read()
@@ -353,6 +384,7 @@ def main():
     tap.group(test_round_trip)
     tap.group(test_base)
     tap.group(test_workers)
+    tap.group(test_secret_under_folder)
     tap.group(test_demo)
     tap.done()
 
