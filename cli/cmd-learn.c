@@ -25,31 +25,6 @@
 #include "tg-env.h"
 
 #define DEFAULT_SIBLINGS 4
-#define MAX_KEEP         256
-
-struct learn {
-	const char *base, *output, *tighten;
-	const char *home_opt, *pwd_opt, *tmpdir_opt, *job_opt;
-	unsigned siblings;
-	bool no_disk;
-	struct tg_overrides ov; /* the job's values, for every load */
-	char *ov_args[8];
-	size_t nov_args;
-	struct learn_vars vars;
-	char *home_inferred;
-	struct learn_log log;
-	char **logs;
-	int nlogs;
-	char *keep[MAX_KEEP];
-	size_t nkeep;
-};
-
-static void sanitize(char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
-}
 
 /* ---- the job's variables ---- */
 
@@ -149,8 +124,8 @@ static int resolve_vars(struct learn *x)
 }
 
 /* Loads FILE (NULL: the embedded profile EMBEDDED) with the job's values. */
-static struct tg_policy *load(struct learn *x, const char *file, const char *embedded,
-			      bool quiet_warnings)
+struct tg_policy *tg_learn_load(struct learn *x, const char *file, const char *embedded,
+				bool quiet_warnings)
 {
 	struct tg_diag_count d = { .warnings = !quiet_warnings };
 	char jid[256];
@@ -204,19 +179,6 @@ static int temp_policy(const char *dir, const char *text, char **ret)
 	return -EIO;
 }
 
-static const char skeleton_head[] =
-	"version = 1;\n"
-	"\n"
-	"# The system every process needs (base) and the credential catalogue\n"
-	"# (secrets); everything else only as the rules below allow it.\n"
-	"profiles = [\"base\", \"secrets\"];\n"
-	"\n"
-	"defaults = { read = \"deny\"; write = \"deny\"; create = \"deny\"; delete = \"deny\";\n"
-	"             exec = \"deny\"; chmod = \"deny\"; list = \"deny\"; };\n";
-
-/* The rule limiting exec to what ran: base allows exec of the system
- * trees; a deny with the very same patterns ties with it and wins, and
- * each program that ran is allowed by its exact, more specific path. */
 static char *exec_limit_rule(void)
 {
 	struct tg_load_opts o = { .embedded = "base", .job_id = "x" };
@@ -233,7 +195,7 @@ static char *exec_limit_rule(void)
 			continue;
 		for (size_t k = 0; k < rule->npaths && list; k++) {
 			char *typed = tg_rule_typed_pattern(rule, k), *q, *next = NULL;
-			q = learn_cfg_quote(typed ? typed : rule->paths[k]);
+			q = tg_learn_cfg_quote(typed ? typed : rule->paths[k]);
 			if (q && asprintf(&next, "%s%s\"%s\"", list, *list ? ", " : "", q) < 0)
 				next = NULL;
 			free(q);
@@ -296,309 +258,6 @@ static void decide_all(struct learn *x, const struct tg_policy *start,
 	}
 }
 
-/* ---- writing the draft ---- */
-
-struct buf {
-	char *s;
-	size_t n, cap;
-	bool oom;
-};
-
-static void put(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	int n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		b->oom = true;
-		return;
-	}
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = (b->n + n + 1) * 2;
-		char *t = realloc(b->s, cap);
-		if (!t) {
-			b->oom = true;
-			free(s);
-			return;
-		}
-		b->s = t;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->n, s, n + 1);
-	b->n += n;
-	free(s);
-}
-
-static void slug(const char *text, char *out, size_t cap)
-{
-	size_t o = 0;
-	bool dash = false;
-
-	for (const char *s = text; *s && o + 2 < cap; s++) {
-		char c = *s;
-		if (c >= 'A' && c <= 'Z')
-			c = c - 'A' + 'a';
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-			if (dash && o)
-				out[o++] = '-';
-			out[o++] = c;
-			dash = false;
-		} else {
-			dash = true;
-		}
-	}
-	out[o] = '\0';
-	if (!o)
-		snprintf(out, cap, "root");
-}
-
-static void put_classes(struct buf *b, unsigned mask)
-{
-	bool first = true;
-	for (unsigned k = 0; k < TG_NCLASS; k++) {
-		if (mask & TG_BIT(k)) {
-			put(b, "%s\"%s\"", first ? "" : ", ", tg_class_name(k));
-			first = false;
-		}
-	}
-}
-
-static void put_counts(struct buf *b, const long *count, unsigned mask)
-{
-	bool first = true;
-	for (unsigned k = 0; k < TG_NCLASS; k++) {
-		if (mask & TG_BIT(k)) {
-			put(b, "%s%s %ld", first ? "" : ", ", tg_class_name(k), count[k]);
-			first = false;
-		}
-	}
-}
-
-/* The rules for PATS, each with a comment saying what it covers. */
-static void put_rules(struct buf *b, const struct learn_pattern *pats, size_t n, bool first)
-{
-	char ids[n + 1][72];
-
-	for (size_t i = 0; i < n; i++) {
-		const struct learn_pattern *p = &pats[i];
-		char s[56];
-		long total = 0;
-		size_t tl = strlen(p->text);
-		const char *kind = tl > 3 && strcmp(p->text + tl - 3, "/**") == 0  ? "-tree"
-				   : tl > 2 && strcmp(p->text + tl - 2, "/*") == 0 ? "-files"
-										   : "";
-		slug(p->text, s, sizeof(s));
-		snprintf(ids[i], sizeof(ids[i]), "learned.%s%s%s",
-			 p->classes == TG_BIT(TG_EXEC) ? "exec-" : "", s, kind);
-		for (size_t j = 0, dup = 1; j < i; j++) {
-			if (strcmp(ids[j], ids[i]) == 0) {
-				snprintf(ids[i], sizeof(ids[i]), "learned.%s-%zu", s, ++dup);
-				j = (size_t)-1;
-			}
-		}
-		for (unsigned k = 0; k < TG_NCLASS; k++)
-			total += p->count[k];
-		char *q = learn_cfg_quote(p->text);
-		put(b, "%s\n  # %ld access%s to %zu path%s (", first && i == 0 ? "" : ",", total,
-		    total == 1 ? "" : "es", p->npaths, p->npaths == 1 ? "" : "s");
-		put_counts(b, p->count, p->classes);
-		put(b, ") by ");
-		for (size_t k = 0; k < p->nprocs; k++) {
-			char name[128];
-			snprintf(name, sizeof(name), "%s", p->procs[k]);
-			sanitize(name);
-			put(b, "%s%s", k ? ", " : "", name);
-		}
-		put(b, "\n");
-		bool creates = p->classes & TG_BIT(TG_CREATE);
-		if (creates && (p->mode < 0 || p->mode_partial))
-			put(b,
-			    "  # create_mode not set: the records do not say the mode of %s "
-			    "created here\n",
-			    p->mode < 0 ? "the files" : "every file");
-		put(b, "  { id = \"%s\"; path = \"%s\"; allow = [", ids[i], q ? q : "");
-		put_classes(b, p->classes);
-		put(b, "];");
-		if (creates && p->mode >= 0 && !p->mode_partial)
-			put(b, " create_mode = \"0%03o\";", p->mode);
-		put(b, " }");
-		free(q);
-	}
-}
-
-/* Review items: what the secrets profile denied, never allowed here. */
-static size_t put_review(struct buf *b, const struct learn *x)
-{
-	size_t items = 0;
-
-	for (size_t i = 0; i < x->log.n; i++) {
-		const struct learn_path *p = x->log.paths[i];
-		if (!p->secret)
-			continue;
-		if (!items++)
-			put(b,
-			    "\n# REVIEW: accesses the secrets profile denies. trainguard learn never\n"
-			    "# allows them; they stay denied under this draft. If the job really\n"
-			    "# needs one, allow that exact file in a rule of your own.\n");
-		char *sub = learn_substitute(p->path, &x->vars);
-		for (unsigned k = 0; k < TG_NCLASS; k++) {
-			if (!(p->secret & TG_BIT(k)))
-				continue;
-			put(b, "#   %s '%s': %ld access%s, denied by rule \"%s\"; asked by ",
-			    tg_class_name(k), sub ? sub : p->path, p->count[k],
-			    p->count[k] == 1 ? "" : "es", p->secret_rule[k]);
-			for (size_t j = 0; j < p->nprocs; j++) {
-				char who[512];
-				snprintf(who, sizeof(who), "%s", p->procs[j]);
-				sanitize(who);
-				put(b, "%s%s", j ? ", " : "", who);
-			}
-			put(b, "\n");
-		}
-		free(sub);
-	}
-	return items;
-}
-
-/* Where the top-level rules list of TEXT closes, and whether a comma is
- * needed before an entry added there; -1 when there is no rules list. */
-static long rules_end(const char *text, bool *ret_comma)
-{
-	int depth = 0;
-	long list_open = -1;
-	char last = 0;
-
-	for (long i = 0; text[i]; i++) {
-		char c = text[i];
-		if (c == '"') {
-			for (i++; text[i] && text[i] != '"'; i++)
-				if (text[i] == '\\' && text[i + 1])
-					i++;
-			last = '"';
-			if (!text[i])
-				break;
-			continue;
-		}
-		if (c == '#' || (c == '/' && text[i + 1] == '/')) {
-			while (text[i + 1] && text[i + 1] != '\n')
-				i++;
-			continue;
-		}
-		if (c == '/' && text[i + 1] == '*') {
-			const char *e = strstr(text + i + 2, "*/");
-			if (!e)
-				break;
-			i = e - text + 1;
-			continue;
-		}
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r')
-			continue;
-		if (depth == 0 && list_open < 0 && strncmp(text + i, "rules", 5) == 0 &&
-		    (i == 0 || strchr(" \t\n;", text[i - 1]))) {
-			long j = i + 5;
-			while (strchr(" \t\n", text[j]) && text[j])
-				j++;
-			if (text[j] == '=' || text[j] == ':') {
-				j++;
-				while (strchr(" \t\n", text[j]) && text[j])
-					j++;
-				if (text[j] == '(') {
-					list_open = j;
-					depth = 1;
-					last = '(';
-					i = j;
-					continue;
-				}
-			}
-		}
-		if (c == '(' || c == '{' || c == '[')
-			depth++;
-		if (c == ')' || c == '}' || c == ']') {
-			depth--;
-			if (list_open >= 0 && depth == 0 && c == ')') {
-				*ret_comma = last != '(' && last != ',';
-				return i;
-			}
-		}
-		last = c;
-	}
-	return -1;
-}
-
-static char *read_text(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *s = NULL;
-	size_t n = 0;
-
-	if (!f)
-		return NULL;
-	struct buf b = { 0 };
-	char chunk[65536];
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		put(&b, "%.*s", (int)n, chunk);
-	fclose(f);
-	if (b.oom) {
-		free(b.s);
-		return NULL;
-	}
-	s = b.s ? b.s : strdup("");
-	return s;
-}
-
-/* The whole draft text. */
-static char *render(struct learn *x, const char *base_text, const char *exec_rule,
-		    const struct learn_pattern *pats, size_t n, size_t *ret_review)
-{
-	struct buf b = { 0 }, rules = { 0 };
-	const struct learn_vars *v = &x->vars;
-
-	put(&b, "# Drafted by 'trainguard learn' from %zu decision records of", x->log.decisions);
-	for (int i = 0; i < x->nlogs; i++)
-		put(&b, " %s", x->logs[i]);
-	put(&b, ".\n# It allows what the job did and nothing more: review it, then run\n"
-		"# 'trainguard check' on it. Variables stand for these values:\n");
-	put(&b, "#   ${HOME}=%s ${PWD}=%s ${TMPDIR}=%s ${JOB_ID}=%s\n", v->home ? v->home : "-",
-	    v->pwd ? v->pwd : "-", v->tmpdir ? v->tmpdir : "-", v->job_id ? v->job_id : "-");
-	put(&b,
-	    "# A folder with %u or more entries used became DIR/**; files created and\n"
-	    "# removed again (temporary names) became DIR/*.\n",
-	    x->siblings);
-	if (base_text)
-		put(&b, "# Starting from '%s'; the rules learned were added to its rules list.\n",
-		    x->base);
-	put(&b, "\n");
-
-	if (exec_rule)
-		put(&rules, "%s", exec_rule);
-	put_rules(&rules, pats, n, !exec_rule);
-	put(&rules, "\n");
-	if (!base_text) {
-		put(&b, "%s\nrules = (\n%s);\n", skeleton_head, rules.s ? rules.s : "");
-	} else {
-		bool comma = false;
-		long end = rules_end(base_text, &comma);
-		if (end < 0)
-			put(&b, "%s\n\nrules = (\n%s);\n", base_text, rules.s ? rules.s : "");
-		else if (n == 0)
-			put(&b, "%s", base_text);
-		else
-			put(&b, "%.*s%s\n  # ---- learned by trainguard learn ----%s%s", (int)end,
-			    base_text, comma ? "," : "", rules.s ? rules.s : "", base_text + end);
-	}
-	*ret_review = put_review(&b, x);
-	free(rules.s);
-	if (b.oom || rules.oom) {
-		free(b.s);
-		return NULL;
-	}
-	return b.s;
-}
-
 /* ---- checking the draft ---- */
 
 struct lint_ctx {
@@ -626,7 +285,7 @@ static void on_lint(const struct tg_lint *l, void *ud)
 	for (size_t i = 0; i < c->x->nkeep; i++)
 		if (strlen(c->x->keep[i]) == len && strncmp(c->x->keep[i], pat, len) == 0)
 			return;
-	if (c->x->nkeep < MAX_KEEP && (c->x->keep[c->x->nkeep] = strndup(pat, len))) {
+	if (c->x->nkeep < TG_LEARN_MAX_KEEP && (c->x->keep[c->x->nkeep] = strndup(pat, len))) {
 		c->x->nkeep++;
 		c->added = true;
 	}
@@ -716,7 +375,7 @@ static int probe_secrets(struct learn *x, const struct tg_policy *d,
 		bool known = false;
 		for (size_t k = 0; k < x->nkeep; k++)
 			known |= strlen(x->keep[k]) == dl && strncmp(x->keep[k], pat, dl) == 0;
-		if (!known && x->nkeep < MAX_KEEP) {
+		if (!known && x->nkeep < TG_LEARN_MAX_KEEP) {
 			if (!(x->keep[x->nkeep] = strndup(pat, dl)))
 				return -ENOMEM;
 			x->nkeep++;
@@ -753,7 +412,8 @@ static size_t verify(const struct learn *x, const struct tg_policy *draft)
 
 static int draft(struct learn *x)
 {
-	struct tg_policy *secrets = load(x, NULL, "secrets", true), *start = NULL, *d = NULL;
+	struct tg_policy *secrets = tg_learn_load(x, NULL, "secrets", true), *start = NULL,
+			 *d = NULL;
 	char *base_text = NULL, *skeleton = NULL, *tmp = NULL, *exec_rule = NULL, *text = NULL;
 	char *base_dir = NULL;
 	struct learn_pattern *pats = NULL;
@@ -763,22 +423,22 @@ static int draft(struct learn *x)
 	if (!secrets)
 		goto out;
 	if (x->base) {
-		if (!(base_text = read_text(x->base))) {
+		if (!(base_text = tg_learn_read_text(x->base))) {
 			fprintf(stderr, "trainguard: learn: cannot read the base policy '%s': %s\n",
 				x->base, strerror(errno));
 			goto out;
 		}
-		if (!(start = load(x, x->base, NULL, true)))
+		if (!(start = tg_learn_load(x, x->base, NULL, true)))
 			goto out;
 		char *slash = strrchr(x->base, '/');
 		base_dir = slash ? strndup(x->base, slash - x->base) : strdup(".");
 	} else {
-		if (asprintf(&skeleton, "%s\nrules = ();\n", skeleton_head) < 0 ||
+		if (asprintf(&skeleton, "%s\nrules = ();\n", tg_learn_skeleton) < 0 ||
 		    !(exec_rule = exec_limit_rule()) || temp_policy(NULL, skeleton, &tmp) < 0) {
 			fprintf(stderr, "trainguard: learn: cannot write a temporary policy\n");
 			goto out;
 		}
-		start = load(x, tmp, NULL, true);
+		start = tg_learn_load(x, tmp, NULL, true);
 		unlink(tmp);
 		free(tmp);
 		tmp = NULL;
@@ -787,11 +447,12 @@ static int draft(struct learn *x)
 		/* The exec limit is part of the start: what it denies is learned. */
 		free(skeleton);
 		skeleton = NULL;
-		if (asprintf(&skeleton, "%s\nrules = (\n%s\n);\n", skeleton_head, exec_rule) < 0 ||
+		if (asprintf(&skeleton, "%s\nrules = (\n%s\n);\n", tg_learn_skeleton, exec_rule) <
+			    0 ||
 		    temp_policy(NULL, skeleton, &tmp) < 0)
 			goto out;
 		tg_policy_free(start);
-		start = load(x, tmp, NULL, true);
+		start = tg_learn_load(x, tmp, NULL, true);
 		unlink(tmp);
 		free(tmp);
 		tmp = NULL;
@@ -807,13 +468,13 @@ static int draft(struct learn *x)
 			.keep = (const char *const *)x->keep,
 			.nkeep = x->nkeep,
 		};
-		learn_patterns_free(pats, n > 0 ? n : 0);
+		tg_learn_patterns_free(pats, n > 0 ? n : 0);
 		pats = NULL;
-		n = learn_generalize(&x->log, &o, &pats);
+		n = tg_learn_generalize(&x->log, &o, &pats);
 		if (n < 0)
 			goto oom;
 		free(text);
-		text = render(x, base_text, x->base ? NULL : exec_rule, pats, n, &review);
+		text = tg_learn_render(x, base_text, x->base ? NULL : exec_rule, pats, n, &review);
 		if (!text)
 			goto oom;
 		if (tmp) {
@@ -826,7 +487,7 @@ static int draft(struct learn *x)
 			goto out;
 		}
 		tg_policy_free(d);
-		if (!(d = load(x, tmp, NULL, true))) {
+		if (!(d = tg_learn_load(x, tmp, NULL, true))) {
 			fprintf(stderr,
 				"trainguard: learn: the draft does not load (a bug); "
 				"its text follows\n%s",
@@ -890,199 +551,10 @@ out:
 	free(exec_rule);
 	free(base_text);
 	free(base_dir);
-	learn_patterns_free(pats, n > 0 ? n : 0);
+	tg_learn_patterns_free(pats, n > 0 ? n : 0);
 	tg_policy_free(d);
 	tg_policy_free(start);
 	tg_policy_free(secrets);
-	return status;
-}
-
-/* ---- --tighten ---- */
-
-struct rule_use {
-	long allowed[TG_NCLASS], denied[TG_NCLASS];
-	size_t npaths;
-};
-
-static long rule_index(const struct tg_policy *p, const struct tg_rule *r)
-{
-	for (size_t i = 0; i < tg_policy_nrules(p); i++)
-		if (tg_policy_rule(p, i) == r)
-			return (long)i;
-	return -1;
-}
-
-/* True when another of the N patterns, a folder pattern, covers PATS[I]. */
-static bool covered_by_other(const struct learn_pattern *pats, int n, int i)
-{
-	const char *a = pats[i].real;
-
-	for (int j = 0; j < n; j++) {
-		const char *b = pats[j].real;
-		size_t bl = strlen(b);
-		if (j == i || bl < 3 || strcmp(b + bl - 3, "/**") != 0)
-			continue;
-		if (strncmp(a, b, bl - 2) == 0 || (strncmp(a, b, bl - 3) == 0 && !a[bl - 3]))
-			return true;
-	}
-	return false;
-}
-
-static int tighten(struct learn *x)
-{
-	struct tg_policy *p = load(x, x->tighten, NULL, true);
-	char real[PATH_MAX];
-	int status = TG_EXIT_USAGE;
-
-	if (!p)
-		return status;
-	size_t nr = tg_policy_nrules(p);
-	struct rule_use *use = calloc(nr + 1, sizeof(*use));
-	long *decider = calloc(x->log.n * TG_NCLASS + 1, sizeof(*decider));
-	long deflt[TG_NCLASS] = { 0 };
-	size_t mismatch = 0, findings = 0;
-	const char *mine = realpath(x->tighten, real) ? real : x->tighten;
-
-	if (!use || !decider)
-		goto out;
-	for (size_t i = 0; i < x->log.n; i++) {
-		struct learn_path *lp = x->log.paths[i];
-		for (unsigned k = 0; k < TG_NCLASS; k++) {
-			decider[i * TG_NCLASS + k] = -2;
-			if (!(lp->used & TG_BIT(k)))
-				continue;
-			struct tg_verdict v;
-			tg_decide(p, lp->path, strlen(lp->path), TG_BIT(k), &v);
-			long ri = v.rule ? rule_index(p, v.rule) : -1;
-			decider[i * TG_NCLASS + k] = ri;
-			if (ri < 0) {
-				if (v.allow)
-					deflt[k] += lp->count[k];
-			} else if (v.allow) {
-				use[ri].allowed[k] += lp->count[k];
-			} else {
-				use[ri].denied[k] += lp->count[k];
-			}
-			if (lp->rule_seen && lp->rule_seen_class == (int)k) {
-				char dname[64];
-				snprintf(dname, sizeof(dname), "default:%s", tg_class_name(k));
-				if (strcmp(lp->rule_seen, v.rule ? v.rule->id : dname) != 0)
-					mismatch++;
-			}
-		}
-	}
-
-	printf("policy: %s (%zu decision records, %zu paths; %s)\n", x->tighten, x->log.decisions,
-	       x->log.n,
-	       x->log.complete ? "learn-mode logs: every access is there"
-			       : "not learn-mode logs: only the allowed accesses of rules with "
-				 "audit = true are there");
-	for (size_t ri = 0; ri < nr; ri++) {
-		const struct tg_rule *r = tg_policy_rule(p, ri);
-		if (strcmp(r->source, mine) != 0 || !r->allow)
-			continue;
-		unsigned used = 0;
-		long total = 0;
-		for (unsigned k = 0; k < TG_NCLASS; k++) {
-			if (use[ri].allowed[k])
-				used |= TG_BIT(k);
-			total += use[ri].allowed[k];
-		}
-		char cls[128];
-		if (!x->log.complete && !r->audit) {
-			printf("unknown: rule \"%s\" (line %d): its allowed accesses are not logged "
-			       "in audit mode (no audit = true, no log.allowed)\n",
-			       r->id, r->line);
-			continue;
-		}
-		if (!used) {
-			findings++;
-			printf("unused: rule \"%s\" (line %d) allows %s; no access used it\n",
-			       r->id, r->line, tg_classes_str(r->allow, cls, sizeof(cls)));
-			continue;
-		}
-		if (r->allow & ~used) {
-			findings++;
-			printf("broader: rule \"%s\" (line %d) allows %s, which no access used",
-			       r->id, r->line, tg_classes_str(r->allow & ~used, cls, sizeof(cls)));
-			printf(" (used: %s, %ld accesses)\n",
-			       tg_classes_str(used, cls, sizeof(cls)), total);
-		}
-		/* The paths it allowed, generalized as a draft would be. */
-		struct learn_log sub = { 0 };
-		sub.paths = calloc(x->log.n + 1, sizeof(*sub.paths));
-		if (!sub.paths)
-			goto out;
-		for (size_t i = 0; i < x->log.n; i++) {
-			unsigned m = 0;
-			for (unsigned k = 0; k < TG_NCLASS; k++)
-				if (decider[i * TG_NCLASS + k] == (long)ri &&
-				    (r->allow & TG_BIT(k)))
-					m |= TG_BIT(k);
-			x->log.paths[i]->need = m;
-			if (m)
-				sub.paths[sub.n++] = x->log.paths[i];
-		}
-		struct learn_draft_opts o = { .siblings = x->siblings,
-					      .vars = &x->vars,
-					      .all = &x->log };
-		struct learn_pattern *pats = NULL;
-		int n = learn_generalize(&sub, &o, &pats);
-		bool narrower = false;
-		for (int i = 0; i < n; i++) {
-			bool same = false;
-			for (size_t k = 0; k < r->npaths; k++)
-				same |= strcmp(pats[i].real, r->paths[k]) == 0;
-			narrower |= !same;
-		}
-		if (narrower) {
-			findings++;
-			printf("broader: rule \"%s\" (line %d), path", r->id, r->line);
-			for (size_t k = 0; k < r->npaths; k++) {
-				char *typed = tg_rule_typed_pattern(r, k);
-				printf(" '%s'", typed ? typed : r->paths[k]);
-				free(typed);
-			}
-			printf(": the %zu paths it allowed fit in", sub.n);
-			for (int i = 0; i < n; i++)
-				if (!covered_by_other(pats, n, i))
-					printf(" '%s'", pats[i].text);
-			printf("\n");
-		}
-		for (size_t k = 0; k < r->npaths && r->npaths > 1; k++) {
-			bool hit = false;
-			for (size_t i = 0; i < sub.n && !hit; i++) {
-				struct tg_verdict v;
-				tg_decide(p, sub.paths[i]->path, strlen(sub.paths[i]->path),
-					  sub.paths[i]->need & -sub.paths[i]->need, &v);
-				hit = v.pattern && strcmp(v.pattern, r->paths[k]) == 0;
-			}
-			if (!hit) {
-				findings++;
-				char *typed = tg_rule_typed_pattern(r, k);
-				printf("broader: rule \"%s\" (line %d): pattern '%s' matched no access\n",
-				       r->id, r->line, typed ? typed : r->paths[k]);
-				free(typed);
-			}
-		}
-		learn_patterns_free(pats, n > 0 ? n : 0);
-		free(sub.paths);
-	}
-	for (unsigned k = 0; k < TG_NCLASS; k++) {
-		if (deflt[k])
-			printf("default: defaults.%s allowed %ld accesses: rules could name them and "
-			       "the default deny\n",
-			       tg_class_name(k), deflt[k]);
-	}
-	if (mismatch)
-		printf("note: %zu records name another rule than this policy decides now: the "
-		       "logs were made with another policy or other variable values\n",
-		       mismatch);
-	status = findings ? TG_EXIT_INVALID : 0;
-out:
-	free(use);
-	free(decider);
-	tg_policy_free(p);
 	return status;
 }
 
@@ -1169,9 +641,9 @@ static int learn(int argc, char **argv)
 	x.logs = argv + optind;
 	x.nlogs = argc - optind;
 	for (int i = 0; i < x.nlogs; i++)
-		if (learn_log_read(&x.log, x.logs[i]) < 0)
+		if (tg_learn_log_read(&x.log, x.logs[i]) < 0)
 			goto out;
-	learn_log_finish(&x.log);
+	tg_learn_log_finish(&x.log);
 	if (x.log.decisions == 0) {
 		fprintf(stderr,
 			"trainguard: learn: no decision records in the logs (%zu records read): "
@@ -1181,9 +653,9 @@ static int learn(int argc, char **argv)
 	}
 	if (resolve_vars(&x) < 0)
 		goto out;
-	status = x.tighten ? tighten(&x) : draft(&x);
+	status = x.tighten ? tg_learn_tighten(&x) : draft(&x);
 out:
-	learn_log_free(&x.log);
+	tg_learn_log_free(&x.log);
 	tg_overrides_free(&x.ov);
 	for (size_t i = 0; i < x.nov_args; i++)
 		free(x.ov_args[i]);

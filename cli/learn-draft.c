@@ -91,7 +91,7 @@ static char *escaped(const char *s, size_t n, const char *job_id)
 	return out;
 }
 
-char *learn_substitute(const char *path, const struct learn_vars *v)
+char *tg_learn_substitute(const char *path, const struct learn_vars *v)
 {
 	struct {
 		const char *name, *value;
@@ -119,7 +119,7 @@ char *learn_substitute(const char *path, const struct learn_vars *v)
 	return out;
 }
 
-char *learn_cfg_quote(const char *s)
+char *tg_learn_cfg_quote(const char *s)
 {
 	char *out = malloc(strlen(s) * 2 + 1), *o = out;
 
@@ -167,7 +167,7 @@ static void emit(struct gen *g, const char *d, size_t dlen, const char *suffix, 
 		p->real = real;
 		p->mode = -1;
 		char *dir = strndup(d, dlen ? dlen : 1);
-		char *sub = dir ? learn_substitute(dir, g->o->vars) : NULL;
+		char *sub = dir ? tg_learn_substitute(dir, g->o->vars) : NULL;
 		if (sub && dlen == 0)
 			sub[0] = '\0'; /* the root: an empty folder name */
 		if (!sub || asprintf(&p->text, "%s%s", sub, suffix) < 0) {
@@ -190,7 +190,7 @@ static void emit(struct gen *g, const char *d, size_t dlen, const char *suffix, 
 			char name[128];
 			size_t nl = strcspn(e[i]->procs[k], " ");
 			snprintf(name, sizeof(name), "%.*s", (int)nl, e[i]->procs[k]);
-			learn_add_proc(p->procs, &p->nprocs, name);
+			tg_learn_add_proc(p->procs, &p->nprocs, name);
 		}
 		if (c == TG_CREATE && e[i]->created) {
 			if (e[i]->mode >= 0)
@@ -214,7 +214,7 @@ static bool transient(const struct gen *g, const char *d, size_t dlen, const cha
 	path[dlen] = '/';
 	memcpy(path + dlen + 1, name, nl);
 	path[dlen + 1 + nl] = '\0';
-	const struct learn_path *p = learn_log_find(g->l, path);
+	const struct learn_path *p = tg_learn_log_find(g->l, path);
 	return p && p->created && p->removed;
 }
 
@@ -288,8 +288,8 @@ static int by_text(const void *a, const void *b)
 	return strcmp(x->text, y->text);
 }
 
-int learn_generalize(const struct learn_log *l, const struct learn_draft_opts *o,
-		     struct learn_pattern **ret)
+int tg_learn_generalize(const struct learn_log *l, const struct learn_draft_opts *o,
+			struct learn_pattern **ret)
 {
 	struct gen g = { .o = o, .l = o->all ? o->all : l };
 	struct learn_path **e = malloc((l->n + 1) * sizeof(*e));
@@ -308,7 +308,7 @@ int learn_generalize(const struct learn_log *l, const struct learn_draft_opts *o
 	}
 	free(e);
 	if (g.err) {
-		learn_patterns_free(g.out, g.n);
+		tg_learn_patterns_free(g.out, g.n);
 		return g.err;
 	}
 	if (g.n)
@@ -317,7 +317,7 @@ int learn_generalize(const struct learn_log *l, const struct learn_draft_opts *o
 	return (int)g.n;
 }
 
-void learn_patterns_free(struct learn_pattern *p, size_t n)
+void tg_learn_patterns_free(struct learn_pattern *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(p[i].real);

@@ -48,10 +48,10 @@ static int rehash(struct learn_log *l)
 	return 0;
 }
 
-struct learn_path *learn_log_find(const struct learn_log *l, const char *path)
+struct learn_path *tg_learn_log_find(const struct learn_log *l, const char *path)
 {
 	if (!hash_table) {
-		/* After learn_log_finish: the paths are sorted. */
+		/* After tg_learn_log_finish: the paths are sorted. */
 		size_t lo = 0, hi = l->n;
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
@@ -74,7 +74,7 @@ struct learn_path *learn_log_find(const struct learn_log *l, const char *path)
 
 static struct learn_path *get(struct learn_log *l, const char *path)
 {
-	struct learn_path *p = learn_log_find(l, path);
+	struct learn_path *p = tg_learn_log_find(l, path);
 
 	if (p)
 		return p;
@@ -103,7 +103,7 @@ static struct learn_path *get(struct learn_log *l, const char *path)
 	return p;
 }
 
-void learn_add_proc(char **procs, size_t *n, const char *name)
+void tg_learn_add_proc(char **procs, size_t *n, const char *name)
 {
 	for (size_t i = 0; i < *n; i++)
 		if (strcmp(procs[i], name) == 0)
@@ -199,7 +199,7 @@ static int add_record(struct learn_log *l, json_t *rec)
 	snprintf(who, sizeof(who), "%s (pid %lld%s%.200s)", name ? name : "?",
 		 (long long)json_integer_value(json_object_get(proc, "pid")), cmd ? ": " : "",
 		 cmd ? cmd : "");
-	learn_add_proc(p->procs, &p->nprocs, who);
+	tg_learn_add_proc(p->procs, &p->nprocs, who);
 
 	/* What the record says decided its class, for --tighten. */
 	const char *uid = str_at(rec, "policy", "uid", NULL);
@@ -248,7 +248,7 @@ static int add_record(struct learn_log *l, json_t *rec)
 	return 0;
 }
 
-int learn_log_read(struct learn_log *l, const char *file)
+int tg_learn_log_read(struct learn_log *l, const char *file)
 {
 	FILE *f = fopen(file, "re");
 	char *line = NULL;
@@ -297,7 +297,7 @@ static int by_path(const void *a, const void *b)
 		      (*(struct learn_path *const *)b)->path);
 }
 
-void learn_log_finish(struct learn_log *l)
+void tg_learn_log_finish(struct learn_log *l)
 {
 	if (l->n)
 		qsort(l->paths, l->n, sizeof(*l->paths), by_path);
@@ -306,7 +306,7 @@ void learn_log_finish(struct learn_log *l)
 	hash_slots = 0;
 }
 
-void learn_log_free(struct learn_log *l)
+void tg_learn_log_free(struct learn_log *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		struct learn_path *p = l->paths[i];

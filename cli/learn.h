@@ -1,14 +1,16 @@
 /* trainguard learn: what its files share. The log reader (learn-log.c)
  * turns records into one entry per distinct real path with the classes
  * used there; the drafter (learn-draft.c) generalizes the entries that
- * need a rule into patterns; cmd-learn.c decides, writes and checks the
- * draft, and tightens an existing policy. */
+ * need a rule into patterns; learn-write.c writes the draft's text;
+ * cmd-learn.c decides every access, checks the draft with the library and
+ * runs the command; learn-tighten.c is --tighten. */
 #ifndef TG_CLI_LEARN_H
 #define TG_CLI_LEARN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "common.h"
 #include "tg-policy.h"
 
 #define LEARN_MAX_PROCS 4 /* processes named per path */
@@ -34,7 +36,7 @@ struct learn_path {
 
 /* Everything read from the logs. */
 struct learn_log {
-	struct learn_path **paths; /* sorted by path after learn_log_finish */
+	struct learn_path **paths; /* sorted by path after tg_learn_log_finish */
 	size_t n, cap;
 	size_t records, decisions, skipped;
 	size_t by_decision[4]; /* learn, allow, would_deny, deny */
@@ -50,12 +52,12 @@ struct learn_log {
 
 /* Reads the JSON-lines log FILE into L. Returns 0, or -errno with a
  * message printed. */
-int learn_log_read(struct learn_log *l, const char *file);
+int tg_learn_log_read(struct learn_log *l, const char *file);
 /* Sorts L's paths; call once after the last read. */
-void learn_log_finish(struct learn_log *l);
-void learn_log_free(struct learn_log *l);
+void tg_learn_log_finish(struct learn_log *l);
+void tg_learn_log_free(struct learn_log *l);
 /* The entry for PATH, or NULL. */
-struct learn_path *learn_log_find(const struct learn_log *l, const char *path);
+struct learn_path *tg_learn_log_find(const struct learn_log *l, const char *path);
 
 /* The job's variable values, longest first when substituting. */
 struct learn_vars {
@@ -86,20 +88,59 @@ struct learn_draft_opts {
 
 /* Generalizes the classes in NEED of L's paths into patterns (see the
  * top of learn-draft.c). Stores a new array in *RET (free with
- * learn_patterns_free) and returns its length, or -ENOMEM. */
-int learn_generalize(const struct learn_log *l, const struct learn_draft_opts *o,
-		     struct learn_pattern **ret);
-void learn_patterns_free(struct learn_pattern *p, size_t n);
+ * tg_learn_patterns_free) and returns its length, or -ENOMEM. */
+int tg_learn_generalize(const struct learn_log *l, const struct learn_draft_opts *o,
+			struct learn_pattern **ret);
+void tg_learn_patterns_free(struct learn_pattern *p, size_t n);
 
 /* PATH written with the variables of V ("${PWD}/data"), and glob
  * characters escaped, as a new string; NULL on ENOMEM. */
-char *learn_substitute(const char *path, const struct learn_vars *v);
+char *tg_learn_substitute(const char *path, const struct learn_vars *v);
 
 /* S as a libconfig string body (quotes and backslashes escaped), into a
  * new string; NULL on ENOMEM. */
-char *learn_cfg_quote(const char *s);
+char *tg_learn_cfg_quote(const char *s);
 
 /* Adds NAME to the process list PROCS (N entries) when it is new. */
-void learn_add_proc(char **procs, size_t *n, const char *name);
+void tg_learn_add_proc(char **procs, size_t *n, const char *name);
+
+/* One run of the command: its options and what it found. */
+#define TG_LEARN_MAX_KEEP 256
+struct learn {
+	const char *base, *output, *tighten;
+	const char *home_opt, *pwd_opt, *tmpdir_opt, *job_opt;
+	unsigned siblings;
+	bool no_disk;
+	struct tg_overrides ov; /* the job's values, for every load */
+	char *ov_args[8];
+	size_t nov_args;
+	struct learn_vars vars;
+	char *home_inferred;
+	struct learn_log log;
+	char **logs;
+	int nlogs;
+	char *keep[TG_LEARN_MAX_KEEP];
+	size_t nkeep;
+};
+
+/* Loads FILE (NULL: the embedded profile EMBEDDED) with the job's values;
+ * NULL when it does not load (errors printed). (cmd-learn.c) */
+struct tg_policy *tg_learn_load(struct learn *x, const char *file, const char *embedded,
+				bool quiet_warnings);
+
+/* The text of a draft without --base: profiles and defaults, the rules
+ * list left to the caller. (learn-write.c) */
+extern const char tg_learn_skeleton[];
+/* The whole draft: the header comment, BASE_TEXT (NULL: the skeleton)
+ * with EXEC_RULE (may be NULL) and the rules of PATS added, and the review
+ * items, whose number goes to *RET_REVIEW. A new string; NULL on ENOMEM. */
+char *tg_learn_render(struct learn *x, const char *base_text, const char *exec_rule,
+		      const struct learn_pattern *pats, size_t n, size_t *ret_review);
+/* The contents of the file PATH as a new string; NULL with errno set. */
+char *tg_learn_read_text(const char *path);
+
+/* --tighten: prints the rules of x->tighten that the logs show unused or
+ * broader than used. Returns the exit status. (learn-tighten.c) */
+int tg_learn_tighten(struct learn *x);
 
 #endif
