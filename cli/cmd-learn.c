@@ -384,11 +384,12 @@ static int probe_secrets(struct learn *x, const struct tg_policy *d,
 	return 0;
 }
 
-/* Every access the draft must allow, allowed; every secret still denied.
- * Returns the number of accesses that are not. */
+/* Every access the draft must allow, allowed: returns how many are not
+ * (a bug of learn). A secret the draft allows can only come from the
+ * --base policy, which learn never narrows: that is a warning. */
 static size_t verify(const struct learn *x, const struct tg_policy *draft)
 {
-	size_t bad = 0;
+	size_t bad = 0, open_secrets = 0;
 
 	for (size_t i = 0; i < x->log.n; i++) {
 		const struct learn_path *p = x->log.paths[i];
@@ -397,14 +398,20 @@ static size_t verify(const struct learn *x, const struct tg_policy *draft)
 			if (!(p->used & TG_BIT(k)))
 				continue;
 			tg_decide(draft, p->path, strlen(p->path), TG_BIT(k), &v);
-			bool secret = p->secret & TG_BIT(k);
-			if (v.allow == !secret)
-				continue;
-			if (bad++ < 10)
-				fprintf(stderr, "trainguard: learn: the draft %s %s of '%s' (%s)\n",
-					secret ? "allows the secret" : "still denies",
+			if (!(p->secret & TG_BIT(k))) {
+				if (!v.allow && bad++ < 10)
+					fprintf(stderr,
+						"trainguard: learn: the draft still denies %s of '%s' "
+						"(%s)\n",
+						tg_class_name(k), p->path,
+						v.rule ? v.rule->id : "a default");
+			} else if (v.allow && open_secrets++ < 10) {
+				fprintf(stderr,
+					"trainguard: learn: the base policy allows %s of the secret "
+					"'%s' (%s); add \"secrets\" to its profiles\n",
 					tg_class_name(k), p->path,
 					v.rule ? v.rule->id : "a default");
+			}
 		}
 	}
 	return bad;

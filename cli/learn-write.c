@@ -178,7 +178,7 @@ static size_t put_review(struct buf *b, const struct learn *x)
 		if (!items++)
 			put(b,
 			    "\n# REVIEW: accesses the secrets profile denies. trainguard learn never\n"
-			    "# allows them; they stay denied under this draft. If the job really\n"
+			    "# allows them; the secrets profile keeps them denied. If the job really\n"
 			    "# needs one, allow that exact file in a rule of your own.\n");
 		char *sub = tg_learn_substitute(p->path, &x->vars);
 		for (unsigned k = 0; k < TG_NCLASS; k++) {
