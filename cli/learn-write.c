@@ -114,6 +114,28 @@ static void put_counts(struct buf *b, const long *count, unsigned mask)
 	}
 }
 
+/* A folder pattern of PATS that allows only reading and listing and
+ * covers P, when P changes files (write, create, delete, chmod); NULL
+ * otherwise. */
+static const struct learn_pattern *read_only_around(const struct learn_pattern *pats, size_t n,
+						    const struct learn_pattern *p)
+{
+	const unsigned ro = TG_BIT(TG_READ) | TG_BIT(TG_LIST);
+
+	if (!(p->classes & ~ro & ~TG_BIT(TG_EXEC)))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *d = pats[i].real;
+		size_t dl = strlen(d);
+		if (&pats[i] == p || (pats[i].classes & ~ro) || dl < 3 ||
+		    strcmp(d + dl - 3, "/**") != 0)
+			continue;
+		if (strncmp(p->real, d, dl - 2) == 0)
+			return &pats[i];
+	}
+	return NULL;
+}
+
 /* The rules for PATS, each with a comment saying what it covers. */
 static void put_rules(struct buf *b, const struct learn_pattern *pats, size_t n, bool first)
 {
@@ -150,6 +172,12 @@ static void put_rules(struct buf *b, const struct learn_pattern *pats, size_t n,
 			put(b, "%s%s", k ? ", " : "", name);
 		}
 		put(b, "\n");
+		const struct learn_pattern *ro = read_only_around(pats, n, p);
+		if (ro)
+			put(b,
+			    "  # REVIEW: changes a file in a folder the job otherwise only reads (%s);\n"
+			    "  # was the learned run clean? (a poisoned dataset shard looks like this)\n",
+			    ro->text);
 		bool creates = p->classes & TG_BIT(TG_CREATE);
 		if (creates && (p->mode < 0 || p->mode_partial))
 			put(b,

@@ -25,7 +25,9 @@
 - The demo job (examples/train_demo.py, with the layout examples/demo.sh
   makes) in learn mode: its draft passes check, and under it in enforce
   mode the job finishes training and every denial is a rule of the secrets
-  profile (the credential reads, ~/.bashrc, the miner's exec).
+  profile (the credential reads, ~/.bashrc, the miner's exec). The shard
+  the payload overwrote in the learned run is learned, and flagged REVIEW
+  as a write into a folder otherwise only read.
 - `trainguard learn --help` options are all in the LEARN section of
   trainguard(1).
 """
@@ -314,6 +316,12 @@ def test_demo(tap):
         lr = cli(['learn', r.log, '-o', draft], cwd=sb.root)
         text = open(draft).read() if os.path.exists(draft) else ''
         tap.diag('the demo draft:\n' + text)
+        tap.ok(re.search(r'# REVIEW: changes a file in a folder the job otherwise only reads '
+                         r'\(\$\{PWD\}/dataset/\*\*\);\n.*\n.*'
+                         r'path = "\$\{PWD\}/dataset/part-0/shard-000\.csv"; allow = \["write"\]',
+                         text),
+               'the poisoned shard (a write in the read-only dataset) is flagged for review',
+               text)
         tap.ok(lr.returncode == 0 and '${PWD}/dataset/**' in text and
                "'${HOME}/.aws/credentials'" in text and "'${HOME}/.bashrc'" in text,
                'the demo draft: the dataset generalized; the credentials and ~/.bashrc are '
