@@ -17,7 +17,9 @@
   grants it), from a learn log and from an audit-mode log; both drafts pass
   check and the enforce run has only the secret denial.
 - --tighten: the draft has nothing to tighten (exit 0); a wide policy gets
-  its unused rule, its unused class and its broader pattern listed (exit 1).
+  its unused rule, its unused class and its broader pattern listed (exit 1);
+  from an audit-mode log, its audit = true rule is judged and the others
+  are "unknown". learn from an audit log without --base says to give it.
 - A folder pattern never takes in a secret (/proc/PID/** would hold
   /proc/PID/environ): such a folder stays exact paths.
 - A multiprocessing pool (the shape of DataLoader workers; torch is not
@@ -199,7 +201,8 @@ profiles = ["base", "secrets"];
 defaults = { read = "allow"; list = "allow"; exec = "allow";
              write = "deny"; create = "deny"; delete = "deny"; chmod = "deny"; };
 rules = (
-  { id = "work"; path = "${PWD}/**"; allow = ["read", "write", "create", "delete", "chmod"]; },
+  { id = "work"; path = "${PWD}/**"; allow = ["read", "write", "create", "delete", "chmod"];
+    audit = true; },
   { id = "scratch"; path = "${TMPDIR}/**"; allow = ["read", "write", "create", "delete"]; },
   { id = "never"; path = "/srv/learn-test/**"; allow = ["read"]; }
 );
@@ -212,6 +215,20 @@ rules = (
                          t.stdout, re.M),
                '--tighten lists the unused rule, the unused class and the broader pattern',
                t.stdout + t.stderr)
+        # Audit mode logs the allowed accesses of audit = true rules only.
+        a = sb.run([PYTHON, 'job.py'], label='audit wide', policy=wide, mode='audit', env=env,
+                   cli=True)
+        t = cli(['learn', '--tighten', wide, a.log], cwd=sb.root, env={'TMPDIR': sb.p('tmp')})
+        tap.ok(t.returncode == 1 and
+               re.search(r'^broader: rule "work" .*allows chmod, which no access used',
+                         t.stdout, re.M) and
+               re.search(r'^unknown: rule "never" .*not logged in audit mode', t.stdout, re.M),
+               '--tighten on an audit log: the audit = true rule is judged, the others are '
+               'unknown', t.stdout + t.stderr)
+        n = cli(['learn', a.log], cwd=sb.root, env={'TMPDIR': sb.p('tmp')})
+        tap.ok(n.returncode == 0 and 'give that policy as --base' in n.stderr,
+               'learn from an audit log without --base says to give the policy as --base',
+               n.stderr)
 
 
 BASE = '''# the job's current policy: reads allowed, writes only where named
