@@ -139,8 +139,13 @@ static const struct learn_pattern *read_only_around(const struct learn_pattern *
 /* The rules for PATS, each with a comment saying what it covers. */
 static void put_rules(struct buf *b, const struct learn_pattern *pats, size_t n, bool first)
 {
-	char ids[n + 1][72];
+	/* Rule ids: unique, so a slug met twice gets a number. */
+	char(*ids)[72] = malloc((n + 1) * sizeof(*ids));
 
+	if (!ids) {
+		b->oom = true;
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		const struct learn_pattern *p = &pats[i];
 		char s[56];
@@ -154,7 +159,8 @@ static void put_rules(struct buf *b, const struct learn_pattern *pats, size_t n,
 			 p->classes == TG_BIT(TG_EXEC) ? "exec-" : "", s, kind);
 		for (size_t j = 0, dup = 1; j < i; j++) {
 			if (strcmp(ids[j], ids[i]) == 0) {
-				snprintf(ids[i], sizeof(ids[i]), "learned.%s-%zu", s, ++dup);
+				snprintf(ids[i], sizeof(ids[i]), "learned.%s%s-%zu", s, kind,
+					 ++dup);
 				j = (size_t)-1;
 			}
 		}
@@ -192,6 +198,7 @@ static void put_rules(struct buf *b, const struct learn_pattern *pats, size_t n,
 		put(b, " }");
 		free(q);
 	}
+	free(ids);
 }
 
 /* Review items: what the secrets profile denied, never allowed here. */
