@@ -15,6 +15,7 @@ static const struct tg_command *const commands[] = {
 	&tg_cmd_doctor,
 	&tg_cmd_report,
 	&tg_cmd_verify,
+	&tg_cmd_learn,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -34,7 +34,7 @@ import tglib  # noqa: E402
 from tglib import CLI, SOURCE_ROOT, Sandbox, find  # noqa: E402
 
 MAN = os.path.join(SOURCE_ROOT, 'man', 'trainguard.1.scd')
-COMMANDS = ['run', 'check', 'explain', 'doctor', 'report', 'verify']
+COMMANDS = ['run', 'check', 'explain', 'doctor', 'report', 'verify', 'learn']
 
 
 def cli(args, cwd=None, env=None, stdin=None):
