@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "find-library.h"
+#include "handshake.h"
 #include "seal.h"
 #include "tg-config.h"
 #include "tg-env.h"
@@ -78,6 +79,8 @@ static void summary(const char *log, off_t offset, const char *jid)
 }
 
 static volatile sig_atomic_t job_pid;
+/* Seconds the job's first process has to load the guard (--start-timeout). */
+static int start_timeout = 30;
 
 /* A signal sent to us (a container runtime's SIGTERM, Slurm's SIGUSR1
  * before the time limit) is meant for the job: pass it on. */
@@ -99,12 +102,66 @@ static void forward_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
+/* What the guard's answer means for the run: 0 go on, or run's status. */
+static int check_handshake(struct tg_handshake *hs, pid_t pid, const char *cmd)
+{
+	static const char *const why_not =
+		"the loader did not load the library (a wrong TRAINGUARD_LIBRARY, or one it "
+		"refused: 'trainguard doctor' checks)";
+	siginfo_t si = { 0 };
+
+	switch (tg_handshake_wait(hs, pid, start_timeout)) {
+	case TG_HANDSHAKE_ACTIVE:
+		return 0;
+	case TG_HANDSHAKE_UNGUARDED:
+		fprintf(stderr, "trainguard: the job '%s' runs UNGUARDED (" TG_ENV_ON_ERROR
+			"=allow let it start without its policy or log)\n", cmd);
+		return 0;
+	case TG_HANDSHAKE_ENDED:
+		/* execvp's own failure (126, 127) was already said. */
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) == 0 &&
+		    si.si_code == CLD_EXITED &&
+		    (si.si_status == TG_EXIT_NO_START || si.si_status == TG_EXIT_NOT_FOUND))
+			return 0;
+		fprintf(stderr, "trainguard: the job '%s' ended without the guard answering: it "
+			"ran UNGUARDED; %s\n", cmd, why_not);
+		waitpid(pid, NULL, 0);
+		return TG_EXIT_NO_START;
+	case TG_HANDSHAKE_SILENT:
+		break;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	fprintf(stderr, "trainguard: the job '%s' did not load the guard within %d s and was "
+		"stopped; %s\n", cmd, start_timeout, why_not);
+	return TG_EXIT_NO_START;
+}
+
 static int run_job(char **argv, const char *jid, const char *log, const char *seal)
 {
+	struct tg_handshake hs;
 	struct stat st;
 	off_t offset = 0;
 	pid_t pid;
 	int status;
+	char path[PATH_MAX];
+
+	/* A program the library can never load into is refused, not run
+	 * unguarded behind the user's back. */
+	const char *why = tg_handshake_unguardable(argv[0], path, sizeof(path));
+	if (why) {
+		fprintf(stderr, "trainguard: '%s' is a %s program: the guard cannot be loaded into "
+			"it (LD_PRELOAD %s); the job was not started\n", path,
+			strcmp(why, "elf32") == 0 ? "32-bit" : why,
+			strcmp(why, "static") == 0 || strcmp(why, "elf32") == 0
+				? "needs the 64-bit dynamic loader"
+				: "is dropped by the loader for set-id and capability programs");
+		return TG_EXIT_NO_START;
+	}
+	if (tg_handshake_open(&hs) < 0) {
+		fprintf(stderr, "trainguard: cannot start the job: %s\n", strerror(errno));
+		return TG_EXIT_RUN_FAIL;
+	}
 
 	if (log && stat(log, &st) == 0)
 		offset = st.st_size;
@@ -121,12 +178,16 @@ static int run_job(char **argv, const char *jid, const char *log, const char *se
 	if (pid == 0) {
 		signal(SIGINT, SIG_DFL);
 		signal(SIGQUIT, SIG_DFL);
+		tg_handshake_child(&hs);
 		execvp(argv[0], argv);
 		int e = errno;
 		fprintf(stderr, "trainguard: cannot run '%s': %s\n", argv[0], strerror(e));
 		_exit(e == ENOENT ? TG_EXIT_NOT_FOUND : TG_EXIT_NO_START);
 	}
 	job_pid = pid;
+	int hr = check_handshake(&hs, pid, argv[0]);
+	if (hr)
+		return hr;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			fprintf(stderr, "trainguard: waiting for the job: %s\n", strerror(errno));
@@ -189,6 +250,7 @@ static int run(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' }, { "mode", required_argument, NULL, 'm' },
 		{ "log", required_argument, NULL, 'l' },    { "job-id", required_argument, NULL, 'j' },
 		{ "seal", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
+		{ "start-timeout", required_argument, NULL, 'T' },
 		{ 0 },
 	};
 	const char *policy = NULL, *mode = NULL, *log = NULL, *given_jid = NULL, *seal = NULL;
@@ -213,6 +275,17 @@ static int run(int argc, char **argv)
 		case 's':
 			seal = optarg;
 			break;
+		case 'T': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > 3600) {
+				tg_usage_error(&tg_cmd_run, "--start-timeout '%s': not a number of "
+					       "seconds from 1 to 3600", optarg);
+				return TG_EXIT_RUN_FAIL;
+			}
+			start_timeout = (int)v;
+			break;
+		}
 		case 'h':
 			fputs(tg_cmd_run.usage, stdout);
 			return 0;
@@ -287,10 +360,10 @@ const struct tg_command tg_cmd_run = {
 	.name = "run",
 	.run = run,
 	.synopsis = "run [--policy FILE] [--mode enforce|audit|learn] [--log FILE|stderr]\n"
-		    "    [--job-id ID] [--seal FILE] [--] CMD [ARGS...]\n",
+		    "    [--job-id ID] [--seal FILE] [--start-timeout S] [--] CMD [ARGS...]\n",
 	.usage = "usage: trainguard run [--policy FILE] [--mode enforce|audit|learn]\n"
 		 "                      [--log FILE|stderr] [--job-id ID] [--seal FILE]\n"
-		 "                      [--] CMD [ARGS...]\n"
+		 "                      [--start-timeout S] [--] CMD [ARGS...]\n"
 		 "\n"
 		 "Runs CMD under the guard, waits for it and exits with its status.\n"
 		 "\n"
@@ -305,9 +378,12 @@ const struct tg_command tg_cmd_run = {
 		 "  --seal FILE      when the job ends, write a Merkle root over the log's\n"
 		 "                   lines and their count to FILE, from outside the job\n"
 		 "                   ('trainguard verify --seal FILE LOG' checks it)\n"
+		 "  --start-timeout S  seconds the job has to load the guard and answer\n"
+		 "                   (default 30); a job that does not is stopped (126)\n"
 		 "  --               ends the options; needed when CMD starts with a dash\n"
 		 "\n"
 		 "Exit status: the job's; 128+N when signal N killed it; 125 trainguard's\n"
-		 "own failure or bad usage; 126 the guard could not start or CMD is not\n"
-		 "executable; 127 CMD was not found. See trainguard(1).\n",
+		 "own failure or bad usage; 126 the guard could not start, CMD can never\n"
+		 "load it (static, set-id) or did not, or CMD is not executable; 127 CMD\n"
+		 "was not found. See trainguard(1).\n",
 };

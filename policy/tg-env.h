@@ -14,6 +14,8 @@
 #define TG_ENV_ON_ERROR "TRAINGUARD_ON_ERROR"
 #define TG_ENV_MEMO     "TRAINGUARD_MEMO"
 #define TG_ENV_LIBRARY  "TRAINGUARD_LIBRARY"
+/* The descriptor `trainguard run` waits on for the guard's answer. */
+#define TG_ENV_HANDSHAKE "TRAINGUARD_HANDSHAKE"
 /* The parent's chain link "<id>[.<seq>.<sha256>]", set by the guard for
  * each exec'd or spawned child (preload/chain.h); never by people. */
 #define TG_ENV_CHAIN    "TRAINGUARD_CHAIN"

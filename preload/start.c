@@ -20,6 +20,7 @@
 #include "chain.h"
 #include "decide.h"
 #include "fdtable.h"
+#include "answer.h"
 #include "log.h"
 #include "protect-errno.h"
 #include "real.h"
@@ -76,6 +77,7 @@ static void fail_start(const char *what)
 	if (on_error_allow()) {
 		tg_log_say("trainguard: %s; " TG_ENV_ON_ERROR "=allow: running UNGUARDED\n", what);
 		tg_state = TG_DISABLED;
+		tg_handshake_answer(false);
 		return;
 	}
 	tg_log_say("trainguard: %s; refusing to run unguarded (exit 126; set " TG_ENV_ON_ERROR
@@ -287,6 +289,7 @@ static void start(void)
 	tg_self_init();
 	tg_chain_start(getenv(TG_ENV_CHAIN), tg_self_pid_cached());
 	tg_state = TG_ACTIVE;
+	tg_handshake_answer(true);
 	/* The standard streams, classified now: later, a program's own
 	 * seccomp filter may forbid asking. */
 	for (int fd = 0; fd <= 2; fd++)

@@ -467,12 +467,62 @@ def test_run_signals(tap):
         tap.ok('got-term' in out, 'run: the job\'s TERM trap ran', out)
 
 
+def test_run_handshake(tap):
+    """run knows the guard is on: a program that can never load it is not
+    started, and a job whose loader did not load it is stopped."""
+    with Sandbox(tap, 'cli-handshake') as sb:
+        ldconfig = '/usr/sbin/ldconfig'
+        r = subprocess.run(['file', '-L', ldconfig], capture_output=True, text=True)
+        if 'statically linked' not in r.stdout:
+            tap.skip('run refuses a static program', f'{ldconfig} is not static here')
+        else:
+            r = cli(['run', '--', ldconfig, '-p'], cwd=sb.root)
+            tap.ok(r.returncode == 126 and 'is a static program' in r.stderr and
+                   'not started' in r.stderr and r.stdout == '',
+                   'run: a static program is refused before it starts (126)', r.stderr)
+        libm = '/lib/x86_64-linux-gnu/libm.so.6'
+        r = cli(['run', '--', '/bin/true'], cwd=sb.root, env={'TRAINGUARD_LIBRARY': libm})
+        tap.ok(r.returncode == 126 and 'ran UNGUARDED' in r.stderr,
+               'run: a job that ends without the guard answering is reported (126)', r.stderr)
+        start = time.monotonic()
+        r = cli(['run', '--start-timeout', '1', '--', '/bin/sleep', '20'], cwd=sb.root,
+                env={'TRAINGUARD_LIBRARY': libm})
+        took = time.monotonic() - start
+        tap.ok(r.returncode == 126 and 'did not load the guard within 1 s' in r.stderr and
+               took < 10, 'run: a job that never loads the guard is stopped after '
+               '--start-timeout', f'rc={r.returncode} took={took:.1f}s {r.stderr}')
+        r = cli(['run', '--', '/bin/sh', '-c', 'echo $TRAINGUARD_HANDSHAKE'], cwd=sb.root)
+        tap.ok(r.returncode == 0 and r.stdout.strip() == '',
+               'run: the guarded job answers and its program never sees the handshake',
+               r.stdout + r.stderr)
+        # The library's side: "active PID", or "unguarded PID" under
+        # TRAINGUARD_ON_ERROR=allow when its policy does not load.
+        for what, extra, want in (
+                ('active', {}, 'active'),
+                ('unguarded', {'TRAINGUARD_POLICY': sb.p('missing.cfg'),
+                               'TRAINGUARD_ON_ERROR': 'allow'}, 'unguarded')):
+            rd, wr = os.pipe()
+            env = tglib.base_env()
+            env.update({'LD_PRELOAD': ':'.join(x for x in (tglib.PRELOAD_FIRST, tglib.LIBRARY)
+                                               if x),
+                        'TRAINGUARD_LOG': 'stderr', 'TRAINGUARD_HANDSHAKE': str(wr)})
+            env.update(extra)
+            p = subprocess.Popen(['/bin/true'], env=env, pass_fds=(wr,),
+                                 stderr=subprocess.DEVNULL)
+            os.close(wr)
+            got = os.read(rd, 64).decode()
+            os.close(rd)
+            p.wait()
+            tap.ok(got == f'{want} {p.pid}\n', f'the library answers "{want} PID" ({what})',
+                   repr(got))
+
+
 def main():
     tap = tglib.TAP()
     if not tglib.prerequisites(tap):
         tap.done()
     for t in (test_help, test_job_id, test_explain_default, test_explain_vars,
-              test_man_examples, test_check, test_run_signals):
+              test_man_examples, test_check, test_run_signals, test_run_handshake):
         tap.group(t)
     tap.done()
 
