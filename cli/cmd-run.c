@@ -213,7 +213,30 @@ static int run_job(char **argv, const char *jid, const char *log, const char *se
 	return WEXITSTATUS(status);
 }
 
-/* An absolute log path whose folder exists, or NULL for stderr. */
+/* mkdir -p DIR, each folder made 0700. Returns 0 or -errno. */
+static int make_folders(const char *dir)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, dir, n + 1);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p)
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		*p = c;
+		if (!c)
+			return 0;
+	}
+}
+
+/* An absolute log path whose folder exists (made when missing), or NULL
+ * for stderr. */
 static int log_path(const char *given, char *out, size_t n)
 {
 	char dir[PATH_MAX];
@@ -236,9 +259,19 @@ static int log_path(const char *given, char *out, size_t n)
 	memcpy(dir, out, len + 1);
 	char *slash = strrchr(dir, '/');
 	*slash = '\0';
-	if (stat(*dir ? dir : "/", &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "trainguard: the log folder '%s' does not exist; create it or "
-			"choose another --log\n", dir);
+	if (stat(*dir ? dir : "/", &st) != 0 && errno == ENOENT) {
+		/* A per-job log folder (/var/log/trainguard/${JOB_ID}/) is made
+		 * here, private, rather than failing the job. */
+		int r = make_folders(dir);
+		if (r < 0) {
+			fprintf(stderr, "trainguard: cannot create the log folder '%s': %s; create "
+				"it or choose another --log\n", dir, strerror(-r));
+			return -1;
+		}
+		fprintf(stderr, "trainguard: created the log folder '%s' (mode 0700)\n", dir);
+	} else if (stat(*dir ? dir : "/", &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "trainguard: the log folder '%s' is not a folder; choose another "
+			"--log\n", dir);
 		return -1;
 	}
 	return 0;
