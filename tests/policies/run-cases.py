@@ -24,7 +24,14 @@ T = tap.TAP()
 ok = T.ok
 
 
+# ${PWD} is pinned: a source tree under /tmp (a package build) must not
+# make the secrets profile's ${PWD} rules overlap a case's /tmp rules.
+PWD_VAR = ['--var', 'PWD=/srv/case-pwd']
+
+
 def run(args, cwd):
+    if args[:1] == ['check']:
+        args = args[:1] + PWD_VAR + args[1:]
     r = subprocess.run([TG] + args, cwd=cwd, env=ENV, capture_output=True, text=True)
     # Records name files by their absolute path; golden files by the case's.
     r.stdout = r.stdout.replace(cwd + '/', '')
