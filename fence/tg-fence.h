@@ -18,15 +18,9 @@
 
 #include "tg-policy.h"
 
-/* Per layer (policy keys fence.landlock, fence.seccomp): AUTO installs what
- * the kernel supports and says what it could not; REQUIRE fails when the
- * layer cannot be installed in full; OFF installs nothing. */
-enum tg_fence_mode { TG_FENCE_AUTO, TG_FENCE_REQUIRE, TG_FENCE_OFF };
-
-/* "auto", "require", "off"; NULL for an out-of-range value. */
-const char *tg_fence_mode_name(enum tg_fence_mode m);
-/* Parses a mode name; returns 0 and stores it in *RET, or -EINVAL. */
-int tg_fence_mode_parse(const char *s, enum tg_fence_mode *ret);
+/* enum tg_fence_mode (per layer: auto, require, off), its names and its
+ * parser are the policy's (tg-policy.h): the policy keys fence.landlock
+ * and fence.seccomp speak them. */
 
 /* One line without "Hint: " and without a newline; for people. */
 typedef void (*tg_fence_hint_fn)(const char *msg, void *ud);
