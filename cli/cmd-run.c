@@ -19,6 +19,7 @@
 
 #include "common.h"
 #include "find-library.h"
+#include "run-fence.h"
 #include "tg-config.h"
 #include "tg-env.h"
 
@@ -39,8 +40,20 @@ static int find_library(char *out, size_t n)
 	return r;
 }
 
+/* "landlock (ABI 7) + seccomp", "seccomp" or "none". */
+static const char *fence_text(const struct tg_fence_report *r, char *buf, size_t n)
+{
+	char ll[32] = "";
+
+	if (r->landlock)
+		snprintf(ll, sizeof(ll), "landlock (ABI %d)", r->landlock_abi);
+	snprintf(buf, n, "%s%s%s", ll, r->landlock && r->seccomp ? " + " : "",
+		 r->seccomp ? "seccomp" : r->landlock ? "" : "none");
+	return buf;
+}
+
 /* Counts the job's records appended to LOG after OFFSET. */
-static void summary(const char *log, off_t offset, const char *jid)
+static void summary(const char *log, off_t offset, const char *jid, const char *fence)
 {
 	FILE *f = fopen(log, "re");
 	char *line = NULL;
@@ -72,8 +85,9 @@ static void summary(const char *log, off_t offset, const char *jid)
 	}
 	free(line);
 	fclose(f);
-	fprintf(stderr, "trainguard: %ld violation%s (%ld denied, %ld audited) in job %s; log: %s\n",
-		denied + audited, denied + audited == 1 ? "" : "s", denied, audited, jid, log);
+	fprintf(stderr, "trainguard: %ld violation%s (%ld denied, %ld audited) in job %s; "
+		"fence: %s; log: %s\n", denied + audited, denied + audited == 1 ? "" : "s", denied,
+		audited, jid, fence, log);
 }
 
 static volatile sig_atomic_t job_pid;
@@ -98,12 +112,15 @@ static void forward_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static int run_job(char **argv, const char *jid, const char *log)
+static int run_job(char **argv, const char *jid, const char *log, struct tg_policy *p,
+		   struct tg_run_fence *fence)
 {
+	struct tg_fence_report rep = { 0 };
+	char ftext[64];
 	struct stat st;
 	off_t offset = 0;
+	int status, pipefd[2];
 	pid_t pid;
-	int status;
 
 	if (log && stat(log, &st) == 0)
 		offset = st.st_size;
@@ -112,6 +129,10 @@ static int run_job(char **argv, const char *jid, const char *log)
 	signal(SIGQUIT, SIG_IGN);
 	/* Caught before the fork so none is lost; exec resets them in the job. */
 	forward_signals();
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		fprintf(stderr, "trainguard: cannot start the job: %s\n", strerror(errno));
+		return TG_EXIT_RUN_FAIL;
+	}
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "trainguard: cannot start the job: %s\n", strerror(errno));
@@ -120,22 +141,32 @@ static int run_job(char **argv, const char *jid, const char *log)
 	if (pid == 0) {
 		signal(SIGINT, SIG_DFL);
 		signal(SIGQUIT, SIG_DFL);
+		close(pipefd[0]);
+		fence->report_fd = pipefd[1];
+		if (tg_run_fence_install(p, fence) < 0)
+			_exit(TG_EXIT_NO_START);
 		execvp(argv[0], argv);
 		int e = errno;
 		fprintf(stderr, "trainguard: cannot run '%s': %s\n", argv[0], strerror(e));
 		_exit(e == ENOENT ? TG_EXIT_NOT_FOUND : TG_EXIT_NO_START);
 	}
 	job_pid = pid;
+	close(pipefd[1]);
+	int fr = tg_run_fence_result(pipefd[0], &rep);
+	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			fprintf(stderr, "trainguard: waiting for the job: %s\n", strerror(errno));
 			return TG_EXIT_RUN_FAIL;
 		}
+	if (fr == -ECANCELED)
+		return TG_EXIT_NO_START; /* the job did not start; the reason was printed */
+	fence_text(&rep, ftext, sizeof(ftext));
 	if (log)
-		summary(log, offset, jid);
+		summary(log, offset, jid, ftext);
 	else
-		fprintf(stderr, "trainguard: job %s finished; its records went to stderr "
-			"(--log FILE counts them)\n", jid);
+		fprintf(stderr, "trainguard: job %s finished; fence: %s; its records went to "
+			"stderr (--log FILE counts them)\n", jid, ftext);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
@@ -172,19 +203,35 @@ static int log_path(const char *given, char *out, size_t n)
 	return 0;
 }
 
+/* The job's mode as the library will choose it (start.c): MODE (--mode or
+ * TRAINGUARD_MODE) unless the policy locks enforce mode. The fence, which
+ * can only refuse, installs nothing in audit and learn mode. */
+static void job_mode(const struct tg_policy *p, const char *mode, struct tg_run_fence *f)
+{
+	enum tg_mode m;
+
+	if (!mode || !*mode || tg_mode_parse(mode, &m) < 0)
+		return;
+	if (tg_policy_lock_mode(p) && tg_policy_mode(p) == TG_ENFORCE)
+		return;
+	f->mode = m;
+	f->mode_set = true;
+}
+
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' }, { "mode", required_argument, NULL, 'm' },
 		{ "log", required_argument, NULL, 'l' },    { "job-id", required_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },         { 0 },
+		{ "fence", required_argument, NULL, 'f' },  { "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
-	const char *policy = NULL, *mode = NULL, *log = NULL, *given_jid = NULL;
+	const char *policy = NULL, *mode = NULL, *log = NULL, *given_jid = NULL, *fence = NULL;
 	char lib[PATH_MAX], jid[256], logbuf[PATH_MAX], real[PATH_MAX];
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:m:l:j:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:m:l:j:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			policy = optarg;
@@ -197,6 +244,9 @@ static int run(int argc, char **argv)
 			break;
 		case 'j':
 			given_jid = optarg;
+			break;
+		case 'f':
+			fence = optarg;
 			break;
 		case 'h':
 			fputs(tg_cmd_run.usage, stdout);
@@ -213,6 +263,11 @@ static int run(int argc, char **argv)
 	enum tg_mode m;
 	if (mode && tg_mode_parse(mode, &m) < 0) {
 		tg_usage_error(&tg_cmd_run, "--mode '%s' is not enforce, audit or learn", mode);
+		return TG_EXIT_RUN_FAIL;
+	}
+	enum tg_fence_mode fm;
+	if (fence && tg_fence_mode_parse(fence, &fm) < 0) {
+		tg_usage_error(&tg_cmd_run, "--fence '%s' is not auto, require or off", fence);
 		return TG_EXIT_RUN_FAIL;
 	}
 	if (find_library(lib, sizeof(lib)) < 0)
@@ -259,17 +314,27 @@ static int run(int argc, char **argv)
 	setenv(TG_ENV_JOB_ID, jid, 1);
 	/* The job's variables are expanded here, once. */
 	setenv(TG_ENV_VARS, tg_policy_frozen_vars(p), 1);
+
+	struct tg_run_fence rf = {
+		.landlock = fence ? fm : tg_policy_fence_landlock(p),
+		.seccomp = fence ? fm : tg_policy_fence_seccomp(p),
+		.log = lr == 0 ? logbuf : NULL,
+		.library = lib,
+	};
+	job_mode(p, mode ? mode : getenv(TG_ENV_MODE), &rf);
+	int r = run_job(argv + optind, jid, lr == 0 ? logbuf : NULL, p, &rf);
 	tg_policy_free(p);
-	return run_job(argv + optind, jid, lr == 0 ? logbuf : NULL);
+	return r;
 }
 
 const struct tg_command tg_cmd_run = {
 	.name = "run",
 	.run = run,
 	.synopsis = "run [--policy FILE] [--mode enforce|audit|learn] [--log FILE|stderr]\n"
-		    "    [--job-id ID] [--] CMD [ARGS...]\n",
+		    "    [--job-id ID] [--fence auto|require|off] [--] CMD [ARGS...]\n",
 	.usage = "usage: trainguard run [--policy FILE] [--mode enforce|audit|learn]\n"
-		 "                      [--log FILE|stderr] [--job-id ID] [--] CMD [ARGS...]\n"
+		 "                      [--log FILE|stderr] [--job-id ID]\n"
+		 "                      [--fence auto|require|off] [--] CMD [ARGS...]\n"
 		 "\n"
 		 "Runs CMD under the guard, waits for it and exits with its status.\n"
 		 "\n"
@@ -281,6 +346,9 @@ const struct tg_command tg_cmd_run = {
 		 "  --job-id ID      the job id (default: TRAINGUARD_JOB_ID, SLURM_JOB_ID,\n"
 		 "                   TORCHELASTIC_RUN_ID, HOSTNAME in a Kubernetes pod,\n"
 		 "                   else generated)\n"
+		 "  --fence MODE     the kernel fence (Landlock, seccomp) around the job:\n"
+		 "                   auto, require (fail when a layer cannot be installed)\n"
+		 "                   or off; overrides the policy's fence keys\n"
 		 "  --               ends the options; needed when CMD starts with a dash\n"
 		 "\n"
 		 "Exit status: the job's; 128+N when signal N killed it; 125 trainguard's\n"

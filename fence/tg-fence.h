@@ -74,6 +74,14 @@ struct tg_fence_report {
 	bool fchmodat2_by_number; /* libseccomp did not know fchmodat2 */
 };
 
+/* The layers R says are active: "landlock+seccomp", "landlock", "seccomp"
+ * or "none"; a static string. The value of TRAINGUARD_FENCE, the marker
+ * that tells the library's constructor a parent has fenced the job. */
+const char *tg_fence_layers(const struct tg_fence_report *r);
+/* Parses such a name into the landlock and seccomp fields of a zeroed
+ * *RET; 0, or -EINVAL. */
+int tg_fence_layers_parse(const char *s, struct tg_fence_report *ret);
+
 /* Whether the fence applies to a job under P with O: its mode (O->mode
  * with TG_FENCE_MODE_SET, else the policy's) is enforce. Both installers
  * below install nothing, with a hint, when it is not. */

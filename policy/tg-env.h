@@ -14,6 +14,10 @@
 #define TG_ENV_ON_ERROR "TRAINGUARD_ON_ERROR"
 #define TG_ENV_MEMO     "TRAINGUARD_MEMO"
 #define TG_ENV_LIBRARY  "TRAINGUARD_LIBRARY"
+/* The fence's layers a parent installed ("landlock+seccomp", ..., "none"):
+ * set by `trainguard run` and by the library once it fenced the job, so a
+ * child inside the parent's domain does not stack another. */
+#define TG_ENV_FENCE    "TRAINGUARD_FENCE"
 /* Every variable of the guard's own starts with this. */
 #define TG_ENV_PREFIX   "TRAINGUARD_"
 
