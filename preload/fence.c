@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "fence.h"
+#include "real.h"
 #include "tg-env.h"
 
 static char last_hint[400], why[512];
@@ -84,9 +85,15 @@ int tg_fence_start(const struct tg_policy *p, enum tg_mode mode, const char *log
 		*ret = rep;
 		return 0;
 	}
+	/* libseccomp loads the filter through syscall(2), which the guard
+	 * watches for a program's own filter (wrap-prctl.c) and then stops
+	 * making calls of its own. This filter is the guard's: it refuses
+	 * none of the calls the guard makes, so that stays as it was. */
+	bool frozen = tg_frozen();
 	r = tg_fence_landlock(p, &o, &rep);
 	if (r >= 0)
 		r = tg_fence_seccomp(p, &o, &rep);
+	atomic_store(&tg_syscalls_frozen, frozen);
 	if (r < 0) {
 		snprintf(why, sizeof(why), "%s%s%s", strerror(-r), last_hint[0] ? ": " : "",
 			 last_hint);
