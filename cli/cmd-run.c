@@ -86,8 +86,8 @@ static void summary(const char *log, off_t offset, const char *jid, const char *
 	free(line);
 	fclose(f);
 	fprintf(stderr, "trainguard: %ld violation%s (%ld denied, %ld audited) in job %s; "
-		"fence: %s; log: %s\n", denied + audited, denied + audited == 1 ? "" : "s", denied,
-		audited, jid, fence, log);
+		"log: %s; fence: %s\n", denied + audited, denied + audited == 1 ? "" : "s", denied,
+		audited, jid, log, fence);
 }
 
 static volatile sig_atomic_t job_pid;
@@ -315,6 +315,14 @@ static int run(int argc, char **argv)
 	/* The job's variables are expanded here, once. */
 	setenv(TG_ENV_VARS, tg_policy_frozen_vars(p), 1);
 
+	/* The log exists before the fence is built: a missing one would open
+	 * its folder for creating, and so keep that folder from being split
+	 * around a denied tree beside it (docs/fence.md). */
+	if (lr == 0) {
+		int fd = open(logbuf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
 	struct tg_run_fence rf = {
 		.landlock = fence ? fm : tg_policy_fence_landlock(p),
 		.seccomp = fence ? fm : tg_policy_fence_seccomp(p),
