@@ -45,10 +45,12 @@ static const char *fence_text(const struct tg_fence_report *r, char *buf, size_t
 {
 	char ll[32] = "";
 
+	if (!r->landlock && !r->seccomp)
+		return "none";
 	if (r->landlock)
 		snprintf(ll, sizeof(ll), "landlock (ABI %d)", r->landlock_abi);
 	snprintf(buf, n, "%s%s%s", ll, r->landlock && r->seccomp ? " + " : "",
-		 r->seccomp ? "seccomp" : r->landlock ? "" : "none");
+		 r->seccomp ? "seccomp" : "");
 	return buf;
 }
 
@@ -161,12 +163,12 @@ static int run_job(char **argv, const char *jid, const char *log, struct tg_poli
 		}
 	if (fr == -ECANCELED)
 		return TG_EXIT_NO_START; /* the job did not start; the reason was printed */
-	fence_text(&rep, ftext, sizeof(ftext));
+	const char *fence_on = fence_text(&rep, ftext, sizeof(ftext));
 	if (log)
-		summary(log, offset, jid, ftext);
+		summary(log, offset, jid, fence_on);
 	else
 		fprintf(stderr, "trainguard: job %s finished; fence: %s; its records went to "
-			"stderr (--log FILE counts them)\n", jid, ftext);
+			"stderr (--log FILE counts them)\n", jid, fence_on);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

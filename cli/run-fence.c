@@ -66,9 +66,11 @@ int tg_run_fence_install(struct tg_policy *p, const struct tg_run_fence *f)
 	}
 	out.err = r < 0 ? r : 0;
 	if (r < 0)
-		fprintf(stderr, "trainguard: the fence's %s layer cannot be installed: %s; "
+		fprintf(stderr,
+			"trainguard: the fence's %s layer cannot be installed: %s; "
 			"the job was not started (--fence auto runs it with what the kernel "
-			"supports)\n", layer, strerror(-r));
+			"supports)\n",
+			layer, strerror(-r));
 	else
 		setenv(TG_ENV_FENCE, tg_fence_layers(&out.rep), 1);
 	report(f->report_fd, &out);

@@ -80,8 +80,8 @@ int tg_fence_start(const struct tg_policy *p, enum tg_mode mode, const char *log
 		*ret_marker = tg_fence_layers(&rep);
 		return 0;
 	}
-	if (tg_fence_applies(p, &o) &&
-	    (o.landlock != TG_FENCE_OFF || o.seccomp != TG_FENCE_OFF) && !single_threaded()) {
+	if (tg_fence_applies(p, &o) && (o.landlock != TG_FENCE_OFF || o.seccomp != TG_FENCE_OFF) &&
+	    !single_threaded()) {
 		*ret = rep;
 		return 0;
 	}

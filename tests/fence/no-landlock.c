@@ -15,12 +15,12 @@
 int main(int argc, char **argv)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int nr = SCMP_SYS(landlock_create_ruleset);
 
 	if (argc < 2 || !ctx)
 		return 125;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(landlock_create_ruleset), 0) < 0 ||
-	    seccomp_load(ctx) < 0) {
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0) < 0 || seccomp_load(ctx) < 0) {
 		fprintf(stderr, "no-landlock: cannot load the filter\n");
 		return 125;
 	}
