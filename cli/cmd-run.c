@@ -20,6 +20,7 @@
 #include "common.h"
 #include "find-library.h"
 #include "handshake.h"
+#include "run-fence.h"
 #include "seal.h"
 #include "tg-config.h"
 #include "tg-env.h"
@@ -41,8 +42,22 @@ static int find_library(char *out, size_t n)
 	return r;
 }
 
+/* "landlock (ABI 7) + seccomp", "seccomp" or "none". */
+static const char *fence_text(const struct tg_fence_report *r, char *buf, size_t n)
+{
+	char ll[32] = "";
+
+	if (!r->landlock && !r->seccomp)
+		return "none";
+	if (r->landlock)
+		snprintf(ll, sizeof(ll), "landlock (ABI %d)", r->landlock_abi);
+	snprintf(buf, n, "%s%s%s", ll, r->landlock && r->seccomp ? " + " : "",
+		 r->seccomp ? "seccomp" : "");
+	return buf;
+}
+
 /* Counts the job's records appended to LOG after OFFSET. */
-static void summary(const char *log, off_t offset, const char *jid)
+static void summary(const char *log, off_t offset, const char *jid, const char *fence)
 {
 	FILE *f = fopen(log, "re");
 	char *line = NULL;
@@ -74,8 +89,9 @@ static void summary(const char *log, off_t offset, const char *jid)
 	}
 	free(line);
 	fclose(f);
-	fprintf(stderr, "trainguard: %ld violation%s (%ld denied, %ld audited) in job %s; log: %s\n",
-		denied + audited, denied + audited == 1 ? "" : "s", denied, audited, jid, log);
+	fprintf(stderr, "trainguard: %ld violation%s (%ld denied, %ld audited) in job %s; "
+		"log: %s; fence: %s\n", denied + audited, denied + audited == 1 ? "" : "s", denied,
+		audited, jid, log, fence);
 }
 
 static volatile sig_atomic_t job_pid;
@@ -137,26 +153,33 @@ static int check_handshake(struct tg_handshake *hs, pid_t pid, const char *cmd)
 	return TG_EXIT_NO_START;
 }
 
-static int run_job(char **argv, const char *jid, const char *log, const char *seal)
+static int run_job(char **argv, const char *jid, const char *log, const char *seal,
+		   struct tg_policy *p, struct tg_run_fence *fence)
 {
 	struct tg_handshake hs;
+	struct tg_fence_report rep = { 0 };
+	char ftext[64], path[PATH_MAX];
 	struct stat st;
 	off_t offset = 0;
+	int status, pipefd[2];
 	pid_t pid;
-	int status;
-	char path[PATH_MAX];
-
-	/* A program the library can never load into is refused, not run
-	 * unguarded behind the user's back. */
+	/* A program the library can never be loaded into (static, set-id)
+	 * runs inside the kernel fence only: Landlock is then required, or
+	 * the job is refused, never run unguarded behind the user's back. */
 	const char *why = tg_handshake_unguardable(argv[0], path, sizeof(path));
+	bool answers = !why;
 	if (why) {
-		fprintf(stderr, "trainguard: '%s' is a %s program: the guard cannot be loaded into "
-			"it (LD_PRELOAD %s); the job was not started\n", path,
-			strcmp(why, "elf32") == 0 ? "32-bit" : why,
-			strcmp(why, "static") == 0 || strcmp(why, "elf32") == 0
-				? "needs the 64-bit dynamic loader"
-				: "is dropped by the loader for set-id and capability programs");
-		return TG_EXIT_NO_START;
+		const char *what = strcmp(why, "elf32") == 0 ? "32-bit" : why;
+		if (fence->landlock == TG_FENCE_OFF) {
+			fprintf(stderr, "trainguard: '%s' is a %s program: the guard cannot be "
+				"loaded into it and the kernel fence is off; the job was not "
+				"started\n", path, what);
+			return TG_EXIT_NO_START;
+		}
+		fprintf(stderr, "trainguard: '%s' is a %s program: the guard cannot be loaded "
+			"into it; it runs inside the kernel fence only (Landlock required)\n",
+			path, what);
+		fence->landlock = TG_FENCE_REQUIRE;
 	}
 	if (tg_handshake_open(&hs) < 0) {
 		fprintf(stderr, "trainguard: cannot start the job: %s\n", strerror(errno));
@@ -170,6 +193,10 @@ static int run_job(char **argv, const char *jid, const char *log, const char *se
 	signal(SIGQUIT, SIG_IGN);
 	/* Caught before the fork so none is lost; exec resets them in the job. */
 	forward_signals();
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		fprintf(stderr, "trainguard: cannot start the job: %s\n", strerror(errno));
+		return TG_EXIT_RUN_FAIL;
+	}
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "trainguard: cannot start the job: %s\n", strerror(errno));
@@ -179,25 +206,47 @@ static int run_job(char **argv, const char *jid, const char *log, const char *se
 		signal(SIGINT, SIG_DFL);
 		signal(SIGQUIT, SIG_DFL);
 		tg_handshake_child(&hs);
+		close(pipefd[0]);
+		fence->report_fd = pipefd[1];
+		if (tg_run_fence_install(p, fence) < 0)
+			_exit(TG_EXIT_NO_START);
 		execvp(argv[0], argv);
 		int e = errno;
 		fprintf(stderr, "trainguard: cannot run '%s': %s\n", argv[0], strerror(e));
 		_exit(e == ENOENT ? TG_EXIT_NOT_FOUND : TG_EXIT_NO_START);
 	}
 	job_pid = pid;
-	int hr = check_handshake(&hs, pid, argv[0]);
-	if (hr)
-		return hr;
+	close(pipefd[1]);
+	int fr = tg_run_fence_result(pipefd[0], &rep);
+	close(pipefd[0]);
+	if (fr == -ECANCELED) {
+		/* The job did not start; the reason was printed. */
+		close(hs.rd);
+		close(hs.wr);
+		waitpid(pid, NULL, 0);
+		return TG_EXIT_NO_START;
+	}
+	if (answers) {
+		int hr = check_handshake(&hs, pid, argv[0]);
+		if (hr)
+			return hr;
+	} else {
+		close(hs.rd);
+		close(hs.wr);
+	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			fprintf(stderr, "trainguard: waiting for the job: %s\n", strerror(errno));
 			return TG_EXIT_RUN_FAIL;
 		}
+	if (fr == -ECANCELED)
+		return TG_EXIT_NO_START; /* the job did not start; the reason was printed */
+	const char *fence_on = fence_text(&rep, ftext, sizeof(ftext));
 	if (log)
-		summary(log, offset, jid);
+		summary(log, offset, jid, fence_on);
 	else
-		fprintf(stderr, "trainguard: job %s finished; its records went to stderr "
-			"(--log FILE counts them)\n", jid);
+		fprintf(stderr, "trainguard: job %s finished; fence: %s; its records went to "
+			"stderr (--log FILE counts them)\n", jid, fence_on);
 	/* From outside the job, once it is over: the seal verify --seal
 	 * checks. A seal that cannot be written fails the run. */
 	if (seal) {
@@ -277,21 +326,38 @@ static int log_path(const char *given, char *out, size_t n)
 	return 0;
 }
 
+/* The job's mode as the library will choose it (start.c): MODE (--mode or
+ * TRAINGUARD_MODE) unless the policy locks enforce mode. The fence, which
+ * can only refuse, installs nothing in audit and learn mode. */
+static void job_mode(const struct tg_policy *p, const char *mode, struct tg_run_fence *f)
+{
+	enum tg_mode m;
+
+	if (!mode || !*mode || tg_mode_parse(mode, &m) < 0)
+		return;
+	if (tg_policy_lock_mode(p) && tg_policy_mode(p) == TG_ENFORCE)
+		return;
+	f->mode = m;
+	f->mode_set = true;
+}
+
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' }, { "mode", required_argument, NULL, 'm' },
 		{ "log", required_argument, NULL, 'l' },    { "job-id", required_argument, NULL, 'j' },
 		{ "seal", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
+		{ "fence", required_argument, NULL, 'f' },
 		{ "start-timeout", required_argument, NULL, 'T' },
 		{ 0 },
 	};
 	const char *policy = NULL, *mode = NULL, *log = NULL, *given_jid = NULL, *seal = NULL;
+	const char *fence = NULL;
 	char lib[PATH_MAX], jid[256], logbuf[PATH_MAX], real[PATH_MAX];
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+p:m:l:j:s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:m:l:j:s:f:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			policy = optarg;
@@ -319,6 +385,9 @@ static int run(int argc, char **argv)
 			start_timeout = (int)v;
 			break;
 		}
+		case 'f':
+			fence = optarg;
+			break;
 		case 'h':
 			fputs(tg_cmd_run.usage, stdout);
 			return 0;
@@ -334,6 +403,11 @@ static int run(int argc, char **argv)
 	enum tg_mode m;
 	if (mode && tg_mode_parse(mode, &m) < 0) {
 		tg_usage_error(&tg_cmd_run, "--mode '%s' is not enforce, audit or learn", mode);
+		return TG_EXIT_RUN_FAIL;
+	}
+	enum tg_fence_mode fm;
+	if (fence && tg_fence_mode_parse(fence, &fm) < 0) {
+		tg_usage_error(&tg_cmd_run, "--fence '%s' is not auto, require or off", fence);
 		return TG_EXIT_RUN_FAIL;
 	}
 	if (find_library(lib, sizeof(lib)) < 0)
@@ -385,18 +459,37 @@ static int run(int argc, char **argv)
 	setenv(TG_ENV_JOB_ID, jid, 1);
 	/* The job's variables are expanded here, once. */
 	setenv(TG_ENV_VARS, tg_policy_frozen_vars(p), 1);
+
+	/* The log exists before the fence is built: a missing one would open
+	 * its folder for creating, and so keep that folder from being split
+	 * around a denied tree beside it (docs/fence.md). */
+	if (lr == 0) {
+		int fd = open(logbuf, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+	struct tg_run_fence rf = {
+		.landlock = fence ? fm : tg_policy_fence_landlock(p),
+		.seccomp = fence ? fm : tg_policy_fence_seccomp(p),
+		.log = lr == 0 ? logbuf : NULL,
+		.library = lib,
+	};
+	job_mode(p, mode ? mode : getenv(TG_ENV_MODE), &rf);
+	int r = run_job(argv + optind, jid, lr == 0 ? logbuf : NULL, seal, p, &rf);
 	tg_policy_free(p);
-	return run_job(argv + optind, jid, lr == 0 ? logbuf : NULL, seal);
+	return r;
 }
 
 const struct tg_command tg_cmd_run = {
 	.name = "run",
 	.run = run,
 	.synopsis = "run [--policy FILE] [--mode enforce|audit|learn] [--log FILE|stderr]\n"
-		    "    [--job-id ID] [--seal FILE] [--start-timeout S] [--] CMD [ARGS...]\n",
+		    "    [--job-id ID] [--seal FILE] [--fence auto|require|off]\n"
+		    "    [--start-timeout S] [--] CMD [ARGS...]\n",
 	.usage = "usage: trainguard run [--policy FILE] [--mode enforce|audit|learn]\n"
 		 "                      [--log FILE|stderr] [--job-id ID] [--seal FILE]\n"
-		 "                      [--start-timeout S] [--] CMD [ARGS...]\n"
+		 "                      [--fence auto|require|off] [--start-timeout S]\n"
+		 "                      [--] CMD [ARGS...]\n"
 		 "\n"
 		 "Runs CMD under the guard, waits for it and exits with its status.\n"
 		 "\n"
@@ -413,6 +506,9 @@ const struct tg_command tg_cmd_run = {
 		 "                   ('trainguard verify --seal FILE LOG' checks it)\n"
 		 "  --start-timeout S  seconds the job has to load the guard and answer\n"
 		 "                   (default 30); a job that does not is stopped (126)\n"
+		 "  --fence MODE     the kernel fence (Landlock, seccomp) around the job:\n"
+		 "                   auto, require (fail when a layer cannot be installed)\n"
+		 "                   or off; overrides the policy's fence keys\n"
 		 "  --               ends the options; needed when CMD starts with a dash\n"
 		 "\n"
 		 "Exit status: the job's; 128+N when signal N killed it; 125 trainguard's\n"

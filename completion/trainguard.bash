@@ -31,7 +31,7 @@ _trainguard()
 				_command_offset $((j + 1))
 				return
 				;;
-			--policy | --mode | --log | --job-id | -p | -m | -l | -j)
+			--policy | --mode | --log | --job-id | --fence | -p | -m | -l | -j | -f)
 				((j++))
 				;;
 			--*=* | -*) ;;
@@ -58,8 +58,12 @@ _trainguard()
 		--job-id | -j)
 			return
 			;;
+		--fence | -f)
+			COMPREPLY=($(compgen -W 'auto require off' -- "$cur"))
+			return
+			;;
 		esac
-		COMPREPLY=($(compgen -W '--policy --mode --log --job-id --help --' -- "$cur"))
+		COMPREPLY=($(compgen -W '--policy --mode --log --job-id --fence --help --' -- "$cur"))
 		;;
 	check)
 		if [[ $cur == -* ]]; then

@@ -18,15 +18,9 @@
 
 #include "tg-policy.h"
 
-/* Per layer (policy keys fence.landlock, fence.seccomp): AUTO installs what
- * the kernel supports and says what it could not; REQUIRE fails when the
- * layer cannot be installed in full; OFF installs nothing. */
-enum tg_fence_mode { TG_FENCE_AUTO, TG_FENCE_REQUIRE, TG_FENCE_OFF };
-
-/* "auto", "require", "off"; NULL for an out-of-range value. */
-const char *tg_fence_mode_name(enum tg_fence_mode m);
-/* Parses a mode name; returns 0 and stores it in *RET, or -EINVAL. */
-int tg_fence_mode_parse(const char *s, enum tg_fence_mode *ret);
+/* enum tg_fence_mode (per layer: auto, require, off), its names and its
+ * parser are the policy's (tg-policy.h): the policy keys fence.landlock
+ * and fence.seccomp speak them. */
 
 /* One line without "Hint: " and without a newline; for people. */
 typedef void (*tg_fence_hint_fn)(const char *msg, void *ud);
@@ -79,6 +73,14 @@ struct tg_fence_report {
 	unsigned seccomp_rules;  /* its rules */
 	bool fchmodat2_by_number; /* libseccomp did not know fchmodat2 */
 };
+
+/* The layers R says are active: "landlock+seccomp", "landlock", "seccomp"
+ * or "none"; a static string. The value of TRAINGUARD_FENCE, the marker
+ * that tells the library's constructor a parent has fenced the job. */
+const char *tg_fence_layers(const struct tg_fence_report *r);
+/* Parses such a name into the landlock and seccomp fields of a zeroed
+ * *RET; 0, or -EINVAL. */
+int tg_fence_layers_parse(const char *s, struct tg_fence_report *ret);
 
 /* Whether the fence applies to a job under P with O: its mode (O->mode
  * with TG_FENCE_MODE_SET, else the policy's) is enforce. Both installers

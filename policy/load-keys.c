@@ -119,15 +119,36 @@ static void key_log(struct loader *L, const struct source *src, config_setting_t
 	}
 }
 
+static void fence_layer(struct loader *L, const struct source *src, config_setting_t *e,
+			const char *key, enum tg_fence_mode *ret)
+{
+	const char *v = tg_get_string(L, src, e, key);
+	char h[128], list[64];
+
+	if (v && tg_fence_mode_parse(v, ret) < 0)
+		ERR(L, src, e, "%s \"%s\" is not %s%s", key, v,
+		    tg_words_list(&tg_fence_mode_words, " or ", list, sizeof(list)),
+		    tg_hint(h, sizeof(h), v, tg_fence_mode_words.word));
+}
+
+/* fence = { landlock = "auto"; seccomp = "require"; }: how the kernel
+ * fence (fence/) is installed; `trainguard run --fence` overrides both. */
 static void key_fence(struct loader *L, const struct source *src, config_setting_t *s, int depth)
 {
 	static const char *const fence_keys[] = { "landlock", "seccomp", NULL };
+	config_setting_t *e;
 
 	(void)depth;
-	if (config_setting_is_group(s))
-		tg_check_keys(L, src, s, fence_keys, "fence: ");
-	WARN(L, src, s, "the kernel fence (Landlock, seccomp) is not built yet: "
-	     "\"fence\" is accepted and ignored");
+	if (!config_setting_is_group(s)) {
+		ERR(L, src, s, "fence must be a group such as { landlock = \"auto\"; "
+		    "seccomp = \"auto\"; }");
+		return;
+	}
+	tg_check_keys(L, src, s, fence_keys, "fence: ");
+	if ((e = config_setting_get_member(s, "landlock")))
+		fence_layer(L, src, e, "fence.landlock", &L->p->fence_landlock);
+	if ((e = config_setting_get_member(s, "seccomp")))
+		fence_layer(L, src, e, "fence.seccomp", &L->p->fence_seccomp);
 }
 
 static void key_profiles(struct loader *L, const struct source *src, config_setting_t *s,

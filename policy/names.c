@@ -30,6 +30,10 @@ static const char *const mode_word[] = { "enforce", "audit", "learn", NULL };
 static const int mode_value[] = { TG_ENFORCE, TG_AUDIT, TG_LEARN };
 const struct tg_words tg_mode_words = { mode_word, mode_value };
 
+static const char *const fence_mode_word[] = { "auto", "require", "off", NULL };
+static const int fence_mode_value[] = { TG_FENCE_AUTO, TG_FENCE_REQUIRE, TG_FENCE_OFF };
+const struct tg_words tg_fence_mode_words = { fence_mode_word, fence_mode_value };
+
 static const char *const on_deny_word[] = { "error", "kill", "quiet", NULL };
 static const int on_deny_value[] = { TG_ON_DENY_ERROR, TG_ON_DENY_KILL, TG_ON_DENY_QUIET };
 const struct tg_words tg_on_deny_words = { on_deny_word, on_deny_value };
@@ -102,6 +106,21 @@ int tg_mode_parse(const char *s, enum tg_mode *ret)
 	int v;
 
 	if (tg_words_parse(&tg_mode_words, s, &v) < 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+const char *tg_fence_mode_name(enum tg_fence_mode m)
+{
+	return (unsigned)m < N_OF(fence_mode_value) ? fence_mode_word[m] : NULL;
+}
+
+int tg_fence_mode_parse(const char *s, enum tg_fence_mode *ret)
+{
+	int v;
+
+	if (!s || tg_words_parse(&tg_fence_mode_words, s, &v) < 0)
 		return -EINVAL;
 	*ret = v;
 	return 0;

@@ -103,6 +103,7 @@ struct tg_policy {
 	unsigned defaults_set; /* classes the policy itself set */
 	enum tg_mode mode;
 	bool lock_mode;
+	enum tg_fence_mode fence_landlock, fence_seccomp;
 	const char *log_path;
 	bool log_allowed;
 	bool deny_unguarded;
@@ -186,6 +187,7 @@ struct tg_words {
 };
 extern const struct tg_words tg_class_words;    /* "read".."list" -> TG_BIT(c); "all" -> TG_ALL */
 extern const struct tg_words tg_mode_words;     /* "enforce", "audit", "learn" */
+extern const struct tg_words tg_fence_mode_words; /* "auto", "require", "off" */
 extern const struct tg_words tg_on_deny_words;  /* "error", "kill", "quiet" */
 extern const struct tg_words tg_errno_words;    /* the errnos a rule may name */
 extern const struct tg_words tg_decision_words; /* "allow" -> true, "deny" -> false */

@@ -36,6 +36,16 @@ bool tg_policy_lock_mode(const struct tg_policy *p)
 	return p->lock_mode;
 }
 
+enum tg_fence_mode tg_policy_fence_landlock(const struct tg_policy *p)
+{
+	return p->fence_landlock;
+}
+
+enum tg_fence_mode tg_policy_fence_seccomp(const struct tg_policy *p)
+{
+	return p->fence_seccomp;
+}
+
 const char *tg_policy_log_path(const struct tg_policy *p)
 {
 	return p->log_path;

@@ -33,6 +33,12 @@ enum tg_class {
 
 enum tg_mode { TG_ENFORCE, TG_AUDIT, TG_LEARN };
 
+/* The kernel fence, per layer (policy keys fence.landlock, fence.seccomp;
+ * fence/tg-fence.h): AUTO installs what the kernel supports and says what
+ * it could not; REQUIRE fails when the layer cannot be installed in full;
+ * OFF installs nothing. */
+enum tg_fence_mode { TG_FENCE_AUTO, TG_FENCE_REQUIRE, TG_FENCE_OFF };
+
 /* Ordered by strength: a tie between denies goes to the stronger one. */
 enum tg_on_deny { TG_ON_DENY_QUIET, TG_ON_DENY_ERROR, TG_ON_DENY_KILL };
 
@@ -40,11 +46,14 @@ enum tg_on_deny { TG_ON_DENY_QUIET, TG_ON_DENY_ERROR, TG_ON_DENY_KILL };
  * "kill"); NULL for an out-of-range value. */
 const char *tg_class_name(enum tg_class c);
 const char *tg_mode_name(enum tg_mode m);
+const char *tg_fence_mode_name(enum tg_fence_mode m);
 const char *tg_on_deny_name(enum tg_on_deny o);
 /* "EACCES" for EACCES, for the errnos a rule may name; NULL otherwise. */
 const char *tg_errno_name(int e);
 /* Parses a mode name; returns 0 and stores it, or -EINVAL. */
 int tg_mode_parse(const char *s, enum tg_mode *ret);
+/* The same for a fence mode ("auto", "require", "off"). */
+int tg_fence_mode_parse(const char *s, enum tg_fence_mode *ret);
 /* The same for a class ("read"; not "all") and an on_deny word. The words
  * are the ones the names above print: one table per enum. */
 int tg_class_parse(const char *s, enum tg_class *ret);
@@ -159,6 +168,9 @@ void tg_policy_free(struct tg_policy *p);
 /* Settings the policy file gives (the guard applies overrides). */
 enum tg_mode tg_policy_mode(const struct tg_policy *p);
 bool tg_policy_lock_mode(const struct tg_policy *p);
+/* The policy's fence.landlock and fence.seccomp (default TG_FENCE_AUTO). */
+enum tg_fence_mode tg_policy_fence_landlock(const struct tg_policy *p);
+enum tg_fence_mode tg_policy_fence_seccomp(const struct tg_policy *p);
 const char *tg_policy_log_path(const struct tg_policy *p); /* NULL when unset */
 bool tg_policy_log_allowed(const struct tg_policy *p);
 /* exec_unguarded = "deny": refuse execs the guard cannot follow (set-id,

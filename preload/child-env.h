@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define TG_CHILD_ENV_MAX 10
+#define TG_CHILD_ENV_MAX 12
 
 /* What start-up saved. */
 struct tg_child_spec {

@@ -15,6 +15,7 @@
 
 #include "child-env.h"
 #include "event.h"
+#include "tg-fence.h"
 #include "tg-policy.h"
 
 /* Everything decided at start. */
@@ -24,6 +25,9 @@ struct tg_settings {
 	bool log_allowed;
 	bool hides; /* some rule answers ENOENT: the stat family is checked */
 	struct tg_proc proc;
+	/* The kernel fence's active layers (fence.c): installed here or by a
+	 * parent (TRAINGUARD_FENCE), for the start record. */
+	struct tg_fence_report fence;
 	/* What every child gets: the saved "NAME=value" strings. */
 	struct tg_child_spec child;
 };

@@ -21,6 +21,7 @@
 #include "decide.h"
 #include "fdtable.h"
 #include "answer.h"
+#include "fence.h"
 #include "log.h"
 #include "protect-errno.h"
 #include "real.h"
@@ -150,7 +151,8 @@ static const char *open_log(void)
 }
 
 /* What every child inherits, whatever it does to its environment. */
-static void save_child_env(const char *policy_path, const char *log, const char *jid)
+static void save_child_env(const char *policy_path, const char *log, const char *jid,
+			   const char *fence)
 {
 	struct tg_child_spec *c = &tg_set.child;
 	const char *preload = env_or(TG_ENV_PRELOAD, "");
@@ -173,6 +175,8 @@ static void save_child_env(const char *policy_path, const char *log, const char 
 	list[k++] = dup_env(TG_ENV_LOG, log);
 	list[k++] = dup_env(TG_ENV_JOB_ID, jid);
 	list[k++] = dup_env(TG_ENV_VARS, tg_policy_frozen_vars(tg_set.policy));
+	if (fence)
+		list[k++] = dup_env(TG_ENV_FENCE, fence);
 	if (on_error_allow())
 		list[k++] = dup_env(TG_ENV_ON_ERROR, "allow");
 	const char *memo = env_or(TG_ENV_MEMO, NULL);
@@ -282,9 +286,20 @@ static void start(void)
 	if (memo && strcmp(memo, "off") == 0)
 		tg_policy_set_memo(tg_set.policy, false);
 
+	/* After the log is open and the guard's files are protected; before
+	 * the program starts threads. */
+	const char *fence = NULL, *why = NULL;
+	if (tg_fence_start(tg_set.policy, tg_set.mode, strcmp(log, "stderr") ? log : NULL,
+			   &tg_set.fence, &fence, &why) < 0) {
+		snprintf(s.msg, sizeof(s.msg), "the kernel fence required by the policy "
+			 "cannot be installed (%s)", why);
+		fail_start(s.msg);
+		return;
+	}
+
 	if (tg_set.mode == TG_LEARN)
 		tg_learn_init();
-	save_child_env(policy_path, log, s.jid);
+	save_child_env(policy_path, log, s.jid, fence);
 	process_facts(s.jid);
 	tg_self_init();
 	tg_chain_start(getenv(TG_ENV_CHAIN), tg_self_pid_cached());
