@@ -323,8 +323,11 @@ static int chmod_bits(struct tg_req *req, const char *path, int n)
 	}
 	/* Folders keep their search bits; a file is not run from there anyway
 	 * (exec is its own class). The sticky bit takes nothing away. */
+	int mask = dir_mask(d.v.create_mode) | 01000;
+	if (!(req->mode & ~mask))
+		return 0; /* nothing to clamp: decided and recorded already */
 	d.v.allow = true;
-	d.v.create_mode = dir_mask(d.v.create_mode) | 01000;
+	d.v.create_mode = mask;
 	return tg_conclude(req, &d);
 }
 
