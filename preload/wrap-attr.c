@@ -76,7 +76,7 @@ static int attr(enum tg_req_kind kind, const char *op, int dirfd, const char *pa
  * entries counted as group bits, is decided as a chmod to that mode. Where
  * that would be clamped the call gets EOPNOTSUPP, the answer of a file
  * system without ACLs, and the tools fall back to chmod, which is clamped
- * (libacl's acl_set_fd callers in coreutils, tar and rsync all do).
+ * (cp -p does: its copies in /tmp stayed 0644 before this).
  * Returns the mode, or -1 when NAME is no ACL; a malformed value counts as
  * 0777 (the kernel refuses it anyway). */
 static int acl_mode(const char *name, const void *value, size_t size)
