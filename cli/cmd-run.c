@@ -422,6 +422,14 @@ static int run(int argc, char **argv)
 			policy ? policy : "embedded:ml-default");
 		return TG_EXIT_NO_START;
 	}
+	/* ml-default grants the job folder: in "/" that is not a project. */
+	char cwd[PATH_MAX];
+	if (!policy && getcwd(cwd, sizeof(cwd)) && strcmp(cwd, "/") == 0)
+		fputs("trainguard: the job folder is /: the default lets it write outside /usr, /etc, "
+		      "/var (but /var/tmp), /run, /proc, /sys, /dev, /home, /root and /opt "
+		      "site-packages "
+		      "(start it in its project folder to keep its writes there)\n",
+		      stderr);
 	if (!log)
 		log = getenv(TG_ENV_LOG);
 	if (!log || !*log)

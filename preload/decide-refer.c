@@ -57,6 +57,8 @@ static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes
 	one.path = path;
 	one.classes = classes;
 	one.nofollow = true; /* each acts on a last-component link itself */
+	if (path != req->path)
+		one.kernel_first = TG_FIRST_NONE; /* only a missing source fails first */
 	tg_decide(tg_set.policy, buf, *n, classes, &d.v);
 	*n = tg_decide_real(&one, buf, *n, &d.v);
 	return tg_conclude(&one, &d);
@@ -92,6 +94,7 @@ int tg_check_rename(struct tg_req *req, char *from, char *to)
 	struct tg_req src = *req, dreq = *req;
 	dreq.dirfd = req->dirfd2;
 	dreq.path = req->path2;
+	dreq.kernel_first = TG_FIRST_NONE;
 	if (flags & RENAME_EXCHANGE) {
 		/* The old name receives the other file: both ends are both. */
 		struct tg_decided d = { .path = from, .path2 = to };

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include "decide-internal.h"
@@ -115,6 +116,46 @@ static bool learn_first(const char *path, size_t n, unsigned classes)
 	return true;
 }
 
+/* ---- chmod clamps, recorded once per path ---- */
+
+/* A copying tool chmods every file it writes (tar, rsync -a, cp -p): one
+ * record per path is enough, and a set too full to remember simply records
+ * again. Fixed, lock-free, in the image: nothing mapped, nothing locked. */
+#define CLAMP_SLOTS 1024
+static _Atomic uint64_t clamped[CLAMP_SLOTS];
+
+/* True when a clamp of PATH has not been recorded yet, and remembers it
+ * (a vfork child only looks: the set is its parent's). */
+static bool clamp_first(const char *path)
+{
+	uint64_t h = learn_hash(path, strlen(path), TG_BIT(TG_CHMOD));
+	_Atomic uint64_t *slot = &clamped[h & (CLAMP_SLOTS - 1)];
+
+	if (atomic_load_explicit(slot, memory_order_relaxed) == h)
+		return false;
+	if (!tg_self_foreign())
+		atomic_store_explicit(slot, h, memory_order_relaxed);
+	return true;
+}
+
+/* ---- the kernel's own answer ---- */
+
+/* The errno the kernel gives REQ before any permission matters, or 0 (see
+ * enum tg_kernel_first). Asked only of a refused call: its own frame, and
+ * no system call at all on an allowed one. statx with no fields wanted is
+ * fstatat(AT_SYMLINK_NOFOLLOW) with a layout fixed on every architecture. */
+static __attribute__((noinline)) int kernel_first(const struct tg_req *req)
+{
+	struct statx stx;
+
+	if (!req->path || tg_frozen())
+		return 0; /* no probe the program's filter could refuse */
+	long r = tg_sys(SYS_statx, req->dirfd, req->path, AT_SYMLINK_NOFOLLOW, 0U, &stx);
+	if (req->kernel_first == TG_FIRST_EXISTS)
+		return r == 0 ? EEXIST : 0;
+	return r < 0 && (errno == ENOENT || errno == ENOTDIR) ? errno : 0;
+}
+
 /* ---- concluding ---- */
 
 /* create_mode for a folder keeps the search bit of each class that keeps
@@ -162,8 +203,16 @@ int tg_conclude(struct tg_req *req, const struct tg_decided *d)
 		.argv = req->argv,
 		.unguarded = d->unguarded,
 	};
-	bool log = false;
+	bool log = false, clamp = false;
 
+	/* A call the kernel fails first is no violation: its answer, no record.
+	 * A rule that hides the path (ENOENT) keeps hiding it. */
+	if (!v->allow && req->kernel_first && mode != TG_LEARN &&
+	    (d->err ? d->err : v->err) != ENOENT) {
+		int e = kernel_first(req);
+		if (e)
+			return mode == TG_ENFORCE ? -e : 0;
+	}
 	if (!v->allow && mode == TG_ENFORCE) {
 		ev.decision = TG_DEC_DENY;
 		ev.err = d->err ? d->err : v->err;
@@ -182,7 +231,10 @@ int tg_conclude(struct tg_req *req, const struct tg_decided *d)
 			ev.mode_requested = req->mode;
 			ev.mode_applied = narrowed;
 			req->mode = narrowed;
-			log = v->audit || tg_set.log_allowed;
+			/* A chmod clamped is worth one record per path; a create
+			 * narrowed is counted in the stop record. */
+			clamp = req->kind == TG_REQ_CHMOD;
+			log = v->audit || tg_set.log_allowed || (clamp && clamp_first(d->path));
 		}
 	}
 	if (mode == TG_LEARN) {
@@ -193,7 +245,7 @@ int tg_conclude(struct tg_req *req, const struct tg_decided *d)
 		ev.err = d->err ? d->err : v->err;
 		log = v->on_deny != TG_ON_DENY_QUIET;
 	} else {
-		ev.decision = TG_DEC_ALLOW;
+		ev.decision = clamp ? TG_DEC_CLAMP : TG_DEC_ALLOW;
 		log = log || v->audit || tg_set.log_allowed;
 	}
 	if (log)
@@ -252,25 +304,32 @@ static int object(struct tg_req *req, char *a, struct tg_verdict *v)
 	return tg_decide_real(req, a, n, v);
 }
 
-/* Where files are created with a mask, chmod may not add what the mask
- * takes away, nor set-id bits (a dropped binary made executable for
- * everyone, a checkpoint made world-readable). */
+/* Where files are created with a mask, a chmod is clamped by it: the
+ * bits the mask takes away are dropped and the call succeeds (cp -p, tar,
+ * rsync -a and shutil.copy chmod what they create; what they create stays
+ * private). Set-id bits there are refused: a dropped binary made set-uid. */
 static int chmod_bits(struct tg_req *req, const char *path, int n)
 {
-	struct tg_decided d = { .path = path, .err = EPERM };
-	struct tg_verdict cv;
+	struct tg_decided d = { .path = path };
 
-	tg_decide(tg_set.policy, path, n, TG_BIT(TG_CREATE), &cv);
-	if (cv.create_mode < 0)
+	tg_decide(tg_set.policy, path, n, TG_BIT(TG_CREATE), &d.v);
+	if (d.v.create_mode < 0)
 		return 0;
-	if (!((req->mode & 0777 & ~dir_mask(cv.create_mode)) | (req->mode & 06000)))
-		return 0;
-	d.v = cv;
-	d.v.allow = false;
 	d.v.cls = TG_CHMOD;
-	d.v.denied = TG_BIT(TG_CHMOD);
-	d.v.err = EPERM;
-	d.v.on_deny = cv.rule ? cv.rule->on_deny : TG_ON_DENY_ERROR;
+	d.v.on_deny = d.v.rule ? d.v.rule->on_deny : TG_ON_DENY_ERROR;
+	if (req->mode & 06000) {
+		d.v.allow = false;
+		d.v.denied = TG_BIT(TG_CHMOD);
+		d.v.err = EPERM;
+		return tg_conclude(req, &d);
+	}
+	/* Folders keep their search bits; a file is not run from there anyway
+	 * (exec is its own class). The sticky bit takes nothing away. */
+	int mask = dir_mask(d.v.create_mode) | 01000;
+	if (!(req->mode & ~mask))
+		return 0; /* nothing to clamp: decided and recorded already */
+	d.v.allow = true;
+	d.v.create_mode = mask;
 	return tg_conclude(req, &d);
 }
 
@@ -305,13 +364,13 @@ static int check_object(struct tg_req *req, char *a)
 		return 0;
 	if (req->kind != TG_REQ_CHMOD)
 		return tg_conclude(req, &d);
-	int to = req->mode; /* chmod's target: recorded only when refused for it */
+	int to = req->mode; /* chmod's target: clamped, recorded only when changed */
 	req->mode = -1;
 	r = tg_conclude(req, &d);
 	req->mode = to;
 	if (r < 0 || to < 0)
 		return r;
-	return chmod_bits(req, a, n);
+	return chmod_bits(req, a, n); /* may narrow req->mode */
 }
 
 int tg_check(struct tg_req *req)

@@ -20,8 +20,8 @@ enum tg_req_kind {
 	TG_REQ_FD_WRITE, /* a write on DIRFD, a descriptor the guard never saw:
 			  * only a rule refuses it, not the default */
 	TG_REQ_HIDDEN,   /* the stat family: refused only by a rule answering ENOENT */
-	TG_REQ_CHMOD,    /* class chmod, and a chmod to MODE adds no bits beyond
-			  * the place's create_mode, nor set-id bits there */
+	TG_REQ_CHMOD,    /* class chmod; a chmod to MODE is clamped to the place's
+			  * create_mode (MODE out), and refused for set-id bits there */
 	TG_REQ_RENAME,   /* delete at PATH, create (and delete) at PATH2, refer rule */
 	TG_REQ_LINK,     /* a hard link: create at PATH2, refer rule against PATH */
 	TG_REQ_SYMLINK,  /* create at PATH2; PATH is the link's text, recorded */
@@ -48,6 +48,18 @@ struct tg_req {
 	bool spawns;        /* exec in a child the call makes: on_deny = "kill" refuses
 			     * the call instead of killing its caller */
 	uint8_t fd_state;   /* out, TG_REQ_FD_WRITE: what the descriptor table keeps */
+	uint8_t kernel_first; /* enum tg_kernel_first: how the kernel fails first */
+};
+
+/* A refused call the kernel would have failed anyway gets the kernel's
+ * answer and no record (a mkdir -p of an existing folder, an unlink of a
+ * missing file): checked on PATH with one fstatat, on the deny path only,
+ * and never when a rule hides the path (errno ENOENT). */
+enum tg_kernel_first {
+	TG_FIRST_NONE,
+	TG_FIRST_EXISTS,  /* mkdir: EEXIST when PATH exists (a dangling link too) */
+	TG_FIRST_MISSING, /* unlink, rmdir, rename's source: ENOENT, ENOTDIR when
+			   * PATH cannot be found */
 };
 
 /* TG_REQ_FD_WRITE's answer for the descriptor table (see fdtable.h). */

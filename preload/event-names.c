@@ -106,6 +106,8 @@ const char *tg_decision_name(enum tg_decision d)
 		return "allow";
 	case TG_DEC_LEARN:
 		return "learn";
+	case TG_DEC_CLAMP:
+		return "clamp";
 	}
 	return "unknown";
 }
@@ -121,6 +123,8 @@ const char *tg_decision_verb(enum tg_decision d)
 		return "allowed";
 	case TG_DEC_LEARN:
 		return "learned";
+	case TG_DEC_CLAMP:
+		return "clamped";
 	}
 	return "decided";
 }

@@ -38,7 +38,9 @@ struct tg_proc {
 				* for the log sink to fill (preload/chain.h) */
 };
 
-enum tg_decision { TG_DEC_DENY, TG_DEC_WOULD_DENY, TG_DEC_ALLOW, TG_DEC_LEARN };
+/* TG_DEC_CLAMP: a chmod allowed with fewer bits (create_mode); recorded as
+ * an allowed access (severity, action and disposition of TG_DEC_ALLOW). */
+enum tg_decision { TG_DEC_DENY, TG_DEC_WOULD_DENY, TG_DEC_ALLOW, TG_DEC_LEARN, TG_DEC_CLAMP };
 
 /* One decision about one call. Strings are borrowed. */
 struct tg_event {

@@ -1,15 +1,19 @@
 /* Attributes (class chmod, "Set Attributes"): chmod, fchmod, fchmodat,
- * lchmod, chown, fchown, lchown, fchownat (a chmod may not add bits beyond
- * the create_mode of the place, nor set-id bits there), the times utime,
+ * lchmod, chown, fchown, lchown, fchownat (a chmod is clamped to the
+ * create_mode of the place, the call then applying the narrowed mode, and
+ * refused for set-id bits there), the times utime,
  * utimes, lutimes, utimensat, futimesat, futimens, futimes, and the
  * extended-attribute writers setxattr, lsetxattr, fsetxattr, removexattr,
- * lremovexattr, fremovexattr.
+ * lremovexattr, fremovexattr (a POSIX ACL set through them is decided as
+ * the chmod it amounts to).
  *
  * The l* forms and AT_SYMLINK_NOFOLLOW act on a symlink itself, and are
  * decided on the link, not on what it points to; the f* forms and
  * AT_EMPTY_PATH on the file behind the descriptor. */
 #undef _FILE_OFFSET_BITS
+#include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
@@ -22,37 +26,98 @@
 #define CHMOD TG_BIT(TG_CHMOD)
 
 /* The object of an attribute call: (DIRFD, PATH), or descriptor DIRFD
- * itself when ON_FD. */
+ * itself when ON_FD. MODE: chmod's target in, the mode to apply out (NULL
+ * for the others). */
 static int attr(enum tg_req_kind kind, const char *op, int dirfd, const char *path, bool on_fd,
-		bool nofollow, int mode)
+		bool nofollow, int *mode)
 {
 	struct tg_req req = { .kind = kind, .op = op, .dirfd = dirfd, .path = on_fd ? NULL : path,
-			      .flags = -1, .classes = CHMOD, .mode = mode, .nofollow = nofollow,
-			      .on_fd = on_fd };
-	return tg_check(&req);
+			      .flags = -1, .classes = CHMOD, .mode = mode ? *mode : -1,
+			      .nofollow = nofollow, .on_fd = on_fd };
+	int r = tg_check(&req);
+
+	if (r == 0 && mode)
+		*mode = req.mode;
+	return r;
 }
 
-/* chmod and chown: TO is the new mode (-1 for chown). */
+/* chmod: TO (an int lvalue) is the new mode, clamped in place. */
 #define CHMOD_CHECK(op, dirfd, path, on_fd, nofollow, to)                                 \
 	do {                                                                              \
-		int r_ = attr(TG_REQ_CHMOD, op, dirfd, path, on_fd, nofollow, to);        \
+		int r_ = attr(TG_REQ_CHMOD, op, dirfd, path, on_fd, nofollow, &(to));     \
+		if (r_ < 0)                                                               \
+			return tg_fail(-r_);                                              \
+	} while (0)
+
+/* chown: class chmod, no mode. */
+#define CHOWN_CHECK(op, dirfd, path, on_fd, nofollow)                                     \
+	do {                                                                              \
+		int r_ = attr(TG_REQ_CHMOD, op, dirfd, path, on_fd, nofollow, NULL);      \
 		if (r_ < 0)                                                               \
 			return tg_fail(-r_);                                              \
 	} while (0)
 
 #define ATTR(op, dirfd, path, nofollow)                                                   \
 	do {                                                                              \
-		int r_ = attr(TG_REQ_PATH, op, dirfd, path, false, nofollow, -1);         \
+		int r_ = attr(TG_REQ_PATH, op, dirfd, path, false, nofollow, NULL);       \
 		if (r_ < 0)                                                               \
 			return tg_fail(-r_);                                              \
 	} while (0)
 
 #define FD_ATTR(op, fd)                                                                   \
 	do {                                                                              \
-		int r_ = attr(TG_REQ_PATH, op, fd, NULL, true, false, -1);                \
+		int r_ = attr(TG_REQ_PATH, op, fd, NULL, true, false, NULL);              \
 		if (r_ < 0)                                                               \
 			return tg_fail(-r_);                                              \
 	} while (0)
+
+/* A POSIX ACL written as an extended attribute is a chmod in disguise
+ * (cp -p and setfacl set the mode this way): the mode it grants, its named
+ * entries counted as group bits, is decided as a chmod to that mode. Where
+ * that would be clamped the call gets EOPNOTSUPP, the answer of a file
+ * system without ACLs, and the tools fall back to chmod, which is clamped
+ * (cp -p does: its copies in /tmp stayed 0644 before this).
+ * Returns the mode, or -1 when NAME is no ACL; a malformed value counts as
+ * 0777 (the kernel refuses it anyway). */
+static int acl_mode(const char *name, const void *value, size_t size)
+{
+	enum { USER_OBJ = 0x01, USER = 0x02, GROUP_OBJ = 0x04, GROUP = 0x08, MASK = 0x10,
+	       OTHER = 0x20 };
+	const unsigned char *v = value;
+	int user = 0, group = 0, other = 0;
+
+	if (!name || (strcmp(name, "system.posix_acl_access") != 0 &&
+		      strcmp(name, "system.posix_acl_default") != 0))
+		return -1;
+	if (!v || size < 4 || (size - 4) % 8 != 0)
+		return 0777;
+	for (size_t at = 4; at < size; at += 8) {
+		int tag = v[at] | v[at + 1] << 8, perm = (v[at + 2] | v[at + 3] << 8) & 7;
+		if (tag == USER_OBJ)
+			user |= perm;
+		else if (tag == OTHER)
+			other |= perm;
+		else if (tag == USER || tag == GROUP || tag == GROUP_OBJ || tag == MASK)
+			group |= perm;
+		else
+			return 0777;
+	}
+	return user << 6 | group << 3 | other;
+}
+
+/* An ACL setter on (DIRFD, PATH) or descriptor DIRFD: 0 to go on, or -1
+ * with errno set. */
+static int acl_check(const char *op, int dirfd, const char *path, bool on_fd, bool nofollow,
+		     const char *name, const void *value, size_t size)
+{
+	int want = acl_mode(name, value, size), m = want;
+	int r = attr(want < 0 ? TG_REQ_PATH : TG_REQ_CHMOD, op, dirfd, path, on_fd, nofollow,
+		     want < 0 ? NULL : &m);
+
+	if (r < 0)
+		return tg_fail(-r);
+	return m != want ? tg_fail(EOPNOTSUPP) : 0;
+}
 
 static bool empty_path(const char *path, int flags)
 {
@@ -61,51 +126,55 @@ static bool empty_path(const char *path, int flags)
 
 int chmod(const char *path, mode_t mode)
 {
-	CHMOD_CHECK("chmod", AT_FDCWD, path, false, false, mode & 07777);
-	return REAL(chmod)(path, mode);
+	int m = mode & 07777;
+	CHMOD_CHECK("chmod", AT_FDCWD, path, false, false, m);
+	return REAL(chmod)(path, m);
 }
 
 int fchmod(int fd, mode_t mode)
 {
-	CHMOD_CHECK("fchmod", fd, NULL, true, false, mode & 07777);
-	return REAL(fchmod)(fd, mode);
+	int m = mode & 07777;
+	CHMOD_CHECK("fchmod", fd, NULL, true, false, m);
+	return REAL(fchmod)(fd, m);
 }
 
 int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
+	int m = mode & 07777;
 	CHMOD_CHECK("fchmodat", dirfd, path, empty_path(path, flags),
-		    flags & AT_SYMLINK_NOFOLLOW, mode & 07777);
-	return REAL(fchmodat)(dirfd, path, mode, flags);
+		    flags & AT_SYMLINK_NOFOLLOW, m);
+	return REAL(fchmodat)(dirfd, path, m, flags);
 }
 
 int lchmod(const char *path, mode_t mode)
 {
-	CHMOD_CHECK("lchmod", AT_FDCWD, path, false, true, mode & 07777);
-	return REAL(lchmod)(path, mode);
+	int m = mode & 07777;
+	CHMOD_CHECK("lchmod", AT_FDCWD, path, false, true, m);
+	return REAL(lchmod)(path, m);
 }
 
 int chown(const char *path, uid_t uid, gid_t gid)
 {
-	CHMOD_CHECK("chown", AT_FDCWD, path, false, false, -1);
+	CHOWN_CHECK("chown", AT_FDCWD, path, false, false);
 	return REAL(chown)(path, uid, gid);
 }
 
 int fchown(int fd, uid_t uid, gid_t gid)
 {
-	CHMOD_CHECK("fchown", fd, NULL, true, false, -1);
+	CHOWN_CHECK("fchown", fd, NULL, true, false);
 	return REAL(fchown)(fd, uid, gid);
 }
 
 int lchown(const char *path, uid_t uid, gid_t gid)
 {
-	CHMOD_CHECK("lchown", AT_FDCWD, path, false, true, -1);
+	CHOWN_CHECK("lchown", AT_FDCWD, path, false, true);
 	return REAL(lchown)(path, uid, gid);
 }
 
 int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
-	CHMOD_CHECK("fchownat", dirfd, path, empty_path(path, flags),
-		    flags & AT_SYMLINK_NOFOLLOW, -1);
+	CHOWN_CHECK("fchownat", dirfd, path, empty_path(path, flags),
+		    flags & AT_SYMLINK_NOFOLLOW);
 	return REAL(fchownat)(dirfd, path, uid, gid, flags);
 }
 
@@ -159,19 +228,22 @@ int futimes(int fd, const struct timeval t[2])
 
 int setxattr(const char *path, const char *name, const void *v, size_t n, int flags)
 {
-	ATTR("setxattr", AT_FDCWD, path, false);
+	if (acl_check("setxattr", AT_FDCWD, path, false, false, name, v, n) < 0)
+		return -1;
 	return REAL(setxattr)(path, name, v, n, flags);
 }
 
 int lsetxattr(const char *path, const char *name, const void *v, size_t n, int flags)
 {
-	ATTR("lsetxattr", AT_FDCWD, path, true);
+	if (acl_check("lsetxattr", AT_FDCWD, path, false, true, name, v, n) < 0)
+		return -1;
 	return REAL(lsetxattr)(path, name, v, n, flags);
 }
 
 int fsetxattr(int fd, const char *name, const void *v, size_t n, int flags)
 {
-	FD_ATTR("fsetxattr", fd);
+	if (acl_check("fsetxattr", fd, NULL, true, false, name, v, n) < 0)
+		return -1;
 	return REAL(fsetxattr)(fd, name, v, n, flags);
 }
 

@@ -1,6 +1,10 @@
 /* Namespace changes: unlink, unlinkat, remove, rmdir, mkdir, mkdirat,
  * rename, renameat, renameat2. A rename is decided on both ends (see
- * decide-refer.c); a mkdir may have its mode narrowed by create_mode. */
+ * decide-refer.c); a mkdir may have its mode narrowed by create_mode.
+ * Refused, each first gets the kernel's own answer when it has one: a
+ * mkdir of an existing folder EEXIST (mkdir -p /etc), an unlink, rmdir or
+ * rename of a missing name ENOENT, without a record (enum
+ * tg_kernel_first). */
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +15,8 @@
 #include "decide.h"
 #include "real.h"
 
-static int check(const char *op, int dirfd, const char *path, unsigned classes, int *mode)
+static int check(const char *op, int dirfd, const char *path, unsigned classes, int *mode,
+		 enum tg_kernel_first first)
 {
 	struct tg_req req = {
 		.kind = TG_REQ_PATH,
@@ -23,6 +28,7 @@ static int check(const char *op, int dirfd, const char *path, unsigned classes, 
 		.mode = mode ? *mode : -1,
 		.is_dir = mode != NULL,
 		.nofollow = true, /* each acts on a last-component link itself */
+		.kernel_first = first,
 	};
 	int r = tg_check(&req);
 	if (r == 0 && mode)
@@ -35,39 +41,39 @@ static int check(const char *op, int dirfd, const char *path, unsigned classes, 
 
 int unlink(const char *path)
 {
-	int r = check("unlink", AT_FDCWD, path, DELETE, NULL);
+	int r = check("unlink", AT_FDCWD, path, DELETE, NULL, TG_FIRST_MISSING);
 	return r < 0 ? tg_fail(-r) : REAL(unlink)(path);
 }
 
 int unlinkat(int dirfd, const char *path, int flags)
 {
-	int r = check("unlinkat", dirfd, path, DELETE, NULL);
+	int r = check("unlinkat", dirfd, path, DELETE, NULL, TG_FIRST_MISSING);
 	return r < 0 ? tg_fail(-r) : REAL(unlinkat)(dirfd, path, flags);
 }
 
 int remove(const char *path)
 {
-	int r = check("remove", AT_FDCWD, path, DELETE, NULL);
+	int r = check("remove", AT_FDCWD, path, DELETE, NULL, TG_FIRST_MISSING);
 	return r < 0 ? tg_fail(-r) : REAL(remove)(path);
 }
 
 int rmdir(const char *path)
 {
-	int r = check("rmdir", AT_FDCWD, path, DELETE, NULL);
+	int r = check("rmdir", AT_FDCWD, path, DELETE, NULL, TG_FIRST_MISSING);
 	return r < 0 ? tg_fail(-r) : REAL(rmdir)(path);
 }
 
 int mkdir(const char *path, mode_t mode)
 {
 	int m = mode & 07777;
-	int r = check("mkdir", AT_FDCWD, path, CREATE, &m);
+	int r = check("mkdir", AT_FDCWD, path, CREATE, &m, TG_FIRST_EXISTS);
 	return r < 0 ? tg_fail(-r) : REAL(mkdir)(path, m);
 }
 
 int mkdirat(int dirfd, const char *path, mode_t mode)
 {
 	int m = mode & 07777;
-	int r = check("mkdirat", dirfd, path, CREATE, &m);
+	int r = check("mkdirat", dirfd, path, CREATE, &m, TG_FIRST_EXISTS);
 	return r < 0 ? tg_fail(-r) : REAL(mkdirat)(dirfd, path, m);
 }
 
@@ -76,7 +82,8 @@ static int check_rename(const char *op, int olddirfd, const char *oldpath, int n
 {
 	struct tg_req req = { .kind = TG_REQ_RENAME, .op = op, .dirfd = olddirfd,
 			      .path = oldpath, .dirfd2 = newdirfd, .path2 = newpath,
-			      .flags = -1, .at_flags = flags, .mode = -1, .nofollow = true };
+			      .flags = -1, .at_flags = flags, .mode = -1, .nofollow = true,
+			      .kernel_first = TG_FIRST_MISSING };
 	return tg_check(&req);
 }
 

@@ -96,14 +96,23 @@ def test_create_mode(tap):
             else:
                 tap.ok(not res.records, f'{what}: no record (rule without audit)',
                        tglib.summary(res.records))
-        # chmod may not add bits the mask takes away
+        # chmod is clamped by the mask: the bits it takes away are dropped
+        # and the call succeeds (issue 10); set-id bits are refused
         sb.write('c600/x', b'x', mode=0o600)
         res = sb.probe('chmod', sb.p('c600/x'), '0644', label='chmod beyond create_mode')
         ln = res.line('chmod')
-        tap.ok(ln and ln.ret == -1 and ln.errno == 'EPERM' and ln.get('mode') == '0600',
-               'create_mode: chmod 0644 where the mask is 0600 fails with EPERM, mode kept',
+        tap.ok(ln and ln.ret == 0 and ln.get('mode') == '0600',
+               'create_mode: chmod 0644 where the mask is 0600 succeeds, clamped to 0600',
                res.describe())
-        one(tap, res, 'create_mode: chmod beyond the mask', op='chmod', decision='deny',
+        one(tap, res, 'create_mode: chmod beyond the mask', op='chmod', decision='clamp',
+            errno=0, status_code='OK', classes=['chmod'], path=sb.p('c600/x'),
+            mode_requested='0644', mode_applied='0600', uid='ckpt600')
+        res = sb.probe('chmod', sb.p('c600/x'), '04600', label='chmod set-uid in create_mode')
+        ln = res.line('chmod')
+        tap.ok(ln and ln.ret == -1 and ln.errno == 'EPERM' and ln.get('mode') == '0600',
+               'create_mode: chmod 04600 (set-uid) fails with EPERM, mode kept',
+               res.describe())
+        one(tap, res, 'create_mode: chmod set-uid', op='chmod', decision='deny',
             errno=1, status_code='EPERM', classes=['chmod'], path=sb.p('c600/x'))
         res = sb.probe('chmod', sb.p('c600/x'), '0400', label='chmod within create_mode')
         ln = res.line('chmod')
