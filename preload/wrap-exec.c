@@ -89,10 +89,12 @@ static __thread size_t vfork_env_cap __attribute__((tls_model("initial-exec")));
 static __attribute__((noinline)) int run_in_vfork_child(const struct target *t,
 							char *const envp[], size_t need)
 {
-	char *env[VFORK_ENV];
+	char *env[VFORK_ENV - TG_CHILD_PRELOAD_MAX / sizeof(char *)];
+	char pre[TG_CHILD_PRELOAD_MAX];
 
-	if (need <= VFORK_ENV) {
-		tg_child_env(&tg_set.child, envp, env, VFORK_ENV);
+	if (need <= sizeof(env) / sizeof(env[0])) {
+		tg_child_env(&tg_set.child, envp, env, sizeof(env) / sizeof(env[0]), pre,
+			     sizeof(pre));
 		return run(t, env);
 	}
 	if (vfork_env_cap < need) {
@@ -106,7 +108,7 @@ static __attribute__((noinline)) int run_in_vfork_child(const struct target *t,
 		vfork_env = m;
 		vfork_env_cap = cap;
 	}
-	tg_child_env(&tg_set.child, envp, vfork_env, vfork_env_cap);
+	tg_child_env(&tg_set.child, envp, vfork_env, vfork_env_cap, pre, sizeof(pre));
 	return run(t, vfork_env);
 }
 
@@ -116,8 +118,8 @@ static int run_with_env(const struct target *t, char *const envp[])
 	size_t need = tg_child_env_size(&tg_set.child, envp);
 
 	if (need <= STACK_ENV) {
-		char *stack[STACK_ENV];
-		tg_child_env(&tg_set.child, envp, stack, STACK_ENV);
+		char *stack[STACK_ENV], pre[TG_CHILD_PRELOAD_MAX];
+		tg_child_env(&tg_set.child, envp, stack, STACK_ENV, pre, sizeof(pre));
 		return run(t, stack);
 	}
 	if (tg_self_foreign())
@@ -127,7 +129,8 @@ static int run_with_env(const struct target *t, char *const envp[])
 	char **map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED)
 		return no_memory(t);
-	tg_child_env(&tg_set.child, envp, map, need);
+	char pre[TG_CHILD_PRELOAD_MAX];
+	tg_child_env(&tg_set.child, envp, map, need, pre, sizeof(pre));
 	int r = run(t, map);
 	TG_PROTECT_ERRNO;
 	munmap(map, len);
