@@ -1,10 +1,25 @@
-/* dlopen: an explicit handle on libc ("libc.so.6") would hand the program
- * libc's own open, unguarded: ctypes.CDLL("libc.so.6").open(...) does just
- * that. Such a request gets the global handle instead, whose lookups find
- * the guard's wrappers first, as an ordinary call would. */
+/* The dynamic loader's doors: dlopen, dlmopen, dlsym and dlvsym.
+ *
+ * Each would otherwise hand the program an unguarded way in. dlopen maps
+ * a file and runs its constructors: a library dropped in /tmp is code run
+ * from a writable folder, so a dlopen of a path (a name with a '/') is
+ * decided as class exec on the file, like an exec (a bare name is found
+ * by the loader's own search in the system folders, and let through). An
+ * explicit handle on libc ("libc.so.6") gets the global handle instead,
+ * whose lookups find the guard's wrappers first. dlmopen into a new
+ * namespace loads a second libc the guard is not in: refused. dlsym and
+ * dlvsym on a handle whose lookup lands on libc's definition of a wrapped
+ * symbol (ctypes.CDLL("libm.so.6").open: libm's view of libc) return the
+ * guard's wrapper; dlsym(RTLD_NEXT) keeps its meaning, which depends on
+ * the caller's address, by jumping straight to libc's dlsym. */
 #include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
 #include <string.h>
 
+#include "decide.h"
 #include "real.h"
 
 static bool names_libc(const char *file)
@@ -18,5 +33,202 @@ void *dlopen(const char *file, int flags)
 {
 	if (file && names_libc(file))
 		file = NULL;
+	if (file && strchr(file, '/') && !(flags & RTLD_NOLOAD)) {
+		struct tg_req req = { .kind = TG_REQ_PATH, .op = "dlopen", .dirfd = AT_FDCWD,
+				      .path = file, .flags = -1, .classes = TG_BIT(TG_EXEC),
+				      .mode = -1 };
+		int r = tg_check(&req);
+		if (r < 0) {
+			errno = -r;
+			return NULL;
+		}
+	}
 	return REAL(dlopen)(file, flags);
 }
+
+/* A namespace of its own has its own libc, which no LD_PRELOAD reaches. */
+void *dlmopen(Lmid_t lmid, const char *file, int flags)
+{
+	if (lmid != LM_ID_BASE) {
+		errno = EACCES;
+		return NULL;
+	}
+	return dlopen(file, flags);
+}
+
+/* ---- dlsym ---- */
+
+/* libc's own dlsym, found without calling dlsym (the guard's is the one
+ * every call reaches): the GNU hash table of libc's dynamic symbols. */
+static uint32_t gnu_hash(const char *s)
+{
+	uint32_t h = 5381;
+
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+struct find {
+	const char *name;
+	void *addr;
+};
+
+static ElfW(Addr) dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) p)
+{
+	/* glibc relocates these entries in place; a loader that does not
+	 * leaves them relative to the load address. */
+	return p < info->dlpi_addr ? p + info->dlpi_addr : p;
+}
+
+static int find_in_libc(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct find *f = data;
+	const ElfW(Dyn) *dyn = NULL;
+	const ElfW(Sym) *sym = NULL;
+	const uint32_t *gh = NULL;
+	const char *str = NULL;
+
+	(void)size;
+	if (!info->dlpi_name || !strstr(info->dlpi_name, "/libc.so."))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+	for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
+		if (dyn->d_tag == DT_SYMTAB)
+			sym = (const ElfW(Sym) *)dyn_ptr(info, dyn->d_un.d_ptr);
+		else if (dyn->d_tag == DT_STRTAB)
+			str = (const char *)dyn_ptr(info, dyn->d_un.d_ptr);
+		else if (dyn->d_tag == DT_GNU_HASH)
+			gh = (const uint32_t *)dyn_ptr(info, dyn->d_un.d_ptr);
+	}
+	if (!sym || !str || !gh)
+		return 1;
+	uint32_t nbuckets = gh[0], symoffset = gh[1], bloom = gh[2];
+	const uint32_t *buckets = gh + 4 + bloom * (sizeof(ElfW(Addr)) / 4);
+	const uint32_t *chain = buckets + nbuckets;
+	uint32_t h = gnu_hash(f->name);
+	for (uint32_t i = buckets[h % nbuckets]; i >= symoffset && i; i++) {
+		uint32_t ch = chain[i - symoffset];
+		if ((ch | 1) == (h | 1) && sym[i].st_shndx != SHN_UNDEF &&
+		    strcmp(str + sym[i].st_name, f->name) == 0) {
+			f->addr = (void *)(info->dlpi_addr + sym[i].st_value);
+			break;
+		}
+		if (ch & 1)
+			break;
+	}
+	return 1;
+}
+
+/* Named by the assembly below: hidden (no GOT), and kept by LTO. */
+#define ASM_NAMED __attribute__((used, visibility("hidden")))
+typedef void *dlsym_fn(void *, const char *);
+typedef void *dlvsym_fn(void *, const char *, const char *);
+ASM_NAMED dlsym_fn *tg_libc_dlsym;
+ASM_NAMED dlvsym_fn *tg_libc_dlvsym;
+dlsym_fn *tg_dlsym_boot(void);
+dlvsym_fn *tg_dlvsym_boot(void);
+void *tg_dlsym_handle(void *handle, const char *name);
+void *tg_dlvsym_handle(void *handle, const char *name, const char *version);
+
+
+ASM_NAMED dlsym_fn *tg_dlsym_boot(void)
+{
+	struct find f = { .name = "dlsym" };
+
+	if (!tg_libc_dlsym) {
+		dl_iterate_phdr(find_in_libc, &f);
+		tg_libc_dlsym = f.addr;
+	}
+	if (!tg_libc_dlvsym) {
+		f = (struct find){ .name = "dlvsym" };
+		dl_iterate_phdr(find_in_libc, &f);
+		tg_libc_dlvsym = f.addr;
+	}
+	return tg_libc_dlsym;
+}
+
+/* The guard's wrapper for NAME when ADDR is the next definition of a
+ * wrapped symbol (libc's), else ADDR. */
+static void *ours(const char *name, void *addr)
+{
+	if (!addr)
+		return NULL;
+	tg_resolve();
+#define X(sym, family)                                                        \
+	if ((void *)tg_real.sym == addr && strcmp(name, #sym) == 0)           \
+		return (void *)&sym;
+	TG_WRAPPERS(X)
+#undef X
+	return addr;
+}
+
+ASM_NAMED void *tg_dlsym_handle(void *handle, const char *name)
+{
+	dlsym_fn *real = tg_libc_dlsym ? tg_libc_dlsym : tg_dlsym_boot();
+
+	if (!real)
+		return NULL;
+	void *addr = real(handle, name);
+	return name && handle != RTLD_NEXT ? ours(name, addr) : addr;
+}
+
+ASM_NAMED void *tg_dlvsym_handle(void *handle, const char *name, const char *version)
+{
+	if (!tg_libc_dlvsym)
+		tg_dlsym_boot();
+	if (!tg_libc_dlvsym)
+		return NULL;
+	void *addr = tg_libc_dlvsym(handle, name, version);
+	return name && handle != RTLD_NEXT ? ours(name, addr) : addr;
+}
+
+ASM_NAMED dlvsym_fn *tg_dlvsym_boot(void)
+{
+	tg_dlsym_boot();
+	return tg_libc_dlvsym;
+}
+
+#if defined(__x86_64__)
+/* RTLD_NEXT looks up from the caller's object: libc's function must see
+ * the program's return address, so the guard jumps to it rather than
+ * calls it. */
+#define NEXT_JUMP(name, ptr, other, boot)                  \
+	__asm__(".text\n"                                  \
+		".globl " #name "\n"                       \
+		".type " #name ", @function\n"             \
+		#name ":\n"                                \
+		"	cmpq $-1, %rdi\n"                  \
+		"	jne " #other "\n"                  \
+		"	movq " #ptr "(%rip), %rax\n"       \
+		"	testq %rax, %rax\n"                \
+		"	jnz 1f\n"                          \
+		"	pushq %rdi\n"                      \
+		"	pushq %rsi\n"                      \
+		"	pushq %rdx\n"                      \
+		"	call " #boot "\n"                  \
+		"	popq %rdx\n"                       \
+		"	popq %rsi\n"                       \
+		"	popq %rdi\n"                       \
+		"	testq %rax, %rax\n"                \
+		"	jz 2f\n"                           \
+		"1:	jmp *%rax\n"                       \
+		"2:	ret\n"                             \
+		".size " #name ", .-" #name "\n")
+NEXT_JUMP(dlsym, tg_libc_dlsym, tg_dlsym_handle, tg_dlsym_boot);
+NEXT_JUMP(dlvsym, tg_libc_dlvsym, tg_dlvsym_handle, tg_dlvsym_boot);
+#else
+/* Elsewhere RTLD_NEXT is looked up from the guard's place in the list
+ * (the objects after libtrainguard.so). */
+void *dlsym(void *handle, const char *name)
+{
+	return tg_dlsym_handle(handle, name);
+}
+
+void *dlvsym(void *handle, const char *name, const char *version)
+{
+	return tg_dlvsym_handle(handle, name, version);
+}
+#endif

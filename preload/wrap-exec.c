@@ -355,6 +355,19 @@ int system(const char *cmd)
 	return REAL(system)(cmd);
 }
 
+/* glibc's exported alias of system (dlsym finds it by name). */
+int __libc_system(const char *cmd)
+{
+	if (!cmd)
+		return REAL(__libc_system)(cmd);
+	int r = shell_check("__libc_system", cmd);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return REAL(__libc_system)(cmd);
+}
+
 FILE *popen(const char *cmd, const char *mode)
 {
 	int r = cmd ? shell_check("popen", cmd) : 0;

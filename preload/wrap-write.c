@@ -35,6 +35,13 @@ HOT_WRITE(ssize_t, pwrite, (int fd, const void *buf, size_t n, off_t off), (fd, 
 HOT_WRITE(ssize_t, pwrite64, (int fd, const void *buf, size_t n, off64_t off), (fd, buf, n, off))
 HOT_WRITE(ssize_t, writev, (int fd, const struct iovec *iov, int cnt), (fd, iov, cnt))
 
+/* glibc's exported aliases (dlsym finds them by name). */
+HOT_WRITE(ssize_t, __write, (int fd, const void *buf, size_t n), (fd, buf, n))
+HOT_WRITE(ssize_t, __write_nocancel, (int fd, const void *buf, size_t n), (fd, buf, n))
+HOT_WRITE(ssize_t, __pwrite64, (int fd, const void *buf, size_t n, off64_t off), (fd, buf, n, off))
+HOT_WRITE(ssize_t, __libc_pwrite, (int fd, const void *buf, size_t n, off64_t off),
+	  (fd, buf, n, off))
+
 ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
 	TG_FD_WRITE_CHECK("pwritev", fd);
