@@ -116,6 +116,7 @@
 	X(scandir64, dir)                         \
 	X(scandirat, dir)                         \
 	X(scandirat64, dir)                       \
+	X(closedir, dir)                          \
 	X(stat, stat)                             \
 	X(stat64, stat)                           \
 	X(lstat, stat)                            \
@@ -160,6 +161,10 @@
 	X(ftw64, walk)                            \
 	X(fts_open, walk)                         \
 	X(fts64_open, walk)                       \
+	X(fts_read, walk)                         \
+	X(fts64_read, walk)                       \
+	X(fts_close, walk)                        \
+	X(fts64_close, walk)                      \
 	X(prctl, prctl)                           \
 	X(syscall, prctl)
 
