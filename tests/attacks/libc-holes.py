@@ -157,6 +157,61 @@ def read_fd(fd):
 '''
 
 
+# ---- 1. races between decision and action ----
+
+RACE = LIBC + '''
+import threading, time
+stop = False
+def flip(link, a, b):
+    tmp = link + ".tmp"
+    while not stop:
+        for t in (a, b):
+            try:
+                os.symlink(t, tmp)
+                os.rename(tmp, link)
+            except OSError:
+                pass
+th = threading.Thread(target=flip, args=(LINK, ALLOWED, PROTECTED), daemon=True)
+th.start()
+end = time.time() + 3
+tries = 0
+while time.time() < end:
+    for _ in range(200):
+        ACT
+        tries += 1
+stop = True
+th.join()
+print("tries", tries)
+'''
+
+
+def race(b, act, what):
+    link, allowed, protected = b.p('out/l'), b.p('out/a'), b.p('data/f')
+    with open(allowed, 'w') as f:
+        f.write('scratch\n')
+    code = (RACE.replace('ACT', act).replace('LINK', repr(link))
+            .replace('ALLOWED', repr(allowed)).replace('PROTECTED', repr(protected)))
+    r = b.py(code, timeout=60)
+    tries = [line for line in r.stdout.splitlines() if line.startswith('tries')]
+    ok(tries and int(tries[0].split()[1]) > 1000, f'{what}: thousands of tries ran',
+       r.stdout + r.stderr)
+    st = os.stat(allowed)
+    ok(st.st_size == 0 or st.st_mode & 0o777 == 0o777,
+       f'{what}: the allowed target was changed (the call works)')
+
+
+def case_race_truncate():
+    b = Box('race-truncate')
+    race(b, 'libc.truncate(LINK.encode(), 0)', 'truncate racing a symlink flip')
+    b.done('truncate race (data/f keeps its bytes)')
+
+
+def case_race_chmod():
+    b = Box('race-chmod')
+    race(b, 'libc.chmod(LINK.encode(), 0o777)', 'chmod racing a symlink flip')
+    b.done('chmod race (data/f keeps its mode)')
+
+
 # ---- 3. unwrapped aliases and handles ----
 
 def case_aliases():
@@ -414,7 +469,7 @@ for name in ("evil.pth", "sitecustomize.py", "usercustomize.py", "ok.py"):
 
 
 def main():
-    for case in (case_aliases, case_dlmopen, case_loader_exec, case_dlopen_dropped,
+    for case in (case_race_truncate, case_race_chmod, case_aliases, case_dlmopen, case_loader_exec, case_dlopen_dropped,
                  case_child_weak_policy, case_child_preload_order, case_closedir_stale,
                  case_nftw_chdir, case_failed_seccomp, case_proc_mem,
                  case_startup_hook_in_tmp_venv):
