@@ -194,13 +194,9 @@ ASM_NAMED dlvsym_fn *tg_dlvsym_boot(void)
 #if defined(__x86_64__)
 /* RTLD_NEXT looks up from the caller's object: libc's function must see
  * the program's return address, so the guard jumps to it rather than
- * calls it. */
-#define NEXT_JUMP(name, ptr, other, boot)                  \
-	__asm__(".text\n"                                  \
-		".globl " #name "\n"                       \
-		".type " #name ", @function\n"             \
-		#name ":\n"                                \
-		"	cmpq $-1, %rdi\n"                  \
+ * calls it. Naked: no frame, the arguments still in their registers. */
+#define NEXT_JUMP(ptr, other, boot)                        \
+	__asm__("	cmpq $-1, %rdi\n"                  \
 		"	jne " #other "\n"                  \
 		"	movq " #ptr "(%rip), %rax\n"       \
 		"	testq %rax, %rax\n"                \
@@ -215,10 +211,17 @@ ASM_NAMED dlvsym_fn *tg_dlvsym_boot(void)
 		"	testq %rax, %rax\n"                \
 		"	jz 2f\n"                           \
 		"1:	jmp *%rax\n"                       \
-		"2:	ret\n"                             \
-		".size " #name ", .-" #name "\n")
-NEXT_JUMP(dlsym, tg_libc_dlsym, tg_dlsym_handle, tg_dlsym_boot);
-NEXT_JUMP(dlvsym, tg_libc_dlvsym, tg_dlvsym_handle, tg_dlvsym_boot);
+		"2:	ret\n")
+
+__attribute__((naked)) void *dlsym(void *handle, const char *name)
+{
+	NEXT_JUMP(tg_libc_dlsym, tg_dlsym_handle, tg_dlsym_boot);
+}
+
+__attribute__((naked)) void *dlvsym(void *handle, const char *name, const char *version)
+{
+	NEXT_JUMP(tg_libc_dlvsym, tg_dlvsym_handle, tg_dlvsym_boot);
+}
 #else
 /* Elsewhere RTLD_NEXT is looked up from the guard's place in the list
  * (the objects after libtrainguard.so). */
