@@ -212,6 +212,35 @@ def case_race_chmod():
     b.done('chmod race (data/f keeps its mode)')
 
 
+# ---- 2. renaming an ancestor ----
+
+def case_rename_ancestor():
+    b = Box('ancestor', PROFILED)
+    os.makedirs(b.p('out/sub'))
+    r = b.py(f'''
+import errno, os
+def t(fn):
+    try:
+        fn(); print("ok")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+t(lambda: os.rename("{b.p('home')}", "{b.p('away')}"))
+t(lambda: print(open("{b.p('away/.ssh/id_rsa')}").read()))
+t(lambda: os.rename("{b.p('away')}", "{b.p('home')}"))
+t(lambda: os.rename("{b.root}", "{b.root}.moved"))
+t(lambda: os.rename("{b.p('out/sub')}", "{b.p('out/sub2')}"))
+''')
+    no_secret(r, 'renaming the parent of ~/.ssh away')
+    ok(r.stdout.split() == ['EACCES', 'ENOENT', 'ENOENT', 'EACCES', 'ok'],
+       'renaming $HOME (or the folder holding the log) away is refused; '
+       'a folder with nothing protected below it moves', r.stdout + r.stderr)
+    ok(os.path.exists(b.p('home/.ssh/id_rsa')) and not os.path.exists(b.p('away')),
+       '$HOME is where it was')
+    expect_record(b, 'rename of an ancestor', op='rename', decision='deny', path=b.p('home'),
+                  status='EACCES')
+    b.done('renaming an ancestor')
+
+
 # ---- 3. unwrapped aliases and handles ----
 
 def case_aliases():
@@ -469,7 +498,7 @@ for name in ("evil.pth", "sitecustomize.py", "usercustomize.py", "ok.py"):
 
 
 def main():
-    for case in (case_race_truncate, case_race_chmod, case_aliases, case_dlmopen, case_loader_exec, case_dlopen_dropped,
+    for case in (case_race_truncate, case_race_chmod, case_rename_ancestor, case_aliases, case_dlmopen, case_loader_exec, case_dlopen_dropped,
                  case_child_weak_policy, case_child_preload_order, case_closedir_stale,
                  case_nftw_chdir, case_failed_seccomp, case_proc_mem,
                  case_startup_hook_in_tmp_venv):
