@@ -69,57 +69,52 @@ static uint32_t gnu_hash(const char *s)
 	return h;
 }
 
-struct find {
-	const char *name;
-	void *addr;
-};
-
-static ElfW(Addr) dyn_ptr(const struct dl_phdr_info *info, ElfW(Addr) p)
+/* The address of SYM in the loaded object MAP (its dynamic section read
+ * in place), or NULL. */
+static void *lookup(const struct link_map *map, const char *sym)
 {
-	/* glibc relocates these entries in place; a loader that does not
-	 * leaves them relative to the load address. */
-	return p < info->dlpi_addr ? p + info->dlpi_addr : p;
-}
-
-static int find_in_libc(struct dl_phdr_info *info, size_t size, void *data)
-{
-	struct find *f = data;
-	const ElfW(Dyn) *dyn = NULL;
-	const ElfW(Sym) *sym = NULL;
+	const ElfW(Sym) *tab = NULL;
 	const uint32_t *gh = NULL;
 	const char *str = NULL;
+	ElfW(Addr) base = map->l_addr;
 
-	(void)size;
-	if (!info->dlpi_name || !strstr(info->dlpi_name, "/libc.so."))
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
-			dyn = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-	for (; dyn && dyn->d_tag != DT_NULL; dyn++) {
-		if (dyn->d_tag == DT_SYMTAB)
-			sym = (const ElfW(Sym) *)dyn_ptr(info, dyn->d_un.d_ptr);
-		else if (dyn->d_tag == DT_STRTAB)
-			str = (const char *)dyn_ptr(info, dyn->d_un.d_ptr);
-		else if (dyn->d_tag == DT_GNU_HASH)
-			gh = (const uint32_t *)dyn_ptr(info, dyn->d_un.d_ptr);
+	for (const ElfW(Dyn) *d = map->l_ld; d && d->d_tag != DT_NULL; d++) {
+		/* glibc relocates these entries in place; a loader that does
+		 * not leaves them relative to the load address. */
+		ElfW(Addr) p = d->d_un.d_ptr < base ? d->d_un.d_ptr + base : d->d_un.d_ptr;
+		if (d->d_tag == DT_SYMTAB)
+			tab = (const ElfW(Sym) *)p;
+		else if (d->d_tag == DT_STRTAB)
+			str = (const char *)p;
+		else if (d->d_tag == DT_GNU_HASH)
+			gh = (const uint32_t *)p;
 	}
-	if (!sym || !str || !gh)
-		return 1;
+	if (!tab || !str || !gh)
+		return NULL;
 	uint32_t nbuckets = gh[0], symoffset = gh[1], bloom = gh[2];
 	const uint32_t *buckets = gh + 4 + bloom * (sizeof(ElfW(Addr)) / 4);
 	const uint32_t *chain = buckets + nbuckets;
-	uint32_t h = gnu_hash(f->name);
-	for (uint32_t i = buckets[h % nbuckets]; i >= symoffset && i; i++) {
+	uint32_t h = gnu_hash(sym);
+	for (uint32_t i = buckets[h % nbuckets]; i && i >= symoffset; i++) {
 		uint32_t ch = chain[i - symoffset];
-		if ((ch | 1) == (h | 1) && sym[i].st_shndx != SHN_UNDEF &&
-		    strcmp(str + sym[i].st_name, f->name) == 0) {
-			f->addr = (void *)(info->dlpi_addr + sym[i].st_value);
-			break;
-		}
+		if ((ch | 1) == (h | 1) && tab[i].st_shndx != SHN_UNDEF &&
+		    strcmp(str + tab[i].st_name, sym) == 0)
+			return (void *)(base + tab[i].st_value);
 		if (ch & 1)
 			break;
 	}
-	return 1;
+	return NULL;
+}
+
+/* libc's SYM, from the loader's list of objects (_r_debug): no function
+ * of libc or of an interposer (ASan's dl_iterate_phdr) is called, so
+ * this works before anything is initialized. */
+static void *libc_sym(const char *sym)
+{
+	for (const struct link_map *m = _r_debug.r_map; m; m = m->l_next)
+		if (m->l_name && strstr(m->l_name, "/libc.so."))
+			return lookup(m, sym);
+	return NULL;
 }
 
 /* Named by the assembly below: hidden (no GOT), and kept by LTO. */
@@ -136,17 +131,10 @@ void *tg_dlvsym_handle(void *handle, const char *name, const char *version);
 
 ASM_NAMED dlsym_fn *tg_dlsym_boot(void)
 {
-	struct find f = { .name = "dlsym" };
-
-	if (!tg_libc_dlsym) {
-		dl_iterate_phdr(find_in_libc, &f);
-		tg_libc_dlsym = f.addr;
-	}
-	if (!tg_libc_dlvsym) {
-		f = (struct find){ .name = "dlvsym" };
-		dl_iterate_phdr(find_in_libc, &f);
-		tg_libc_dlvsym = f.addr;
-	}
+	if (!tg_libc_dlsym)
+		tg_libc_dlsym = (dlsym_fn *)libc_sym("dlsym");
+	if (!tg_libc_dlvsym)
+		tg_libc_dlvsym = (dlvsym_fn *)libc_sym("dlvsym");
 	return tg_libc_dlsym;
 }
 
