@@ -60,7 +60,31 @@ void *dlmopen(Lmid_t lmid, const char *file, int flags)
 
 /* libc's own dlsym, found without calling dlsym (the guard's is the one
  * every call reaches): the GNU hash table of libc's dynamic symbols. */
-static uint32_t gnu_hash(const char *s)
+/* The boot path runs inside ASan's own start-up (its interceptors are
+ * resolved with dlsym(RTLD_NEXT) before its shadow memory exists): no
+ * instrumentation and no libc call there. */
+#define EARLY __attribute__((no_sanitize_address, no_sanitize_undefined))
+
+EARLY static bool same(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
+EARLY static bool contains(const char *s, const char *part)
+{
+	for (; *s; s++) {
+		size_t i = 0;
+		while (part[i] && s[i] == part[i])
+			i++;
+		if (!part[i])
+			return true;
+	}
+	return false;
+}
+
+EARLY static uint32_t gnu_hash(const char *s)
 {
 	uint32_t h = 5381;
 
@@ -71,7 +95,7 @@ static uint32_t gnu_hash(const char *s)
 
 /* The address of SYM in the loaded object MAP (its dynamic section read
  * in place), or NULL. */
-static void *lookup(const struct link_map *map, const char *sym)
+EARLY static void *lookup(const struct link_map *map, const char *sym)
 {
 	const ElfW(Sym) *tab = NULL;
 	const uint32_t *gh = NULL;
@@ -98,7 +122,7 @@ static void *lookup(const struct link_map *map, const char *sym)
 	for (uint32_t i = buckets[h % nbuckets]; i && i >= symoffset; i++) {
 		uint32_t ch = chain[i - symoffset];
 		if ((ch | 1) == (h | 1) && tab[i].st_shndx != SHN_UNDEF &&
-		    strcmp(str + tab[i].st_name, sym) == 0)
+		    same(str + tab[i].st_name, sym))
 			return (void *)(base + tab[i].st_value);
 		if (ch & 1)
 			break;
@@ -109,10 +133,10 @@ static void *lookup(const struct link_map *map, const char *sym)
 /* libc's SYM, from the loader's list of objects (_r_debug): no function
  * of libc or of an interposer (ASan's dl_iterate_phdr) is called, so
  * this works before anything is initialized. */
-static void *libc_sym(const char *sym)
+EARLY static void *libc_sym(const char *sym)
 {
 	for (const struct link_map *m = _r_debug.r_map; m; m = m->l_next)
-		if (m->l_name && strstr(m->l_name, "/libc.so."))
+		if (m->l_name && contains(m->l_name, "/libc.so."))
 			return lookup(m, sym);
 	return NULL;
 }
@@ -129,7 +153,7 @@ void *tg_dlsym_handle(void *handle, const char *name);
 void *tg_dlvsym_handle(void *handle, const char *name, const char *version);
 
 
-ASM_NAMED dlsym_fn *tg_dlsym_boot(void)
+EARLY ASM_NAMED dlsym_fn *tg_dlsym_boot(void)
 {
 	if (!tg_libc_dlsym)
 		tg_libc_dlsym = (dlsym_fn *)libc_sym("dlsym");
@@ -139,21 +163,22 @@ ASM_NAMED dlsym_fn *tg_dlsym_boot(void)
 }
 
 /* The guard's wrapper for NAME when ADDR is the next definition of a
- * wrapped symbol (libc's), else ADDR. */
-static void *ours(const char *name, void *addr)
+ * wrapped symbol (libc's), else ADDR. Before the guard resolved its own
+ * table (another preloaded library's start-up: ASan looks its functions
+ * up then) nothing is replaced. */
+EARLY static void *ours(const char *name, void *addr)
 {
-	if (!addr)
-		return NULL;
-	tg_resolve();
+	if (!addr || !tg_real.open)
+		return addr;
 #define X(sym, family)                                                        \
-	if ((void *)tg_real.sym == addr && strcmp(name, #sym) == 0)           \
+	if ((void *)tg_real.sym == addr && same(name, #sym))                  \
 		return (void *)&sym;
 	TG_WRAPPERS(X)
 #undef X
 	return addr;
 }
 
-ASM_NAMED void *tg_dlsym_handle(void *handle, const char *name)
+EARLY ASM_NAMED void *tg_dlsym_handle(void *handle, const char *name)
 {
 	dlsym_fn *real = tg_libc_dlsym ? tg_libc_dlsym : tg_dlsym_boot();
 
@@ -163,7 +188,7 @@ ASM_NAMED void *tg_dlsym_handle(void *handle, const char *name)
 	return name && handle != RTLD_NEXT ? ours(name, addr) : addr;
 }
 
-ASM_NAMED void *tg_dlvsym_handle(void *handle, const char *name, const char *version)
+EARLY ASM_NAMED void *tg_dlvsym_handle(void *handle, const char *name, const char *version)
 {
 	if (!tg_libc_dlvsym)
 		tg_dlsym_boot();
@@ -173,7 +198,7 @@ ASM_NAMED void *tg_dlvsym_handle(void *handle, const char *name, const char *ver
 	return name && handle != RTLD_NEXT ? ours(name, addr) : addr;
 }
 
-ASM_NAMED dlvsym_fn *tg_dlvsym_boot(void)
+EARLY ASM_NAMED dlvsym_fn *tg_dlvsym_boot(void)
 {
 	tg_dlsym_boot();
 	return tg_libc_dlvsym;
