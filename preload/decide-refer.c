@@ -2,10 +2,12 @@
  * moved or linked from one place to another may not get more there than it
  * had (a secret moved where it is readable, a dataset file where it is
  * writable): EXDEV, which mv and shutil.move answer by copying, each half
- * of the copy then decided on its own. */
+ * of the copy then decided on its own. A folder above what a rule
+ * protects is not moved at all (moves_protected). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/syscall.h>
 
 #include "decide-internal.h"
@@ -64,6 +66,39 @@ static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes
 	return tg_conclude(&one, &d);
 }
 
+/* A folder moved away takes everything below it along: renaming $HOME
+ * away, reading ~/.ssh/id_rsa at its new name and renaming it back
+ * escapes every rule on ~/.ssh. So a rename (or exchange) of PATH (N
+ * bytes, real) is refused when a rule that denies anything names a path
+ * strictly below it (its literal prefix lies under PATH): the folders
+ * above a protected tree stay where they are, the log's and the policy's
+ * included. Recorded with that rule. */
+static int moves_protected(struct tg_req *req, const char *path, int n, const char *other)
+{
+	size_t np = tg_policy_npatterns(tg_set.policy);
+	size_t at = n == 1 ? 0 : (size_t)n; /* the root: every absolute literal is below it */
+
+	for (size_t i = 0; i < np; i++) {
+		struct tg_pattern_view pv;
+		tg_policy_pattern(tg_set.policy, i, &pv);
+		if (!pv.rule || !pv.rule->deny || pv.litlen <= at + 1 ||
+		    memcmp(pv.lit, path, at) != 0 || pv.lit[at] != '/')
+			continue;
+		struct tg_decided d = { .path = path, .path2 = other };
+		d.v.allow = false;
+		d.v.cls = TG_DELETE;
+		d.v.denied = TG_BIT(TG_DELETE);
+		d.v.rule = pv.rule;
+		d.v.err = pv.rule->err ? pv.rule->err : EACCES;
+		d.v.on_deny = pv.rule->on_deny;
+		d.v.create_mode = -1;
+		struct tg_req one = *req;
+		one.classes = TG_BIT(TG_DELETE);
+		return tg_conclude(&one, &d);
+	}
+	return 0;
+}
+
 static bool exists(int dirfd, const char *path)
 {
 	struct stat st;
@@ -87,10 +122,18 @@ int tg_check_rename(struct tg_req *req, char *from, char *to)
 	r = end(req, req->dirfd, req->path, TG_BIT(TG_DELETE), from, &n1, to);
 	if (r < 0)
 		return r;
+	r = moves_protected(req, from, n1, to);
+	if (r < 0)
+		return r;
 	unsigned dst = TG_BIT(TG_CREATE) | (flags & RENAME_NOREPLACE ? 0 : TG_BIT(TG_DELETE));
 	r = end(req, req->dirfd2, req->path2, dst, to, &n2, from);
 	if (r < 0)
 		return r;
+	if (flags & RENAME_EXCHANGE) {
+		r = moves_protected(req, to, n2, from); /* the other folder moves too */
+		if (r < 0)
+			return r;
+	}
 	struct tg_req src = *req, dreq = *req;
 	dreq.dirfd = req->dirfd2;
 	dreq.path = req->path2;

@@ -44,3 +44,41 @@ const char *tg_exec_inspect(mode_t mode, bool caps, const unsigned char *h, size
 	}
 	return "static";
 }
+
+static bool is_loader(const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	return strncmp(base, "ld-linux", 8) == 0 || strncmp(base, "ld.so", 5) == 0 ||
+	       (strncmp(base, "ld-", 3) == 0 && strstr(base, ".so"));
+}
+
+/* The loader's options that take a value (glibc 2.36, elf/rtld.c). */
+static bool takes_value(const char *opt)
+{
+	static const char *const with_value[] = {
+		"--library-path", "--inhibit-rpath", "--audit", "--preload", "--argv0",
+		"--glibc-hwcaps-prepend", "--glibc-hwcaps-mask",
+	};
+
+	for (size_t i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+		if (strcmp(opt, with_value[i]) == 0)
+			return true;
+	return false;
+}
+
+int tg_exec_loader_target(const char *path, char *const argv[])
+{
+	if (!path || !argv || !argv[0] || !is_loader(path))
+		return 0;
+	for (int i = 1; argv[i]; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return argv[i + 1] ? i + 1 : 0;
+		if (strncmp(argv[i], "--", 2) != 0)
+			return i;
+		if (takes_value(argv[i]) && argv[i + 1])
+			i++;
+	}
+	return 0;
+}

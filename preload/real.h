@@ -47,6 +47,17 @@ int __xmknodat(int ver, int dirfd, const char *path, mode_t mode, dev_t *dev);
 int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
+/* glibc's internal aliases, exported and reachable with dlsym
+ * (ctypes.CDLL(None).__open64): wrapped like the names they alias. */
+int __open(const char *path, int flags, ...);
+int __open64(const char *path, int flags, ...);
+int __open_nocancel(const char *path, int flags, ...);
+int __open64_nocancel(const char *path, int flags, ...);
+ssize_t __write(int fd, const void *buf, size_t n);
+ssize_t __write_nocancel(int fd, const void *buf, size_t n);
+ssize_t __pwrite64(int fd, const void *buf, size_t n, off64_t off);
+ssize_t __libc_pwrite(int fd, const void *buf, size_t n, off64_t off);
+int __libc_system(const char *cmd);
 
 /* The next definition of every wrapped symbol. */
 struct tg_real {

@@ -9,7 +9,8 @@
  *
  * The l* forms and AT_SYMLINK_NOFOLLOW act on a symlink itself, and are
  * decided on the link, not on what it points to; the f* forms and
- * AT_EMPTY_PATH on the file behind the descriptor. */
+ * AT_EMPTY_PATH on the file behind the descriptor. chmod and fchmodat
+ * act on what was decided: the file is held first (see chmod_held). */
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
@@ -19,9 +20,13 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <utime.h>
+#include <limits.h>
+#include <sys/syscall.h>
 
 #include "decide.h"
+#include "protect-errno.h"
 #include "real.h"
+#include "resolve.h"
 
 #define CHMOD TG_BIT(TG_CHMOD)
 
@@ -119,6 +124,49 @@ static int acl_check(const char *op, int dirfd, const char *path, bool on_fd, bo
 	return m != want ? tg_fail(EOPNOTSUPP) : 0;
 }
 
+/* In its own frame: the buffer is gone before the decision runs. */
+static __attribute__((noinline)) bool has_name(int fd)
+{
+	char buf[PATH_MAX];
+	return tg_fd_path(fd, buf, sizeof(buf)) > 0;
+}
+
+/* chmod by name, acting on what was decided: the file is held by an
+ * O_PATH descriptor (opened as chmod walks the name, through symlinks),
+ * decided as the file behind it, and changed through /proc/self/fd/N, so
+ * a symlink flipped between the decision and the change cannot redirect
+ * it (the race that emptied .bashrc with truncate works on chmod too).
+ * Returns 0 or -errno when done, 1 when the file cannot be held (no
+ * /proc, the program's own seccomp filter, an empty or NULL name): the
+ * caller then decides and acts by name. */
+static int chmod_held(const char *op, int dirfd, const char *path, mode_t mode)
+{
+	char proc[TG_PROC_FD_MAX];
+
+	if (!path || !*path || tg_frozen())
+		return 1;
+	int fd = tg_sys(SYS_openat, dirfd, path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno; /* chmod fails the same way (ENOENT, ELOOP, EACCES) */
+	int r = 1;
+	/* The descriptor's name must be readable (/proc), or the decision
+	 * would find nothing to decide. */
+	if (has_name(fd)) {
+		struct tg_req req = { .kind = TG_REQ_CHMOD, .op = op, .dirfd = fd, .path = path,
+				      .flags = -1, .classes = CHMOD, .mode = mode & 07777,
+				      .on_fd = true };
+		r = tg_check(&req);
+		if (r == 0) {
+			/* req.mode: clamped to the place's create_mode */
+			tg_proc_fd(proc, fd);
+			r = REAL(fchmodat)(AT_FDCWD, proc, (mode_t)req.mode, 0) == 0 ? 0 : -errno;
+		}
+	}
+	TG_PROTECT_ERRNO;
+	tg_sys(SYS_close, fd);
+	return r;
+}
+
 static bool empty_path(const char *path, int flags)
 {
 	return (flags & AT_EMPTY_PATH) && path && !*path;
@@ -127,6 +175,9 @@ static bool empty_path(const char *path, int flags)
 int chmod(const char *path, mode_t mode)
 {
 	int m = mode & 07777;
+	int held = chmod_held("chmod", AT_FDCWD, path, (mode_t)m);
+	if (held <= 0)
+		return held < 0 ? tg_fail(-held) : 0;
 	CHMOD_CHECK("chmod", AT_FDCWD, path, false, false, m);
 	return REAL(chmod)(path, m);
 }
@@ -141,6 +192,11 @@ int fchmod(int fd, mode_t mode)
 int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 {
 	int m = mode & 07777;
+	if (!(flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))) {
+		int held = chmod_held("fchmodat", dirfd, path, (mode_t)m);
+		if (held <= 0)
+			return held < 0 ? tg_fail(-held) : 0;
+	}
 	CHMOD_CHECK("fchmodat", dirfd, path, empty_path(path, flags),
 		    flags & AT_SYMLINK_NOFOLLOW, m);
 	return REAL(fchmodat)(dirfd, path, m, flags);

@@ -1,12 +1,17 @@
 /* Listing folders: opendir, fdopendir, scandir, scandir64, scandirat,
  * scandirat64 (class list). libc opens the folder through internal calls,
- * so the decision is made here. */
+ * so the decision is made here. closedir closes its descriptor through
+ * libc internals too: the guard forgets what it knew of that number (for
+ * fdopendir's, the folder), or the next descriptor to get it would be
+ * judged as the old folder. */
 #undef _FILE_OFFSET_BITS
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 
 #include "decide.h"
+#include "fdtable.h"
+#include "protect-errno.h"
 #include "real.h"
 
 static int check_list(const char *op, int dirfd, const char *path)
@@ -65,4 +70,20 @@ int scandirat64(int dirfd, const char *path, struct dirent64 ***list,
 {
 	int r = check_list("scandirat64", dirfd, path);
 	return r < 0 ? tg_fail(-r) : REAL(scandirat64)(dirfd, path, list, sel, cmp);
+}
+
+int closedir(DIR *d)
+{
+	int fd = d ? dirfd(d) : -1;
+
+	/* Before (no use of the old folder is cached meanwhile) and after (a
+	 * use that raced with the close). */
+	if (fd >= 0)
+		tg_fd_forget(fd);
+	int r = REAL(closedir)(d);
+	if (fd >= 0) {
+		TG_PROTECT_ERRNO;
+		tg_fd_forget(fd);
+	}
+	return r;
 }

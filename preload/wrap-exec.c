@@ -93,10 +93,11 @@ static __thread size_t vfork_env_cap __attribute__((tls_model("initial-exec")));
  * thread does not read. */
 static __thread char chain_env[TG_CHAIN_ENV_MAX] __attribute__((tls_model("initial-exec")));
 
-/* Builds the child's environment for ENVP into BUF (CAP pointers). */
-static void child_env(char *const envp[], char **buf, size_t cap)
+/* Builds the child's environment for ENVP into BUF (CAP pointers; PRE
+ * holds a rebuilt LD_PRELOAD), with the link to this process's chain. */
+static void child_env(char *const envp[], char **buf, size_t cap, char *pre, size_t precap)
 {
-	tg_child_env(&tg_set.child, envp, buf, cap);
+	tg_child_env(&tg_set.child, envp, buf, cap, pre, precap);
 	if (tg_chain_env(chain_env, sizeof(chain_env)) > 0)
 		tg_child_env_append(buf, chain_env);
 }
@@ -104,10 +105,11 @@ static void child_env(char *const envp[], char **buf, size_t cap)
 static __attribute__((noinline)) int run_in_vfork_child(const struct target *t,
 							char *const envp[], size_t need)
 {
-	char *env[VFORK_ENV];
+	char *env[VFORK_ENV - TG_CHILD_PRELOAD_MAX / sizeof(char *)];
+	char pre[TG_CHILD_PRELOAD_MAX];
 
-	if (need <= VFORK_ENV) {
-		child_env(envp, env, VFORK_ENV);
+	if (need <= sizeof(env) / sizeof(env[0])) {
+		child_env(envp, env, sizeof(env) / sizeof(env[0]), pre, sizeof(pre));
 		return run(t, env);
 	}
 	if (vfork_env_cap < need) {
@@ -121,7 +123,7 @@ static __attribute__((noinline)) int run_in_vfork_child(const struct target *t,
 		vfork_env = m;
 		vfork_env_cap = cap;
 	}
-	child_env(envp, vfork_env, vfork_env_cap);
+	child_env(envp, vfork_env, vfork_env_cap, pre, sizeof(pre));
 	return run(t, vfork_env);
 }
 
@@ -131,8 +133,8 @@ static int run_with_env(const struct target *t, char *const envp[])
 	size_t need = tg_child_env_size(&tg_set.child, envp);
 
 	if (need <= STACK_ENV) {
-		char *stack[STACK_ENV];
-		child_env(envp, stack, STACK_ENV);
+		char *stack[STACK_ENV], pre[TG_CHILD_PRELOAD_MAX];
+		child_env(envp, stack, STACK_ENV, pre, sizeof(pre));
 		return run(t, stack);
 	}
 	if (tg_self_foreign())
@@ -142,7 +144,8 @@ static int run_with_env(const struct target *t, char *const envp[])
 	char **map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED)
 		return no_memory(t);
-	child_env(envp, map, need);
+	char pre[TG_CHILD_PRELOAD_MAX];
+	child_env(envp, map, need, pre, sizeof(pre));
 	int r = run(t, map);
 	TG_PROTECT_ERRNO;
 	munmap(map, len);
@@ -372,6 +375,19 @@ int system(const char *cmd)
 		return -1;
 	}
 	return REAL(system)(cmd);
+}
+
+/* glibc's exported alias of system (dlsym finds it by name). */
+int __libc_system(const char *cmd)
+{
+	if (!cmd)
+		return REAL(__libc_system)(cmd);
+	int r = shell_check("__libc_system", cmd);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return REAL(__libc_system)(cmd);
 }
 
 FILE *popen(const char *cmd, const char *mode)

@@ -1,5 +1,6 @@
 /* The open family: open, open64, openat, openat64, the fortify __*_2
- * variants and creat. Each decodes its arguments and hands them to
+ * variants, creat and glibc's exported aliases (__open, __open64 and
+ * their _nocancel forms). Each decodes its arguments and hands them to
  * tg_open(), which decides and opens so that the kernel opens the object
  * decided on; the real function is called only when tg_open() says so. */
 #undef _FILE_OFFSET_BITS
@@ -110,6 +111,37 @@ int __openat64_2(int dirfd, const char *path, int flags)
 	if (TAKES_MODE(flags))
 		return opened(REAL(__openat64_2)(dirfd, path, flags));
 	OPEN("__openat64_2", dirfd, path, flags, mode, REAL(__openat64_2)(dirfd, path, flags));
+}
+
+/* glibc's exported aliases of open (dlsym finds them by name). */
+int __open(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	MODE_ARG(flags, mode);
+	OPEN("__open", AT_FDCWD, path, flags, mode, REAL(__open)(path, flags, mode));
+}
+
+int __open64(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	MODE_ARG(flags, mode);
+	OPEN("__open64", AT_FDCWD, path, flags, mode, REAL(__open64)(path, flags, mode));
+}
+
+int __open_nocancel(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	MODE_ARG(flags, mode);
+	OPEN("__open_nocancel", AT_FDCWD, path, flags, mode,
+	     REAL(__open_nocancel)(path, flags, mode));
+}
+
+int __open64_nocancel(const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+	MODE_ARG(flags, mode);
+	OPEN("__open64_nocancel", AT_FDCWD, path, flags, mode,
+	     REAL(__open64_nocancel)(path, flags, mode));
 }
 
 int creat(const char *path, mode_t mode)

@@ -1,7 +1,8 @@
 /* Writes through a descriptor: write, pwrite, writev and their 64 and v2
  * forms, truncation and allocation through a descriptor, copy_file_range
  * and sendfile (on the descriptor written), and truncate and truncate64,
- * the writes by path (class write). A descriptor the guard opened
+ * the writes by path (class write), made through a descriptor opened on
+ * the object decided. A descriptor the guard opened
  * costs one table load and a branch; any other is classified once by its
  * real path (see fdtable.h). stdio streams write through libc internals
  * and were decided when they were opened. */
@@ -13,6 +14,8 @@
 
 #include "decide.h"
 #include "fdtable.h"
+#include "open.h"
+#include "protect-errno.h"
 #include "real.h"
 
 /* The hottest wrappers keep their fast path free of any call but the
@@ -34,6 +37,13 @@ HOT_WRITE(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))
 HOT_WRITE(ssize_t, pwrite, (int fd, const void *buf, size_t n, off_t off), (fd, buf, n, off))
 HOT_WRITE(ssize_t, pwrite64, (int fd, const void *buf, size_t n, off64_t off), (fd, buf, n, off))
 HOT_WRITE(ssize_t, writev, (int fd, const struct iovec *iov, int cnt), (fd, iov, cnt))
+
+/* glibc's exported aliases (dlsym finds them by name). */
+HOT_WRITE(ssize_t, __write, (int fd, const void *buf, size_t n), (fd, buf, n))
+HOT_WRITE(ssize_t, __write_nocancel, (int fd, const void *buf, size_t n), (fd, buf, n))
+HOT_WRITE(ssize_t, __pwrite64, (int fd, const void *buf, size_t n, off64_t off), (fd, buf, n, off))
+HOT_WRITE(ssize_t, __libc_pwrite, (int fd, const void *buf, size_t n, off64_t off),
+	  (fd, buf, n, off))
 
 ssize_t pwritev(int fd, const struct iovec *iov, int cnt, off_t off)
 {
@@ -123,21 +133,45 @@ ssize_t sendfile64(int out, int in, off64_t *off, size_t n)
 	return REAL(sendfile64)(out, in, off, n);
 }
 
-static int check_write(const char *op, const char *path)
+/* truncate acts on what was decided: the file is opened for writing
+ * through the guard's open (decided as class write, and opened with
+ * RESOLVE_NO_SYMLINKS on the object decided) and cut through that
+ * descriptor, so a symlink flipped between the decision and the cut
+ * cannot redirect it. truncate needs write permission, as the open does;
+ * O_NONBLOCK keeps a FIFO from blocking (truncate refuses it anyway). */
+static int truncate_held(const char *op, const char *path, off64_t len)
 {
-	struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = AT_FDCWD, .path = path,
-			      .flags = -1, .classes = TG_BIT(TG_WRITE), .mode = -1 };
-	return tg_check(&req);
+	struct tg_req req;
+	int fd, r;
+
+	req.op = op;
+	req.dirfd = AT_FDCWD;
+	req.path = path;
+	req.flags = O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+	req.mode = -1;
+	r = tg_open(&req, &fd);
+	if (r == 1) /* the guard is off, or leaves this open to libc */
+		fd = REAL(open64)(path, req.flags);
+	else if (r < 0)
+		return tg_fail(-r);
+	if (fd < 0)
+		return -1;
+	r = REAL(ftruncate64)(fd, len);
+	TG_PROTECT_ERRNO;
+	REAL(close)(fd);
+	return r;
 }
 
 int truncate(const char *path, off_t len)
 {
-	int r = check_write("truncate", path);
-	return r < 0 ? tg_fail(-r) : REAL(truncate)(path, len);
+	if (!path)
+		return REAL(truncate)(path, len); /* the kernel answers EFAULT */
+	return truncate_held("truncate", path, len);
 }
 
 int truncate64(const char *path, off64_t len)
 {
-	int r = check_write("truncate64", path);
-	return r < 0 ? tg_fail(-r) : REAL(truncate64)(path, len);
+	if (!path)
+		return REAL(truncate64)(path, len);
+	return truncate_held("truncate64", path, len);
 }

@@ -20,6 +20,10 @@
 	X(__openat64_2, open)                     \
 	X(creat, open)                            \
 	X(creat64, open)                          \
+	X(__open, open)                           \
+	X(__open64, open)                         \
+	X(__open_nocancel, open)                  \
+	X(__open64_nocancel, open)                \
 	X(fopen, stdio)                           \
 	X(fopen64, stdio)                         \
 	X(freopen, stdio)                         \
@@ -59,9 +63,14 @@
 	X(execveat, exec)                         \
 	X(system, exec)                           \
 	X(popen, exec)                            \
+	X(__libc_system, exec)                    \
 	X(write, write)                           \
+	X(__write, write)                         \
+	X(__write_nocancel, write)                \
 	X(pwrite, write)                          \
 	X(pwrite64, write)                        \
+	X(__pwrite64, write)                      \
+	X(__libc_pwrite, write)                   \
 	X(writev, write)                          \
 	X(pwritev, write)                         \
 	X(pwritev64, write)                       \
@@ -120,6 +129,7 @@
 	X(scandir64, dir)                         \
 	X(scandirat, dir)                         \
 	X(scandirat64, dir)                       \
+	X(closedir, dir)                          \
 	X(stat, stat)                             \
 	X(stat64, stat)                           \
 	X(lstat, stat)                            \
@@ -138,6 +148,9 @@
 	X(__fxstatat, stat)                       \
 	X(__fxstatat64, stat)                     \
 	X(dlopen, dl)                             \
+	X(dlmopen, dl)                            \
+	X(dlsym, dl)                              \
+	X(dlvsym, dl)                             \
 	X(chdir, cwd)                             \
 	X(fchdir, cwd)                            \
 	X(glob, walk)                             \
@@ -148,6 +161,10 @@
 	X(ftw64, walk)                            \
 	X(fts_open, walk)                         \
 	X(fts64_open, walk)                       \
+	X(fts_read, walk)                         \
+	X(fts64_read, walk)                       \
+	X(fts_close, walk)                        \
+	X(fts64_close, walk)                      \
 	X(prctl, prctl)                           \
 	X(syscall, prctl)
 

@@ -497,6 +497,67 @@ CASES = [
       record_op='open', path='data/f', classes=[W], line_check=lambda sb, res: (
           bool(res.line('open')) and res.line('open').errno == 'EACCES',
           'a denied open after the filter is still denied (no kill)')),
+    # glibc's exported aliases, reached by name (dlsym(RTLD_DEFAULT))
+    A('__open', '{root}/out/f', 'O_WRONLY'),
+    D('__open', '{root}/data/f', 'O_WRONLY', path='data/f', classes=[W]),
+    A('__open64', '{root}/out/f', 'O_WRONLY'),
+    D('__open64', '{root}/data/f', 'O_WRONLY', path='data/f', classes=[W]),
+    A('__open_nocancel', '{root}/out/f', 'O_WRONLY'),
+    D('__open_nocancel', '{root}/data/f', 'O_WRONLY', path='data/f', classes=[W]),
+    A('__open64_nocancel', '{root}/out/f', 'O_WRONLY'),
+    D('__open64_nocancel', '{root}/data/f', 'O_WRONLY', path='data/f', classes=[W]),
+    A('__write', '{root}/out/f', 'XYZ', ret=3, effect=content('out/f', b'XYZ bytes\n')),
+    D('__write', '{root}/data/f', 'XYZ', path='data/f', classes=[W]),
+    A('__write_nocancel', '{root}/out/f', 'XYZ', ret=3),
+    D('__write_nocancel', '{root}/data/f', 'XYZ', path='data/f', classes=[W]),
+    A('__pwrite64', '{root}/out/f', 'XYZ', ret=3),
+    D('__pwrite64', '{root}/data/f', 'XYZ', path='data/f', classes=[W]),
+    A('__libc_pwrite', '{root}/out/f', 'XYZ', ret=3),
+    D('__libc_pwrite', '{root}/data/f', 'XYZ', path='data/f', classes=[W]),
+    A('__libc_system', 'exit 0', ret=0),
+    D('__libc_system', 'exit 0', policy='noshell', path=SH_REAL, uid='no-shell', classes=[X]),
+    # closedir(fdopendir()) closes behind the guard: the number, reused by
+    # a raw open of data/, is judged as data/ (not as the old out/)
+    A('closedir', '{root}/out', '{root}/out', 'f', ret=0),
+    D('closedir', '{root}/out', '{root}/data', 'f', ret=0, errno='0', record_op='openat',
+      path='data/f', classes=[W], line_check=lambda sb, res: (
+          bool(res.line('openat')) and res.line('openat').errno == 'EACCES',
+          'the reused descriptor is judged as data/')),
+    # libm's view of libc (a handle whose lookup lands in libc)
+    A('dlsym', 'libm.so.6', 'open', '{root}/out/f', ret=0),
+    D('dlsym', 'libm.so.6', 'open', '{root}/data/f', ret=0, errno='0', record_op='open',
+      path='data/f', classes=[W], line_check=lambda sb, res: (
+          bool(res.line('open')) and res.line('open').errno == 'EACCES',
+          'dlsym(libm, "open") is the guarded open')),
+    A('dlvsym', 'libm.so.6', 'open', '{root}/out/f', 'GLIBC_2.2.5', ret=0),
+    D('dlvsym', 'libm.so.6', 'open', '{root}/data/f', 'GLIBC_2.2.5', ret=0, errno='0',
+      record_op='open', path='data/f', classes=[W], line_check=lambda sb, res: (
+          bool(res.line('open')) and res.line('open').errno == 'EACCES',
+          'dlvsym(libm, "open") is the guarded open')),
+    # a second namespace has a libc of its own, without the guard
+    A('dlmopen', 'BASE', 'libm.so.6', ret=0),
+    D('dlmopen', 'NEW', 'libm.so.6', errno='EACCES', record=False),
+    # fts moves the working directory: a relative name is judged where it is
+    A('fts_read', '{root}/out', 'f', ret=0),
+    D('fts_read', '{root}/data', 'f', ret=0, errno='0', record_op='open', path='data/f',
+      classes=[W], line_check=lambda sb, res: (
+          bool(res.line('open')) and res.line('open').errno == 'EACCES',
+          'a relative open during the walk is judged in data/')),
+    A('fts64_read', '{root}/out', 'f', ret=0),
+    D('fts64_read', '{root}/data', 'f', ret=0, errno='0', record_op='open', path='data/f',
+      classes=[W], line_check=lambda sb, res: (
+          bool(res.line('open')) and res.line('open').errno == 'EACCES',
+          'a relative open during the walk is judged in data/')),
+    A('fts_close', '{root}/out', 'out/f', ret=0),
+    D('fts_close', '{root}/out', 'data/f', ret=0, errno='0', record_op='open', path='data/f',
+      classes=[W], line_check=lambda sb, res: (
+          bool(res.line('open')) and res.line('open').errno == 'EACCES',
+          'after the walk a relative name is judged from the restored folder')),
+    A('fts64_close', '{root}/out', 'out/f', ret=0),
+    D('fts64_close', '{root}/out', 'data/f', ret=0, errno='0', record_op='open',
+      path='data/f', classes=[W], line_check=lambda sb, res: (
+          bool(res.line('open')) and res.line('open').errno == 'EACCES',
+          'after the walk a relative name is judged from the restored folder')),
     # dlopen of libc by name gives the global handle: its open is guarded
     A('dlopen', 'libm.so.6', ret=0),
     D('dlopen', 'libc.so.6', '{root}/data/f', ret=0, errno='0', record_op='open',

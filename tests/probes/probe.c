@@ -1708,6 +1708,158 @@ static void c_fts64_open(ARGS)
 	report("fts64_open", f ? 0 : -1, err);
 }
 
+/* glibc's exported aliases, reached by name as ctypes.CDLL(None).__open64
+ * reaches them: ALIAS PATH FLAGS opens, ALIAS PATH DATA writes through a
+ * descriptor the guard never saw, __libc_system COMMAND runs a shell. */
+static void c_open_alias(const char *name, int argc, char **argv)
+{
+	need(argc, 2, "__open* PATH FLAGS");
+	int (*f)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_DEFAULT,
+										   name);
+	if (!f) {
+		report(name, -1, ENOSYS);
+		return;
+	}
+	int fd = CALL(f(argv[0], parse_flags(argv[1]), 0644));
+	report_fd(name, fd, errno);
+}
+
+static void c_write_alias(const char *name, int argc, char **argv)
+{
+	need(argc, 2, "__write* PATH DATA");
+	int fd = raw_fd(argv[0], O_WRONLY);
+	ssize_t r;
+	if (strstr(name, "pwrite")) {
+		ssize_t (*f)(int, const void *, size_t, off_t) =
+			(ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_DEFAULT, name);
+		r = f ? CALL(f(fd, argv[1], strlen(argv[1]), 0)) : (errno = ENOSYS, -1);
+	} else {
+		ssize_t (*f)(int, const void *, size_t) =
+			(ssize_t (*)(int, const void *, size_t))dlsym(RTLD_DEFAULT, name);
+		r = f ? CALL(f(fd, argv[1], strlen(argv[1]))) : (errno = ENOSYS, -1);
+	}
+	report(name, r, errno);
+}
+
+static void c___open(ARGS) { c_open_alias("__open", argc, argv); }
+static void c___open64(ARGS) { c_open_alias("__open64", argc, argv); }
+static void c___open_nocancel(ARGS) { c_open_alias("__open_nocancel", argc, argv); }
+static void c___open64_nocancel(ARGS) { c_open_alias("__open64_nocancel", argc, argv); }
+static void c___write(ARGS) { c_write_alias("__write", argc, argv); }
+static void c___write_nocancel(ARGS) { c_write_alias("__write_nocancel", argc, argv); }
+static void c___pwrite64(ARGS) { c_write_alias("__pwrite64", argc, argv); }
+static void c___libc_pwrite(ARGS) { c_write_alias("__libc_pwrite", argc, argv); }
+
+static void c___libc_system(ARGS)
+{
+	need(argc, 1, "__libc_system COMMAND");
+	int (*f)(const char *) = (int (*)(const char *))dlsym(RTLD_DEFAULT, "__libc_system");
+	fflush(stdout);
+	int r = f ? CALL(f(argv[0])) : (errno = ENOSYS, -1);
+	report("__libc_system", r, errno);
+}
+
+/* closedir DIR1 DIR2 NAME: DIR1 opened through the guard (which remembers
+ * the folder), closed behind it by closedir(fdopendir()), DIR2 opened by
+ * a raw system call onto the same number, then NAME opened O_WRONLY in
+ * it: it must be judged in DIR2. */
+static void c_closedir(ARGS)
+{
+	need(argc, 3, "closedir DIR1 DIR2 NAME");
+	int fd = open(argv[0], O_RDONLY | O_DIRECTORY);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	int r = d ? CALL(closedir(d)) : -1;
+	report("closedir", r, errno);
+	int fd2 = raw_fd(argv[1], O_RDONLY | O_DIRECTORY);
+	add(" same=%d", fd2 == fd);
+	int o = CALL(openat(fd2, argv[2], O_WRONLY));
+	report_fd("openat", o, errno);
+}
+
+/* dlsym LIB SYM PATH [VERSION]: SYM looked up on LIB's handle (libm's view
+ * of libc), then called as open(PATH, O_WRONLY). */
+static void c_dlsym_any(const char *op, int argc, char **argv)
+{
+	need(argc, 3, "dlsym LIB SYM PATH [VERSION]");
+	void *h = dlopen(argv[0], RTLD_NOW);
+	void *p = !h ? NULL : argc > 3 ? dlvsym(h, argv[1], argv[3]) : dlsym(h, argv[1]);
+	report(op, p ? 0 : -1, p ? 0 : ENOENT);
+	if (!p)
+		return;
+	int (*o)(const char *, int, ...) = (int (*)(const char *, int, ...))p;
+	int fd = CALL(o(argv[2], O_WRONLY));
+	report_fd("open", fd, errno);
+}
+
+static void c_dlsym(ARGS) { c_dlsym_any("dlsym", argc, argv); }
+static void c_dlvsym(ARGS) { c_dlsym_any("dlvsym", argc, argv); }
+
+/* dlmopen NEW|BASE LIB */
+static void c_dlmopen(ARGS)
+{
+	need(argc, 2, "dlmopen NEW|BASE LIB");
+	Lmid_t lm = strcmp(argv[0], "NEW") == 0 ? LM_ID_NEWLM : LM_ID_BASE;
+	void *h = CALL(dlmopen(lm, argv[1], RTLD_NOW));
+	report("dlmopen", h ? 0 : -1, errno);
+}
+
+/* fts_read DIR NAME (and fts64_read): walks DIR changing directory, and
+ * opens the first entry called NAME by its relative name O_WRONLY: it
+ * must be judged in the folder fts moved to. fts_close DIR REL: after the
+ * walk, REL opened O_WRONLY from the working directory fts restored. */
+#define FTS_WALK(T, open_fn, read_fn, close_fn, op)                                \
+	char *paths[] = { argv[0], NULL };                                         \
+	T##_t *f = open_fn(paths, FTS_PHYSICAL, NULL);                             \
+	int fd = -1, err = ENOENT, r = -1;                                         \
+	T##ENT_t *e;                                                               \
+	while (f && (e = CALL(read_fn(f)))) {                                      \
+		if (e->fts_info == FTS_F && strcmp(e->fts_name, argv[1]) == 0 &&   \
+		    strcmp(op, "fts_close") != 0 && strcmp(op, "fts64_close") != 0) { \
+			fd = CALL(open(e->fts_accpath, O_WRONLY));                 \
+			err = errno;                                               \
+			break;                                                     \
+		}                                                                  \
+	}                                                                          \
+	if (f)                                                                     \
+		r = CALL(close_fn(f));                                             \
+	if (strcmp(op, "fts_close") == 0 || strcmp(op, "fts64_close") == 0) {      \
+		report(op, r, errno);                                              \
+		fd = CALL(open(argv[1], O_WRONLY));                                \
+		err = errno;                                                       \
+	} else {                                                                   \
+		report(op, f ? 0 : -1, 0);                                         \
+	}                                                                          \
+	report_fd("open", fd, err)
+
+typedef FTS FTS_t;
+typedef FTSENT FTSENT_t;
+typedef FTS64 FTS64_t;
+typedef FTSENT64 FTS64ENT_t;
+
+static void c_fts_read(ARGS)
+{
+	need(argc, 2, "fts_read DIR NAME");
+	FTS_WALK(FTS, fts_open, fts_read, fts_close, "fts_read");
+}
+
+static void c_fts64_read(ARGS)
+{
+	need(argc, 2, "fts64_read DIR NAME");
+	FTS_WALK(FTS64, fts64_open, fts64_read, fts64_close, "fts64_read");
+}
+
+static void c_fts_close(ARGS)
+{
+	need(argc, 2, "fts_close DIR REL");
+	FTS_WALK(FTS, fts_open, fts_read, fts_close, "fts_close");
+}
+
+static void c_fts64_close(ARGS)
+{
+	need(argc, 2, "fts64_close DIR REL");
+	FTS_WALK(FTS64, fts64_open, fts64_read, fts64_close, "fts64_close");
+}
+
 /* dlopen LIB [PATH]: with PATH, the handle's "open" opens PATH O_WRONLY,
  * as ctypes.CDLL("libc.so.6").open does (it must still be guarded). */
 static void c_dlopen(ARGS)
@@ -1872,6 +2024,23 @@ static const struct cmd {
 	{ "posix_spawnp", c_posix_spawnp, REST },
 	{ "posix_spawn_file_actions_addopen", c_addopen, REST },
 	{ "system", c_system, STEP },
+	{ "__libc_system", c___libc_system, STEP },
+	{ "__open", c___open, STEP },
+	{ "__open64", c___open64, STEP },
+	{ "__open_nocancel", c___open_nocancel, STEP },
+	{ "__open64_nocancel", c___open64_nocancel, STEP },
+	{ "__write", c___write, STEP },
+	{ "__write_nocancel", c___write_nocancel, STEP },
+	{ "__pwrite64", c___pwrite64, STEP },
+	{ "__libc_pwrite", c___libc_pwrite, STEP },
+	{ "closedir", c_closedir, STEP },
+	{ "dlsym", c_dlsym, STEP },
+	{ "dlvsym", c_dlvsym, STEP },
+	{ "dlmopen", c_dlmopen, STEP },
+	{ "fts_read", c_fts_read, STEP },
+	{ "fts64_read", c_fts64_read, STEP },
+	{ "fts_close", c_fts_close, STEP },
+	{ "fts64_close", c_fts64_close, STEP },
 	{ "popen", c_popen, STEP },
 	{ "write", c_write, STEP },
 	{ "pwrite", c_pwrite, STEP },

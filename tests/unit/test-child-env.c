@@ -43,9 +43,13 @@ static const struct env_case cases[] = {
 	  "LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
 	{ "LD_PRELOAD without the guard replaced", { "LD_PRELOAD=/tmp/evil.so", NULL },
 	  "LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
-	{ "LD_PRELOAD keeping the guard beside another library kept",
-	  { "LD_PRELOAD=/opt/asan.so:" LIB, NULL },
-	  "LD_PRELOAD=/opt/asan.so:" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
+	{ "LD_PRELOAD adding a library after the guard kept",
+	  { "LD_PRELOAD=" LIB ":/opt/other.so", NULL },
+	  "LD_PRELOAD=" LIB ":/opt/other.so|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
+	{ "a library put before the guard moves after it",
+	  { "LD_PRELOAD=/tmp/evil.so:" LIB, NULL },
+	  "LD_PRELOAD=" LIB ":/tmp/evil.so:" LIB
+	  "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
 	{ "a library whose name only contains the guard's is no guard",
 	  { "LD_PRELOAD=" LIB ".bak", NULL },
 	  "LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
@@ -57,7 +61,8 @@ static void test_cases(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct env_case *c = &cases[i];
-		int r = tg_child_env(&spec, (char *const *)c->in, buf, 16);
+		char pre[TG_CHILD_PRELOAD_MAX];
+		int r = tg_child_env(&spec, (char *const *)c->in, buf, 16, pre, sizeof(pre));
 		join(buf, got, sizeof(got));
 		ok(r == 0 && strcmp(got, c->want) == 0, "%s (got '%s')", c->name, got);
 	}
@@ -65,19 +70,21 @@ static void test_cases(void)
 
 static void test_sizes(void)
 {
-	char *in[] = { "A=1", "B=2", NULL }, *buf[8];
+	char *in[] = { "A=1", "B=2", NULL }, *buf[8], pre[TG_CHILD_PRELOAD_MAX];
 
 	ok(tg_child_env_size(&spec, in) == 2 + 3 + 1 + 1,
 	   "size: entries, saved values, one appended entry, NULL");
 	ok(tg_child_env_size(&spec, NULL) == 3 + 1 + 1, "size of a NULL environment");
-	ok(tg_child_env(&spec, in, buf, 6) == -ENOBUFS, "a buffer one short is refused");
-	ok(tg_child_env(&spec, in, buf, 7) == 0 && buf[5] == NULL, "an exact buffer is enough");
+	ok(tg_child_env(&spec, in, buf, 6, pre, sizeof(pre)) == -ENOBUFS,
+	   "a buffer one short is refused");
+	ok(tg_child_env(&spec, in, buf, 7, pre, sizeof(pre)) == 0 && buf[5] == NULL,
+	   "an exact buffer is enough");
 	tg_child_env_append(buf, "TRAINGUARD_CHAIN=x");
 	ok(strcmp(buf[5], "TRAINGUARD_CHAIN=x") == 0 && buf[6] == NULL,
 	   "the appended entry fits the exact buffer, NULL after it");
 
 	struct tg_child_spec none = { .n = 0 };
-	ok(tg_child_env(&none, in, buf, 8) == 0 && buf[0] == in[0] && buf[1] == in[1] && !buf[2],
+	ok(tg_child_env(&none, in, buf, 8, pre, sizeof(pre)) == 0 && buf[0] == in[0] && buf[1] == in[1] && !buf[2],
 	   "not started: the environment as given");
 }
 
@@ -90,8 +97,31 @@ static void test_keeps_guard(void)
 	ok(!tg_child_env_keeps_guard(NULL, "LD_PRELOAD=" LIB), "keeps: no library known");
 }
 
+/* A parent that had ASan first keeps it first in its children, and a
+ * list too long to rebuild falls back to the parent's. */
+static void test_preload_order(void)
+{
+	static const struct tg_child_spec asan = {
+		.entries = { "LD_PRELOAD=/opt/asan.so:" LIB }, .n = 1, .self_path = LIB,
+	};
+	char pre[TG_CHILD_PRELOAD_MAX], small[8];
+	const char *p;
+
+	ok(tg_child_preload(&asan, "/opt/asan.so:" LIB ":/opt/x.so", pre, sizeof(pre)) == NULL,
+	   "preload: the parent's head kept, a library after it too");
+	p = tg_child_preload(&asan, LIB, pre, sizeof(pre));
+	ok(p && strcmp(p, "LD_PRELOAD=/opt/asan.so:" LIB ":" LIB) == 0,
+	   "preload: a list that dropped ASan gets the parent's head back (got '%s')", p);
+	p = tg_child_preload(&spec, "/tmp/evil.so:" LIB, small, sizeof(small));
+	ok(p && strcmp(p, "LD_PRELOAD=" LIB) == 0, "preload: no room: the parent's entry alone");
+	p = tg_child_preload(&spec, "/tmp/evil.so", pre, sizeof(pre));
+	ok(p && strcmp(p, "LD_PRELOAD=" LIB) == 0, "preload: a list without the guard: the parent's");
+}
+
 static void test_restore(void)
 {
+	setenv("TRAINGUARD_ON_ERROR", "allow", 1);
+	setenv("TRAINGUARD_LOG", "/nonexistent/log", 1);
 	setenv("TRAINGUARD_MODE", "audit", 1);
 	unsetenv("TRAINGUARD_POLICY");
 	setenv("LD_PRELOAD", "/opt/asan.so:" LIB, 1);
@@ -99,8 +129,15 @@ static void test_restore(void)
 	ok(strcmp(getenv("TRAINGUARD_MODE"), "enforce") == 0, "restore: the mode put back");
 	ok(getenv("TRAINGUARD_POLICY") && strcmp(getenv("TRAINGUARD_POLICY"), "/etc/p.cfg") == 0,
 	   "restore: the policy put back");
-	ok(strcmp(getenv("LD_PRELOAD"), "/opt/asan.so:" LIB) == 0,
-	   "restore: an LD_PRELOAD that keeps the guard is left alone");
+	ok(strcmp(getenv("LD_PRELOAD"), LIB ":/opt/asan.so:" LIB) == 0,
+	   "restore: a library put before the guard moves after it (got '%s')",
+	   getenv("LD_PRELOAD"));
+	ok(!getenv("TRAINGUARD_ON_ERROR") && !getenv("TRAINGUARD_LOG"),
+	   "restore: TRAINGUARD_ variables the parent did not have are removed");
+	setenv("LD_PRELOAD", LIB ":/opt/other.so", 1);
+	tg_restore_environ(&spec);
+	ok(strcmp(getenv("LD_PRELOAD"), LIB ":/opt/other.so") == 0,
+	   "restore: a library after the guard is left alone");
 }
 
 int main(void)
@@ -108,6 +145,7 @@ int main(void)
 	test_cases();
 	test_sizes();
 	test_keeps_guard();
+	test_preload_order();
 	test_restore();
 	printf("1..%u\n", n_test);
 	return n_failed ? 1 : 0;

@@ -73,6 +73,25 @@ int main(void)
 	   "an interpreter too long for the buffer is none");
 	ok(is(why(0755, false, "plain text", 10, interp), NULL) && interp[0] == '\0',
 	   "neither script nor ELF: nothing");
+
+	/* The loader run as a program: the program it loads. */
+	char *a1[] = { "ld.so", "/tmp/miner", "x", NULL };
+	char *a2[] = { "ld.so", "--library-path", "/l", "--argv0", "top", "--inhibit-cache",
+		       "/tmp/miner", NULL };
+	char *a3[] = { "ld.so", "--", "/tmp/miner", NULL };
+	char *a4[] = { "ld.so", "--help", NULL };
+	char *a5[] = { "ld.so", "--preload", NULL };
+	ok(tg_exec_loader_target("/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2", a1) == 1,
+	   "loader: the first argument is the program");
+	ok(tg_exec_loader_target("/lib/ld-linux.so.2", a2) == 6,
+	   "loader: options and their values skipped");
+	ok(tg_exec_loader_target("/lib/ld-2.36.so", a3) == 2, "loader: -- ends the options");
+	ok(tg_exec_loader_target("/lib64/ld-linux-x86-64.so.2", a4) == 0,
+	   "loader: --help runs nothing");
+	ok(tg_exec_loader_target("/lib64/ld-linux-x86-64.so.2", a5) == 0,
+	   "loader: an option missing its value runs nothing");
+	ok(tg_exec_loader_target("/usr/bin/ldd", a1) == 0, "loader: ldd is not the loader");
+	ok(tg_exec_loader_target("/usr/bin/ld", a1) == 0, "loader: ld (the linker) is not");
 	printf("1..%u\n", n_test);
 	return n_failed ? 1 : 0;
 }

@@ -1,0 +1,517 @@
+#!/usr/bin/env python3
+"""The holes an attacker finds with libc alone (issue 12), under the guard.
+
+The payload is Python run inside the guarded job, as a pickled
+checkpoint's would be, using only the standard library (ctypes reaches
+libc). Each case is judged by its effect: the secret's bytes are not in
+the output, the protected file's hash is unchanged, the miner's or the
+dropped library's marker file does not exist; then by the errno the
+payload saw and the record in the log (TAP).
+
+The box: data/ is read-only (EROFS), secret/ unreadable, out/ writable and
+nothing runs from it. Cases that need the shipped profiles (secrets,
+python) use a policy that includes them, or the embedded default.
+"""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import tap  # noqa: E402
+
+BUILD = os.environ['TG_BUILD_ROOT']
+LIB = os.path.join(BUILD, 'preload', 'libtrainguard.so')
+PY = '/usr/bin/python3'
+FIRST = os.environ.get('TG_PRELOAD_FIRST', '')  # the ASan runtime, in the sanitizer run
+DROPPED = os.environ.get('TG_ATTACK_DROPPED', '')
+SECRET = 'KEY-7f3a9c-do-not-leak'
+
+POLICY = '''version = 1;
+defaults = {{ read = "allow"; list = "allow"; exec = "allow";
+             write = "deny"; create = "deny"; delete = "deny"; chmod = "deny"; }};
+rules = (
+  {{ id = "data"; path = "{root}/data/**"; allow = ["read", "list"];
+     deny = ["write", "create", "delete", "chmod"]; errno = "EROFS"; }},
+  {{ id = "secret"; path = "{root}/secret/**"; deny = ["read", "list", "write"]; }},
+  {{ id = "out"; path = "{root}/out/**"; allow = ["read", "list", "write", "create", "delete", "chmod"];
+     deny = ["exec"]; }}
+);
+'''
+
+# The shipped profiles, and scratch space granted the way jobs grant it.
+PROFILED = '''version = 1;
+profiles = ["base", "secrets", "python"];
+defaults = {{ read = "allow"; list = "allow"; exec = "allow";
+             write = "deny"; create = "deny"; delete = "deny"; chmod = "deny"; }};
+rules = (
+  {{ id = "scratch"; path = "{tmp}/**"; allow = ["read", "list", "write", "create", "delete"]; }}
+);
+'''
+
+WEAK = '''version = 1;
+defaults = { read = "allow"; list = "allow"; exec = "allow"; write = "allow";
+             create = "allow"; delete = "allow"; chmod = "allow"; };
+'''
+
+T = tap.TAP()
+ok = T.ok
+
+
+class Box:
+    def __init__(self, name, policy=POLICY):
+        self.root = os.path.realpath(tempfile.mkdtemp(prefix=f'tg-holes-{name}-'))
+        for d in ('data', 'secret', 'out', 'home/.aws', 'home/.ssh'):
+            os.makedirs(self.p(d))
+        for rel, text in (('data/f', 'shard\n'), ('secret/key', SECRET + '\n'),
+                          ('home/.aws/credentials', SECRET + '\n'),
+                          ('home/.ssh/id_rsa', SECRET + '\n')):
+            with open(self.p(rel), 'w') as f:
+                f.write(text)
+        self.policy = self.p('policy.cfg')
+        with open(self.policy, 'w') as f:
+            f.write(policy.format(root=self.root, tmp=os.path.dirname(self.root)))
+        with open(self.p('weak.cfg'), 'w') as f:
+            f.write(WEAK)
+        self.log = self.p('log.jsonl')
+        self.before = self.hashes()
+
+    def p(self, rel):
+        return os.path.join(self.root, rel)
+
+    def hashes(self):
+        out = {}
+        for top in ('data', 'secret', 'home'):
+            for dp, _, files in os.walk(self.p(top)):
+                for f in files:
+                    path = os.path.join(dp, f)
+                    st = os.lstat(path)
+                    out[path] = (hashlib.sha256(open(path, 'rb').read()).hexdigest(),
+                                 st.st_mode)
+        return out
+
+    def env(self, extra=None, policy=True):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith('TRAINGUARD_') and k != 'LD_PRELOAD'}
+        env.update(LD_PRELOAD=(FIRST + ':' if FIRST else '') + LIB, TRAINGUARD_LOG=self.log,
+                   TRAINGUARD_JOB_ID='job-libc-holes', LC_ALL='C', HOME=self.p('home'))
+        if policy:
+            env['TRAINGUARD_POLICY'] = self.policy
+        env.update(extra or {})
+        return env
+
+    def py(self, code, extra=None, policy=True, timeout=120, cwd=None):
+        return subprocess.run([PY, '-c', code], env=self.env(extra, policy), cwd=cwd or self.root,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def records(self):
+        if not os.path.exists(self.log):
+            return []
+        out = []
+        for line in open(self.log):
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                pass
+        return out
+
+    def done(self, what):
+        ok(self.hashes() == self.before,
+           f'{what}: data/, secret/ and home/ are untouched (content and mode)')
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def rec(records, **want):
+    for r in records:
+        t = r['unmapped']['trainguard']
+        f = r.get('file') or r.get('process', {}).get('file', {})
+        fields = {'op': t.get('op'), 'decision': t.get('decision'), 'path': f.get('path'),
+                  'rule': r['policy']['uid'], 'status': r.get('status_code')}
+        if all(fields.get(k) == v for k, v in want.items()):
+            return r
+    return None
+
+
+def expect_record(box, what, **want):
+    r = rec(box.records(), **want)
+    ok(r is not None, f'{what}: record {want}',
+       'records:\n' + '\n'.join(json.dumps(x['unmapped']['trainguard']) for x in box.records()))
+
+
+def no_secret(r, what):
+    ok(SECRET not in r.stdout and SECRET not in r.stderr, f'{what}: the secret was not read',
+       r.stdout + r.stderr)
+
+
+LIBC = '''
+import ctypes, errno, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def read_fd(fd):
+    if fd < 0:
+        return errno.errorcode.get(ctypes.get_errno(), "?")
+    return os.read(fd, 100).decode(errors="replace").strip()
+'''
+
+
+# ---- 1. races between decision and action ----
+
+RACE = LIBC + '''
+import threading, time
+stop = False
+def flip(link, a, b):
+    tmp = link + ".tmp"
+    while not stop:
+        for t in (a, b):
+            try:
+                os.symlink(t, tmp)
+                os.rename(tmp, link)
+            except OSError:
+                pass
+th = threading.Thread(target=flip, args=(LINK, ALLOWED, PROTECTED), daemon=True)
+th.start()
+end = time.time() + 3
+tries = 0
+while time.time() < end:
+    for _ in range(200):
+        ACT
+        tries += 1
+stop = True
+th.join()
+print("tries", tries)
+'''
+
+
+def race(b, act, what):
+    link, allowed, protected = b.p('out/l'), b.p('out/a'), b.p('data/f')
+    with open(allowed, 'w') as f:
+        f.write('scratch\n')
+    code = (RACE.replace('ACT', act).replace('LINK', repr(link))
+            .replace('ALLOWED', repr(allowed)).replace('PROTECTED', repr(protected)))
+    r = b.py(code, timeout=60)
+    tries = [line for line in r.stdout.splitlines() if line.startswith('tries')]
+    ok(tries and int(tries[0].split()[1]) > 1000, f'{what}: thousands of tries ran',
+       r.stdout + r.stderr)
+    st = os.stat(allowed)
+    ok(st.st_size == 0 or st.st_mode & 0o777 == 0o777,
+       f'{what}: the allowed target was changed (the call works)')
+
+
+def case_race_truncate():
+    b = Box('race-truncate')
+    race(b, 'libc.truncate(LINK.encode(), 0)', 'truncate racing a symlink flip')
+    b.done('truncate race (data/f keeps its bytes)')
+
+
+def case_race_chmod():
+    b = Box('race-chmod')
+    race(b, 'libc.chmod(LINK.encode(), 0o777)', 'chmod racing a symlink flip')
+    b.done('chmod race (data/f keeps its mode)')
+
+
+# ---- 2. renaming an ancestor ----
+
+def case_rename_ancestor():
+    b = Box('ancestor', PROFILED)
+    os.makedirs(b.p('out/sub'))
+    r = b.py(f'''
+import errno, os
+def t(fn):
+    try:
+        fn(); print("ok")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+t(lambda: os.rename("{b.p('home')}", "{b.p('away')}"))
+t(lambda: print(open("{b.p('away/.ssh/id_rsa')}").read()))
+t(lambda: os.rename("{b.p('away')}", "{b.p('home')}"))
+t(lambda: os.rename("{b.root}", "{b.root}.moved"))
+t(lambda: os.rename("{b.p('out/sub')}", "{b.p('out/sub2')}"))
+''')
+    no_secret(r, 'renaming the parent of ~/.ssh away')
+    ok(r.stdout.split() == ['EACCES', 'ENOENT', 'ENOENT', 'EACCES', 'ok'],
+       'renaming $HOME (or the folder holding the log) away is refused; '
+       'a folder with nothing protected below it moves', r.stdout + r.stderr)
+    ok(os.path.exists(b.p('home/.ssh/id_rsa')) and not os.path.exists(b.p('away')),
+       '$HOME is where it was')
+    expect_record(b, 'rename of an ancestor', op='rename', decision='deny', path=b.p('home'),
+                  status='EACCES')
+    b.done('renaming an ancestor')
+
+
+# ---- 3. unwrapped aliases and handles ----
+
+def case_aliases():
+    b = Box('alias')
+    key = b.p('secret/key').encode()
+    r = b.py(LIBC + f'''
+for name in ("__open", "__open64", "__open_nocancel", "__open64_nocancel"):
+    print(name, read_fd(getattr(libc, name)({key!r}, os.O_RDONLY)))
+m = ctypes.CDLL("libm.so.6", use_errno=True)
+print("libm.open", read_fd(m.open({key!r}, os.O_RDONLY)))
+fd = libc.syscall(257, -100, {b.p('data/f').encode()!r}, os.O_WRONLY)
+print("rawopen", "ok" if fd >= 0 else errno.errorcode.get(ctypes.get_errno(), "?"))
+n = libc.__write_nocancel(fd, b"X", 1)
+print("__write_nocancel", n, errno.errorcode.get(ctypes.get_errno(), "?"))
+''')
+    got = dict(line.split(None, 1) for line in r.stdout.splitlines() if line)
+    no_secret(r, 'glibc aliases')
+    ok(all(got.get(n) == 'EACCES' for n in
+           ('__open', '__open64', '__open_nocancel', '__open64_nocancel')),
+       '__open, __open64 and the _nocancel forms are refused with EACCES', r.stdout + r.stderr)
+    ok(got.get('libm.open') == 'EACCES', 'CDLL("libm.so.6").open (libm\'s view of libc) '
+       'is the guard\'s open', r.stdout + r.stderr)
+    # With the kernel fence on (the library installs it), the raw open is
+    # refused first; without it, the guard's __write_nocancel refuses.
+    ok(got.get('__write_nocancel') == '-1 EROFS' or
+       (got.get('rawopen') == 'EACCES' and got.get('__write_nocancel') == '-1 EBADF'),
+       '__write_nocancel on a raw descriptor of data/ is refused (EROFS by the guard, or '
+       'the raw open by the fence)', r.stdout + r.stderr)
+    expect_record(b, '__open64', op='__open64', decision='deny', path=b.p('secret/key'),
+                  rule='secret', status='EACCES')
+    b.done('aliases')
+
+
+def case_dlmopen():
+    b = Box('dlmopen')
+    r = b.py(LIBC + '''
+libc.dlmopen.restype = ctypes.c_void_p
+h = libc.dlmopen(ctypes.c_long(-1), b"libc.so.6", 2)
+print("refused" if not h else "loaded")
+''')
+    ok(r.stdout.split() == ['refused'],
+       'dlmopen(LM_ID_NEWLM, "libc.so.6") (a libc without the guard) is refused',
+       r.stdout + r.stderr)
+    b.done('dlmopen')
+
+
+# ---- 4. the loader as an exec; dlopen of a dropped library ----
+
+def loader():
+    for p in ('/lib64/ld-linux-x86-64.so.2', '/lib/ld-linux-aarch64.so.1',
+              '/lib/ld-linux-armhf.so.3'):
+        if os.path.exists(p):
+            return p
+    return None
+
+
+def case_loader_exec():
+    b = Box('loader')
+    ld = loader()
+    if not ld:
+        T.skip('the loader as an exec', 'no known dynamic loader path here')
+        return
+    shutil.copy('/usr/bin/touch', b.p('out/miner'))
+    os.chmod(b.p('out/miner'), 0o755)
+    marker = b.p('out/mined')
+    r = b.py(f'''
+import subprocess
+for argv in (["{ld}", "{b.p('out/miner')}", "{marker}"],
+             ["{ld}", "--argv0", "kworker", "--inhibit-cache", "{b.p('out/miner')}", "{marker}"]):
+    try:
+        subprocess.run(argv)
+        print("ran")
+    except PermissionError:
+        print("EACCES")
+''')
+    ok(not os.path.exists(marker), 'ld.so out/miner: the miner did not run (no marker)',
+       r.stdout + r.stderr)
+    ok(r.stdout.split() == ['EACCES', 'EACCES'],
+       'the loader asked to run a program from out/ is refused, options skipped',
+       r.stdout + r.stderr)
+    expect_record(b, 'loader exec', decision='deny', path=b.p('out/miner'), rule='out',
+                  status='EACCES')
+    b.done('loader as exec')
+
+
+def case_dlopen_dropped():
+    b = Box('dlopen')
+    if not DROPPED:
+        T.skip('dlopen of a dropped library', 'the test library was not built')
+        return
+    shutil.copy(DROPPED, b.p('out/x.so'))
+    marker = b.p('out/ran')
+    r = b.py(f'''
+import ctypes
+try:
+    ctypes.CDLL("{b.p('out/x.so')}")
+    print("mapped")
+except OSError as e:
+    print("refused")
+''', extra={'TG_DROPPED_MARKER': marker})
+    ok(not os.path.exists(marker), 'CDLL(out/x.so): the constructor did not run (no marker)',
+       r.stdout + r.stderr)
+    ok(r.stdout.split() == ['refused'], 'dlopen of a library in a no-exec folder is refused',
+       r.stdout + r.stderr)
+    expect_record(b, 'dlopen', op='dlopen', decision='deny', path=b.p('out/x.so'), rule='out',
+                  status='EACCES')
+    b.done('dlopen dropped')
+
+
+# ---- 5. children weakening themselves ----
+
+def case_child_weak_policy():
+    # Under the embedded default (no TRAINGUARD_POLICY at start), the
+    # payload names a weak policy, or a broken one with ON_ERROR=allow,
+    # for the shell os.system starts.
+    b = Box('weak')
+    cred = b.p('home/.aws/credentials')
+    r = b.py(f'''
+import os, subprocess
+os.environ["TRAINGUARD_POLICY"] = "{b.p('weak.cfg')}"
+os.system("cat {cred}")
+os.environ["TRAINGUARD_POLICY"] = "{b.p('missing.cfg')}"
+os.environ["TRAINGUARD_ON_ERROR"] = "allow"
+os.system("cat {cred}")
+subprocess.run("cat {cred}", shell=True)
+print(subprocess.run(["/usr/bin/env"], capture_output=True, text=True,
+      env=dict(os.environ, TRAINGUARD_POLICY="{b.p('weak.cfg')}")).stdout)
+''', policy=False)
+    no_secret(r, 'a weak policy set for a child')
+    ok('TRAINGUARD_ON_ERROR' not in r.stdout and 'weak.cfg' not in r.stdout,
+       'the child environment carries neither the weak policy nor ON_ERROR', r.stdout)
+    expect_record(b, 'child under the default', decision='deny', path=cred,
+                  rule='secrets.cloud-aws', status='EACCES')
+    b.done('children weakening themselves')
+
+
+def case_child_preload_order():
+    b = Box('order')
+    evil = b.p('out/evil.so')
+    r = b.py(f'''
+import os, subprocess
+env = dict(os.environ, LD_PRELOAD="{evil}:" + os.environ["LD_PRELOAD"])
+out = subprocess.run(["/usr/bin/env"], env=env, capture_output=True, text=True).stdout
+print([l for l in out.splitlines() if l.startswith("LD_PRELOAD=")][0])
+os.environ["LD_PRELOAD"] = env["LD_PRELOAD"]
+os.system("/usr/bin/env | grep ^LD_PRELOAD=")
+''')
+    want = 'LD_PRELOAD=' + (FIRST + ':' if FIRST else '') + LIB
+    lines = [line for line in r.stdout.splitlines() if line.startswith('LD_PRELOAD=')]
+    ok(len(lines) == 2 and all(line.startswith(want) for line in lines),
+       'a library put before the guard comes after it in the child (exec and system)',
+       r.stdout + r.stderr)
+    b.done('preload order')
+
+
+# ---- 6. stale caches ----
+
+def case_closedir_stale():
+    b = Box('closedir')
+    r = b.py(LIBC + f'''
+libc.fdopendir.restype = ctypes.c_void_p
+fd = os.open("{b.p('out')}", os.O_RDONLY | os.O_DIRECTORY)
+os.open("x", os.O_RDONLY | os.O_CREAT, dir_fd=fd)   # the guard now knows fd as out/
+libc.closedir(ctypes.c_void_p(libc.fdopendir(fd)))   # closed behind the guard
+fd2 = libc.syscall(257, -100, b"{b.p('secret')}", os.O_RDONLY | os.O_DIRECTORY)
+print("same" if fd2 == fd else "other")
+try:
+    print(os.read(os.open("key", os.O_RDONLY, dir_fd=fd2), 100).decode().strip())
+except OSError as e:
+    print(errno.errorcode[e.errno])
+''')
+    no_secret(r, 'closedir(fdopendir(fd))')
+    ok(r.stdout.split() == ['same', 'EACCES'],
+       'a descriptor reused after closedir is judged as the folder it is now',
+       r.stdout + r.stderr)
+    b.done('closedir')
+
+
+def case_nftw_chdir():
+    b = Box('nftw')
+    r = b.py(LIBC + f'''
+FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int,
+                      ctypes.c_void_p)
+def cb(path, st, typ, ftw):
+    if path.endswith(b"/secret/key"):
+        try:
+            print(os.read(os.open("key", os.O_RDONLY), 100).decode().strip())
+        except OSError as e:
+            print(errno.errorcode[e.errno])
+    return 0
+open("data/f").read()  # the guard caches the working directory
+libc.nftw(b"{b.root}", FN(cb), 8, 4)  # FTW_CHDIR
+''')
+    no_secret(r, 'nftw with FTW_CHDIR')
+    ok(r.stdout.split() == ['EACCES'],
+       'a relative open inside an FTW_CHDIR walk is judged in the walk\'s folder',
+       r.stdout + r.stderr)
+    b.done('nftw FTW_CHDIR')
+
+
+def case_failed_seccomp():
+    b = Box('seccomp')
+    os.symlink(b.p('secret/key'), b.p('out/l'))
+    r = b.py(LIBC + f'''
+print(libc.prctl(22, 2, None, 0, 0), errno.errorcode.get(ctypes.get_errno()))
+try:
+    print(open("{b.p('out/l')}").read().strip())
+except OSError as e:
+    print(errno.errorcode[e.errno])
+''')
+    no_secret(r, 'a failed prctl(PR_SET_SECCOMP)')
+    ok(r.stdout.split() == ['-1', 'EFAULT', 'EACCES'],
+       'a failed seccomp filter leaves the guard resolving symlinks', r.stdout + r.stderr)
+    b.done('failed seccomp')
+
+
+# ---- 7. profile gaps ----
+
+def case_proc_mem():
+    b = Box('procmem', PROFILED)
+    r = b.py('''
+import errno, subprocess
+p = subprocess.Popen(["sleep", "30"])
+try:
+    open(f"/proc/{p.pid}/mem", "rb").close()
+    print("opened")
+except OSError as e:
+    print(errno.errorcode[e.errno])
+p.kill()
+''')
+    ok(r.stdout.split() == ['EACCES'], "another process's /proc/PID/mem is refused by secrets",
+       r.stdout + r.stderr)
+    expect_record(b, '/proc/PID/mem', decision='deny', rule='secrets.proc-mem', status='EACCES')
+    b.done('/proc/PID/mem')
+
+
+def case_startup_hook_in_tmp_venv():
+    # The job's scratch grant is the whole temporary folder (as
+    # ml-default's /tmp/** is) and the job runs elsewhere (no ${PWD} rule).
+    if os.path.realpath(tempfile.gettempdir()) not in ('/tmp', '/var/tmp', '/dev/shm'):
+        T.skip('start-up hooks in a scratch venv', 'the temporary folder is not /tmp here')
+        return
+    b = Box('pth', PROFILED)
+    sp = b.p('venv/lib/python3.11/site-packages')
+    os.makedirs(sp)
+    r = b.py(f'''
+import errno
+for name in ("evil.pth", "sitecustomize.py", "usercustomize.py", "ok.py"):
+    try:
+        open("{sp}/" + name, "w").write("import os")
+        print("written")
+    except OSError as e:
+        print(errno.errorcode[e.errno])
+''', cwd=b.p('out'))
+    ok(r.stdout.split() == ['EACCES', 'EACCES', 'EACCES', 'written'],
+       'start-up hooks in a venv under a granted scratch tree are refused, other files not',
+       r.stdout + r.stderr)
+    ok(not os.path.exists(os.path.join(sp, 'evil.pth')), 'no .pth file was planted')
+    b.done('start-up hooks in a scratch venv')
+
+
+def main():
+    for case in (case_race_truncate, case_race_chmod, case_rename_ancestor, case_aliases, case_dlmopen, case_loader_exec, case_dlopen_dropped,
+                 case_child_weak_policy, case_child_preload_order, case_closedir_stale,
+                 case_nftw_chdir, case_failed_seccomp, case_proc_mem,
+                 case_startup_hook_in_tmp_venv):
+        try:
+            case()
+        except Exception as e:  # a crash of the harness is a failure, not a skip
+            ok(False, f'{case.__name__} ran to the end', repr(e))
+    T.done()
+
+
+main()
