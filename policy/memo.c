@@ -107,17 +107,28 @@ bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, con
 	if ((seq & 1) || e->hash != h || e->dirlen != dirlen || e->classes != classes ||
 	    memcmp(e->dir, path, dirlen) != 0)
 		return false;
-	unsigned nexc = e->h.nexc;
-	uint32_t exc[TG_MEMO_EXCEPT];
-	if (nexc)
-		memcpy(exc, e->h.exc, sizeof(exc));
+	unsigned nexc = e->h.nexc, nmet = 0;
+	uint32_t met[TG_MEMO_EXCEPT];
+	const struct tg_pat *win[TG_NCLASS];
+
 	*ret = e->h.v;
+	/* Each exception is a valid pattern index whichever writer left it
+	 * (the memo is cleared whenever the index changes), so the names can
+	 * be tested before the counter says whether the entry held still. */
+	if (nexc > TG_MEMO_EXCEPT)
+		return false;
+	for (unsigned i = 0; i < nexc; i++) {
+		uint32_t x = e->h.exc[i];
+		if (x < p->npats && tg_name_excepted(p, x, name, nlen))
+			met[nmet++] = x;
+	}
+	if (nmet)
+		memcpy(win, e->h.win, sizeof(win));
 	atomic_thread_fence(memory_order_acquire);
 	if (atomic_load_explicit(&e->seq, memory_order_relaxed) != seq)
 		return false; /* rewritten while read */
-	for (unsigned i = 0; i < nexc && i < TG_MEMO_EXCEPT; i++)
-		if (tg_name_excepted(p, exc[i], name, nlen))
-			return false;
+	if (nmet)
+		tg_verdict_with(p, win, met, nmet, classes, ret);
 	return true;
 }
 

@@ -132,14 +132,15 @@ static inline uint64_t tg_anchor_hash(const char *s, size_t n)
 /* Builds the index after every pattern was added (index.c). */
 int tg_policy_index(struct tg_policy *p);
 
-/* Whether the policy gives every entry of PATH's folder the verdict PATH
- * gets (match.c). PATH is normalized. Returns -1 when it does not: a key
+/* Whether the policy decides every entry of PATH's folder by its last name
+ * alone (match.c). PATH is normalized. Returns -1 when it does not: a key
  * names an entry of the folder, or a glob tells entries apart in a way
- * tg_children_alike cannot follow. Else returns the number of exceptions
- * (at most TG_MEMO_EXCEPT) and their pattern indices in EXC: globs that
- * match the entries whose last name they name ("/<**>/.git/<**>" in any
- * folder) and no other; PATH's own name matches none of them. */
-#define TG_MEMO_EXCEPT 4
+ * tg_children_alike cannot follow, or more than TG_MEMO_EXCEPT globs do.
+ * Else returns the number of exceptions and their pattern indices in EXC:
+ * globs that match the entries whose last name they name
+ * (a ".git" tree anywhere, "*.bin" beneath /data) and no
+ * other; every other pattern matches all the folder's entries or none. */
+#define TG_MEMO_EXCEPT 16
 int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, uint32_t *exc);
 /* True when entry NAME (NLEN bytes) of a folder is one the glob of
  * pattern index I names. */
@@ -153,13 +154,21 @@ struct tg_memo *tg_memo_new(void);
 void tg_memo_free(struct tg_memo *m);
 void tg_memo_clear(struct tg_memo *m);
 struct tg_memo_hit {
-	struct tg_verdict v;
+	struct tg_verdict v; /* the verdict of an entry no exception names */
 	unsigned nexc;
 	uint32_t exc[TG_MEMO_EXCEPT]; /* as tg_children_alike gave them */
+	/* The most specific pattern of each class, the exceptions left out
+	 * (NULL: none; the default decides): what V was concluded from. */
+	const struct tg_pat *win[TG_NCLASS];
 };
+/* The verdict on CLASSES of a path that WIN's patterns and the NADD
+ * patterns ADD (indices) match, and no other (match.c). */
+void tg_verdict_with(const struct tg_policy *p, const struct tg_pat *const *win,
+		     const uint32_t *add, unsigned nadd, unsigned classes, struct tg_verdict *ret);
 /* The verdict filed for folder DIR (DIRLEN bytes, its last slash
- * included) and CLASSES, for its entry NAME (NLEN bytes), which is checked
- * against the exceptions filed with it. */
+ * included) and CLASSES, for its entry NAME (NLEN bytes): the folder's
+ * verdict, or when some of the exceptions filed with it name NAME, the
+ * folder's winners and those exceptions concluded. */
 bool tg_memo_get(const struct tg_policy *p, const char *dir, size_t dirlen, const char *name,
 		 size_t nlen, unsigned classes, struct tg_verdict *ret);
 void tg_memo_put(struct tg_memo *m, const char *path, size_t dirlen, unsigned classes,
