@@ -170,15 +170,6 @@ static int glob_alike(const struct tg_pat *t, const char *dir, size_t dlen)
 	return t->name_any ? 1 : 0;
 }
 
-bool tg_name_excepted(const struct tg_policy *p, uint32_t i, const char *name, size_t nlen)
-{
-	const struct tg_pat *t = &p->pats[i];
-
-	if (t->name)
-		return t->namelen == nlen && memcmp(t->name, name, nlen) == 0;
-	return tg_glob_match(t->nameglob, name, nlen);
-}
-
 int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, uint32_t *exc)
 {
 	size_t dlen = len;
@@ -268,6 +259,17 @@ void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned
 	each_match(p, path, len, keep_best, &b);
 	conclude(p, hit.win, classes, &hit.v);
 	hit.nexc = n;
+	hit.anylast = 0;
+	hit.lastmask = 0;
+	for (int i = 0; i < n; i++) {
+		int c = p->pats[hit.exc[i]].nlast;
+		hit.last[i] = c < 0 ? 0 : (uint8_t)c;
+		if (c < 0)
+			hit.anylast |= 1u << i;
+		else
+			hit.lastmask |= 1ULL << (c & 63);
+		tg_verdict_with(p, hit.win, &hit.exc[i], 1, classes, &hit.one[i]);
+	}
 	tg_memo_put(p->memo, path, dlen, classes, &hit);
 	for (int i = 0; i < n; i++)
 		if (tg_name_excepted(p, hit.exc[i], path + dlen, len - dlen))

@@ -6,6 +6,7 @@
 #define TG_POLICY_INTERNAL_H
 
 #include <stdarg.h>
+#include <string.h>
 
 #include "tg-glob.h"
 #include "tg-policy.h"
@@ -67,8 +68,11 @@ struct tg_pat {
 	 * NAME_ANY. OPAQUE when it cannot be split so (a "**" in the last name). */
 	struct tg_glob *dirglob;
 	struct tg_glob *nameglob; /* the last name, when it has a wildcard */
-	const char *name;         /* the last name, when it is literal */
+	const char *name;         /* the last name, when it is literal (NAME_LIT), or what
+				   * follows its one leading '*' (NAME_SUFFIX) */
 	size_t namelen;
+	enum { NAME_GLOB, NAME_LIT, NAME_SUFFIX } ntest;
+	int nlast; /* the byte every name it matches ends with, or -1 */
 	bool opaque, tree, name_any;
 };
 
@@ -142,9 +146,31 @@ int tg_policy_index(struct tg_policy *p);
  * other; every other pattern matches all the folder's entries or none. */
 #define TG_MEMO_EXCEPT 16
 int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, uint32_t *exc);
-/* True when entry NAME (NLEN bytes) of a folder is one the glob of
- * pattern index I names. */
-bool tg_name_excepted(const struct tg_policy *p, uint32_t i, const char *name, size_t nlen);
+/* True when entry NAME (NLEN bytes, not empty) of a folder is one the
+ * glob of pattern index I names. On the memo's lookup, once per exception:
+ * the last byte turns most names away, a literal name or a "*.ext" is a
+ * memcmp, only other shapes run the glob. */
+static inline bool tg_name_test(const struct tg_pat *t, const char *name, size_t nlen)
+{
+	switch (t->ntest) {
+	case NAME_LIT:
+		return t->namelen == nlen && memcmp(t->name, name, nlen) == 0;
+	case NAME_SUFFIX:
+		return t->namelen <= nlen && memcmp(t->name, name + nlen - t->namelen, t->namelen) == 0;
+	default:
+		return tg_glob_match(t->nameglob, name, nlen);
+	}
+}
+
+static inline bool tg_name_excepted(const struct tg_policy *p, uint32_t i, const char *name,
+				    size_t nlen)
+{
+	const struct tg_pat *t = &p->pats[i];
+
+	if (t->nlast >= 0 && (unsigned char)name[nlen - 1] != t->nlast)
+		return false;
+	return tg_name_test(t, name, nlen);
+}
 
 /* The memo of verdicts by folder (memo.c). tg_memo_get looks for the
  * verdict of CLASSES on the entries of the folder PATH[0..DIRLEN) (DIRLEN
@@ -155,8 +181,18 @@ void tg_memo_free(struct tg_memo *m);
 void tg_memo_clear(struct tg_memo *m);
 struct tg_memo_hit {
 	struct tg_verdict v; /* the verdict of an entry no exception names */
+	/* ONE[i]: the verdict of an entry exception i alone names, the usual
+	 * case (a shard "*.bin" is no "config.json"), so it costs a copy. */
+	struct tg_verdict one[TG_MEMO_EXCEPT];
 	unsigned nexc;
 	uint32_t exc[TG_MEMO_EXCEPT]; /* as tg_children_alike gave them */
+	/* The last byte of the names exception i matches in LAST[i], unless
+	 * bit i of ANYLAST is set; LASTMASK has bit (byte % 64) of each. A
+	 * name is tested against the exceptions only when its last byte is in
+	 * LASTMASK, and then only against those its last byte allows. */
+	uint8_t last[TG_MEMO_EXCEPT];
+	uint32_t anylast;
+	uint64_t lastmask;
 	/* The most specific pattern of each class, the exceptions left out
 	 * (NULL: none; the default decides): what V was concluded from. */
 	const struct tg_pat *win[TG_NCLASS];
