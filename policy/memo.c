@@ -123,20 +123,21 @@ bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, con
 	if ((seq & 1) || e->hash != h || e->dirlen != dirlen || e->classes != classes ||
 	    memcmp(e->dir, path, dirlen) != 0)
 		return false;
-	unsigned nexc = e->h.nexc, nmet = 0;
-	uint32_t met[TG_MEMO_EXCEPT];
+	unsigned nexc = e->h.nexc, nmet = 0, first = 0;
+	uint32_t met[TG_MEMO_EXCEPT], cand = 0;
 	const struct tg_pat *win[TG_NCLASS];
 
 	/* Each exception is a valid pattern index whichever writer left it
 	 * (the memo is cleared whenever the index changes), so the names can
 	 * be tested before the counter says whether the entry held still. */
-	if (nexc > TG_MEMO_EXCEPT || !nlen)
-		return false;
-	unsigned first = 0;
-	unsigned char c = (unsigned char)name[nlen - 1];
-	uint32_t cand = e->h.anylast;
-	if (cand || (e->h.lastmask >> (c & 63) & 1))
-		cand |= same_bytes(e->h.last, c) & ((1u << nexc) - 1);
+	if (nexc) {
+		if (nexc > TG_MEMO_EXCEPT || !nlen)
+			return false;
+		unsigned char c = (unsigned char)name[nlen - 1];
+		cand = e->h.anylast;
+		if (cand || (e->h.lastmask >> (c & 63) & 1))
+			cand |= same_bytes(e->h.last, c) & ((1u << nexc) - 1);
+	}
 	for (; cand; cand &= cand - 1) {
 		unsigned i = (unsigned)__builtin_ctz(cand);
 		uint32_t x = e->h.exc[i];
