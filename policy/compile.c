@@ -60,6 +60,13 @@ static int split_glob(struct tg_policy *p, struct tg_pat *t, const char *alt, si
 			t->namelen = nlen - 1;
 			if (!(t->name = tg_pool_strndup(&p->pool, name + 1, nlen - 1)))
 				return -ENOMEM;
+			if (t->namelen <= 8) {
+				char w[8] = { 0 }, m[8] = { 0 };
+				memcpy(w + 8 - t->namelen, t->name, t->namelen);
+				memset(m + 8 - t->namelen, 0xff, t->namelen);
+				memcpy(&t->tailword, w, 8);
+				memcpy(&t->tailmask, m, 8);
+			}
 		}
 		/* A name ending in a plain byte ends every name it matches. */
 		if (!strchr("*?]}\\", name[nlen - 1]) && !(nlen > 1 && name[nlen - 2] == '\\'))

@@ -73,6 +73,9 @@ struct tg_pat {
 	size_t namelen;
 	enum { NAME_GLOB, NAME_LIT, NAME_SUFFIX } ntest;
 	int nlast; /* the byte every name it matches ends with, or -1 */
+	/* NAME_SUFFIX of at most 8 bytes: the last 8 bytes of a name of 8 or
+	 * more, masked with TAILMASK, equal TAILWORD when it ends so. */
+	uint64_t tailword, tailmask;
 	bool opaque, tree, name_any;
 };
 
@@ -156,6 +159,11 @@ static inline bool tg_name_test(const struct tg_pat *t, const char *name, size_t
 	case NAME_LIT:
 		return t->namelen == nlen && memcmp(t->name, name, nlen) == 0;
 	case NAME_SUFFIX:
+		if (t->tailmask && nlen >= 8) {
+			uint64_t w;
+			memcpy(&w, name + nlen - 8, sizeof(w));
+			return ((w ^ t->tailword) & t->tailmask) == 0;
+		}
 		return t->namelen <= nlen && memcmp(t->name, name + nlen - t->namelen, t->namelen) == 0;
 	default:
 		return tg_glob_match(t->nameglob, name, nlen);

@@ -73,7 +73,8 @@ static char *gen_policy(unsigned nrules)
 	for (unsigned r = 0; r < nrules; r++) {
 		const char *shape = PICK(shapes);
 		char pat[256];
-		snprintf(pat, sizeof(pat), shape, PICK(folders), PICK(exts), PICK(exts), PICK(exts));
+		snprintf(pat, sizeof(pat), shape, PICK(folders), PICK(exts), PICK(exts),
+			 PICK(exts));
 		/* A shape without a folder takes the extensions alone. */
 		if (strncmp(shape, "/**/", 4) == 0)
 			snprintf(pat, sizeof(pat), shape, PICK(exts), PICK(exts), PICK(exts));
@@ -121,21 +122,25 @@ static struct tg_policy *load(const char *text)
 	return r < 0 ? NULL : p;
 }
 
-static const char *const dirnames[] = { "data", "train", "ckpt", "srv", "job", "home", "u",
-					"sub", "a", "b", "cls-1", ".git", "x" };
+static const char *const dirnames[] = { "data", "train", "ckpt", "srv",   "job",  "home", "u",
+					"sub",  "a",     "b",    "cls-1", ".git", "x" };
 static const char *const basenames[] = {
-	"x.pt", "y.ckpt", "m.safetensors", "config.json", "config.yaml", "shard-01.idx",
-	"shard-9a.idx", "shard-x1.idx", "f.bin", "g.tfrecord", "x1.bin", "x1.pt", "readme",
-	"x.pt.bak", "model.pt", "mxdel.bin", "a.json", "b7.idx", ".git", "sub", "data",
-	"config.json.tmp", "9.bin", "xa.ckpt",
+	"x.pt",         "y.ckpt",          "m.safetensors", "config.json", "config.yaml",
+	"shard-01.idx", "shard-9a.idx",    "shard-x1.idx",  "f.bin",       "g.tfrecord",
+	"x1.bin",       "x1.pt",           "readme",        "x.pt.bak",    "model.pt",
+	"mxdel.bin",    "a.json",          "b7.idx",        ".git",        "sub",
+	"data",         "config.json.tmp", "9.bin",         "xa.ckpt",
 };
 
 #define NPATHS 1500
 static char *paths[NPATHS];
 static size_t lens[NPATHS];
 static const unsigned sets[] = {
-	TG_BIT(TG_READ), TG_BIT(TG_WRITE), TG_BIT(TG_CREATE) | TG_BIT(TG_WRITE),
-	TG_BIT(TG_DELETE), TG_BIT(TG_READ) | TG_BIT(TG_LIST),
+	TG_BIT(TG_READ),
+	TG_BIT(TG_WRITE),
+	TG_BIT(TG_CREATE) | TG_BIT(TG_WRITE),
+	TG_BIT(TG_DELETE),
+	TG_BIT(TG_READ) | TG_BIT(TG_LIST),
 };
 #define NSETS (sizeof(sets) / sizeof(sets[0]))
 
@@ -194,7 +199,8 @@ static size_t differ(struct tg_policy *p, size_t *ret_hits)
 						wrong++;
 						tap_diag("memo: %s class set %zu: rule %s, want %s",
 							 paths[i], c, v.rule ? v.rule->id : "-",
-							 want[i][c].rule ? want[i][c].rule->id : "-");
+							 want[i][c].rule ? want[i][c].rule->id
+									 : "-");
 					}
 				}
 				tg_decide(p, paths[i], lens[i], sets[c], &v);
@@ -227,8 +233,10 @@ static void test_generated(void)
 			tg_policy_free(p);
 		}
 	ok(loaded == 15, "15 generated pattern policies load (%zu did)", loaded);
-	ok(wrong == 0, "%zu decisions with and without the memo: the same verdicts, rules and "
-	   "patterns (%zu differ)", asked, wrong);
+	ok(wrong == 0,
+	   "%zu decisions with and without the memo: the same verdicts, rules and "
+	   "patterns (%zu differ)",
+	   asked, wrong);
 	ok(hits > asked / 20, "the memo answers a share of them (%zu of %zu)", hits, asked);
 	for (size_t i = 0; i < NPATHS; i++)
 		free(paths[i]);
@@ -250,8 +258,9 @@ static void test_covered(void)
 		"  { id = \"idx\"; path = \"/data/**/shard-[0-9]?.idx\"; deny = [\"read\"]; },\n"
 		"  { id = \"git\"; path = \"/**/.git/**\"; deny = [\"write\"]; }\n"
 		");\n";
-	static const char *const files[] = { "000001.bin", "a.tfrecord", "m.pt", "config.yaml",
-					     "shard-12.idx", "shard-1.idx", "notes.txt", ".git" };
+	static const char *const files[] = { "000001.bin",  "a.tfrecord",   "m.pt",
+					     "config.yaml", "shard-12.idx", "shard-1.idx",
+					     "notes.txt",   ".git" };
 	struct tg_policy *p = load(text);
 	size_t bad = 0, missed = 0;
 
@@ -274,8 +283,10 @@ static void test_covered(void)
 			bad += !same(&v, &r);
 		}
 	}
-	ok(missed == 0 && bad == 0, "after one file of a shard folder, its shards, checkpoints, "
-	   "configs, indexes and others come from the memo (%zu missed, %zu differ)", missed, bad);
+	ok(missed == 0 && bad == 0,
+	   "after one file of a shard folder, its shards, checkpoints, "
+	   "configs, indexes and others come from the memo (%zu missed, %zu differ)",
+	   missed, bad);
 	tg_policy_free(p);
 }
 
