@@ -45,11 +45,32 @@ static int split_glob(struct tg_policy *p, struct tg_pat *t, const char *alt, si
 	const char *name = alt + parts.slash + 1;
 	size_t nlen = parts.len - parts.slash - 1;
 	t->name_any = parts.name_any;
+	t->nlast = -1;
 	if (parts.name_literal) {
 		t->namelen = nlen;
+		t->ntest = NAME_LIT;
 		if (!(t->name = tg_pool_strndup(&p->pool, name, nlen)))
 			return -ENOMEM;
+		t->nlast = nlen ? (unsigned char)name[nlen - 1] : -1;
 	} else {
+		/* "*.pt": a suffix, compared without the glob. */
+		if (nlen > 1 && name[0] == '*' && name[1] != '*' && !memchr(name, '\\', nlen) &&
+		    tg_glob_literal_prefix(name + 1, nlen - 1) == nlen - 1) {
+			t->ntest = NAME_SUFFIX;
+			t->namelen = nlen - 1;
+			if (!(t->name = tg_pool_strndup(&p->pool, name + 1, nlen - 1)))
+				return -ENOMEM;
+			if (t->namelen <= 8) {
+				char w[8] = { 0 }, m[8] = { 0 };
+				memcpy(w + 8 - t->namelen, t->name, t->namelen);
+				memset(m + 8 - t->namelen, 0xff, t->namelen);
+				memcpy(&t->tailword, w, 8);
+				memcpy(&t->tailmask, m, 8);
+			}
+		}
+		/* A name ending in a plain byte ends every name it matches. */
+		if (!strchr("*?]}\\", name[nlen - 1]) && !(nlen > 1 && name[nlen - 2] == '\\'))
+			t->nlast = (unsigned char)name[nlen - 1];
 		memcpy(part, name, nlen);
 		part[nlen] = '\0';
 		if (tg_glob_compile(part, &t->nameglob, NULL, 0) < 0)

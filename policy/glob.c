@@ -55,6 +55,9 @@ struct tg_glob {
 	size_t nlit;   /* leading plain literal tokens, matched by memcmp() */
 	size_t litlen; /* bytes of LIT: NLIT, plus a skippable '/' in the middle */
 	size_t nsuf;   /* trailing plain literal tokens; SUF holds their bytes */
+	/* Between head and tail, one '*' (STAR_ONE) or one '**' (STAR_TWO):
+	 * no automaton needed ("*.pt", "config.*", "/a/<**>.bin"). */
+	enum { STAR_NONE, STAR_ONE, STAR_TWO } star;
 	const struct tok *tok;
 	const uint8_t (*cls)[32];
 	const char *lit;
@@ -264,6 +267,11 @@ static void set_literals(struct tg_glob *g, const struct tok *tok, size_t ntok, 
 	g->tok = tok;
 	g->lit = lit;
 	g->suf = suf;
+	g->star = STAR_NONE;
+	if (s == nlit + 1 && litlen == nlit)
+		g->star = tok[nlit].type == T_STAR ? STAR_ONE
+			  : tok[nlit].type == T_STARSTAR ? STAR_TWO
+							  : STAR_NONE;
 	if (nlit == ntok)
 		g->kind = K_EXACT;
 	else if (nlit + 2 == ntok && (tok[nlit].flags & F_SKIP2) && tok[nlit].type == T_LIT)
@@ -419,6 +427,10 @@ bool tg_glob_match(const struct tg_glob *g, const char *path, size_t len)
 	}
 	if (len - g->nlit < g->nsuf || memcmp(path + len - g->nsuf, g->suf, g->nsuf) != 0)
 		return false;
+	if (g->star == STAR_ONE)
+		return !memchr(path + g->nlit, '/', len - g->nlit - g->nsuf);
+	if (g->star == STAR_TWO)
+		return true;
 	return nfa_match(g, g->tok + g->nlit, g->ntok - g->nsuf - g->nlit, path + g->nlit,
 			 len - g->nlit - g->nsuf);
 }

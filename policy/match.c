@@ -49,8 +49,9 @@ static bool beats(const struct tg_pat *a, const struct tg_pat *b, enum tg_class 
 {
 	if (!b)
 		return true;
-	if (a->rule == b->rule)
-		return a->prefix > b->prefix; /* two patterns of one rule */
+	if (a->rule == b->rule) /* two patterns of one rule; a tie goes to the first filed,
+				 * so that the order they are met in never matters */
+		return a->prefix != b->prefix ? a->prefix > b->prefix : a < b;
 	if (a->prefix != b->prefix)
 		return a->prefix > b->prefix;
 	if (a->wildcards != b->wildcards)
@@ -129,17 +130,30 @@ static void each_match(const struct tg_policy *p, const char *path, size_t len, 
 
 struct best {
 	unsigned classes;
-	const struct tg_pat *win[TG_NCLASS];
+	const struct tg_pat **win; /* TG_NCLASS */
+	/* Patterns to leave out (the memo's exceptions), as indices. */
+	const uint32_t *skip;
+	unsigned nskip;
+	const struct tg_pat *pats;
 };
 
-static void keep_best(const struct tg_pat *t, void *ud)
+static void keep(struct best *b, const struct tg_pat *t)
 {
-	struct best *b = ud;
 	unsigned named = (t->rule->allow | t->rule->deny) & b->classes;
 
 	for (unsigned c = 0; named; c++, named >>= 1)
 		if ((named & 1) && beats(t, b->win[c], c))
 			b->win[c] = t;
+}
+
+static void keep_best(const struct tg_pat *t, void *ud)
+{
+	struct best *b = ud;
+
+	for (unsigned i = 0; i < b->nskip; i++)
+		if (t == &b->pats[b->skip[i]])
+			return;
+	keep(b, t);
 }
 
 /* How glob alternative T treats the entries of folder DIR (DLEN bytes, no
@@ -154,15 +168,6 @@ static int glob_alike(const struct tg_pat *t, const char *dir, size_t dlen)
 	if (!(t->dirglob ? tg_glob_match(t->dirglob, dir, dlen) : dlen == 0))
 		return 1; /* no entry of DIR can match */
 	return t->name_any ? 1 : 0;
-}
-
-bool tg_name_excepted(const struct tg_policy *p, uint32_t i, const char *name, size_t nlen)
-{
-	const struct tg_pat *t = &p->pats[i];
-
-	if (t->name)
-		return t->namelen == nlen && memcmp(t->name, name, nlen) == 0;
-	return tg_glob_match(t->nameglob, name, nlen);
 }
 
 int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, uint32_t *exc)
@@ -200,8 +205,7 @@ int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, u
 				return -1;
 			if (a > 0)
 				continue;
-			if (nexc == TG_MEMO_EXCEPT ||
-			    tg_name_excepted(p, i, path + dlen, len - dlen))
+			if (nexc == TG_MEMO_EXCEPT)
 				return -1;
 			exc[nexc++] = i;
 		}
@@ -211,6 +215,20 @@ int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, u
 
 static void decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
 		   struct tg_verdict *ret);
+static void conclude(const struct tg_policy *p, const struct tg_pat *const *win, unsigned classes,
+		     struct tg_verdict *ret);
+
+void tg_verdict_with(const struct tg_policy *p, const struct tg_pat *const *win,
+		     const uint32_t *add, unsigned nadd, unsigned classes, struct tg_verdict *ret)
+{
+	const struct tg_pat *w[TG_NCLASS];
+	struct best b = { .classes = classes, .win = w };
+
+	memcpy(w, win, sizeof(w));
+	for (unsigned i = 0; i < nadd; i++)
+		keep(&b, &p->pats[add[i]]);
+	conclude(p, w, classes, ret);
+}
 
 void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
 	       struct tg_verdict *ret)
@@ -222,15 +240,44 @@ void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned
 		dlen--;
 	if (tg_memo_get(p, path, dlen, path + dlen, len - dlen, classes, ret))
 		return;
-	decide(p, path, len, classes, ret);
-	if (!p->memo)
+	int n = p->memo ? tg_children_alike(p, path, len, hit.exc) : -1;
+	if (n < 0) {
+		decide(p, path, len, classes, ret);
 		return;
-	int n = tg_children_alike(p, path, len, hit.exc);
-	if (n >= 0) {
-		hit.v = *ret;
-		hit.nexc = n;
-		tg_memo_put(p->memo, path, dlen, classes, &hit);
 	}
+	/* The verdict of the folder's entries that no exception names (the
+	 * rules but the exceptions), and the winners it came from: an entry an
+	 * exception names is decided from them and the exceptions it meets,
+	 * which is what the whole walk would find, beats() being a total
+	 * order. */
+	struct best b = { .classes = classes, .win = hit.win, .skip = hit.exc, .nskip = n,
+			  .pats = p->pats };
+	uint32_t met[TG_MEMO_EXCEPT];
+	unsigned nmet = 0;
+
+	memset(hit.win, 0, sizeof(hit.win));
+	each_match(p, path, len, keep_best, &b);
+	conclude(p, hit.win, classes, &hit.v);
+	hit.nexc = n;
+	hit.anylast = 0;
+	hit.lastmask = 0;
+	for (int i = 0; i < n; i++) {
+		int c = p->pats[hit.exc[i]].nlast;
+		hit.last[i] = c < 0 ? 0 : (uint8_t)c;
+		if (c < 0)
+			hit.anylast |= 1u << i;
+		else
+			hit.lastmask |= 1ULL << (c & 63);
+		tg_verdict_with(p, hit.win, &hit.exc[i], 1, classes, &hit.one[i]);
+	}
+	tg_memo_put(p->memo, path, dlen, classes, &hit);
+	for (int i = 0; i < n; i++)
+		if (tg_name_excepted(p, hit.exc[i], path + dlen, len - dlen))
+			met[nmet++] = hit.exc[i];
+	if (nmet)
+		tg_verdict_with(p, hit.win, met, nmet, classes, ret);
+	else
+		*ret = hit.v;
 }
 
 /* A name that leaves its folder's path normalized: not empty, ".", "..". */
@@ -264,10 +311,20 @@ bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen
 static void decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
 		   struct tg_verdict *ret)
 {
-	struct best b = { .classes = classes };
-	bool first = true;
+	const struct tg_pat *win[TG_NCLASS] = { 0 };
+	struct best b = { .classes = classes, .win = win };
 
 	each_match(p, path, len, keep_best, &b);
+	conclude(p, win, classes, ret);
+}
+
+/* The verdict on CLASSES when WIN names the most specific pattern of each
+ * class (NULL: the default decides). */
+static void conclude(const struct tg_policy *p, const struct tg_pat *const *win, unsigned classes,
+		     struct tg_verdict *ret)
+{
+	bool first = true;
+
 	memset(ret, 0, sizeof(*ret));
 	ret->allow = true;
 	ret->create_mode = -1;
@@ -275,7 +332,7 @@ static void decide(const struct tg_policy *p, const char *path, size_t len, unsi
 	for (unsigned c = 0; c < TG_NCLASS; c++) {
 		if (!(classes & TG_BIT(c)))
 			continue;
-		const struct tg_pat *t = b.win[c];
+		const struct tg_pat *t = win[c];
 		bool allow = t ? !(t->rule->deny & TG_BIT(c)) : p->defaults[c];
 		if (t && t->rule->audit)
 			ret->audit = true;

@@ -93,6 +93,22 @@ static inline uint64_t memo_hash(const char *s, size_t n, unsigned classes)
 	return h ^ (h >> 33);
 }
 
+/* Bit i set when byte i of the eight at S is C: the test of a whole word
+ * at once, exact (no false positive from a borrow). */
+static inline uint32_t same_bytes8(const uint8_t *s, unsigned char c)
+{
+	const uint64_t lo7 = 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t t = load64((const char *)s) ^ (c * 0x0101010101010101ULL);
+	uint64_t z = ~(((t & lo7) + lo7) | t | lo7); /* 0x80 where T's byte is 0 */
+	return (uint32_t)(((z >> 7) * 0x0102040810204080ULL) >> 56);
+}
+
+static inline uint32_t same_bytes(const uint8_t *s, unsigned char c)
+{
+	_Static_assert(TG_MEMO_EXCEPT == 16, "two words of last bytes");
+	return same_bytes8(s, c) | same_bytes8(s + 8, c) << 8;
+}
+
 bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, const char *name,
 		 size_t nlen, unsigned classes, struct tg_verdict *ret)
 {
@@ -107,17 +123,41 @@ bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, con
 	if ((seq & 1) || e->hash != h || e->dirlen != dirlen || e->classes != classes ||
 	    memcmp(e->dir, path, dirlen) != 0)
 		return false;
-	unsigned nexc = e->h.nexc;
-	uint32_t exc[TG_MEMO_EXCEPT];
-	if (nexc)
-		memcpy(exc, e->h.exc, sizeof(exc));
-	*ret = e->h.v;
+	unsigned nexc = e->h.nexc, nmet = 0, first = 0;
+	uint32_t met[TG_MEMO_EXCEPT], cand = 0;
+	const struct tg_pat *win[TG_NCLASS];
+
+	/* Each exception is a valid pattern index whichever writer left it
+	 * (the memo is cleared whenever the index changes), so the names can
+	 * be tested before the counter says whether the entry held still. */
+	if (nexc) {
+		if (nexc > TG_MEMO_EXCEPT || !nlen)
+			return false;
+		unsigned char c = (unsigned char)name[nlen - 1];
+		cand = e->h.anylast;
+		if (cand || (e->h.lastmask >> (c & 63) & 1))
+			cand |= same_bytes(e->h.last, c) & ((1u << nexc) - 1);
+	}
+	for (; cand; cand &= cand - 1) {
+		unsigned i = (unsigned)__builtin_ctz(cand);
+		uint32_t x = e->h.exc[i];
+		if (x >= p->npats || !tg_name_test(&p->pats[x], name, nlen))
+			continue;
+		if (!nmet)
+			first = i;
+		met[nmet++] = x;
+	}
+	if (nmet == 0)
+		*ret = e->h.v;
+	else if (nmet == 1)
+		*ret = e->h.one[first];
+	else
+		memcpy(win, e->h.win, sizeof(win));
 	atomic_thread_fence(memory_order_acquire);
 	if (atomic_load_explicit(&e->seq, memory_order_relaxed) != seq)
 		return false; /* rewritten while read */
-	for (unsigned i = 0; i < nexc && i < TG_MEMO_EXCEPT; i++)
-		if (tg_name_excepted(p, exc[i], name, nlen))
-			return false;
+	if (nmet > 1)
+		tg_verdict_with(p, win, met, nmet, classes, ret);
 	return true;
 }
 

@@ -6,6 +6,7 @@
 #define TG_POLICY_INTERNAL_H
 
 #include <stdarg.h>
+#include <string.h>
 
 #include "tg-glob.h"
 #include "tg-policy.h"
@@ -67,8 +68,14 @@ struct tg_pat {
 	 * NAME_ANY. OPAQUE when it cannot be split so (a "**" in the last name). */
 	struct tg_glob *dirglob;
 	struct tg_glob *nameglob; /* the last name, when it has a wildcard */
-	const char *name;         /* the last name, when it is literal */
+	const char *name;         /* the last name, when it is literal (NAME_LIT), or what
+				   * follows its one leading '*' (NAME_SUFFIX) */
 	size_t namelen;
+	enum { NAME_GLOB, NAME_LIT, NAME_SUFFIX } ntest;
+	int nlast; /* the byte every name it matches ends with, or -1 */
+	/* NAME_SUFFIX of at most 8 bytes: the last 8 bytes of a name of 8 or
+	 * more, masked with TAILMASK, equal TAILWORD when it ends so. */
+	uint64_t tailword, tailmask;
 	bool opaque, tree, name_any;
 };
 
@@ -133,18 +140,46 @@ static inline uint64_t tg_anchor_hash(const char *s, size_t n)
 /* Builds the index after every pattern was added (index.c). */
 int tg_policy_index(struct tg_policy *p);
 
-/* Whether the policy gives every entry of PATH's folder the verdict PATH
- * gets (match.c). PATH is normalized. Returns -1 when it does not: a key
+/* Whether the policy decides every entry of PATH's folder by its last name
+ * alone (match.c). PATH is normalized. Returns -1 when it does not: a key
  * names an entry of the folder, or a glob tells entries apart in a way
- * tg_children_alike cannot follow. Else returns the number of exceptions
- * (at most TG_MEMO_EXCEPT) and their pattern indices in EXC: globs that
- * match the entries whose last name they name ("/<**>/.git/<**>" in any
- * folder) and no other; PATH's own name matches none of them. */
-#define TG_MEMO_EXCEPT 4
+ * tg_children_alike cannot follow, or more than TG_MEMO_EXCEPT globs do.
+ * Else returns the number of exceptions and their pattern indices in EXC:
+ * globs that match the entries whose last name they name
+ * (a ".git" tree anywhere, "*.bin" beneath /data) and no
+ * other; every other pattern matches all the folder's entries or none. */
+#define TG_MEMO_EXCEPT 16
 int tg_children_alike(const struct tg_policy *p, const char *path, size_t len, uint32_t *exc);
-/* True when entry NAME (NLEN bytes) of a folder is one the glob of
- * pattern index I names. */
-bool tg_name_excepted(const struct tg_policy *p, uint32_t i, const char *name, size_t nlen);
+/* True when entry NAME (NLEN bytes, not empty) of a folder is one the
+ * glob of pattern index I names. On the memo's lookup, once per exception:
+ * the last byte turns most names away, a literal name or a "*.ext" is a
+ * memcmp, only other shapes run the glob. */
+static inline bool tg_name_test(const struct tg_pat *t, const char *name, size_t nlen)
+{
+	switch (t->ntest) {
+	case NAME_LIT:
+		return t->namelen == nlen && memcmp(t->name, name, nlen) == 0;
+	case NAME_SUFFIX:
+		if (t->tailmask && nlen >= 8) {
+			uint64_t w;
+			memcpy(&w, name + nlen - 8, sizeof(w));
+			return ((w ^ t->tailword) & t->tailmask) == 0;
+		}
+		return t->namelen <= nlen && memcmp(t->name, name + nlen - t->namelen, t->namelen) == 0;
+	default:
+		return tg_glob_match(t->nameglob, name, nlen);
+	}
+}
+
+static inline bool tg_name_excepted(const struct tg_policy *p, uint32_t i, const char *name,
+				    size_t nlen)
+{
+	const struct tg_pat *t = &p->pats[i];
+
+	if (t->nlast >= 0 && (unsigned char)name[nlen - 1] != t->nlast)
+		return false;
+	return tg_name_test(t, name, nlen);
+}
 
 /* The memo of verdicts by folder (memo.c). tg_memo_get looks for the
  * verdict of CLASSES on the entries of the folder PATH[0..DIRLEN) (DIRLEN
@@ -154,13 +189,31 @@ struct tg_memo *tg_memo_new(void);
 void tg_memo_free(struct tg_memo *m);
 void tg_memo_clear(struct tg_memo *m);
 struct tg_memo_hit {
-	struct tg_verdict v;
+	struct tg_verdict v; /* the verdict of an entry no exception names */
+	/* ONE[i]: the verdict of an entry exception i alone names, the usual
+	 * case (a shard "*.bin" is no "config.json"), so it costs a copy. */
+	struct tg_verdict one[TG_MEMO_EXCEPT];
 	unsigned nexc;
 	uint32_t exc[TG_MEMO_EXCEPT]; /* as tg_children_alike gave them */
+	/* The last byte of the names exception i matches in LAST[i], unless
+	 * bit i of ANYLAST is set; LASTMASK has bit (byte % 64) of each. A
+	 * name is tested against the exceptions only when its last byte is in
+	 * LASTMASK, and then only against those its last byte allows. */
+	uint8_t last[TG_MEMO_EXCEPT];
+	uint32_t anylast;
+	uint64_t lastmask;
+	/* The most specific pattern of each class, the exceptions left out
+	 * (NULL: none; the default decides): what V was concluded from. */
+	const struct tg_pat *win[TG_NCLASS];
 };
+/* The verdict on CLASSES of a path that WIN's patterns and the NADD
+ * patterns ADD (indices) match, and no other (match.c). */
+void tg_verdict_with(const struct tg_policy *p, const struct tg_pat *const *win,
+		     const uint32_t *add, unsigned nadd, unsigned classes, struct tg_verdict *ret);
 /* The verdict filed for folder DIR (DIRLEN bytes, its last slash
- * included) and CLASSES, for its entry NAME (NLEN bytes), which is checked
- * against the exceptions filed with it. */
+ * included) and CLASSES, for its entry NAME (NLEN bytes): the folder's
+ * verdict, or when some of the exceptions filed with it name NAME, the
+ * folder's winners and those exceptions concluded. */
 bool tg_memo_get(const struct tg_policy *p, const char *dir, size_t dirlen, const char *name,
 		 size_t nlen, unsigned classes, struct tg_verdict *ret);
 void tg_memo_put(struct tg_memo *m, const char *path, size_t dirlen, unsigned classes,

@@ -155,7 +155,9 @@ static void test_agrees(void)
 	   "%zu memo hits)", bad, hits);
 }
 
-/* The memo is used for alike folders and only there. */
+/* The memo is used for folders whose entries the policy tells apart by
+ * their last name alone (and gives the verdict the walk gives), and only
+ * there. */
 static void expect_memo(const char *first, const char *then, unsigned classes, bool hit)
 {
 	struct tg_verdict v, r;
@@ -177,18 +179,18 @@ static void test_used(void)
 
 	expect_memo("/data/set2/a/y.pt", "/data/set2/a/z.pt", R, true);
 	expect_memo("/data/set1/a/y.pt", "/data/set1/a/z.pt", R, false); /* a rule for x.bin */
-	expect_memo("/data/set2/a/y.pt", "/data/set2/a/.git", W, false); /* <**>/.git/<**> */
-	expect_memo("/data/set2/a/.git", "/data/set2/a/y.pt", W, false);
-	expect_memo("/data/ckpt/y.pt", "/data/ckpt/y.txt", W, false);     /* *.pt */
+	expect_memo("/data/set2/a/y.pt", "/data/set2/a/.git", W, true); /* <**>/.git/<**>: by name */
+	expect_memo("/data/set2/a/.git", "/data/set2/a/y.pt", W, true);
+	expect_memo("/data/ckpt/y.pt", "/data/ckpt/y.txt", W, true);      /* *.pt: by name */
 	expect_memo("/data/ckpt/sub/y.pt", "/data/ckpt/sub/z", W, true);
 	expect_memo("/data/setx/tmp/f", "/data/setx/tmp/g", W, true);     /* /data/<*>/tmp/<*> */
 	expect_memo("/data/set1/y", "/data/set1/z", R, true);             /* under set[0-9] */
 	expect_memo("/data/y", "/data/set1", R, false);                   /* set[0-9] names entries */
-	expect_memo("/lib/site-packages/a.py", "/lib/site-packages/b.pth", R, false);
+	expect_memo("/lib/site-packages/a.py", "/lib/site-packages/b.pth", R, true);
 	expect_memo("/lib/python/a.py", "/lib/python/b.pth", R, true);
 	expect_memo("/usr/lib/python3.11/os.py", "/usr/lib/python3.11/re.py", W, true);
-	expect_memo("/usr/lib/a", "/usr/lib/python3.11", W, false);
-	expect_memo("/home/u/.bash_history", "/home/u/.profile", R, false);
+	expect_memo("/usr/lib/a", "/usr/lib/python3.11", W, true);
+	expect_memo("/home/u/.bash_history", "/home/u/.profile", R, true);
 	expect_memo("/srv/a/out/x", "/srv/a/out/y", W, true);
 	expect_memo("/srv/a/x", "/srv/a/out", W, true); /* out/<*> names out's entries only */
 	expect_memo("/srv/x", "/srv/y", TG_BIT(TG_CREATE), true); /* /srv/<*>: every entry */
