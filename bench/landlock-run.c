@@ -24,8 +24,8 @@
 
 #ifndef __NR_landlock_create_ruleset
 #define __NR_landlock_create_ruleset 444
-#define __NR_landlock_add_rule 445
-#define __NR_landlock_restrict_self 446
+#define __NR_landlock_add_rule       445
+#define __NR_landlock_restrict_self  446
 #endif
 #ifndef LANDLOCK_CREATE_RULESET_VERSION
 #define LANDLOCK_CREATE_RULESET_VERSION (1U << 0)
@@ -41,26 +41,24 @@
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
 #endif
 
-#define ACCESS_READ                                                                  \
-	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |                 \
-	 LANDLOCK_ACCESS_FS_READ_DIR)
+#define ACCESS_READ \
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 
 /* Every file right of ABI 1; later ABIs add their own below. */
-#define ACCESS_ABI1                                                                  \
+#define ACCESS_ABI1 \
 	(ACCESS_READ | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | \
-	 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |               \
-	 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |                   \
-	 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |                 \
+	 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR | \
+	 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | \
+	 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | \
 	 LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM)
 
 /* Rights that only make sense on directories. */
-#define ACCESS_DIR_ONLY                                                              \
-	(LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR |               \
-	 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR |               \
-	 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG |                   \
-	 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |                 \
-	 LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM |                 \
-	 LANDLOCK_ACCESS_FS_REFER)
+#define ACCESS_DIR_ONLY \
+	(LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_REMOVE_DIR | \
+	 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_CHAR | \
+	 LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | \
+	 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | \
+	 LANDLOCK_ACCESS_FS_MAKE_BLOCK | LANDLOCK_ACCESS_FS_MAKE_SYM | LANDLOCK_ACCESS_FS_REFER)
 
 static int create_ruleset(const struct landlock_ruleset_attr *attr, size_t size, uint32_t flags)
 {
@@ -117,9 +115,11 @@ int main(int argc, char **argv)
 
 	abi = create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
 	if (abi < 0) {
-		fprintf(stderr, "landlock-run: Landlock is not available (%s).\n"
-				"Hint: it needs Linux 5.13 or later with 'landlock' in the lsm= boot "
-				"list.\n", strerror(errno));
+		fprintf(stderr,
+			"landlock-run: Landlock is not available (%s).\n"
+			"Hint: it needs Linux 5.13 or later with 'landlock' in the lsm= boot "
+			"list.\n",
+			strerror(errno));
 		return 126;
 	}
 	if (abi >= 2)
@@ -129,8 +129,10 @@ int main(int argc, char **argv)
 	if (abi >= 5)
 		handled |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
 	if (abi < 3)
-		fprintf(stderr, "landlock-run: Hint: Landlock ABI %d: truncation is not "
-				"restricted (ABI 3, Linux 6.2).\n", abi);
+		fprintf(stderr,
+			"landlock-run: Hint: Landlock ABI %d: truncation is not "
+			"restricted (ABI 3, Linux 6.2).\n",
+			abi);
 	attr.handled_access_fs = handled;
 
 	ruleset = create_ruleset(&attr, sizeof(attr), 0);

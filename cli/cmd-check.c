@@ -300,8 +300,10 @@ static int stdin_to_file(char *dir, size_t dcap, char *file, size_t fcap)
 static int check(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'J' },  { "var", required_argument, NULL, 'v' },
-		{ "env", required_argument, NULL, 'e' }, { "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "var", required_argument, NULL, 'v' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	struct check k = { 0 };

@@ -67,13 +67,16 @@ static void check_landlock(void)
 
 	if (abi >= 1)
 		say(abi >= 3 ? OK : WARN, "landlock: ABI %ld%s", abi,
-		    abi >= 3 ? "" : " (truncate is not fenced before ABI 3; a newer kernel fences it)");
+		    abi >= 3 ? ""
+			     : " (truncate is not fenced before ABI 3; a newer kernel fences it)");
 	else if (errno == EOPNOTSUPP)
 		say(FAIL, "landlock: built into the kernel but not enabled; add 'landlock' to the "
 			  "lsm= kernel parameter (see /sys/kernel/security/lsm)");
 	else
-		say(FAIL, "landlock: not in this kernel (%s); Linux 5.13 or newer with "
-			  "CONFIG_SECURITY_LANDLOCK fences raw system calls", strerrorname_np(errno));
+		say(FAIL,
+		    "landlock: not in this kernel (%s); Linux 5.13 or newer with "
+		    "CONFIG_SECURITY_LANDLOCK fences raw system calls",
+		    strerrorname_np(errno));
 }
 
 static void check_seccomp(void)
@@ -93,9 +96,11 @@ static void check_openat2(void)
 		close((int)fd);
 		say(OK, "openat2: available (opens are decided on the object the kernel opens)");
 	} else {
-		say(WARN, "openat2: %s (a container seccomp profile or a kernel before 5.6); the "
-			  "guard resolves each open first, which is slower: allow openat2 in the "
-			  "profile", strerrorname_np(errno));
+		say(WARN,
+		    "openat2: %s (a container seccomp profile or a kernel before 5.6); the "
+		    "guard resolves each open first, which is slower: allow openat2 in the "
+		    "profile",
+		    strerrorname_np(errno));
 	}
 }
 
@@ -158,14 +163,18 @@ static bool check_library(void)
 	int r = tg_find_library(lib, sizeof(lib), NULL);
 
 	if (r == -EINVAL) {
-		say(FAIL, "library: TRAINGUARD_LIBRARY='%s' is not a readable file; unset it or "
-			  "point it at libtrainguard.so", getenv(TG_ENV_LIBRARY));
+		say(FAIL,
+		    "library: TRAINGUARD_LIBRARY='%s' is not a readable file; unset it or "
+		    "point it at libtrainguard.so",
+		    getenv(TG_ENV_LIBRARY));
 		return false;
 	}
 	if (r < 0) {
 		tg_library_places(places, sizeof(places));
-		say(FAIL, "library: libtrainguard.so not found (looked in %s); set "
-			  "TRAINGUARD_LIBRARY", places);
+		say(FAIL,
+		    "library: libtrainguard.so not found (looked in %s); set "
+		    "TRAINGUARD_LIBRARY",
+		    places);
 		return false;
 	}
 	say(OK, "library: '%s'", lib);
@@ -174,7 +183,8 @@ static bool check_library(void)
 			     "print(any('libtrainguard' in l for l in open('/proc/self/maps')))",
 			     NULL };
 	if (access(py[0], X_OK) != 0) {
-		say(WARN, "python3: '/usr/bin/python3' is not there; the library was not tried in it");
+		say(WARN,
+		    "python3: '/usr/bin/python3' is not there; the library was not tried in it");
 		return true;
 	}
 	r = run_preloaded(lib, py, out, sizeof(out));
@@ -182,8 +192,9 @@ static bool check_library(void)
 		say(OK, "python3: the library loads and the guard starts under the default policy");
 		return true;
 	}
-	say(FAIL, "python3: the library did not load into '/usr/bin/python3' (exit %d, said "
-		  "'%.*s'); run 'LD_PRELOAD=%s python3 -c pass' to see the loader's message",
+	say(FAIL,
+	    "python3: the library did not load into '/usr/bin/python3' (exit %d, said "
+	    "'%.*s'); run 'LD_PRELOAD=%s python3 -c pass' to see the loader's message",
 	    r, (int)strcspn(out, "\n"), out, lib);
 	return false;
 }
@@ -208,8 +219,10 @@ static void check_log(const char *log)
 	snprintf(probe, sizeof(probe), "%s/.trainguard-doctor-XXXXXX", dir);
 	int fd = mkstemp(probe);
 	if (fd < 0) {
-		say(FAIL, "log: cannot create files in '%s' (%s); create it, or choose another "
-			  "--log", dir, strerror(errno));
+		say(FAIL,
+		    "log: cannot create files in '%s' (%s); create it, or choose another "
+		    "--log",
+		    dir, strerror(errno));
 		return;
 	}
 	close(fd);
@@ -274,8 +287,10 @@ static int check_pid(pid_t pid)
 		return 1;
 	}
 	if (!maps_guard(pid)) {
-		say(FAIL, "process %d: NOT guarded (libtrainguard.so is not mapped); start it "
-			  "with 'trainguard run'", (int)pid);
+		say(FAIL,
+		    "process %d: NOT guarded (libtrainguard.so is not mapped); start it "
+		    "with 'trainguard run'",
+		    (int)pid);
 		return 1;
 	}
 	ssize_t n = read_proc(pid, "environ", env, sizeof(env));
@@ -287,12 +302,15 @@ static int check_pid(pid_t pid)
 	    policy ? policy : "embedded:ml-default", mode ? mode : "as the policy says",
 	    jid ? jid : "?", log ? log : "stderr");
 	if (n <= 0)
-		say(WARN, "process %d: its environment cannot be read here (%s): the policy named "
-			  "is a guess; run doctor as its user or root", (int)pid, strerror((int)-n));
+		say(WARN,
+		    "process %d: its environment cannot be read here (%s): the policy named "
+		    "is a guess; run doctor as its user or root",
+		    (int)pid, strerror((int)-n));
 	status_field(status, "NoNewPrivs:", nnp, sizeof(nnp));
 	status_field(status, "Seccomp_filters:", sc, sizeof(sc));
-	say(strcmp(nnp, "1") == 0 ? OK : WARN, "process %d: no_new_privs %s, %s seccomp filter(s)%s",
-	    (int)pid, strcmp(nnp, "1") == 0 ? "set" : "not set", sc,
+	say(strcmp(nnp, "1") == 0 ? OK : WARN,
+	    "process %d: no_new_privs %s, %s seccomp filter(s)%s", (int)pid,
+	    strcmp(nnp, "1") == 0 ? "set" : "not set", sc,
 	    strcmp(nnp, "1") == 0 ? "" : " (no kernel fence: raw system calls are not fenced)");
 	return 0;
 }
@@ -318,7 +336,8 @@ static int doctor(int argc, char **argv)
 			char *end;
 			pid = strtol(optarg, &end, 10);
 			if (*end || pid <= 0) {
-				tg_usage_error(&tg_cmd_doctor, "--pid '%s' is not a process id", optarg);
+				tg_usage_error(&tg_cmd_doctor, "--pid '%s' is not a process id",
+					       optarg);
 				return TG_EXIT_USAGE;
 			}
 			break;
@@ -350,8 +369,10 @@ static int doctor(int argc, char **argv)
 	if (maps_guard(parent))
 		say(OK, "this shell (%d) is guarded", (int)parent);
 	else
-		say(WARN, "this shell (%d) is not guarded; jobs started from it are guarded when "
-			  "started with 'trainguard run'", (int)parent);
+		say(WARN,
+		    "this shell (%d) is not guarded; jobs started from it are guarded when "
+		    "started with 'trainguard run'",
+		    (int)parent);
 	printf("%s\n", failures ? "doctor: a guarded run with the kernel fence is NOT possible "
 				  "here; fix the lines marked fail"
 				: "doctor: a guarded run with the kernel fence is possible here");

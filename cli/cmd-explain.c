@@ -19,8 +19,8 @@
 #include "tg-env.h"
 #include "tg-path.h"
 
-#define MAX_HOPS 40 /* the kernel's limit of links in one lookup */
-#define MAX_SHOWN 8 /* links listed; a longer chain is counted */
+#define MAX_HOPS  40 /* the kernel's limit of links in one lookup */
+#define MAX_SHOWN 8  /* links listed; a longer chain is counted */
 
 struct resolved {
 	char path[PATH_MAX]; /* the real path decided on */
@@ -130,8 +130,7 @@ struct show {
 	const char *winner_pattern;
 };
 
-static const char *rule_source(const struct show *x, const struct tg_rule *r, char *buf,
-			       size_t cap)
+static const char *rule_source(const struct show *x, const struct tg_rule *r, char *buf, size_t cap)
 {
 	tg_show_source(x->typed, x->real, r->source, buf, cap);
 	return buf;
@@ -194,7 +193,7 @@ static void print_path(const char *given, const char *expanded, const struct res
 	if (r->nlinks > MAX_SHOWN)
 		printf("link:       (%d more)\n", r->nlinks - MAX_SHOWN);
 	printf("decided on: %s%s\n", r->path,
-	       r->last_is_link	   ? " (the link itself, not followed)"
+	       r->last_is_link     ? " (the link itself, not followed)"
 	       : r->folder_missing ? " (a folder on the way is not there: decided as written)"
 				   : "");
 }
@@ -286,7 +285,7 @@ static int explain(int argc, char **argv)
 	}
 	if (!op || optind != argc - 1) {
 		tg_usage_error(&tg_cmd_explain, "%s",
-			       !op ? "no --op CLASS given"
+			       !op              ? "no --op CLASS given"
 			       : optind == argc ? "no PATH given"
 						: "one PATH at a time");
 		goto out;

@@ -90,11 +90,9 @@ struct tg_policy *tg_load(const char *file, const char *jid, struct tg_diag_coun
 	return tg_policy_load(&o, &p) < 0 ? NULL : p;
 }
 
-static const char *const builtin_vars[] = { "HOME", "USER", "UID", "PWD", "TMPDIR", "JOB_ID",
-					    NULL };
+static const char *const builtin_vars[] = { "HOME", "USER", "UID", "PWD", "TMPDIR", "JOB_ID", NULL };
 
-int tg_override_add(struct tg_overrides *o, const struct tg_command *cmd, const char *arg,
-		    bool env)
+int tg_override_add(struct tg_overrides *o, const struct tg_command *cmd, const char *arg, bool env)
 {
 	const char *eq = strchr(arg, '=');
 	const char *opt = env ? "--env" : "--var";
@@ -207,8 +205,7 @@ int tg_load_overridden(const struct tg_load_opts *opts, const struct tg_override
 	return r;
 }
 
-void tg_show_source(const char *typed, const char *real, const char *source, char *out,
-		    size_t cap)
+void tg_show_source(const char *typed, const char *real, const char *source, char *out, size_t cap)
 {
 	const char *rs = real ? strrchr(real, '/') : NULL;
 	const char *ss = strrchr(source, '/');

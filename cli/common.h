@@ -44,7 +44,7 @@ bool tg_is_help(const char *arg);
 
 /* Loading a policy as the library does, with every message printed. */
 struct tg_diag_count {
-	bool warnings;   /* print warnings and notes (else only errors) */
+	bool warnings; /* print warnings and notes (else only errors) */
 	int errors, nwarnings;
 	/* Messages naming this file are shown naming DISPLAY instead: the
 	 * temporary copy of a policy read from standard input. */
@@ -55,8 +55,7 @@ void tg_print_diag(enum tg_diag_level lvl, const char *msg, void *ud);
 /* The load options run, check and explain share: FILE (NULL: the embedded
  * ml-default), the job's frozen variables when TRAINGUARD_VARS is set, the
  * job id JID and tg_print_diag into D. */
-struct tg_load_opts tg_load_opts_for(const char *file, const char *jid,
-				     struct tg_diag_count *d);
+struct tg_load_opts tg_load_opts_for(const char *file, const char *jid, struct tg_diag_count *d);
 
 /* Loads with tg_load_opts_for; NULL when the policy did not load (its
  * errors were printed). */
@@ -92,8 +91,7 @@ int tg_load_overridden(const struct tg_load_opts *opts, const struct tg_override
  * TYPED when SOURCE is its real path REAL (may be NULL), a file beside it
  * (an include, a local profile) under the folder name TYPED has, and
  * anything else ("profile:secrets") as it is. */
-void tg_show_source(const char *typed, const char *real, const char *source, char *out,
-		    size_t cap);
+void tg_show_source(const char *typed, const char *real, const char *source, char *out, size_t cap);
 
 /* S with every occurrence of FROM shown as TO, in BUF (CAP bytes; not
  * overlapping S): for messages naming a temporary file. Returns S when

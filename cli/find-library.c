@@ -108,9 +108,9 @@ int tg_find_library(char *ret_path, size_t cap, enum tg_lib_source *ret_source)
 		const char *dir;
 		enum tg_lib_source source;
 	} steps[] = {
-	    {pl.build, TG_LIB_BUILD_TREE},
-	    {pl.prefix, TG_LIB_PREFIX},
-	    {pl.libdir, TG_LIB_LIBDIR},
+		{ pl.build, TG_LIB_BUILD_TREE },
+		{ pl.prefix, TG_LIB_PREFIX },
+		{ pl.libdir, TG_LIB_LIBDIR },
 	};
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		if (!*steps[i].dir)

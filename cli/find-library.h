@@ -8,10 +8,10 @@
 
 /* Where tg_find_library() found the library. */
 enum tg_lib_source {
-	TG_LIB_ENV,	   /* TRAINGUARD_LIBRARY */
+	TG_LIB_ENV,        /* TRAINGUARD_LIBRARY */
 	TG_LIB_BUILD_TREE, /* <dir of the command>/../preload/ in a meson build folder */
-	TG_LIB_PREFIX,	   /* <prefix>/<libdir>/trainguard/, prefix taken from the command's path */
-	TG_LIB_LIBDIR,	   /* the libdir configured at build time (TG_LIBDIR) */
+	TG_LIB_PREFIX,     /* <prefix>/<libdir>/trainguard/, prefix taken from the command's path */
+	TG_LIB_LIBDIR,     /* the libdir configured at build time (TG_LIBDIR) */
 };
 
 /* Finds libtrainguard.so, in this order:

@@ -355,7 +355,8 @@ int tg_report_html(const struct tg_tally *t, FILE *out)
 		tg_report_time(t->total.first_ms, false, a, 32));
 	fprintf(out, "<dt>last</dt><dd id=\"last\">%s</dd>\n",
 		tg_report_time(t->total.last_ms, false, a, 32));
-	fprintf(out, "<dt>verification</dt><dd class=\"verify\" id=\"verification\">%s</dd>\n</dl>\n",
+	fprintf(out,
+		"<dt>verification</dt><dd class=\"verify\" id=\"verification\">%s</dd>\n</dl>\n",
 		tg_report_verification(t));
 
 	fputs("<h2>Totals</h2>\n<table id=\"totals\"><thead><tr>" HEAD_COUNTS

@@ -48,14 +48,14 @@
 #define LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON (1U << 1)
 #endif
 
-#define FS_MAKE                                                                              \
-	(LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |                         \
-	 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |                         \
-	 LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |                       \
+#define FS_MAKE \
+	(LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR | \
+	 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK | \
+	 LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK | \
 	 LANDLOCK_ACCESS_FS_MAKE_SYM)
 /* The rights a rule on a file (not a folder) may carry. */
-#define FS_FILE                                                                              \
-	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                         \
+#define FS_FILE \
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
 	 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE)
 /* ABI 1 knows bits 0..12, ABI 2 adds REFER, ABI 3 TRUNCATE. */
 #define FS_ABI1 ((1ULL << 13) - 1)
@@ -112,12 +112,12 @@ struct fence {
 	bool defaults[TG_NCLASS];
 	const struct tg_fence_opts *o;
 	struct tg_fence_report *rep;
-	int fd;          /* the ruleset */
+	int fd; /* the ruleset */
 	uint64_t handled;
 	unsigned max;
 	unsigned nhints;
 	bool list_hinted;
-	int err;         /* first failure while adding rules */
+	int err; /* first failure while adding rules */
 };
 
 static int landlock_create_ruleset(const struct landlock_ruleset_attr *a, size_t n, uint32_t fl)
@@ -306,7 +306,9 @@ static int add_matches(struct fence *f, const struct tg_pattern_view *v, const s
 	if (r < 0)
 		return r == -ENOMEM ? r : 0; /* nothing there to carve */
 	for (size_t i = 0; i < n; i++) {
-		struct entry m = { .deny = e->deny, .prefix = e->prefix, .wildcards = e->wildcards,
+		struct entry m = { .deny = e->deny,
+				   .prefix = e->prefix,
+				   .wildcards = e->wildcards,
 				   .exact = !v->tree };
 		char path[PATH_MAX];
 		int len = snprintf(path, sizeof(path), "%s/%s", folder, names[i]);
@@ -363,7 +365,8 @@ static int build(struct fence *f, const struct tg_policy *p)
 	for (size_t i = 0; i < f->o->nwritable; i++) {
 		const char *path = f->o->writable[i];
 		struct entry e = { .allow = TG_BIT(TG_WRITE) | TG_BIT(TG_CREATE),
-				   .prefix = UINT_MAX, .exact = true };
+				   .prefix = UINT_MAX,
+				   .exact = true };
 		if (path && path[0] == '/' && (r = add_entry(f, path, strlen(path), &e)) < 0)
 			return r;
 	}
@@ -564,9 +567,10 @@ static void report_open(struct fence *f, const struct node *n, const struct grou
 		 * said once, not per folder. */
 		if (kind == KEEP_LISTING) {
 			if (!f->list_hinted)
-				hint(f, "the names in denied folders stay listable under the fence "
-					"('%s' first): Landlock cannot refuse a folder's listing "
-					"while its parent may be listed",
+				hint(f,
+				     "the names in denied folders stay listable under the fence "
+				     "('%s' first): Landlock cannot refuse a folder's listing "
+				     "while its parent may be listed",
 				     c->path);
 			f->list_hinted = true;
 			f->rep->widened++;
@@ -675,14 +679,16 @@ static int abi_version(void)
 static void abi_hints(struct fence *f, int abi)
 {
 	if (abi < 2)
-		hint(f, "Landlock ABI %d: renaming or linking across folders fails with EXDEV; "
-			"Linux 5.19 lifts this",
+		hint(f,
+		     "Landlock ABI %d: renaming or linking across folders fails with EXDEV; "
+		     "Linux 5.19 lifts this",
 		     abi);
 	if (abi < 3)
 		hint(f, "Landlock ABI %d: truncating a file is not fenced; Linux 6.2 adds it", abi);
 	if (abi < 7 && !(f->o->flags & TG_FENCE_NO_AUDIT))
-		hint(f, "Landlock ABI %d: its denials are not in the audit log; Linux 6.15 adds "
-			"it",
+		hint(f,
+		     "Landlock ABI %d: its denials are not in the audit log; Linux 6.15 adds "
+		     "it",
 		     abi);
 }
 
@@ -759,8 +765,9 @@ int tg_fence_landlock(const struct tg_policy *p, const struct tg_fence_opts *o,
 		const char *why = "Linux 5.13 adds it";
 		if (abi == -EOPNOTSUPP)
 			why = "it is disabled: add landlock to lsm= at boot";
-		hint(&f, "this kernel has no Landlock (%s): file accesses are decided by the "
-			 "preload alone",
+		hint(&f,
+		     "this kernel has no Landlock (%s): file accesses are decided by the "
+		     "preload alone",
 		     why);
 		return o->landlock == TG_FENCE_REQUIRE ? -EOPNOTSUPP : 0;
 	}

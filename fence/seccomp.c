@@ -185,8 +185,9 @@ int tg_fence_seccomp(const struct tg_policy *p, const struct tg_fence_opts *o,
 	seccomp_release(f.ctx);
 	if (r < 0) {
 		if (o->seccomp == TG_FENCE_AUTO && r != -ENOMEM) {
-			hint(o, "the seccomp filter could not be loaded (%s): io_uring, ptrace, "
-				"namespaces and file handles stay open",
+			hint(o,
+			     "the seccomp filter could not be loaded (%s): io_uring, ptrace, "
+			     "namespaces and file handles stay open",
 			     strerror(-r));
 			return 0;
 		}

@@ -62,15 +62,15 @@ struct tg_fence_opts {
 
 /* What was installed, for the start record and `run`'s summary. */
 struct tg_fence_report {
-	int landlock_abi;        /* the kernel's Landlock ABI; 0: none */
-	bool landlock;           /* a Landlock domain was installed */
-	bool landlock_audit;     /* its denials reach the audit log (ABI >= 7) */
-	uint64_t handled;        /* LANDLOCK_ACCESS_FS_* the domain restricts */
-	unsigned rules;          /* path-beneath rules added */
-	unsigned carved;         /* folders split to keep a denied tree out */
-	unsigned widened;        /* denied trees left open (hinted) */
-	bool seccomp;            /* the seccomp filter was installed */
-	unsigned seccomp_rules;  /* its rules */
+	int landlock_abi;         /* the kernel's Landlock ABI; 0: none */
+	bool landlock;            /* a Landlock domain was installed */
+	bool landlock_audit;      /* its denials reach the audit log (ABI >= 7) */
+	uint64_t handled;         /* LANDLOCK_ACCESS_FS_* the domain restricts */
+	unsigned rules;           /* path-beneath rules added */
+	unsigned carved;          /* folders split to keep a denied tree out */
+	unsigned widened;         /* denied trees left open (hinted) */
+	bool seccomp;             /* the seccomp filter was installed */
+	unsigned seccomp_rules;   /* its rules */
 	bool fchmodat2_by_number; /* libseccomp did not know fchmodat2 */
 };
 

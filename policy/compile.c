@@ -201,8 +201,10 @@ char *tg_canonical_alternative(struct loader *L, const struct source *src, confi
 		if ((real = real_folder(L, buf)))
 			break;
 		if (errno == EACCES) {
-			WARN(L, src, s, "cannot read '%s' to canonicalize the pattern \"%s\": "
-			     "it is matched as written", buf, alt);
+			WARN(L, src, s,
+			     "cannot read '%s' to canonicalize the pattern \"%s\": "
+			     "it is matched as written",
+			     buf, alt);
 			return NULL;
 		}
 		while (have > 0 && buf[have] != '/')
@@ -233,8 +235,8 @@ int tg_add_builtin(struct tg_policy *p, const char *path, const char *suffix)
 		return -ENOMEM;
 	strcpy(esc + tg_glob_escape(path, n, esc), suffix);
 	const char *pattern = tg_pool_strdup(&p->pool, esc);
-	r = pattern ? tg_add_alternative(p, &p->self_rule, pattern, esc, TG_PREFIX_BUILTIN, 0,
-					 err, sizeof(err))
+	r = pattern ? tg_add_alternative(p, &p->self_rule, pattern, esc, TG_PREFIX_BUILTIN, 0, err,
+					 sizeof(err))
 		    : -ENOMEM;
 	free(esc);
 	return r;

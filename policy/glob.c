@@ -269,9 +269,9 @@ static void set_literals(struct tg_glob *g, const struct tok *tok, size_t ntok, 
 	g->suf = suf;
 	g->star = STAR_NONE;
 	if (s == nlit + 1 && litlen == nlit)
-		g->star = tok[nlit].type == T_STAR ? STAR_ONE
+		g->star = tok[nlit].type == T_STAR       ? STAR_ONE
 			  : tok[nlit].type == T_STARSTAR ? STAR_TWO
-							  : STAR_NONE;
+							 : STAR_NONE;
 	if (nlit == ntok)
 		g->kind = K_EXACT;
 	else if (nlit + 2 == ntok && (tok[nlit].flags & F_SKIP2) && tok[nlit].type == T_LIT)
@@ -326,7 +326,7 @@ const char *tg_glob_literal(const struct tg_glob *g, size_t *len)
 
 /* ---- Matcher ---------------------------------------------------------- */
 
-#define BIT_SET(s, i) ((s)[(i) >> 6] |= (uint64_t)1 << ((i)&63))
+#define BIT_SET(s, i)  ((s)[(i) >> 6] |= (uint64_t)1 << ((i)&63))
 #define BIT_TEST(s, i) (((s)[(i) >> 6] >> ((i)&63)) & 1)
 
 /* Adds to S every position reachable without input. Every epsilon edge

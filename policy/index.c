@@ -147,4 +147,3 @@ fail:
 	free(slots);
 	return -ENOMEM;
 }
-

@@ -26,6 +26,6 @@ void tg_job_id(char *out, size_t cap, const char *given)
 		return;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(out, cap, "tg-%llx-%x", (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
-		 (unsigned)getpid());
+	snprintf(out, cap, "tg-%llx-%x",
+		 (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, (unsigned)getpid());
 }

@@ -12,7 +12,7 @@
 #include "tg-sha256.h"
 
 #define TG_MAX_PROFILE_DEPTH 8
-#define TG_MAX_ERRORS 50
+#define TG_MAX_ERRORS        50
 
 struct loader {
 	struct tg_policy *p;

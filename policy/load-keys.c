@@ -9,8 +9,7 @@
 
 #include "load-internal.h"
 
-static void key_version(struct loader *L, const struct source *src, config_setting_t *s,
-			int depth)
+static void key_version(struct loader *L, const struct source *src, config_setting_t *s, int depth)
 {
 	(void)depth;
 	if (config_setting_type(s) != CONFIG_TYPE_INT || config_setting_get_int(s) != 1)
@@ -114,7 +113,8 @@ static void key_log(struct loader *L, const struct source *src, config_setting_t
 		if (v && strcmp(v, "none") != 0 && strcmp(v, "audited") != 0)
 			ERR(L, src, e, "log.digests must be \"none\" or \"audited\"");
 		else if (v && strcmp(v, "audited") == 0)
-			WARN(L, src, e, "log.digests = \"audited\" is accepted "
+			WARN(L, src, e,
+			     "log.digests = \"audited\" is accepted "
 			     "but digests are not computed yet");
 	}
 }
@@ -140,7 +140,8 @@ static void key_fence(struct loader *L, const struct source *src, config_setting
 
 	(void)depth;
 	if (!config_setting_is_group(s)) {
-		ERR(L, src, s, "fence must be a group such as { landlock = \"auto\"; "
+		ERR(L, src, s,
+		    "fence must be a group such as { landlock = \"auto\"; "
 		    "seccomp = \"auto\"; }");
 		return;
 	}
@@ -151,8 +152,7 @@ static void key_fence(struct loader *L, const struct source *src, config_setting
 		fence_layer(L, src, e, "fence.seccomp", &L->p->fence_seccomp);
 }
 
-static void key_profiles(struct loader *L, const struct source *src, config_setting_t *s,
-			 int depth)
+static void key_profiles(struct loader *L, const struct source *src, config_setting_t *s, int depth)
 {
 	int n = tg_list_length(s);
 
@@ -188,14 +188,14 @@ static void set_default(struct loader *L, const struct source *src, unsigned mas
 	}
 }
 
-static void key_defaults(struct loader *L, const struct source *src, config_setting_t *g,
-			 int depth)
+static void key_defaults(struct loader *L, const struct source *src, config_setting_t *g, int depth)
 {
 	char h[128];
 
 	(void)depth;
 	if (!config_setting_is_group(g)) {
-		ERR(L, src, g, "defaults must be a group such as { read = \"allow\"; write = \"deny\"; }");
+		ERR(L, src, g,
+		    "defaults must be a group such as { read = \"allow\"; write = \"deny\"; }");
 		return;
 	}
 	int n = config_setting_length(g);
@@ -238,8 +238,7 @@ static void key_rules(struct loader *L, const struct source *src, config_setting
 }
 
 const struct tg_top_key tg_top_keys[] = {
-	{ "version", false, key_version,
-	  "missing \"version = 1;\" (the policy language version)" },
+	{ "version", false, key_version, "missing \"version = 1;\" (the policy language version)" },
 	{ "mode", true, key_mode, NULL },
 	{ "exec_unguarded", true, key_exec_unguarded, NULL },
 	{ "lock_mode", true, key_lock_mode, NULL },

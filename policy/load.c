@@ -19,8 +19,7 @@
 
 #include "load-internal.h"
 
-static const char *const shipped[] = { "base", "secrets", "python", "pytorch", "ml-default",
-				       NULL };
+static const char *const shipped[] = { "base", "secrets", "python", "pytorch", "ml-default", NULL };
 
 /* ---- Diagnostics --------------------------------------------------------- */
 
@@ -237,8 +236,9 @@ static bool read_local(struct loader *L, const struct source *from, config_setti
 	free(disp);
 	if (!from->dir || asprintf(&path, "%s/%s.cfg", from->dir, name) < 0 ||
 	    access(path, R_OK) != 0) {
-		ERR(L, from, e, "profile \"%s\" not found: it is not shipped%s and there is no '%s'",
-		    name, tg_hint(h, sizeof(h), name, shipped), src->display);
+		ERR(L, from, e,
+		    "profile \"%s\" not found: it is not shipped%s and there is no '%s'", name,
+		    tg_hint(h, sizeof(h), name, shipped), src->display);
 		goto out;
 	}
 	src->record = tg_pool_strdup(&L->p->pool, path);
@@ -319,8 +319,8 @@ static bool read_embedded(struct loader *L, struct source *src, config_t *cfg, c
 /* Reads the policy file PATH into CFG; its folder (malloc'd, for local
  * profiles and @include) goes to *DIR. Returns 0, or -ENOENT or -EINVAL
  * after an error. */
-static int read_policy_file(struct loader *L, struct source *src, config_t *cfg,
-			    const char *path, char **dir)
+static int read_policy_file(struct loader *L, struct source *src, config_t *cfg, const char *path,
+			    char **dir)
 {
 	char real[PATH_MAX], *text = NULL;
 	size_t tn = 0;
@@ -379,7 +379,8 @@ static struct tg_policy *new_policy(void)
 	p->self_rule.err = EACCES;
 	p->self_rule.on_deny = TG_ON_DENY_ERROR;
 	p->self_rule.create_mode = -1;
-	p->self_rule.reason = "the guard's own policy, log and library are never modified by the job";
+	p->self_rule.reason =
+		"the guard's own policy, log and library are never modified by the job";
 	return p;
 }
 

@@ -84,8 +84,8 @@ static void visit(const struct tg_policy *p, const struct tg_slot *s, const char
 			break;
 		default:
 			if (t->litlen <= len &&
-			    (t->litlen <= t->anchor ||
-			     memcmp(t->lit + t->anchor, path + t->anchor, t->litlen - t->anchor) == 0) &&
+			    (t->litlen <= t->anchor || memcmp(t->lit + t->anchor, path + t->anchor,
+							      t->litlen - t->anchor) == 0) &&
 			    tg_glob_match(t->glob, path, len))
 				fn(t, ud);
 		}
@@ -250,8 +250,9 @@ void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned
 	 * exception names is decided from them and the exceptions it meets,
 	 * which is what the whole walk would find, beats() being a total
 	 * order. */
-	struct best b = { .classes = classes, .win = hit.win, .skip = hit.exc, .nskip = n,
-			  .pats = p->pats };
+	struct best b = {
+		.classes = classes, .win = hit.win, .skip = hit.exc, .nskip = n, .pats = p->pats
+	};
 	uint32_t met[TG_MEMO_EXCEPT];
 	unsigned nmet = 0;
 
@@ -300,8 +301,8 @@ bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, uns
 	return tg_memo_get(p, path, name - path, name, nlen, classes, ret);
 }
 
-bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen,
-		       const char *name, size_t nlen, unsigned classes, struct tg_verdict *ret)
+bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen, const char *name,
+		       size_t nlen, unsigned classes, struct tg_verdict *ret)
 {
 	if (!plain_name(name, nlen) || memchr(name, '/', nlen))
 		return false;

@@ -170,9 +170,9 @@ void tg_memo_put(struct tg_memo *m, const char *path, size_t dirlen, unsigned cl
 	struct memo_entry *e = &m->e[h & (MEMO_SLOTS - 1)];
 	unsigned seq = atomic_load_explicit(&e->seq, memory_order_relaxed);
 
-	if ((seq & 1) || !atomic_compare_exchange_strong_explicit(&e->seq, &seq, seq + 1,
-								  memory_order_acquire,
-								  memory_order_relaxed))
+	if ((seq & 1) ||
+	    !atomic_compare_exchange_strong_explicit(&e->seq, &seq, seq + 1, memory_order_acquire,
+						     memory_order_relaxed))
 		return; /* another thread is writing it: leave it */
 	atomic_thread_fence(memory_order_release);
 	e->hash = h;

@@ -125,8 +125,7 @@ size_t tg_path_is_normal(const char *p)
 	return n ? n + 1 : 0;
 }
 
-int tg_path_normalize(const char *base, size_t base_len, const char *path, char *out,
-		      size_t outsz)
+int tg_path_normalize(const char *base, size_t base_len, const char *path, char *out, size_t outsz)
 {
 	/* The length is returned as an int: never let it reach INT_MAX. */
 	size_t cap = outsz > INT_MAX ? INT_MAX : outsz;

@@ -55,9 +55,8 @@ static void compress(uint32_t h[8], const uint8_t p[64])
 /* NBLOCKS blocks at P with SHA256RNDS2: each instruction does two rounds
  * on the state kept as ABEF and CDGH, the message schedule four words at
  * a time with SHA256MSG1/MSG2. */
-__attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8],
-								      const uint8_t *p,
-								      size_t nblocks)
+__attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8], const uint8_t *p,
+								    size_t nblocks)
 {
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
 	__m128i dcba = _mm_loadu_si128((const __m128i *)&h[0]);
@@ -81,7 +80,8 @@ __attribute__((target("sha,sse4.1,ssse3"))) static void compress_ni(uint32_t h[8
 			if (r < 12) {
 				/* W[4r+16..4r+19] from the four groups before it */
 				__m128i t = _mm_sha256msg1_epu32(m[r & 3], m[(r + 1) & 3]);
-				t = _mm_add_epi32(t, _mm_alignr_epi8(m[(r + 3) & 3], m[(r + 2) & 3], 4));
+				t = _mm_add_epi32(t, _mm_alignr_epi8(m[(r + 3) & 3], m[(r + 2) & 3],
+								     4));
 				m[r & 3] = _mm_sha256msg2_epu32(t, m[(r + 3) & 3]);
 			}
 		}

@@ -18,13 +18,13 @@
 #define TG_ENV_HANDSHAKE "TRAINGUARD_HANDSHAKE"
 /* The parent's chain link "<id>[.<seq>.<sha256>]", set by the guard for
  * each exec'd or spawned child (preload/chain.h); never by people. */
-#define TG_ENV_CHAIN    "TRAINGUARD_CHAIN"
+#define TG_ENV_CHAIN "TRAINGUARD_CHAIN"
 /* The fence's layers a parent installed ("landlock+seccomp", ..., "none"):
  * set by `trainguard run` and by the library once it fenced the job, so a
  * child inside the parent's domain does not stack another. */
-#define TG_ENV_FENCE    "TRAINGUARD_FENCE"
+#define TG_ENV_FENCE "TRAINGUARD_FENCE"
 /* Every variable of the guard's own starts with this. */
-#define TG_ENV_PREFIX   "TRAINGUARD_"
+#define TG_ENV_PREFIX "TRAINGUARD_"
 
 /* The job id, by one precedence for everyone: GIVEN (a --job-id), then
  * TRAINGUARD_JOB_ID, SLURM_JOB_ID, TORCHELASTIC_RUN_ID, HOSTNAME when

@@ -22,8 +22,7 @@
  *   -ENAMETOOLONG  the result (or an intermediate: "/<5000 bytes>/.." fails
  *                  in a PATH_MAX buffer) does not fit in OUTSZ.
  * On failure OUT holds the empty string (when OUTSZ > 0). */
-int tg_path_normalize(const char *base, size_t base_len, const char *path, char *out,
-		      size_t outsz);
+int tg_path_normalize(const char *base, size_t base_len, const char *path, char *out, size_t outsz);
 
 /* The length of P when it is absolute and already normalized (the common
  * case, which then needs no copy), else 0. */

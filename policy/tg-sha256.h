@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TG_SHA256_LEN 32                     /* bytes of a digest */
+#define TG_SHA256_LEN 32                      /* bytes of a digest */
 #define TG_SHA256_HEX (2 * TG_SHA256_LEN + 1) /* lower-case hex and its NUL */
 
 /* A running hash; the caller owns it (on the stack is fine). */

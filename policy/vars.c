@@ -243,8 +243,8 @@ static const char *hostname_value(const struct tg_vars *v, char *tmp, char **own
 }
 
 static const struct builtin builtins[] = {
-	{ "HOME", home_value },	    { "USER", user_value },	    { "UID", uid_value },
-	{ "PWD", pwd_value },	    { "TMPDIR", tmpdir_value }, { "JOB_ID", job_id_value },
+	{ "HOME", home_value },         { "USER", user_value },     { "UID", uid_value },
+	{ "PWD", pwd_value },           { "TMPDIR", tmpdir_value }, { "JOB_ID", job_id_value },
 	{ "HOSTNAME", hostname_value },
 };
 
@@ -297,8 +297,9 @@ static int lookup(struct tg_vars *v, const char *key, const char **ret, char *er
 		return 0;
 	}
 	if (strncmp(key, "ENV:", 4) != 0 && !find_builtin(key)) {
-		snprintf(err, errsz, "unknown variable \"${%s}\" (define it in vars, or use ${ENV:%s})",
-			 key, key);
+		snprintf(err, errsz,
+			 "unknown variable \"${%s}\" (define it in vars, or use ${ENV:%s})", key,
+			 key);
 		return -EINVAL;
 	}
 	d = find(v->used, v->nused, key);

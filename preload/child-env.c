@@ -6,7 +6,7 @@
 #include "child-env.h"
 #include "tg-env.h"
 
-#define PRELOAD_EQ TG_ENV_PRELOAD "="
+#define PRELOAD_EQ     TG_ENV_PRELOAD "="
 #define PRELOAD_EQ_LEN (sizeof(PRELOAD_EQ) - 1)
 
 static bool is_ours(const char *entry)

@@ -49,8 +49,8 @@ static int refer(struct tg_req *req, const char *to, int n2, const char *from, i
 
 /* One end of a rename or link: CLASSES at (DIRFD, PATH), lexical form in
  * BUF (N bytes), made real; the other end OTHER is recorded beside it. */
-static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes, char *buf,
-	       int *n, const char *other)
+static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes, char *buf, int *n,
+	       const char *other)
 {
 	struct tg_req one = *req;
 	struct tg_decided d = { .path = buf, .path2 = other };
@@ -160,8 +160,7 @@ int tg_check_link(struct tg_req *req, char *to, char *from)
 
 	if (n2 < 0)
 		return tg_undecidable(n2, req->path2);
-	r = end(req, req->dirfd2, req->path2, TG_BIT(TG_CREATE), to, &n2,
-		hard ? NULL : req->path);
+	r = end(req, req->dirfd2, req->path2, TG_BIT(TG_CREATE), to, &n2, hard ? NULL : req->path);
 	if (r < 0 || !hard || !req->path)
 		return r;
 	/* The file being linked, as the kernel finds it: through symlinked

@@ -29,25 +29,25 @@ enum tg_req_kind {
 };
 
 struct tg_req {
-	const char *op;     /* the libc symbol, for the record */
-	const char *path;   /* as the program passed it (NULL: nothing to decide) */
-	const char *path2;  /* rename, link, symlink: the new name */
-	char *const *argv;  /* exec */
-	int dirfd;          /* AT_FDCWD, or the descriptor PATH starts from */
-	int dirfd2;         /* the new name's */
-	int flags;          /* open flags, or -1 */
-	int mode;           /* in: a create's mode or chmod's target, -1 for none;
+	const char *op;    /* the libc symbol, for the record */
+	const char *path;  /* as the program passed it (NULL: nothing to decide) */
+	const char *path2; /* rename, link, symlink: the new name */
+	char *const *argv; /* exec */
+	int dirfd;         /* AT_FDCWD, or the descriptor PATH starts from */
+	int dirfd2;        /* the new name's */
+	int flags;         /* open flags, or -1 */
+	int mode;          /* in: a create's mode or chmod's target, -1 for none;
 			     * out: the create mode applied */
 	unsigned classes;
-	unsigned at_flags;  /* renameat2's RENAME_* flags */
-	uint8_t kind;       /* enum tg_req_kind */
-	bool is_dir;        /* a mkdir: create_mode adds search bits */
-	bool nofollow;      /* PATH's last symlink is the object itself */
-	bool follow_old;    /* linkat AT_SYMLINK_FOLLOW: the link's target is linked */
-	bool on_fd;         /* the object is descriptor DIRFD (fchmod, AT_EMPTY_PATH) */
-	bool spawns;        /* exec in a child the call makes: on_deny = "kill" refuses
+	unsigned at_flags;    /* renameat2's RENAME_* flags */
+	uint8_t kind;         /* enum tg_req_kind */
+	bool is_dir;          /* a mkdir: create_mode adds search bits */
+	bool nofollow;        /* PATH's last symlink is the object itself */
+	bool follow_old;      /* linkat AT_SYMLINK_FOLLOW: the link's target is linked */
+	bool on_fd;           /* the object is descriptor DIRFD (fchmod, AT_EMPTY_PATH) */
+	bool spawns;          /* exec in a child the call makes: on_deny = "kill" refuses
 			     * the call instead of killing its caller */
-	uint8_t fd_state;   /* out, TG_REQ_FD_WRITE: what the descriptor table keeps */
+	uint8_t fd_state;     /* out, TG_REQ_FD_WRITE: what the descriptor table keeps */
 	uint8_t kernel_first; /* enum tg_kernel_first: how the kernel fails first */
 };
 
@@ -93,8 +93,8 @@ bool tg_learned_already(const char *path, size_t n, unsigned classes);
 
 /* What one decision found, for tg_conclude. */
 struct tg_decided {
-	const char *path;      /* decided on, as policies name it */
-	const char *path2;     /* the other end of a rename or link, or NULL */
+	const char *path;  /* decided on, as policies name it */
+	const char *path2; /* the other end of a rename or link, or NULL */
 	struct tg_verdict v;
 	int err;               /* overrides v.err (0: none): EXDEV for the refer rule */
 	const char *unguarded; /* exec: why the child runs without the guard */

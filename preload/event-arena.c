@@ -30,7 +30,7 @@
 struct arena {
 	char *base; /* ARENA_SIZE bytes, or NULL until the level is first used */
 	size_t used;
-	bool oom;   /* an allocation of the current record failed */
+	bool oom; /* an allocation of the current record failed */
 };
 
 static TG_TLS struct arena arenas[ARENA_LEVELS];
@@ -104,8 +104,8 @@ static int arena_map(struct arena *a)
 {
 	if (a->base)
 		return 0;
-	void *p = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	void *p = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		       0);
 	if (p == MAP_FAILED)
 		return -ENOMEM;
 	a->base = p;

@@ -68,8 +68,8 @@ size_t tg_text_cut(const char *s, size_t n, bool pct, size_t cap, char *out, boo
 /* Splits PATH into its folder (RET_DIRLEN bytes; none for "/" and bare
  * names, then RET_HAS_DIR is false) and last name; "/" is its own name,
  * trailing slashes are not part of the name. */
-void tg_split_path(const char *path, size_t *ret_dirlen, const char **ret_name,
-		   size_t *ret_namelen, bool *ret_has_dir);
+void tg_split_path(const char *path, size_t *ret_dirlen, const char **ret_name, size_t *ret_namelen,
+		   bool *ret_has_dir);
 
 /* ---- event-names.c ---------------------------------------------------------- */
 

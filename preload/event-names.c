@@ -22,22 +22,14 @@ static const struct {
 	int bits, superset;
 	const char *name;
 } open_flags[] = {
-	{ O_CREAT, 0, "O_CREAT" },
-	{ O_EXCL, 0, "O_EXCL" },
-	{ O_TRUNC, 0, "O_TRUNC" },
-	{ O_APPEND, 0, "O_APPEND" },
-	{ O_NOFOLLOW, 0, "O_NOFOLLOW" },
-	{ O_DIRECTORY, O_TMPFILE, "O_DIRECTORY" },
-	{ O_CLOEXEC, 0, "O_CLOEXEC" },
-	{ O_TMPFILE, 0, "O_TMPFILE" },
-	{ O_PATH, 0, "O_PATH" },
-	{ O_NONBLOCK, 0, "O_NONBLOCK" },
-	{ O_SYNC, 0, "O_SYNC" },
-	{ O_DSYNC, O_SYNC, "O_DSYNC" },
-	{ O_NOATIME, 0, "O_NOATIME" },
-	{ O_NOCTTY, 0, "O_NOCTTY" },
-	{ O_DIRECT, 0, "O_DIRECT" },
-	{ TG_O_LARGEFILE, 0, "O_LARGEFILE" },
+	{ O_CREAT, 0, "O_CREAT" },       { O_EXCL, 0, "O_EXCL" },
+	{ O_TRUNC, 0, "O_TRUNC" },       { O_APPEND, 0, "O_APPEND" },
+	{ O_NOFOLLOW, 0, "O_NOFOLLOW" }, { O_DIRECTORY, O_TMPFILE, "O_DIRECTORY" },
+	{ O_CLOEXEC, 0, "O_CLOEXEC" },   { O_TMPFILE, 0, "O_TMPFILE" },
+	{ O_PATH, 0, "O_PATH" },         { O_NONBLOCK, 0, "O_NONBLOCK" },
+	{ O_SYNC, 0, "O_SYNC" },         { O_DSYNC, O_SYNC, "O_DSYNC" },
+	{ O_NOATIME, 0, "O_NOATIME" },   { O_NOCTTY, 0, "O_NOCTTY" },
+	{ O_DIRECT, 0, "O_DIRECT" },     { TG_O_LARGEFILE, 0, "O_LARGEFILE" },
 };
 
 static size_t add_name(char *out, size_t n, const char *name)
@@ -57,7 +49,8 @@ size_t tg_open_flag_names(int flags, char out[TG_FLAG_NAMES_MAX])
 	size_t n = add_name(out, 0, acc[flags & O_ACCMODE]);
 
 	for (size_t i = 0; i < sizeof(open_flags) / sizeof(open_flags[0]); i++) {
-		unsigned bits = (unsigned)open_flags[i].bits, sup = (unsigned)open_flags[i].superset;
+		unsigned bits = (unsigned)open_flags[i].bits,
+			 sup = (unsigned)open_flags[i].superset;
 		if (!bits || (rest & bits) != bits)
 			continue;
 		if (sup && ((unsigned)flags & sup) == sup)

@@ -205,8 +205,8 @@ size_t tg_text_cut(const char *s, size_t n, bool pct, size_t cap, char *out, boo
 	return o;
 }
 
-void tg_split_path(const char *path, size_t *ret_dirlen, const char **ret_name,
-		   size_t *ret_namelen, bool *ret_has_dir)
+void tg_split_path(const char *path, size_t *ret_dirlen, const char **ret_name, size_t *ret_namelen,
+		   bool *ret_has_dir)
 {
 	if (!path)
 		path = "";

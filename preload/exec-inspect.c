@@ -5,8 +5,8 @@
 
 #include "exec-inspect.h"
 
-const char *tg_exec_inspect(mode_t mode, bool caps, const unsigned char *h, size_t n,
-			    char *interp, size_t cap)
+const char *tg_exec_inspect(mode_t mode, bool caps, const unsigned char *h, size_t n, char *interp,
+			    size_t cap)
 {
 	interp[0] = '\0';
 	if (mode & S_ISUID)
@@ -58,7 +58,7 @@ static bool is_loader(const char *path)
 static bool takes_value(const char *opt)
 {
 	static const char *const with_value[] = {
-		"--library-path", "--inhibit-rpath", "--audit", "--preload", "--argv0",
+		"--library-path",         "--inhibit-rpath",     "--audit", "--preload", "--argv0",
 		"--glibc-hwcaps-prepend", "--glibc-hwcaps-mask",
 	};
 

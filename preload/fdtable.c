@@ -49,8 +49,12 @@ int tg_fd_classify(const char *op, int fd)
 		tg_fd_set(fd, TG_FD_PASS);
 		return 0;
 	}
-	struct tg_req req = { .kind = TG_REQ_FD_WRITE, .op = op, .dirfd = fd, .flags = -1,
-			      .classes = TG_BIT(TG_WRITE), .mode = -1 };
+	struct tg_req req = { .kind = TG_REQ_FD_WRITE,
+			      .op = op,
+			      .dirfd = fd,
+			      .flags = -1,
+			      .classes = TG_BIT(TG_WRITE),
+			      .mode = -1 };
 	r = tg_check(&req);
 	if (req.fd_state != TG_REQ_FD_NONE)
 		tg_fd_set(fd, req.fd_state == TG_REQ_FD_DENY ? TG_FD_DENY : TG_FD_PASS);

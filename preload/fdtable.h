@@ -54,13 +54,13 @@ void tg_fd_forget_range(unsigned lo, unsigned hi);
 int tg_fd_classify(const char *op, int fd);
 
 /* The write-path check every descriptor wrapper starts with. */
-#define TG_FD_WRITE_CHECK(op, fd)                                    \
-	do {                                                         \
-		if (__builtin_expect(!tg_fd_pass(fd), 0)) {          \
-			int r_ = tg_fd_classify(op, fd);             \
-			if (r_ < 0)                                  \
-				return tg_fail(-r_);                 \
-		}                                                    \
+#define TG_FD_WRITE_CHECK(op, fd) \
+	do { \
+		if (__builtin_expect(!tg_fd_pass(fd), 0)) { \
+			int r_ = tg_fd_classify(op, fd); \
+			if (r_ < 0) \
+				return tg_fail(-r_); \
+		} \
 	} while (0)
 
 #endif

@@ -23,10 +23,10 @@
 
 /* What one open learned so far. */
 struct open_state {
-	char *abs;          /* PATH_MAX bytes: (DIRFD, PATH) absolute, normalized */
-	int n;              /* its length; 0 not made yet; -errno it cannot be */
-	bool decided;       /* V is the lexical verdict on ABS */
-	bool loop;          /* the kernel met a symlink on the way */
+	char *abs;    /* PATH_MAX bytes: (DIRFD, PATH) absolute, normalized */
+	int n;        /* its length; 0 not made yet; -errno it cannot be */
+	bool decided; /* V is the lexical verdict on ABS */
+	bool loop;    /* the kernel met a symlink on the way */
 	struct tg_verdict v;
 };
 
@@ -72,7 +72,8 @@ static inline int open_fast(struct tg_req *req, struct open_state *st, int *ret_
 		return 1;
 	if (path[0] == '/') {
 		size_t len = strlen(path);
-		if (len >= PATH_MAX || !tg_decide_memo(tg_set.policy, path, len, req->classes, &st->v))
+		if (len >= PATH_MAX ||
+		    !tg_decide_memo(tg_set.policy, path, len, req->classes, &st->v))
 			return 1;
 		n = (int)len;
 	} else if (!(flags & O_DIRECTORY) && tg_set.mode != TG_LEARN &&

@@ -23,9 +23,9 @@
 
 static struct {
 	atomic_flag lock;
-	_Atomic unsigned gen;  /* bumped by every chdir */
-	_Atomic unsigned have; /* generation of BUF, stored after it; 0: none */
-	size_t len;            /* of the path, without the slash after it */
+	_Atomic unsigned gen;   /* bumped by every chdir */
+	_Atomic unsigned have;  /* generation of BUF, stored after it; 0: none */
+	size_t len;             /* of the path, without the slash after it */
 	char buf[PATH_MAX + 1]; /* the path and a slash ("/" for the root) */
 } cwd = { .lock = ATOMIC_FLAG_INIT, .gen = 1 };
 
@@ -103,9 +103,9 @@ void tg_cwd_changed(void)
 
 static struct slot {
 	atomic_flag lock;
-	_Atomic unsigned gen; /* odd while PATH is written; moves on every change */
-	_Atomic int fd;       /* fd + 1; 0: empty */
-	size_t len;           /* of the path, without the slash after it */
+	_Atomic unsigned gen;    /* odd while PATH is written; moves on every change */
+	_Atomic int fd;          /* fd + 1; 0: empty */
+	size_t len;              /* of the path, without the slash after it */
 	char path[PATH_MAX + 1]; /* the path and a slash ("/" for the root) */
 } slots[DIR_SLOTS];
 
@@ -123,7 +123,7 @@ void tg_dirfd_remember(int fd, const char *path, size_t n)
 	if (fd < 0 || n >= sizeof(s->path) - 1 || !try_lock(&s->lock))
 		return;
 	atomic_fetch_add(&tg_dirfd_filled, 1); /* before the slot can be seen */
-	atomic_fetch_add(&s->gen, 1); /* odd: readers stay away */
+	atomic_fetch_add(&s->gen, 1);          /* odd: readers stay away */
 	atomic_store(&s->fd, -1);
 	memcpy(s->path, path, n);
 	s->len = n;

@@ -42,7 +42,8 @@ bool tg_openat2_usable(void)
 	if (tg_frozen())
 		return false;
 	if (s < 0) {
-		struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+		struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+					.resolve = RESOLVE_NO_SYMLINKS };
 		int fd = tg_sys(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
 		s = fd >= 0;
 		if (fd >= 0)

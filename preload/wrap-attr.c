@@ -36,9 +36,15 @@
 static int attr(enum tg_req_kind kind, const char *op, int dirfd, const char *path, bool on_fd,
 		bool nofollow, int *mode)
 {
-	struct tg_req req = { .kind = kind, .op = op, .dirfd = dirfd, .path = on_fd ? NULL : path,
-			      .flags = -1, .classes = CHMOD, .mode = mode ? *mode : -1,
-			      .nofollow = nofollow, .on_fd = on_fd };
+	struct tg_req req = { .kind = kind,
+			      .op = op,
+			      .dirfd = dirfd,
+			      .path = on_fd ? NULL : path,
+			      .flags = -1,
+			      .classes = CHMOD,
+			      .mode = mode ? *mode : -1,
+			      .nofollow = nofollow,
+			      .on_fd = on_fd };
 	int r = tg_check(&req);
 
 	if (r == 0 && mode)
@@ -47,33 +53,33 @@ static int attr(enum tg_req_kind kind, const char *op, int dirfd, const char *pa
 }
 
 /* chmod: TO (an int lvalue) is the new mode, clamped in place. */
-#define CHMOD_CHECK(op, dirfd, path, on_fd, nofollow, to)                                 \
-	do {                                                                              \
-		int r_ = attr(TG_REQ_CHMOD, op, dirfd, path, on_fd, nofollow, &(to));     \
-		if (r_ < 0)                                                               \
-			return tg_fail(-r_);                                              \
+#define CHMOD_CHECK(op, dirfd, path, on_fd, nofollow, to) \
+	do { \
+		int r_ = attr(TG_REQ_CHMOD, op, dirfd, path, on_fd, nofollow, &(to)); \
+		if (r_ < 0) \
+			return tg_fail(-r_); \
 	} while (0)
 
 /* chown: class chmod, no mode. */
-#define CHOWN_CHECK(op, dirfd, path, on_fd, nofollow)                                     \
-	do {                                                                              \
-		int r_ = attr(TG_REQ_CHMOD, op, dirfd, path, on_fd, nofollow, NULL);      \
-		if (r_ < 0)                                                               \
-			return tg_fail(-r_);                                              \
+#define CHOWN_CHECK(op, dirfd, path, on_fd, nofollow) \
+	do { \
+		int r_ = attr(TG_REQ_CHMOD, op, dirfd, path, on_fd, nofollow, NULL); \
+		if (r_ < 0) \
+			return tg_fail(-r_); \
 	} while (0)
 
-#define ATTR(op, dirfd, path, nofollow)                                                   \
-	do {                                                                              \
-		int r_ = attr(TG_REQ_PATH, op, dirfd, path, false, nofollow, NULL);       \
-		if (r_ < 0)                                                               \
-			return tg_fail(-r_);                                              \
+#define ATTR(op, dirfd, path, nofollow) \
+	do { \
+		int r_ = attr(TG_REQ_PATH, op, dirfd, path, false, nofollow, NULL); \
+		if (r_ < 0) \
+			return tg_fail(-r_); \
 	} while (0)
 
-#define FD_ATTR(op, fd)                                                                   \
-	do {                                                                              \
-		int r_ = attr(TG_REQ_PATH, op, fd, NULL, true, false, NULL);              \
-		if (r_ < 0)                                                               \
-			return tg_fail(-r_);                                              \
+#define FD_ATTR(op, fd) \
+	do { \
+		int r_ = attr(TG_REQ_PATH, op, fd, NULL, true, false, NULL); \
+		if (r_ < 0) \
+			return tg_fail(-r_); \
 	} while (0)
 
 /* A POSIX ACL written as an extended attribute is a chmod in disguise
@@ -86,8 +92,14 @@ static int attr(enum tg_req_kind kind, const char *op, int dirfd, const char *pa
  * 0777 (the kernel refuses it anyway). */
 static int acl_mode(const char *name, const void *value, size_t size)
 {
-	enum { USER_OBJ = 0x01, USER = 0x02, GROUP_OBJ = 0x04, GROUP = 0x08, MASK = 0x10,
-	       OTHER = 0x20 };
+	enum {
+		USER_OBJ = 0x01,
+		USER = 0x02,
+		GROUP_OBJ = 0x04,
+		GROUP = 0x08,
+		MASK = 0x10,
+		OTHER = 0x20
+	};
 	const unsigned char *v = value;
 	int user = 0, group = 0, other = 0;
 
@@ -152,8 +164,13 @@ static int chmod_held(const char *op, int dirfd, const char *path, mode_t mode)
 	/* The descriptor's name must be readable (/proc), or the decision
 	 * would find nothing to decide. */
 	if (has_name(fd)) {
-		struct tg_req req = { .kind = TG_REQ_CHMOD, .op = op, .dirfd = fd, .path = path,
-				      .flags = -1, .classes = CHMOD, .mode = mode & 07777,
+		struct tg_req req = { .kind = TG_REQ_CHMOD,
+				      .op = op,
+				      .dirfd = fd,
+				      .path = path,
+				      .flags = -1,
+				      .classes = CHMOD,
+				      .mode = mode & 07777,
 				      .on_fd = true };
 		r = tg_check(&req);
 		if (r == 0) {
@@ -197,8 +214,8 @@ int fchmodat(int dirfd, const char *path, mode_t mode, int flags)
 		if (held <= 0)
 			return held < 0 ? tg_fail(-held) : 0;
 	}
-	CHMOD_CHECK("fchmodat", dirfd, path, empty_path(path, flags),
-		    flags & AT_SYMLINK_NOFOLLOW, m);
+	CHMOD_CHECK("fchmodat", dirfd, path, empty_path(path, flags), flags & AT_SYMLINK_NOFOLLOW,
+		    m);
 	return REAL(fchmodat)(dirfd, path, m, flags);
 }
 
@@ -229,8 +246,7 @@ int lchown(const char *path, uid_t uid, gid_t gid)
 
 int fchownat(int dirfd, const char *path, uid_t uid, gid_t gid, int flags)
 {
-	CHOWN_CHECK("fchownat", dirfd, path, empty_path(path, flags),
-		    flags & AT_SYMLINK_NOFOLLOW);
+	CHOWN_CHECK("fchownat", dirfd, path, empty_path(path, flags), flags & AT_SYMLINK_NOFOLLOW);
 	return REAL(fchownat)(dirfd, path, uid, gid, flags);
 }
 

@@ -16,8 +16,13 @@
 
 static int check_list(const char *op, int dirfd, const char *path)
 {
-	struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = dirfd, .path = path,
-			      .flags = -1, .classes = TG_BIT(TG_LIST), .mode = -1,
+	struct tg_req req = { .kind = TG_REQ_PATH,
+			      .op = op,
+			      .dirfd = dirfd,
+			      .path = path,
+			      .flags = -1,
+			      .classes = TG_BIT(TG_LIST),
+			      .mode = -1,
 			      .on_fd = path == NULL };
 	return tg_check(&req);
 }
@@ -56,8 +61,7 @@ int scandir64(const char *path, struct dirent64 ***list, int (*sel)(const struct
 	return r < 0 ? tg_fail(-r) : REAL(scandir64)(path, list, sel, cmp);
 }
 
-int scandirat(int dirfd, const char *path, struct dirent ***list,
-	      int (*sel)(const struct dirent *),
+int scandirat(int dirfd, const char *path, struct dirent ***list, int (*sel)(const struct dirent *),
 	      int (*cmp)(const struct dirent **, const struct dirent **))
 {
 	int r = check_list("scandirat", dirfd, path);

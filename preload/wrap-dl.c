@@ -34,8 +34,12 @@ void *dlopen(const char *file, int flags)
 	if (file && names_libc(file))
 		file = NULL;
 	if (file && strchr(file, '/') && !(flags & RTLD_NOLOAD)) {
-		struct tg_req req = { .kind = TG_REQ_PATH, .op = "dlopen", .dirfd = AT_FDCWD,
-				      .path = file, .flags = -1, .classes = TG_BIT(TG_EXEC),
+		struct tg_req req = { .kind = TG_REQ_PATH,
+				      .op = "dlopen",
+				      .dirfd = AT_FDCWD,
+				      .path = file,
+				      .flags = -1,
+				      .classes = TG_BIT(TG_EXEC),
 				      .mode = -1 };
 		int r = tg_check(&req);
 		if (r < 0) {
@@ -152,7 +156,6 @@ dlvsym_fn *tg_dlvsym_boot(void);
 void *tg_dlsym_handle(void *handle, const char *name);
 void *tg_dlvsym_handle(void *handle, const char *name, const char *version);
 
-
 EARLY ASM_NAMED dlsym_fn *tg_dlsym_boot(void)
 {
 	if (!tg_libc_dlsym)
@@ -170,8 +173,8 @@ EARLY static void *ours(const char *name, void *addr)
 {
 	if (!addr || !tg_real.open)
 		return addr;
-#define X(sym, family)                                                        \
-	if ((void *)tg_real.sym == addr && same(name, #sym))                  \
+#define X(sym, family) \
+	if ((void *)tg_real.sym == addr && same(name, #sym)) \
 		return (void *)&sym;
 	TG_WRAPPERS(X)
 #undef X
@@ -208,22 +211,22 @@ EARLY ASM_NAMED dlvsym_fn *tg_dlvsym_boot(void)
 /* RTLD_NEXT looks up from the caller's object: libc's function must see
  * the program's return address, so the guard jumps to it rather than
  * calls it. Naked: no frame, the arguments still in their registers. */
-#define NEXT_JUMP(ptr, other, boot)                        \
-	__asm__("	cmpq $-1, %rdi\n"                  \
-		"	jne " #other "\n"                  \
-		"	movq " #ptr "(%rip), %rax\n"       \
-		"	testq %rax, %rax\n"                \
-		"	jnz 1f\n"                          \
-		"	pushq %rdi\n"                      \
-		"	pushq %rsi\n"                      \
-		"	pushq %rdx\n"                      \
-		"	call " #boot "\n"                  \
-		"	popq %rdx\n"                       \
-		"	popq %rsi\n"                       \
-		"	popq %rdi\n"                       \
-		"	testq %rax, %rax\n"                \
-		"	jz 2f\n"                           \
-		"1:	jmp *%rax\n"                       \
+#define NEXT_JUMP(ptr, other, boot) \
+	__asm__("	cmpq $-1, %rdi\n" \
+		"	jne " #other "\n" \
+		"	movq " #ptr "(%rip), %rax\n" \
+		"	testq %rax, %rax\n" \
+		"	jnz 1f\n" \
+		"	pushq %rdi\n" \
+		"	pushq %rsi\n" \
+		"	pushq %rdx\n" \
+		"	call " #boot "\n" \
+		"	popq %rdx\n" \
+		"	popq %rsi\n" \
+		"	popq %rdi\n" \
+		"	testq %rax, %rax\n" \
+		"	jz 2f\n" \
+		"1:	jmp *%rax\n" \
 		"2:	ret\n")
 
 __attribute__((naked)) void *dlsym(void *handle, const char *name)

@@ -16,9 +16,15 @@
 static int check_link(const char *op, int olddirfd, const char *oldpath, int newdirfd,
 		      const char *newpath, bool hard, bool follow)
 {
-	struct tg_req req = { .kind = hard ? TG_REQ_LINK : TG_REQ_SYMLINK, .op = op,
-			      .dirfd = olddirfd, .path = oldpath, .dirfd2 = newdirfd,
-			      .path2 = newpath, .flags = -1, .mode = -1, .follow_old = follow,
+	struct tg_req req = { .kind = hard ? TG_REQ_LINK : TG_REQ_SYMLINK,
+			      .op = op,
+			      .dirfd = olddirfd,
+			      .path = oldpath,
+			      .dirfd2 = newdirfd,
+			      .path2 = newpath,
+			      .flags = -1,
+			      .mode = -1,
+			      .follow_old = follow,
 			      .on_fd = hard && olddirfd != AT_FDCWD && oldpath && !*oldpath };
 	return tg_check(&req);
 }
@@ -32,7 +38,7 @@ int link(const char *oldpath, const char *newpath)
 int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
 {
 	int r = check_link("linkat", olddirfd, oldpath, newdirfd, newpath, true,
-				  flags & AT_SYMLINK_FOLLOW);
+			   flags & AT_SYMLINK_FOLLOW);
 	return r < 0 ? tg_fail(-r) : REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);
 }
 
@@ -50,8 +56,13 @@ int symlinkat(const char *target, int newdirfd, const char *linkpath)
 
 static int check_node(const char *op, int dirfd, const char *path, mode_t *mode)
 {
-	struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = dirfd, .path = path,
-			      .flags = -1, .classes = TG_BIT(TG_CREATE), .mode = *mode & 07777,
+	struct tg_req req = { .kind = TG_REQ_PATH,
+			      .op = op,
+			      .dirfd = dirfd,
+			      .path = path,
+			      .flags = -1,
+			      .classes = TG_BIT(TG_CREATE),
+			      .mode = *mode & 07777,
 			      .nofollow = true };
 	int r = tg_check(&req);
 	if (r == 0)

@@ -80,9 +80,16 @@ int mkdirat(int dirfd, const char *path, mode_t mode)
 static int check_rename(const char *op, int olddirfd, const char *oldpath, int newdirfd,
 			const char *newpath, unsigned flags)
 {
-	struct tg_req req = { .kind = TG_REQ_RENAME, .op = op, .dirfd = olddirfd,
-			      .path = oldpath, .dirfd2 = newdirfd, .path2 = newpath,
-			      .flags = -1, .at_flags = flags, .mode = -1, .nofollow = true,
+	struct tg_req req = { .kind = TG_REQ_RENAME,
+			      .op = op,
+			      .dirfd = olddirfd,
+			      .path = oldpath,
+			      .dirfd2 = newdirfd,
+			      .path2 = newpath,
+			      .flags = -1,
+			      .at_flags = flags,
+			      .mode = -1,
+			      .nofollow = true,
 			      .kernel_first = TG_FIRST_MISSING };
 	return tg_check(&req);
 }

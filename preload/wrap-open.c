@@ -13,16 +13,16 @@
 #include "real.h"
 
 /* The mode argument exists only with O_CREAT or O_TMPFILE. */
-#define TAKES_MODE(flags) (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE)
+#define TAKES_MODE(flags) (((flags)&O_CREAT) || ((flags)&O_TMPFILE) == O_TMPFILE)
 
-#define MODE_ARG(flags, mode)                        \
-	do {                                         \
-		if (TAKES_MODE(flags)) {             \
-			va_list ap;                  \
-			va_start(ap, flags);         \
-			mode = va_arg(ap, mode_t);   \
-			va_end(ap);                  \
-		}                                    \
+#define MODE_ARG(flags, mode) \
+	do { \
+		if (TAKES_MODE(flags)) { \
+			va_list ap; \
+			va_start(ap, flags); \
+			mode = va_arg(ap, mode_t); \
+			va_end(ap); \
+		} \
 	} while (0)
 
 /* A descriptor the guard opened needs no check on write. */
@@ -34,21 +34,21 @@ static inline int opened(int fd)
 
 /* Decides and opens; the real call CALL (with MODE narrowed) only when
  * tg_open() asks for it. */
-#define OPEN(op_, dirfd_, path_, flags_, mode, call)                                         \
-	do {                                                                                 \
-		struct tg_req req_; /* tg_open sets what it needs beyond these */            \
-		req_.op = op_;                                                               \
-		req_.dirfd = dirfd_;                                                         \
-		req_.path = path_;                                                           \
-		req_.flags = flags_;                                                         \
-		req_.mode = TAKES_MODE(flags_) ? (int)(mode & 07777) : -1;                   \
-		int fd_, r_ = tg_open(&req_, &fd_);                                          \
-		if (r_ == 1) {                                                               \
-			if (req_.mode >= 0)                                                  \
-				mode = (mode_t)req_.mode;                                    \
-			return opened(call);                                                 \
-		}                                                                            \
-		return r_ < 0 ? tg_fail(-r_) : opened(fd_);                                  \
+#define OPEN(op_, dirfd_, path_, flags_, mode, call) \
+	do { \
+		struct tg_req req_; /* tg_open sets what it needs beyond these */ \
+		req_.op = op_; \
+		req_.dirfd = dirfd_; \
+		req_.path = path_; \
+		req_.flags = flags_; \
+		req_.mode = TAKES_MODE(flags_) ? (int)(mode & 07777) : -1; \
+		int fd_, r_ = tg_open(&req_, &fd_); \
+		if (r_ == 1) { \
+			if (req_.mode >= 0) \
+				mode = (mode_t)req_.mode; \
+			return opened(call); \
+		} \
+		return r_ < 0 ? tg_fail(-r_) : opened(fd_); \
 	} while (0)
 
 int open(const char *path, int flags, ...)
@@ -146,8 +146,7 @@ int __open64_nocancel(const char *path, int flags, ...)
 
 int creat(const char *path, mode_t mode)
 {
-	OPEN("creat", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode,
-	     REAL(creat)(path, mode));
+	OPEN("creat", AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, mode, REAL(creat)(path, mode));
 }
 
 int creat64(const char *path, mode_t mode)

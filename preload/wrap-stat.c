@@ -14,17 +14,22 @@
 /* With AT_EMPTY_PATH and "" the file is DIRFD itself. */
 static int hidden(const char *op, int dirfd, const char *path, bool empty)
 {
-	struct tg_req req = { .kind = TG_REQ_HIDDEN, .op = op, .dirfd = dirfd, .path = path,
-			      .flags = -1, .classes = TG_BIT(TG_READ), .mode = -1,
+	struct tg_req req = { .kind = TG_REQ_HIDDEN,
+			      .op = op,
+			      .dirfd = dirfd,
+			      .path = path,
+			      .flags = -1,
+			      .classes = TG_BIT(TG_READ),
+			      .mode = -1,
 			      .on_fd = empty && path && !*path };
 	return path ? tg_check(&req) : 0;
 }
 
-#define HIDE(op, dirfd, path, empty)                                   \
-	do {                                                           \
-		int r_ = hidden(op, dirfd, path, empty);               \
-		if (r_ < 0)                                            \
-			return tg_fail(-r_);                           \
+#define HIDE(op, dirfd, path, empty) \
+	do { \
+		int r_ = hidden(op, dirfd, path, empty); \
+		if (r_ < 0) \
+			return tg_fail(-r_); \
 	} while (0)
 
 int stat(const char *path, struct stat *st)

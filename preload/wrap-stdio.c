@@ -71,7 +71,7 @@ static bool decided(const char *op, const char *path, const char *mode, FILE **o
 
 	if (flags < 0 || strstr(mode, ",ccs="))
 		return false; /* invalid, or a conversion only fopen sets up */
-	struct tg_req req; /* tg_open sets what it needs beyond these */
+	struct tg_req req;    /* tg_open sets what it needs beyond these */
 	req.op = op;
 	req.dirfd = AT_FDCWD;
 	req.path = path;
@@ -119,8 +119,12 @@ static int check_reopen(const char *op, const char *path, const char *mode, FILE
 	if (!path) {
 		/* A new mode on the same file: decided on the file itself. */
 		int fd = stream ? fileno(stream) : -1;
-		struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = fd, .flags = -1,
-				      .classes = tg_open_classes(flags & ~O_CREAT), .mode = -1,
+		struct tg_req req = { .kind = TG_REQ_PATH,
+				      .op = op,
+				      .dirfd = fd,
+				      .flags = -1,
+				      .classes = tg_open_classes(flags & ~O_CREAT),
+				      .mode = -1,
 				      .on_fd = true };
 		return fd >= 0 ? tg_check(&req) : 0;
 	}

@@ -124,12 +124,12 @@ static int make_temp(const char *op, char *tmpl, int suffixlen, int flags, int *
 	return 1;
 }
 
-#define MAKE_TEMP(op, call, tmpl, suffixlen, flags)                        \
-	do {                                                               \
+#define MAKE_TEMP(op, call, tmpl, suffixlen, flags) \
+	do { \
 		int fd_ = -1, r_ = make_temp(op, tmpl, suffixlen, flags, &fd_); \
-		if (r_ == 1)                                               \
-			return opened(call);                               \
-		return r_ < 0 ? tg_fail(-r_) : fd_;                        \
+		if (r_ == 1) \
+			return opened(call); \
+		return r_ < 0 ? tg_fail(-r_) : fd_; \
 	} while (0)
 
 int mkstemp(char *tmpl)
@@ -169,8 +169,7 @@ int mkostemps(char *tmpl, int suffixlen, int flags)
 
 int mkostemps64(char *tmpl, int suffixlen, int flags)
 {
-	MAKE_TEMP("mkostemps64", REAL(mkostemps64)(tmpl, suffixlen, flags), tmpl, suffixlen,
-		  flags);
+	MAKE_TEMP("mkostemps64", REAL(mkostemps64)(tmpl, suffixlen, flags), tmpl, suffixlen, flags);
 }
 
 char *mkdtemp(char *tmpl)

@@ -42,8 +42,13 @@ static int list_root(const char *op, const char *path, bool pattern)
 			p = w ? dir : ".";
 		}
 	}
-	struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = AT_FDCWD, .path = p,
-			      .flags = -1, .classes = TG_BIT(TG_LIST), .mode = -1 };
+	struct tg_req req = { .kind = TG_REQ_PATH,
+			      .op = op,
+			      .dirfd = AT_FDCWD,
+			      .path = p,
+			      .flags = -1,
+			      .classes = TG_BIT(TG_LIST),
+			      .mode = -1 };
 	return tg_check(&req);
 }
 
@@ -133,8 +138,7 @@ FTS *fts_open(char *const *paths, int options, int (*cmp)(const FTSENT **, const
 	return REAL(fts_open)(paths, options, cmp);
 }
 
-FTS64 *fts64_open(char *const *paths, int options,
-		  int (*cmp)(const FTSENT64 **, const FTSENT64 **))
+FTS64 *fts64_open(char *const *paths, int options, int (*cmp)(const FTSENT64 **, const FTSENT64 **))
 {
 	for (char *const *p = paths; p && *p; p++) {
 		int r = list_root("fts64_open", *p, false);

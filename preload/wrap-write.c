@@ -20,17 +20,17 @@
 
 /* The hottest wrappers keep their fast path free of any call but the
  * real one (a tail jump, no saved registers); the rest is out of line. */
-#define HOT_WRITE(ret, name, params, args)                                            \
-	static __attribute__((noinline)) ret name##_slow params                       \
-	{                                                                             \
-		TG_FD_WRITE_CHECK(#name, fd);                                         \
-		return REAL(name) args;                                               \
-	}                                                                             \
-	ret name params                                                               \
-	{                                                                             \
-		if (__builtin_expect(tg_fd_pass(fd) && tg_real.name != NULL, 1))      \
-			return tg_real.name args;                                     \
-		return name##_slow args;                                              \
+#define HOT_WRITE(ret, name, params, args) \
+	static __attribute__((noinline)) ret name##_slow params \
+	{ \
+		TG_FD_WRITE_CHECK(#name, fd); \
+		return REAL(name) args; \
+	} \
+	ret name params \
+	{ \
+		if (__builtin_expect(tg_fd_pass(fd) && tg_real.name != NULL, 1)) \
+			return tg_real.name args; \
+		return name##_slow args; \
 	}
 
 HOT_WRITE(ssize_t, write, (int fd, const void *buf, size_t n), (fd, buf, n))

@@ -25,9 +25,9 @@ static inline long bench_loops(int argc, char **argv, int nargs, const char *usa
 	return n;
 }
 
-#define BENCH_DIE(what, arg)                                                              \
-	do {                                                                              \
-		fprintf(stderr, "bench: %s '%s': %s\n", what, arg, strerror(errno));      \
-		exit(1);                                                                  \
+#define BENCH_DIE(what, arg) \
+	do { \
+		fprintf(stderr, "bench: %s '%s': %s\n", what, arg, strerror(errno)); \
+		exit(1); \
 	} while (0)
 #endif

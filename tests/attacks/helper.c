@@ -28,10 +28,11 @@ static void report(const char *step, int r)
 static int strict_seccomp(void)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
-	int calls[] = { SCMP_SYS(openat), SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(close),
-			SCMP_SYS(exit_group), SCMP_SYS(exit), SCMP_SYS(rt_sigreturn),
-			SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(brk), SCMP_SYS(fstat),
-			SCMP_SYS(newfstatat), SCMP_SYS(clock_gettime) };
+	int calls[] = { SCMP_SYS(openat),       SCMP_SYS(read),       SCMP_SYS(write),
+			SCMP_SYS(close),        SCMP_SYS(exit_group), SCMP_SYS(exit),
+			SCMP_SYS(rt_sigreturn), SCMP_SYS(mmap),       SCMP_SYS(munmap),
+			SCMP_SYS(brk),          SCMP_SYS(fstat),      SCMP_SYS(newfstatat),
+			SCMP_SYS(clock_gettime) };
 	if (!ctx)
 		return -1;
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
@@ -70,7 +71,8 @@ int main(int argc, char **argv)
 		/* Runs argv[2..] where openat2 fails with ENOSYS, as on a kernel
 		 * before 5.6 or under a container profile that lacks it. */
 		scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-		if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0) < 0 ||
+		if (!ctx ||
+		    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(openat2), 0) < 0 ||
 		    seccomp_load(ctx) < 0) {
 			fprintf(stderr, "helper: cannot install the filter\n");
 			return 2;

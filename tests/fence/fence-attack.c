@@ -241,7 +241,7 @@ int main(int argc, char **argv)
 #endif
 	if (!strcmp(op, "mount") && path)
 		return syscall(SYS_mount, "none", path, "tmpfs", 0, NULL) < 0 ? err()
-									  : ok("mounted", 0);
+									      : ok("mounted", 0);
 	fprintf(stderr, "fence-attack: unknown operation '%s'\n", op);
 	return 2;
 }

@@ -17,7 +17,7 @@
 #include "tg-glob.h"
 
 /* Inputs up to these sizes are compared with the references. */
-#define REF_MAX 200
+#define REF_MAX        200
 #define REF_BRACES_MAX 64
 
 /* ---- Reference matcher ------------------------------------------------ */

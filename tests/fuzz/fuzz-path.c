@@ -35,8 +35,7 @@ static void check_normalized(const char *p, int len)
 }
 
 /* Normalizes into a buffer with OUTSZ usable bytes and canaries after them. */
-static int normalize(const char *base, size_t base_len, const char *path, char *out,
-		     size_t outsz)
+static int normalize(const char *base, size_t base_len, const char *path, char *out, size_t outsz)
 {
 	memset(out + outsz, CANARY, 16);
 	int r = tg_path_normalize(base, base_len, path, out, outsz);

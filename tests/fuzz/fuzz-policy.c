@@ -61,8 +61,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(write_policy(data, size));
 
 	struct tg_policy *p = NULL;
-	struct tg_load_opts o = { .path = path, .job_id = "fuzz", .diag = quiet,
-				  .diag_ud = &messages };
+	struct tg_load_opts o = {
+		.path = path, .job_id = "fuzz", .diag = quiet, .diag_ud = &messages
+	};
 	int r = tg_policy_load(&o, &p);
 	if (r < 0) {
 		FUZZ_CHECK(p == NULL);

@@ -75,13 +75,16 @@ static const struct {
 	int value;
 	const char *name;
 } errnos[] = {
-#define E(x) { x, #x }
-	E(EPERM),     E(ENOENT),  E(ESRCH),     E(EINTR),        E(EIO),       E(ENXIO),
-	E(E2BIG),     E(ENOEXEC), E(EBADF),     E(ECHILD),       E(EAGAIN),    E(ENOMEM),
-	E(EACCES),    E(EFAULT),  E(EBUSY),     E(EEXIST),       E(EXDEV),     E(ENODEV),
-	E(ENOTDIR),   E(EISDIR),  E(EINVAL),    E(ENFILE),       E(EMFILE),    E(ENOTTY),
-	E(ETXTBSY),   E(EFBIG),   E(ENOSPC),    E(ESPIPE),       E(EROFS),     E(EMLINK),
-	E(EPIPE),     E(ERANGE),  E(ENAMETOOLONG), E(ENOSYS),    E(ENOTEMPTY), E(ELOOP),
+#define E(x) \
+	{ \
+		x, #x \
+	}
+	E(EPERM),      E(ENOENT),    E(ESRCH),        E(EINTR),  E(EIO),       E(ENXIO),
+	E(E2BIG),      E(ENOEXEC),   E(EBADF),        E(ECHILD), E(EAGAIN),    E(ENOMEM),
+	E(EACCES),     E(EFAULT),    E(EBUSY),        E(EEXIST), E(EXDEV),     E(ENODEV),
+	E(ENOTDIR),    E(EISDIR),    E(EINVAL),       E(ENFILE), E(EMFILE),    E(ENOTTY),
+	E(ETXTBSY),    E(EFBIG),     E(ENOSPC),       E(ESPIPE), E(EROFS),     E(EMLINK),
+	E(EPIPE),      E(ERANGE),    E(ENAMETOOLONG), E(ENOSYS), E(ENOTEMPTY), E(ELOOP),
 	E(EOPNOTSUPP), E(EOVERFLOW), E(ENOTSUP),
 #undef E
 };
@@ -103,13 +106,40 @@ static const struct {
 	const char *name;
 	long value;
 } flag_names[] = {
-#define F(x) { #x, (long)(x) }
-	F(O_RDONLY),   F(O_WRONLY),     F(O_RDWR),       F(O_CREAT),       F(O_EXCL),
-	F(O_TRUNC),    F(O_APPEND),     F(O_CLOEXEC),    F(O_DIRECTORY),   F(O_NOFOLLOW),
-	F(O_TMPFILE),  F(O_PATH),       F(O_NONBLOCK),   F(O_SYNC),        F(O_DSYNC),
-	F(O_NOCTTY),   F(O_NOATIME),    F(O_LARGEFILE),  F(AT_REMOVEDIR),  F(AT_EMPTY_PATH),
-	F(AT_SYMLINK_NOFOLLOW), F(AT_SYMLINK_FOLLOW), F(AT_EACCESS), F(RENAME_NOREPLACE),
-	F(RENAME_EXCHANGE), F(RENAME_WHITEOUT), F(F_OK), F(R_OK), F(W_OK), F(X_OK),
+#define F(x) \
+	{ \
+#x, (long)(x) \
+	}
+	F(O_RDONLY),
+	F(O_WRONLY),
+	F(O_RDWR),
+	F(O_CREAT),
+	F(O_EXCL),
+	F(O_TRUNC),
+	F(O_APPEND),
+	F(O_CLOEXEC),
+	F(O_DIRECTORY),
+	F(O_NOFOLLOW),
+	F(O_TMPFILE),
+	F(O_PATH),
+	F(O_NONBLOCK),
+	F(O_SYNC),
+	F(O_DSYNC),
+	F(O_NOCTTY),
+	F(O_NOATIME),
+	F(O_LARGEFILE),
+	F(AT_REMOVEDIR),
+	F(AT_EMPTY_PATH),
+	F(AT_SYMLINK_NOFOLLOW),
+	F(AT_SYMLINK_FOLLOW),
+	F(AT_EACCESS),
+	F(RENAME_NOREPLACE),
+	F(RENAME_EXCHANGE),
+	F(RENAME_WHITEOUT),
+	F(F_OK),
+	F(R_OK),
+	F(W_OK),
+	F(X_OK),
 #undef F
 };
 
@@ -327,7 +357,7 @@ static void report_log(const char *op, long r, int err)
 
 /* ---- subcommands --------------------------------------------------------- */
 
-#define ARGS int argc, char **argv
+#define ARGS       int argc, char **argv
 #define CALL(expr) (errno = 0, (expr))
 
 static int need(int argc, int n, const char *usage)
@@ -467,7 +497,8 @@ static void c_freopen_null(ARGS)
 {
 	need(argc, 1, "freopen-null MODE [DATA]");
 	if (!last_stream) {
-		fprintf(stderr, "tg-probe: freopen-null needs a stream opened by an earlier step\n");
+		fprintf(stderr,
+			"tg-probe: freopen-null needs a stream opened by an earlier step\n");
 		exit(2);
 	}
 	FILE *f = CALL(freopen(NULL, argv[0], last_stream));
@@ -555,8 +586,7 @@ static void c_mkostemps(ARGS)
 static void c_mkostemps64(ARGS)
 {
 	need(argc, 3, "mkostemps64 TEMPLATE SUFFIXLEN FLAGS");
-	int fd = CALL(
-		mkostemps64(template_arg(argv[0]), parse_num(argv[1]), parse_flags(argv[2])));
+	int fd = CALL(mkostemps64(template_arg(argv[0]), parse_num(argv[1]), parse_flags(argv[2])));
 	report_temp("mkostemps64", fd, errno);
 }
 
@@ -724,10 +754,10 @@ static void c_execvpe(ARGS)
 
 /* The execl forms take their arguments one by one: up to six. */
 #define A(i) x.argv[i]
-#define ARGCOUNT_CHECK(n)                                                      \
-	if ((n) > 7) {                                                         \
+#define ARGCOUNT_CHECK(n) \
+	if ((n) > 7) { \
 		fprintf(stderr, "tg-probe: at most 6 arguments for the execl forms\n"); \
-		exit(2);                                                       \
+		exit(2); \
 	}
 
 static int count_args(char **v)
@@ -773,13 +803,26 @@ static void c_execle(ARGS)
 	/* The environment follows the NULL that ends the arguments. */
 	errno = 0;
 	switch (n) {
-	case 1: r = execle(x.path, A(0), (char *)NULL, e); break;
-	case 2: r = execle(x.path, A(0), A(1), (char *)NULL, e); break;
-	case 3: r = execle(x.path, A(0), A(1), A(2), (char *)NULL, e); break;
-	case 4: r = execle(x.path, A(0), A(1), A(2), A(3), (char *)NULL, e); break;
-	case 5: r = execle(x.path, A(0), A(1), A(2), A(3), A(4), (char *)NULL, e); break;
-	case 6: r = execle(x.path, A(0), A(1), A(2), A(3), A(4), A(5), (char *)NULL, e); break;
-	default: r = execle(x.path, A(0), A(1), A(2), A(3), A(4), A(5), A(6), (char *)NULL, e);
+	case 1:
+		r = execle(x.path, A(0), (char *)NULL, e);
+		break;
+	case 2:
+		r = execle(x.path, A(0), A(1), (char *)NULL, e);
+		break;
+	case 3:
+		r = execle(x.path, A(0), A(1), A(2), (char *)NULL, e);
+		break;
+	case 4:
+		r = execle(x.path, A(0), A(1), A(2), A(3), (char *)NULL, e);
+		break;
+	case 5:
+		r = execle(x.path, A(0), A(1), A(2), A(3), A(4), (char *)NULL, e);
+		break;
+	case 6:
+		r = execle(x.path, A(0), A(1), A(2), A(3), A(4), A(5), (char *)NULL, e);
+		break;
+	default:
+		r = execle(x.path, A(0), A(1), A(2), A(3), A(4), A(5), A(6), (char *)NULL, e);
 	}
 	report("execle", r, errno);
 }
@@ -867,7 +910,8 @@ static void c_addopen(ARGS)
 	need(argc, 2, "posix_spawn_file_actions_addopen PATH FLAGS [MODE]");
 	posix_spawn_file_actions_init(&fa);
 	int r = posix_spawn_file_actions_addopen(&fa, 5, argv[0], parse_flags(argv[1]),
-						 argc > 2 ? (mode_t)strtol(argv[2], NULL, 8) : 0644);
+						 argc > 2 ? (mode_t)strtol(argv[2], NULL, 8)
+							  : 0644);
 	posix_spawn_file_actions_destroy(&fa);
 	report("posix_spawn_file_actions_addopen", r, r);
 }
@@ -956,7 +1000,10 @@ static void c_pwrite64(ARGS)
 	report("pwrite64", r, errno);
 }
 
-#define IOV(s) { .iov_base = (s), .iov_len = strlen(s) }
+#define IOV(s) \
+	{ \
+		.iov_base = (s), .iov_len = strlen(s) \
+	}
 
 static void c_writev(ARGS)
 {
@@ -1153,7 +1200,8 @@ static void c_fchmodat(ARGS)
 {
 	need(argc, 3, "fchmodat DIR PATH MODE [FLAGS]");
 	int dfd = parse_dirfd(argv[0]);
-	int r = CALL(fchmodat(dfd, argv[1], parse_mode(argv[2]), argc > 3 ? parse_flags(argv[3]) : 0));
+	int r = CALL(
+		fchmodat(dfd, argv[1], parse_mode(argv[2]), argc > 3 ? parse_flags(argv[3]) : 0));
 	int err = errno;
 	struct stat st;
 	if (syscall(SYS_newfstatat, dfd, argv[1], &st, 0) == 0)
@@ -1426,7 +1474,8 @@ static void c_statx(ARGS)
 	struct statx st;
 	need(argc, 2, "statx DIR PATH [FLAGS]");
 	int dfd = parse_dirfd(argv[0]);
-	int r = CALL(statx(dfd, argv[1], argc > 2 ? parse_flags(argv[2]) : 0, STATX_BASIC_STATS, &st));
+	int r = CALL(
+		statx(dfd, argv[1], argc > 2 ? parse_flags(argv[2]) : 0, STATX_BASIC_STATS, &st));
 	report("statx", r, errno);
 }
 
@@ -1441,7 +1490,8 @@ static void c_faccessat(ARGS)
 {
 	need(argc, 3, "faccessat DIR PATH MODE [FLAGS]");
 	int dfd = parse_dirfd(argv[0]);
-	int r = CALL(faccessat(dfd, argv[1], parse_flags(argv[2]), argc > 3 ? parse_flags(argv[3]) : 0));
+	int r = CALL(
+		faccessat(dfd, argv[1], parse_flags(argv[2]), argc > 3 ? parse_flags(argv[3]) : 0));
 	report("faccessat", r, errno);
 }
 
@@ -1454,10 +1504,22 @@ static void c_xstat_any(const char *name, int argc, char **argv)
 	report(name, r, errno);
 }
 
-static void c_xstat(ARGS) { c_xstat_any("__xstat", argc, argv); }
-static void c_xstat64(ARGS) { c_xstat_any("__xstat64", argc, argv); }
-static void c_lxstat(ARGS) { c_xstat_any("__lxstat", argc, argv); }
-static void c_lxstat64(ARGS) { c_xstat_any("__lxstat64", argc, argv); }
+static void c_xstat(ARGS)
+{
+	c_xstat_any("__xstat", argc, argv);
+}
+static void c_xstat64(ARGS)
+{
+	c_xstat_any("__xstat64", argc, argv);
+}
+static void c_lxstat(ARGS)
+{
+	c_xstat_any("__lxstat", argc, argv);
+}
+static void c_lxstat64(ARGS)
+{
+	c_xstat_any("__lxstat64", argc, argv);
+}
 
 static void c_fxstatat_any(const char *name, int argc, char **argv)
 {
@@ -1469,8 +1531,14 @@ static void c_fxstatat_any(const char *name, int argc, char **argv)
 	report(name, r, errno);
 }
 
-static void c_fxstatat(ARGS) { c_fxstatat_any("__fxstatat", argc, argv); }
-static void c_fxstatat64(ARGS) { c_fxstatat_any("__fxstatat64", argc, argv); }
+static void c_fxstatat(ARGS)
+{
+	c_fxstatat_any("__fxstatat", argc, argv);
+}
+static void c_fxstatat64(ARGS)
+{
+	c_fxstatat_any("__fxstatat64", argc, argv);
+}
 
 static void c_euidaccess(ARGS)
 {
@@ -1715,7 +1783,7 @@ static void c_open_alias(const char *name, int argc, char **argv)
 {
 	need(argc, 2, "__open* PATH FLAGS");
 	int (*f)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_DEFAULT,
-										   name);
+										  name);
 	if (!f) {
 		report(name, -1, ENOSYS);
 		return;
@@ -1730,25 +1798,49 @@ static void c_write_alias(const char *name, int argc, char **argv)
 	int fd = raw_fd(argv[0], O_WRONLY);
 	ssize_t r;
 	if (strstr(name, "pwrite")) {
-		ssize_t (*f)(int, const void *, size_t, off_t) =
-			(ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_DEFAULT, name);
+		ssize_t (*f)(int, const void *, size_t, off_t) = (ssize_t(*)(
+			int, const void *, size_t, off_t))dlsym(RTLD_DEFAULT, name);
 		r = f ? CALL(f(fd, argv[1], strlen(argv[1]), 0)) : (errno = ENOSYS, -1);
 	} else {
-		ssize_t (*f)(int, const void *, size_t) =
-			(ssize_t (*)(int, const void *, size_t))dlsym(RTLD_DEFAULT, name);
+		ssize_t (*f)(int, const void *, size_t) = (ssize_t(*)(
+			int, const void *, size_t))dlsym(RTLD_DEFAULT, name);
 		r = f ? CALL(f(fd, argv[1], strlen(argv[1]))) : (errno = ENOSYS, -1);
 	}
 	report(name, r, errno);
 }
 
-static void c___open(ARGS) { c_open_alias("__open", argc, argv); }
-static void c___open64(ARGS) { c_open_alias("__open64", argc, argv); }
-static void c___open_nocancel(ARGS) { c_open_alias("__open_nocancel", argc, argv); }
-static void c___open64_nocancel(ARGS) { c_open_alias("__open64_nocancel", argc, argv); }
-static void c___write(ARGS) { c_write_alias("__write", argc, argv); }
-static void c___write_nocancel(ARGS) { c_write_alias("__write_nocancel", argc, argv); }
-static void c___pwrite64(ARGS) { c_write_alias("__pwrite64", argc, argv); }
-static void c___libc_pwrite(ARGS) { c_write_alias("__libc_pwrite", argc, argv); }
+static void c___open(ARGS)
+{
+	c_open_alias("__open", argc, argv);
+}
+static void c___open64(ARGS)
+{
+	c_open_alias("__open64", argc, argv);
+}
+static void c___open_nocancel(ARGS)
+{
+	c_open_alias("__open_nocancel", argc, argv);
+}
+static void c___open64_nocancel(ARGS)
+{
+	c_open_alias("__open64_nocancel", argc, argv);
+}
+static void c___write(ARGS)
+{
+	c_write_alias("__write", argc, argv);
+}
+static void c___write_nocancel(ARGS)
+{
+	c_write_alias("__write_nocancel", argc, argv);
+}
+static void c___pwrite64(ARGS)
+{
+	c_write_alias("__pwrite64", argc, argv);
+}
+static void c___libc_pwrite(ARGS)
+{
+	c_write_alias("__libc_pwrite", argc, argv);
+}
 
 static void c___libc_system(ARGS)
 {
@@ -1791,8 +1883,14 @@ static void c_dlsym_any(const char *op, int argc, char **argv)
 	report_fd("open", fd, errno);
 }
 
-static void c_dlsym(ARGS) { c_dlsym_any("dlsym", argc, argv); }
-static void c_dlvsym(ARGS) { c_dlsym_any("dlvsym", argc, argv); }
+static void c_dlsym(ARGS)
+{
+	c_dlsym_any("dlsym", argc, argv);
+}
+static void c_dlvsym(ARGS)
+{
+	c_dlsym_any("dlvsym", argc, argv);
+}
 
 /* dlmopen NEW|BASE LIB */
 static void c_dlmopen(ARGS)
@@ -1807,28 +1905,28 @@ static void c_dlmopen(ARGS)
  * opens the first entry called NAME by its relative name O_WRONLY: it
  * must be judged in the folder fts moved to. fts_close DIR REL: after the
  * walk, REL opened O_WRONLY from the working directory fts restored. */
-#define FTS_WALK(T, open_fn, read_fn, close_fn, op)                                \
-	char *paths[] = { argv[0], NULL };                                         \
-	T##_t *f = open_fn(paths, FTS_PHYSICAL, NULL);                             \
-	int fd = -1, err = ENOENT, r = -1;                                         \
-	T##ENT_t *e;                                                               \
-	while (f && (e = CALL(read_fn(f)))) {                                      \
-		if (e->fts_info == FTS_F && strcmp(e->fts_name, argv[1]) == 0 &&   \
+#define FTS_WALK(T, open_fn, read_fn, close_fn, op) \
+	char *paths[] = { argv[0], NULL }; \
+	T##_t *f = open_fn(paths, FTS_PHYSICAL, NULL); \
+	int fd = -1, err = ENOENT, r = -1; \
+	T##ENT_t *e; \
+	while (f && (e = CALL(read_fn(f)))) { \
+		if (e->fts_info == FTS_F && strcmp(e->fts_name, argv[1]) == 0 && \
 		    strcmp(op, "fts_close") != 0 && strcmp(op, "fts64_close") != 0) { \
-			fd = CALL(open(e->fts_accpath, O_WRONLY));                 \
-			err = errno;                                               \
-			break;                                                     \
-		}                                                                  \
-	}                                                                          \
-	if (f)                                                                     \
-		r = CALL(close_fn(f));                                             \
-	if (strcmp(op, "fts_close") == 0 || strcmp(op, "fts64_close") == 0) {      \
-		report(op, r, errno);                                              \
-		fd = CALL(open(argv[1], O_WRONLY));                                \
-		err = errno;                                                       \
-	} else {                                                                   \
-		report(op, f ? 0 : -1, 0);                                         \
-	}                                                                          \
+			fd = CALL(open(e->fts_accpath, O_WRONLY)); \
+			err = errno; \
+			break; \
+		} \
+	} \
+	if (f) \
+		r = CALL(close_fn(f)); \
+	if (strcmp(op, "fts_close") == 0 || strcmp(op, "fts64_close") == 0) { \
+		report(op, r, errno); \
+		fd = CALL(open(argv[1], O_WRONLY)); \
+		err = errno; \
+	} else { \
+		report(op, f ? 0 : -1, 0); \
+	} \
 	report_fd("open", fd, err)
 
 typedef FTS FTS_t;
@@ -1875,7 +1973,8 @@ static void c_dlopen(ARGS)
 	add(" open_is_default=%d", dlsym(h, "open") == dlsym(RTLD_DEFAULT, "open"));
 	report("dlopen", 0, err);
 	if (argc > 1) {
-		int (*o)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(h, "open");
+		int (*o)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(h,
+											  "open");
 		if (!o) {
 			report("open", -1, ENOSYS);
 			return;
@@ -1931,9 +2030,9 @@ static void c_syscall(ARGS)
 /* helpers for the tests */
 static void c_env(ARGS)
 {
-	static const char *names[] = { "LD_PRELOAD", "TRAINGUARD_POLICY", "TRAINGUARD_LOG",
-					"TRAINGUARD_MODE", "TRAINGUARD_JOB_ID", "TRAINGUARD_VARS",
-					"TRAINGUARD_ON_ERROR" };
+	static const char *names[] = { "LD_PRELOAD",         "TRAINGUARD_POLICY", "TRAINGUARD_LOG",
+				       "TRAINGUARD_MODE",    "TRAINGUARD_JOB_ID", "TRAINGUARD_VARS",
+				       "TRAINGUARD_ON_ERROR" };
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *v = getenv(names[i]);
 		if (v)
@@ -2169,7 +2268,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc;) {
 		const struct cmd *c = find(argv[i]);
 		if (!c) {
-			fprintf(stderr, "tg-probe: unknown subcommand '%s' (tg-probe --list)\n", argv[i]);
+			fprintf(stderr, "tg-probe: unknown subcommand '%s' (tg-probe --list)\n",
+				argv[i]);
 			return 2;
 		}
 		int j = i + 1;

@@ -88,8 +88,8 @@ static int in_clone(void *arg)
 /* A stack of SIZE bytes with a guard page below it; returns its top. */
 static char *small_stack(size_t size, void **base)
 {
-	char *m = mmap(NULL, size + GUARD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	char *m = mmap(NULL, size + GUARD, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		       0);
 	if (m == MAP_FAILED)
 		return NULL;
 	mprotect(m, GUARD, PROT_NONE);
@@ -147,8 +147,8 @@ static int count_lines(const char *rel, const char *needle)
 
 static void cleanup(void)
 {
-	static const char *const files[] = { "link", "binlink", "real/f", "bin/script",
-					     "policy.cfg", "log.jsonl" };
+	static const char *const files[] = { "link",       "binlink",    "real/f",
+					     "bin/script", "policy.cfg", "log.jsonl" };
 	char p[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
@@ -210,7 +210,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: tg-stack LIBRARY\n");
 		return 2;
 	}
-	snprintf(dir, sizeof(dir), "%s/tg-stack-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(dir, sizeof(dir), "%s/tg-stack-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(dir))
 		return 2;
 	path(p, "real");
@@ -226,14 +227,16 @@ int main(int argc, char **argv)
 	path(q, "binlink");
 	symlink(p, q);
 	char policy[3 * PATH_MAX];
-	int pn = snprintf(policy, sizeof(policy),
-		 "version = 1;\n"
-		 "defaults = { read = \"allow\"; list = \"allow\"; exec = \"allow\"; write = \"allow\";\n"
-		 "  create = \"allow\"; delete = \"allow\"; chmod = \"allow\"; };\n"
-		 "rules = (\n"
-		 "  { id = \"audited\"; path = \"%s/real/**\"; allow = [\"read\"]; audit = true; },\n"
-		 "  { id = \"noexec\"; path = \"%s/bin/**\"; deny = [\"exec\"]; }\n"
-		 ");\n", dir, dir);
+	int pn = snprintf(
+		policy, sizeof(policy),
+		"version = 1;\n"
+		"defaults = { read = \"allow\"; list = \"allow\"; exec = \"allow\"; write = \"allow\";\n"
+		"  create = \"allow\"; delete = \"allow\"; chmod = \"allow\"; };\n"
+		"rules = (\n"
+		"  { id = \"audited\"; path = \"%s/real/**\"; allow = [\"read\"]; audit = true; },\n"
+		"  { id = \"noexec\"; path = \"%s/bin/**\"; deny = [\"exec\"]; }\n"
+		");\n",
+		dir, dir);
 	if (pn < 0 || (size_t)pn >= sizeof(policy))
 		return 2;
 	write_file("policy.cfg", policy, 0644);

@@ -32,16 +32,20 @@ struct env_case {
 };
 
 static const struct env_case cases[] = {
-	{ "empty environment: the saved values", { NULL },
+	{ "empty environment: the saved values",
+	  { NULL },
 	  "LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
-	{ "the program's own variables kept, in order", { "A=1", "B=2", NULL },
+	{ "the program's own variables kept, in order",
+	  { "A=1", "B=2", NULL },
 	  "A=1|B=2|LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
 	{ "a weaker mode and another policy replaced",
 	  { "TRAINGUARD_MODE=audit", "X=y", "TRAINGUARD_POLICY=/tmp/open.cfg", NULL },
 	  "X=y|LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
-	{ "any other TRAINGUARD_ variable dropped", { "TRAINGUARD_ON_ERROR=allow", NULL },
+	{ "any other TRAINGUARD_ variable dropped",
+	  { "TRAINGUARD_ON_ERROR=allow", NULL },
 	  "LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
-	{ "LD_PRELOAD without the guard replaced", { "LD_PRELOAD=/tmp/evil.so", NULL },
+	{ "LD_PRELOAD without the guard replaced",
+	  { "LD_PRELOAD=/tmp/evil.so", NULL },
 	  "LD_PRELOAD=" LIB "|TRAINGUARD_POLICY=/etc/p.cfg|TRAINGUARD_MODE=enforce" },
 	{ "LD_PRELOAD adding a library after the guard kept",
 	  { "LD_PRELOAD=" LIB ":/opt/other.so", NULL },
@@ -84,7 +88,8 @@ static void test_sizes(void)
 	   "the appended entry fits the exact buffer, NULL after it");
 
 	struct tg_child_spec none = { .n = 0 };
-	ok(tg_child_env(&none, in, buf, 8, pre, sizeof(pre)) == 0 && buf[0] == in[0] && buf[1] == in[1] && !buf[2],
+	ok(tg_child_env(&none, in, buf, 8, pre, sizeof(pre)) == 0 && buf[0] == in[0] &&
+		   buf[1] == in[1] && !buf[2],
 	   "not started: the environment as given");
 }
 
@@ -102,7 +107,9 @@ static void test_keeps_guard(void)
 static void test_preload_order(void)
 {
 	static const struct tg_child_spec asan = {
-		.entries = { "LD_PRELOAD=/opt/asan.so:" LIB }, .n = 1, .self_path = LIB,
+		.entries = { "LD_PRELOAD=/opt/asan.so:" LIB },
+		.n = 1,
+		.self_path = LIB,
 	};
 	char pre[TG_CHILD_PRELOAD_MAX], small[8];
 	const char *p;
@@ -115,7 +122,8 @@ static void test_preload_order(void)
 	p = tg_child_preload(&spec, "/tmp/evil.so:" LIB, small, sizeof(small));
 	ok(p && strcmp(p, "LD_PRELOAD=" LIB) == 0, "preload: no room: the parent's entry alone");
 	p = tg_child_preload(&spec, "/tmp/evil.so", pre, sizeof(pre));
-	ok(p && strcmp(p, "LD_PRELOAD=" LIB) == 0, "preload: a list without the guard: the parent's");
+	ok(p && strcmp(p, "LD_PRELOAD=" LIB) == 0,
+	   "preload: a list without the guard: the parent's");
 }
 
 static void test_restore(void)

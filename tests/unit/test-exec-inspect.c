@@ -58,7 +58,12 @@ int main(void)
 	   "headers beyond what was read: taken as dynamic");
 	h[EI_CLASS] = ELFCLASS32;
 	ok(is(why(0755, false, h, n, interp), "elf32"), "a 32-bit ELF: elf32");
-	ok(is(why(0755, false, "\x7f" "EL", 3, interp), NULL), "too short for ELF: nothing");
+	ok(is(why(0755, false,
+		  "\x7f"
+		  "EL",
+		  3, interp),
+	      NULL),
+	   "too short for ELF: nothing");
 
 	const char *sh = "#!/bin/sh -e\necho\n";
 	ok(is(why(0755, false, sh, strlen(sh), interp), NULL) && strcmp(interp, "/bin/sh") == 0,
@@ -76,8 +81,8 @@ int main(void)
 
 	/* The loader run as a program: the program it loads. */
 	char *a1[] = { "ld.so", "/tmp/miner", "x", NULL };
-	char *a2[] = { "ld.so", "--library-path", "/l", "--argv0", "top", "--inhibit-cache",
-		       "/tmp/miner", NULL };
+	char *a2[] = { "ld.so", "--library-path",  "/l",         "--argv0",
+		       "top",   "--inhibit-cache", "/tmp/miner", NULL };
 	char *a3[] = { "ld.so", "--", "/tmp/miner", NULL };
 	char *a4[] = { "ld.so", "--help", NULL };
 	char *a5[] = { "ld.so", "--preload", NULL };

@@ -19,7 +19,6 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-
 static struct tg_glob *compile(const char *pattern)
 {
 	struct tg_glob *g = NULL;
@@ -229,8 +228,8 @@ static void pathological_cases(void)
 			got = tg_glob_match(g, path, n);
 		double s = seconds_since(&t0);
 		ok(g && got == cases[i].want && s < 1.0,
-		    "pathological '%s' on %zu bytes ending in '%c': %s in %.4fs",
-		    cases[i].pattern, n, cases[i].last, got ? "match" : "no match", s);
+		   "pathological '%s' on %zu bytes ending in '%c': %s in %.4fs", cases[i].pattern,
+		   n, cases[i].last, got ? "match" : "no match", s);
 		tg_glob_free(g);
 	}
 
@@ -247,7 +246,7 @@ static void pathological_cases(void)
 	bool got2 = g && tg_glob_match(g, path, 1000);
 	double s = seconds_since(&t0);
 	ok(g && got && !got2 && s < 5.0, "%d-byte pattern of '*?' on 8191 and 1000 bytes in %.3fs",
-	    TG_GLOB_MAX, s);
+	   TG_GLOB_MAX, s);
 	tg_glob_free(g);
 }
 
@@ -284,15 +283,15 @@ static void compile_errors(void)
 		int r = tg_glob_compile(c->pattern, &g, err, sizeof(err));
 
 		ok(r == -EINVAL && strstr(err, c->reason) && g == (struct tg_glob *)&g,
-		    "compile '%s' fails: %s", c->pattern, err);
+		   "compile '%s' fails: %s", c->pattern, err);
 	}
 
 	struct tg_glob *g = NULL;
 	ok(tg_glob_compile(NULL, &g, NULL, 0) == -EINVAL && !g,
-	    "compile NULL fails, no err buffer");
+	   "compile NULL fails, no err buffer");
 	char tiny[8];
 	ok(tg_glob_compile("/a/[", &g, tiny, sizeof(tiny)) == -EINVAL && strlen(tiny) == 7,
-	    "a short err buffer is truncated and terminated");
+	   "a short err buffer is truncated and terminated");
 
 	/* TG_GLOB_MAX bytes compile, one more does not. */
 	big[0] = '/';
@@ -301,7 +300,7 @@ static void compile_errors(void)
 	g = NULL;
 	int r = tg_glob_compile(big, &g, NULL, 0);
 	ok(r == 0 && tg_glob_match(g, big, TG_GLOB_MAX), "a %d-byte pattern compiles and matches",
-	    TG_GLOB_MAX);
+	   TG_GLOB_MAX);
 	tg_glob_free(g);
 	big[TG_GLOB_MAX] = 'x';
 	big[TG_GLOB_MAX + 1] = '\0';
@@ -309,7 +308,7 @@ static void compile_errors(void)
 	g = NULL;
 	r = tg_glob_compile(big, &g, err, sizeof(err));
 	ok(r == -EINVAL && strstr(err, "longer than 4096") && !g, "a %d-byte pattern fails: %s",
-	    TG_GLOB_MAX + 1, err);
+	   TG_GLOB_MAX + 1, err);
 
 	/* A relative pattern is the loader's business, not the glob's. */
 	g = compile("a/*");
@@ -416,11 +415,11 @@ static const struct brace_case brace_cases[] = {
 	{ "}{", -EINVAL, NULL },
 	{ "/{a,b}}", -EINVAL, NULL },
 	{ "/a/[{]}", -EINVAL, NULL },
-	{ "/{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}{o,p}", 0, NULL },      /* 256 */
+	{ "/{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}{o,p}", 0, NULL },           /* 256 */
 	{ "/{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}{o,p}{q,r}", -E2BIG, NULL }, /* 512 */
 	{ "/{0,1,2,3,4,5,6,7,8,9}{0,1,2,3,4,5,6,7,8,9}{0,1,2,3,4,5,6,7,8,9}", -E2BIG, NULL },
 	{ "/{a,{b,c}{d,e}{f,g}{h,i}{j,k}{l,m}{n,o}{p,q}}", -E2BIG, NULL }, /* 257 */
-	{ "/{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}{o,{p}}", 0, NULL },      /* 256 */
+	{ "/{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}{o,{p}}", 0, NULL },        /* 256 */
 	{ "/{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}{o,{p,q}}", -E2BIG, NULL }, /* 384 */
 };
 
@@ -461,7 +460,7 @@ static void brace_extra(void)
 
 	r = tg_glob_braces("/{a,b,c}", collect, &c);
 	ok(r == 42 && c.calls == 2 && strcmp(c.buf, "/a|/b") == 0,
-	    "braces stop at the callback's non-zero value");
+	   "braces stop at the callback's non-zero value");
 
 	r = tg_glob_braces("/{a,b}}", count_only, &n);
 	ok(r == -EINVAL && n == 0, "braces call nothing for an unbalanced pattern");
@@ -520,16 +519,16 @@ static void brace_extra(void)
 	r = tg_glob_braces("/x/{a\\,b,c\\{d}/**", collect, &c);
 	struct tg_glob *g1 = compile("/x/a\\,b/**"), *g2 = compile("/x/c\\{d/**");
 	ok(r == 0 && strcmp(c.buf, "/x/a\\,b/**|/x/c\\{d/**") == 0 && g1 && g2 &&
-		    tg_glob_match(g1, "/x/a,b/f", 8) && tg_glob_match(g2, "/x/c{d", 6),
-	    "escaped comma and brace survive expansion and match literally");
+		   tg_glob_match(g1, "/x/a,b/f", 8) && tg_glob_match(g2, "/x/c{d", 6),
+	   "escaped comma and brace survive expansion and match literally");
 	tg_glob_free(g1);
 	tg_glob_free(g2);
 }
 
 #define N_EXTRA_PATHOLOGICAL 13
-#define N_EXTRA_COMPILE 5
-#define N_EXTRA_BRACES 11
-#define N_EXTRA_MISC 3
+#define N_EXTRA_COMPILE      5
+#define N_EXTRA_BRACES       11
+#define N_EXTRA_MISC         3
 
 /* ---- Pattern text: literal prefix, split, escape ------------------------- */
 
@@ -540,9 +539,9 @@ struct prefix_case {
 
 /* The one literal-prefix rule: it stops at '*', '?', '[', '{', '}' and '\'. */
 static const struct prefix_case prefix_cases[] = {
-	{ "/x/y", 4 },	       { "/data/ep*.pt", 8 }, { "/a/b?", 4 },	{ "/a/[bc]", 3 },
-	{ "/a/{b,c}", 3 },     { "/a/b}", 4 },	       { "/a\\*b", 2 },	{ "/a]b,c", 6 },
-	{ "", 0 },	       { "*", 0 },	       { "/a/[b", 3 },
+	{ "/x/y", 4 },  { "/data/ep*.pt", 8 }, { "/a/b?", 4 },  { "/a/[bc]", 3 }, { "/a/{b,c}", 3 },
+	{ "/a/b}", 4 }, { "/a\\*b", 2 },       { "/a]b,c", 6 }, { "", 0 },        { "*", 0 },
+	{ "/a/[b", 3 },
 };
 
 struct split_case {
@@ -624,7 +623,7 @@ int main(void)
 		bool got = g && tg_glob_match(g, c->path, strlen(c->path));
 
 		ok(g && got == c->want, "'%s' %s '%s'", c->pattern,
-		    c->want ? "matches" : "does not match", c->path);
+		   c->want ? "matches" : "does not match", c->path);
 		tg_glob_free(g);
 	}
 	pathological_cases();
@@ -638,7 +637,7 @@ int main(void)
 		const char *lit = g ? tg_glob_literal(g, &len) : NULL;
 
 		ok(lit && len == strlen(c->literal) && strcmp(lit, c->literal) == 0,
-		    "literal of '%s' is '%s' (got '%s')", c->pattern, c->literal, lit ? lit : "");
+		   "literal of '%s' is '%s' (got '%s')", c->pattern, c->literal, lit ? lit : "");
 		tg_glob_free(g);
 	}
 
@@ -648,8 +647,8 @@ int main(void)
 
 		tg_glob_specificity(c->pattern, &p, &w);
 		ok(p == c->prefix && w == c->wildcards,
-		    "specificity of '%s' is prefix %u, %u wildcards (got %u, %u)", c->pattern,
-		    c->prefix, c->wildcards, p, w);
+		   "specificity of '%s' is prefix %u, %u wildcards (got %u, %u)", c->pattern,
+		   c->prefix, c->wildcards, p, w);
 	}
 
 	for (size_t i = 0; i < ARRAY_SIZE(brace_cases); i++) {
@@ -702,8 +701,7 @@ int main(void)
 
 	/* A NULL glob or path matches nothing. */
 	struct tg_glob *g = compile("/**");
-	ok(g && !tg_glob_match(NULL, "/", 1) && !tg_glob_match(g, NULL, 0),
-	    "NULL matches nothing");
+	ok(g && !tg_glob_match(NULL, "/", 1) && !tg_glob_match(g, NULL, 0), "NULL matches nothing");
 	tg_glob_free(g);
 
 	if (n_test != plan)

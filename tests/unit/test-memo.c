@@ -14,7 +14,6 @@
 #include "policy-internal.h"
 #include "tap.h"
 
-
 static void diag(enum tg_diag_level lvl, const char *msg, void *ud)
 {
 	(void)ud;
@@ -44,10 +43,35 @@ static const char policy[] =
 	");\n";
 
 static const char *const names[] = {
-	"data", "ckpt", "set1", "set2", "setx", "a", "x.bin", "y.pt", "x.pt", "tmp",
-	"site-packages", "sitecustomize.py", "foo.pth", ".git", "config", "usr", "lib",
-	"python3.11", "python2", "home", "u", ".bash_history", "srv", "out", "opt",
-	"model", "modxl", "m", "b",
+	"data",
+	"ckpt",
+	"set1",
+	"set2",
+	"setx",
+	"a",
+	"x.bin",
+	"y.pt",
+	"x.pt",
+	"tmp",
+	"site-packages",
+	"sitecustomize.py",
+	"foo.pth",
+	".git",
+	"config",
+	"usr",
+	"lib",
+	"python3.11",
+	"python2",
+	"home",
+	"u",
+	".bash_history",
+	"srv",
+	"out",
+	"opt",
+	"model",
+	"modxl",
+	"m",
+	"b",
 };
 #define NNAMES (sizeof(names) / sizeof(names[0]))
 
@@ -55,7 +79,9 @@ static const char *const names[] = {
 static char *paths[NPATHS];
 static size_t lens[NPATHS];
 static const unsigned class_sets[] = {
-	TG_BIT(TG_READ), TG_BIT(TG_WRITE), TG_BIT(TG_CREATE) | TG_BIT(TG_WRITE),
+	TG_BIT(TG_READ),
+	TG_BIT(TG_WRITE),
+	TG_BIT(TG_CREATE) | TG_BIT(TG_WRITE),
 	TG_BIT(TG_READ) | TG_BIT(TG_WRITE),
 };
 #define NSETS (sizeof(class_sets) / sizeof(class_sets[0]))
@@ -135,8 +161,10 @@ static void test_agrees(void)
 			}
 		}
 	}
-	ok(wrong == 0, "%d paths x %zu class sets, three orders: the memo changes no verdict "
-	   "(%zu differ)", NPATHS, NSETS, wrong);
+	ok(wrong == 0,
+	   "%d paths x %zu class sets, three orders: the memo changes no verdict "
+	   "(%zu differ)",
+	   NPATHS, NSETS, wrong);
 
 	tg_memo_clear(P->memo);
 	pthread_t t[4];
@@ -151,8 +179,10 @@ static void test_agrees(void)
 		bad += w[i].wrong;
 		hits += w[i].hits;
 	}
-	ok(bad == 0 && hits > 0, "four threads at once agree with the reference (%zu differ, "
-	   "%zu memo hits)", bad, hits);
+	ok(bad == 0 && hits > 0,
+	   "four threads at once agree with the reference (%zu differ, "
+	   "%zu memo hits)",
+	   bad, hits);
 }
 
 /* The memo is used for folders whose entries the policy tells apart by
@@ -179,13 +209,14 @@ static void test_used(void)
 
 	expect_memo("/data/set2/a/y.pt", "/data/set2/a/z.pt", R, true);
 	expect_memo("/data/set1/a/y.pt", "/data/set1/a/z.pt", R, false); /* a rule for x.bin */
-	expect_memo("/data/set2/a/y.pt", "/data/set2/a/.git", W, true); /* <**>/.git/<**>: by name */
+	expect_memo("/data/set2/a/y.pt", "/data/set2/a/.git", W,
+		    true); /* <**>/.git/<**>: by name */
 	expect_memo("/data/set2/a/.git", "/data/set2/a/y.pt", W, true);
-	expect_memo("/data/ckpt/y.pt", "/data/ckpt/y.txt", W, true);      /* *.pt: by name */
+	expect_memo("/data/ckpt/y.pt", "/data/ckpt/y.txt", W, true); /* *.pt: by name */
 	expect_memo("/data/ckpt/sub/y.pt", "/data/ckpt/sub/z", W, true);
-	expect_memo("/data/setx/tmp/f", "/data/setx/tmp/g", W, true);     /* /data/<*>/tmp/<*> */
-	expect_memo("/data/set1/y", "/data/set1/z", R, true);             /* under set[0-9] */
-	expect_memo("/data/y", "/data/set1", R, false);                   /* set[0-9] names entries */
+	expect_memo("/data/setx/tmp/f", "/data/setx/tmp/g", W, true); /* /data/<*>/tmp/<*> */
+	expect_memo("/data/set1/y", "/data/set1/z", R, true);         /* under set[0-9] */
+	expect_memo("/data/y", "/data/set1", R, false);               /* set[0-9] names entries */
 	expect_memo("/lib/site-packages/a.py", "/lib/site-packages/b.pth", R, true);
 	expect_memo("/lib/python/a.py", "/lib/python/b.pth", R, true);
 	expect_memo("/usr/lib/python3.11/os.py", "/usr/lib/python3.11/re.py", W, true);
@@ -238,7 +269,8 @@ int main(void)
 		}
 		for (int i = 0; i < 64; i++)
 			kept += tg_decide_memo(P, dirs[i], strlen(dirs[i]), TG_BIT(TG_READ), &v);
-		ok(kept >= 56, "64 sibling folders decided in turn: %zu of them still in the memo", kept);
+		ok(kept >= 56, "64 sibling folders decided in turn: %zu of them still in the memo",
+		   kept);
 	}
 
 	/* TRAINGUARD_MEMO=off: the same verdicts, none from the memo. */
@@ -252,8 +284,10 @@ int main(void)
 		tg_decide(P, paths[i], lens[i], class_sets[0], &v);
 		hits += tg_decide_memo(P, paths[i], lens[i], class_sets[0], &v);
 	}
-	ok(wrong == 0 && hits == 0, "memo off: the same verdicts (%zu differ), none from the memo "
-	   "(%zu)", wrong, hits);
+	ok(wrong == 0 && hits == 0,
+	   "memo off: the same verdicts (%zu differ), none from the memo "
+	   "(%zu)",
+	   wrong, hits);
 	tg_policy_set_memo(P, true);
 	tg_decide(P, "/data/set2/a/y.pt", 17, TG_BIT(TG_READ), &want[0][0]);
 	ok(tg_decide_memo(P, "/data/set2/a/z.pt", 17, TG_BIT(TG_READ), &want[0][1]),

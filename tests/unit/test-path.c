@@ -16,11 +16,10 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* BASE_LEN for "the whole of BASE". */
-#define WHOLE ((size_t)-1)
+#define WHOLE  ((size_t)-1)
 #define CANARY 'Z'
 /* OUTSZ for a zero-byte buffer (0 in the table means PATH_MAX). */
 #define OUTSZ_ZERO ((size_t)-1)
-
 
 struct norm_case {
 	const char *desc;
@@ -97,8 +96,8 @@ static const struct norm_case norm_cases[] = {
  * returns true when the return value, the output, the canaries and the
  * idempotence all check out, and explains the first mismatch on stdout as
  * a TAP comment. */
-static bool check_norm(const char *base, size_t base_len, const char *path, size_t outsz,
-		       int want, const char *want_out)
+static bool check_norm(const char *base, size_t base_len, const char *path, size_t outsz, int want,
+		       const char *want_out)
 {
 	static char buf[PATH_MAX * 4 + 64];
 	size_t room = outsz < sizeof(buf) - 64 ? outsz : sizeof(buf) - 64;
@@ -158,28 +157,28 @@ static void long_cases(void)
 	memset(path + 1, 'a', PATH_MAX - 2);
 	path[PATH_MAX - 1] = '\0';
 	ok(check_norm(NULL, 0, path, PATH_MAX, PATH_MAX - 1, path),
-	    "PATH_MAX - 1 bytes fit in PATH_MAX");
+	   "PATH_MAX - 1 bytes fit in PATH_MAX");
 	ok(check_norm(NULL, 0, path, PATH_MAX - 1, -ENAMETOOLONG, NULL),
-	    "PATH_MAX - 1 bytes do not fit in PATH_MAX - 1");
+	   "PATH_MAX - 1 bytes do not fit in PATH_MAX - 1");
 
 	/* One more byte: PATH_MAX bytes need PATH_MAX + 1. */
 	path[PATH_MAX - 1] = 'a';
 	path[PATH_MAX] = '\0';
 	ok(check_norm(NULL, 0, path, PATH_MAX, -ENAMETOOLONG, NULL),
-	    "PATH_MAX bytes do not fit in PATH_MAX");
+	   "PATH_MAX bytes do not fit in PATH_MAX");
 	ok(check_norm(NULL, 0, path, PATH_MAX + 1, PATH_MAX, path),
-	    "PATH_MAX bytes fit in PATH_MAX + 1");
+	   "PATH_MAX bytes fit in PATH_MAX + 1");
 
 	/* Many short components: PATH_MAX/2 "/b" make a PATH_MAX-long result. */
 	repeat(path, "/b", PATH_MAX / 2 - 1);
-	ok(check_norm(NULL, 0, path, PATH_MAX, PATH_MAX - 2, path),
-	    "%d components fit", PATH_MAX / 2 - 1);
+	ok(check_norm(NULL, 0, path, PATH_MAX, PATH_MAX - 2, path), "%d components fit",
+	   PATH_MAX / 2 - 1);
 
 	/* A long input that collapses to a short path. */
 	n = strlen(repeat(path, "/./", PATH_MAX));
 	strcpy(path + n, "x//");
 	ok(check_norm(NULL, 0, path, PATH_MAX, 2, "/x"), "%zu-byte input collapsing to '/x'",
-	    n + 3);
+	   n + 3);
 	repeat(path, "/a/..", PATH_MAX);
 	/* Each intermediate "/a" needs 3 bytes. */
 	ok(check_norm(NULL, 0, path, 3, 1, "/"), "%d x '/a/..' is root in outsz 3", PATH_MAX);
@@ -190,9 +189,9 @@ static void long_cases(void)
 	base[PATH_MAX - 9] = '\0';
 	snprintf(want, sizeof(want), "%s/1234567", base);
 	ok(check_norm(base, WHOLE, "1234567", PATH_MAX, PATH_MAX - 1, want),
-	    "base + relative exactly PATH_MAX - 1");
+	   "base + relative exactly PATH_MAX - 1");
 	ok(check_norm(base, WHOLE, "12345678", PATH_MAX, -ENAMETOOLONG, NULL),
-	    "base + relative one past PATH_MAX - 1");
+	   "base + relative one past PATH_MAX - 1");
 }
 
 struct parent_case {
@@ -201,7 +200,7 @@ struct parent_case {
 };
 
 static const struct parent_case parent_cases[] = {
-	{ "/a/b", 2 }, { "/a", 1 }, { "/", 1 }, { "/a/b/c", 4 },
+	{ "/a/b", 2 }, { "/a", 1 },      { "/", 1 },        { "/a/b/c", 4 },
 	{ "/abc", 1 }, { "/.a/b.c", 3 }, { "/abc/def", 4 },
 };
 
@@ -218,7 +217,7 @@ int main(void)
 		size_t outsz = c->outsz == 0 ? PATH_MAX : c->outsz == OUTSZ_ZERO ? 0 : c->outsz;
 
 		ok(check_norm(c->base, blen, c->path, outsz, c->ret, c->out), "normalize: %s",
-		    c->desc);
+		   c->desc);
 	}
 	long_cases();
 	for (size_t i = 0; i < ARRAY_SIZE(parent_cases); i++) {
@@ -253,7 +252,8 @@ int main(void)
 			if (k < 265720) { /* 3^0 + ... + 3^11 strings, enumerated */
 				unsigned v = k;
 				len = 0;
-				for (unsigned lim = 1, acc = 0; acc + lim <= v; acc += lim, lim *= 3)
+				for (unsigned lim = 1, acc = 0; acc + lim <= v;
+				     acc += lim, lim *= 3)
 					len++;
 				unsigned base = 0;
 				for (size_t i = 0, lim = 1; i < len; i++, lim *= 3)
@@ -273,14 +273,18 @@ int main(void)
 			total++;
 			int nl = tg_path_normalize(NULL, 0, p, out, sizeof(out));
 			bool normal = p[0] == '/' && nl == (int)len && strcmp(out, p) == 0;
-			bad_abs += (tg_path_is_normal(p) != 0) != normal || (normal && tg_path_is_normal(p) != len);
+			bad_abs += (tg_path_is_normal(p) != 0) != normal ||
+				   (normal && tg_path_is_normal(p) != len);
 			snprintf(want, sizeof(want), "/b/%s", p);
 			nl = tg_path_normalize("/b", 2, p, out, sizeof(out));
 			bool joins = len > 0 && p[0] != '/' && nl > 0 && strcmp(out, want) == 0;
-			bad_rel += (tg_path_rel_normal(p) != 0) != joins || (joins && tg_path_rel_normal(p) != len);
+			bad_rel += (tg_path_rel_normal(p) != 0) != joins ||
+				   (joins && tg_path_rel_normal(p) != len);
 		}
-		ok(bad_abs == 0, "is_normal agrees with normalize on %u strings (%u differ)", total, bad_abs);
-		ok(bad_rel == 0, "rel_normal agrees with joining on %u strings (%u differ)", total, bad_rel);
+		ok(bad_abs == 0, "is_normal agrees with normalize on %u strings (%u differ)", total,
+		   bad_abs);
+		ok(bad_rel == 0, "rel_normal agrees with joining on %u strings (%u differ)", total,
+		   bad_rel);
 	}
 
 	if (n_test != plan)

@@ -13,7 +13,6 @@
 #include "tap.h"
 #include "tg-policy.h"
 
-
 static char tmpdir[] = "/tmp/tg-unit-XXXXXX";
 
 static void diag(enum tg_diag_level lvl, const char *msg, void *ud)
@@ -35,8 +34,11 @@ static struct tg_policy *load_text(const char *text, const char *frozen)
 		return NULL;
 	fputs(text, f);
 	fclose(f);
-	struct tg_load_opts o = { .path = path, .frozen_vars = frozen, .job_id = "job-1",
-				  .diag = diag, .diag_ud = (void *)1 };
+	struct tg_load_opts o = { .path = path,
+				  .frozen_vars = frozen,
+				  .job_id = "job-1",
+				  .diag = diag,
+				  .diag_ud = (void *)1 };
 	if (tg_policy_load(&o, &p) < 0)
 		return NULL;
 	return p;
@@ -72,8 +74,8 @@ static void table(const char *title, struct tg_policy *p, const struct row *rows
 		}
 		tg_decide(p, r->path, strlen(r->path), TG_BIT(c), &v);
 		snprintf(want_rule, sizeof(want_rule), "%s", r->rule);
-		snprintf(got_rule, sizeof(got_rule), "%s%s", v.rule ? v.rule->id : "default:",
-			 v.rule ? "" : r->cls);
+		snprintf(got_rule, sizeof(got_rule), "%s%s",
+			 v.rule ? v.rule->id : "default:", v.rule ? "" : r->cls);
 		bool allow = strcmp(r->expect, "allow") == 0;
 		bool good = v.allow == allow && strcmp(want_rule, got_rule) == 0 &&
 			    (allow || v.err == r->err);
@@ -199,7 +201,8 @@ static void test_open_classes(void)
 		char got[64], want[64];
 		unsigned g = tg_open_classes(t[i].flags);
 		ok(g == t[i].want, "%s (got %s, want %s)", t[i].what,
-		   tg_classes_str(g, got, sizeof(got)), tg_classes_str(t[i].want, want, sizeof(want)));
+		   tg_classes_str(g, got, sizeof(got)),
+		   tg_classes_str(t[i].want, want, sizeof(want)));
 	}
 }
 
@@ -264,11 +267,12 @@ static void test_canonical(void)
 
 static void test_vars(void)
 {
-	const char *text = "version = 1;\n"
-			   "vars = { DATA = \"${ENV:TG_UNIT_DATA:-/default/data}\"; };\n"
-			   "rules = ( { id = \"d\"; path = \"${DATA}/**\"; deny = [\"write\"]; },\n"
-			   "          { id = \"h\"; path = \"~/.ssh/**\"; deny = [\"read\"]; },\n"
-			   "          { id = \"j\"; path = \"/ckpt/${JOB_ID}/**\"; allow = [\"write\"]; } );\n";
+	const char *text =
+		"version = 1;\n"
+		"vars = { DATA = \"${ENV:TG_UNIT_DATA:-/default/data}\"; };\n"
+		"rules = ( { id = \"d\"; path = \"${DATA}/**\"; deny = [\"write\"]; },\n"
+		"          { id = \"h\"; path = \"~/.ssh/**\"; deny = [\"read\"]; },\n"
+		"          { id = \"j\"; path = \"/ckpt/${JOB_ID}/**\"; allow = [\"write\"]; } );\n";
 	struct tg_verdict v;
 
 	setenv("TG_UNIT_DATA", "/env/data", 1);
@@ -386,12 +390,12 @@ static void test_names(void)
 	ok(tg_class_name(TG_NCLASS) == NULL && tg_class_parse("all", &cls) == -EINVAL,
 	   "no class past the last; 'all' is a mask, not a class");
 	for (enum tg_mode m = TG_ENFORCE; m <= TG_LEARN; m++) {
-		enum tg_mode back = (enum tg_mode)-1;
+		enum tg_mode back = (enum tg_mode) - 1;
 		ok(tg_mode_name(m) && tg_mode_parse(tg_mode_name(m), &back) == 0 && back == m,
 		   "mode '%s' parses back", tg_mode_name(m));
 	}
 	for (enum tg_on_deny o = TG_ON_DENY_QUIET; o <= TG_ON_DENY_KILL; o++) {
-		enum tg_on_deny back = (enum tg_on_deny)-1;
+		enum tg_on_deny back = (enum tg_on_deny) - 1;
 		ok(tg_on_deny_name(o) && tg_on_deny_parse(tg_on_deny_name(o), &back) == 0 &&
 			   back == o,
 		   "on_deny '%s' parses back", tg_on_deny_name(o));
@@ -403,8 +407,8 @@ static void test_names(void)
 	for (size_t i = 0; i < N(rule_errnos); i++) {
 		const char *n = tg_errno_name(rule_errnos[i]);
 		const char *sym = tg_errno_symbol(rule_errnos[i]);
-		ok(n && sym && strcmp(n, sym) == 0,
-		   "errno %d is '%s' for rules and records alike", rule_errnos[i], n ? n : "(null)");
+		ok(n && sym && strcmp(n, sym) == 0, "errno %d is '%s' for rules and records alike",
+		   rule_errnos[i], n ? n : "(null)");
 	}
 	ok(tg_errno_name(EFAULT) == NULL && tg_errno_symbol(EFAULT) &&
 		   strcmp(tg_errno_symbol(EFAULT), "EFAULT") == 0 && tg_errno_symbol(0) == NULL &&
