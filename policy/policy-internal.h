@@ -187,6 +187,7 @@ struct tg_words {
 extern const struct tg_words tg_class_words;    /* "read".."list" -> TG_BIT(c); "all" -> TG_ALL */
 extern const struct tg_words tg_mode_words;     /* "enforce", "audit", "learn" */
 extern const struct tg_words tg_on_deny_words;  /* "error", "kill", "quiet" */
+extern const struct tg_words tg_severity_words; /* "informational" ... "critical" */
 extern const struct tg_words tg_errno_words;    /* the errnos a rule may name */
 extern const struct tg_words tg_decision_words; /* "allow" -> true, "deny" -> false */
 /* Stores the value of WORD in *RET and returns 0, or returns -EINVAL. */
