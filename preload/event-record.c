@@ -758,6 +758,8 @@ static json_t *unmapped(struct build *b, json_t *rec)
 		set(b, tg, "enforce_decision", json_string(enforce_denies(ev) ? "deny" : "allow"));
 	if (ev->killed)
 		set(b, tg, "killed", json_true());
+	if (ev->by_pattern)
+		set(b, tg, "folded_by", json_string("pattern"));
 	if (ev->dropped)
 		set_int(b, tg, "dropped_before", (long long)ev->dropped);
 	context(b, tg);
@@ -811,6 +813,8 @@ static void message(struct build *b, json_t *rec)
 		LIT(", ");
 		PUT(pid, tg_put_dec(pid, b->ev->count, 1));
 		LIT(" times");
+		if (b->ev->by_pattern)
+			LIT(" on paths matching the pattern");
 	}
 	if (b->ev->killed)
 		LIT("; the process was killed (on_deny = kill)");

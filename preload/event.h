@@ -98,6 +98,7 @@ struct tg_event {
 	 * sets count, start_time and end_time. */
 	unsigned long count;
 	long long first_ms, last_ms;
+	bool by_pattern;            /* folded across paths: PATH is the pattern */
 	unsigned long dropped;      /* records lost just before this one */
 	const struct tg_life *life; /* lifecycle records */
 };

@@ -82,6 +82,18 @@ unsigned long tg_fold_folded(void)
 
 /* ---- the table ---- */
 
+/* A rule of low or informational severity is expected noise (ps(1)
+ * reads /proc/N/environ of every process it lists): its repeats fold
+ * whatever the path, one record per process, rule and pattern. Any graver
+ * rule folds only repeats of the same path, so that every secret tried is
+ * named. */
+static bool by_pattern(const struct tg_event *ev)
+{
+	const struct tg_rule *r = ev->verdict->rule;
+	return r && ev->verdict->pattern && r->severity != TG_SEVERITY_UNSET &&
+	       r->severity <= TG_SEVERITY_LOW;
+}
+
 static uint64_t key_of(const struct tg_event *ev, pid_t pid, size_t *ret_len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
@@ -96,6 +108,10 @@ static uint64_t key_of(const struct tg_event *ev, pid_t pid, size_t *ret_len)
 	MIX(ev->decision);
 	MIX(ev->flags);
 	MIX(ev->err);
+	if (by_pattern(ev)) {
+		MIX((uintptr_t)ev->verdict->pattern);
+		p = (const unsigned char *)"";
+	}
 	for (; p[n]; n++)
 		MIX(p[n]);
 #undef MIX
@@ -125,7 +141,8 @@ static void write_pending(struct slot *s, const struct tg_proc *proc)
 		return;
 	struct tg_event ev = s->ev;
 	ev.verdict = &s->v;
-	ev.path = s->path;
+	ev.path = s->path[0] ? s->path : s->v.pattern;
+	ev.by_pattern = !s->path[0];
 	ev.path_requested = NULL;
 	ev.count = s->pending;
 	ev.first_ms = s->first_ms;
@@ -184,12 +201,14 @@ bool tg_fold(const struct tg_event *ev, const struct tg_proc *proc)
 		goto out;
 	}
 	uint64_t key = key_of(ev, self.pid, &len);
+	bool any_path = by_pattern(ev);
+	const char *kp = any_path ? "" : ev->path;
 	struct slot *s = NULL, *victim = &slots[0];
 	for (size_t i = 0; i < SLOTS; i++) {
 		struct slot *c = &slots[i];
-		if (c->key == key && c->pid == self.pid && len < PATH_KEEP &&
-		    memcmp(c->path, ev->path, len + 1) == 0 && c->ev.op == ev->op &&
-		    c->v.rule == ev->verdict->rule) {
+		if (c->key == key && c->pid == self.pid && c->ev.op == ev->op &&
+		    c->v.rule == ev->verdict->rule && c->v.pattern == ev->verdict->pattern &&
+		    len < PATH_KEEP && memcmp(c->path, kp, len + 1) == 0) {
 			s = c;
 			break;
 		}
@@ -223,7 +242,9 @@ bool tg_fold(const struct tg_event *ev, const struct tg_proc *proc)
 		victim->window_ms = now;
 		victim->ev = *ev;
 		victim->v = *ev->verdict;
-		memcpy(victim->path, ev->path, len + 1);
+		/* Folded by pattern: the slot keeps "" and the record names the
+		 * pattern; the first call's own record named its path. */
+		memcpy(victim->path, kp, len + 1);
 	}
 out:
 	atomic_flag_clear_explicit(&lock, memory_order_release);

@@ -172,7 +172,7 @@ int tg_log_open(const char *dest, enum tg_sink *ret_kind)
 	int fd = open_sink();
 	if (fd < 0)
 		return fd;
-	tg_log_set_fd(fd);
+	/* Not the log yet: the caller moves it first (tg_log_set_fd). */
 	*ret_kind = sink.kind;
 	return fd;
 }

@@ -28,8 +28,8 @@ enum tg_sink {
  * "syslog:" or "unix:" without an absolute path. RET_PATH borrows DEST. */
 int tg_log_parse(const char *dest, enum tg_sink *ret_kind, const char **ret_path);
 
-/* Opens the sink DEST names and makes it the log; returns its descriptor
- * (close-on-exec) or -errno. Once, at start. */
+/* Opens the sink DEST names; returns its descriptor (close-on-exec), which
+ * the caller makes the log with tg_log_set_fd, or -errno. Once, at start. */
 int tg_log_open(const char *dest, enum tg_sink *ret_kind);
 
 /* The descriptor records go to (-1: stderr). */
