@@ -32,6 +32,9 @@ static _Atomic int logfd = -1;
 /* Records this process could not write to its sink, in all; and those not
  * yet said by a record that got through. */
 static atomic_ulong dropped_total, dropped_unsaid;
+/* A write cut short (a full disk) left part of a line in the file: the
+ * next line that gets through starts on a line of its own. */
+static atomic_bool torn;
 
 /* The sink, set once at start (read-only afterwards but for a reopen). */
 static struct {
@@ -53,12 +56,18 @@ void tg_log_set_fd(int fd)
 /* Writes N bytes in full with raw write(2); -errno when the sink refuses. */
 static int write_all(int fd, const char *buf, size_t n)
 {
+	bool part = false;
+
 	while (n > 0) {
 		ssize_t w = tg_sys(SYS_write, fd, buf, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			if (part && fd != STDERR_FILENO)
+				atomic_store(&torn, true);
 			return w < 0 ? -errno : -EIO;
+		}
+		part = true;
 		buf += w;
 		n -= w;
 	}
@@ -239,8 +248,12 @@ int tg_log_emit(const char *line, size_t n, int severity)
 		follow_rotation(fd);
 	if (sink.kind == TG_SINK_SYSLOG)
 		r = write_syslog(fd, line, n, severity);
-	else
+	else if (atomic_exchange(&torn, false) && write_all(fd, "\n", 1) < 0) {
+		atomic_store(&torn, true);
+		r = -EIO;
+	} else {
 		r = write_all(fd, line, n);
+	}
 	if (r < 0 && sink.kind == TG_SINK_FILE) {
 		/* A full disk, or a removed folder with the file: try the path
 		 * once more before giving up on this line. */
