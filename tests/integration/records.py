@@ -350,21 +350,25 @@ def rotation(tap):
                 'sys.stdin.readline()\n'
                 'burst("b")\n') % sb.p('plain')
         env = tglib.base_env()
-        env.update(LD_PRELOAD=tglib.LIBRARY, TRAINGUARD_POLICY=sb.policy_path,
-                   TRAINGUARD_LOG=log)
-        p = subprocess.Popen([PYTHON, '-c', code], env=env, stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+        if tglib.PRELOAD_FIRST:
+            env['LD_PRELOAD'] = tglib.PRELOAD_FIRST
+        p = subprocess.Popen([tglib.CLI, 'run', '--policy', sb.policy_path, '--log', log,
+                              '--job-id', 'rotate-1', '--', PYTHON, '-c', code], env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
         p.stdout.readline()
         os.rename(log, log + '.1')  # logrotate's way, no signal
         p.stdin.write('\n')
         p.stdin.flush()
-        p.wait(timeout=60)
+        _, err = p.communicate(timeout=60)
         old, _ = tglib.read_log(log + '.1')
         new, _ = tglib.read_log(log)
         tap.ok(len(old) + len(new) == 140 and len(new) >= 70 - 64,
                f'after a rename the records go to a new file at the path '
                f'({len(old)} + {len(new)})')
         tglib.validate_log(tap, log, 'the file after rotation')
+        tap.ok('140 violations (140 denied' in err,
+               "the run's summary counts the rotated file too", err)
 
 
 def disk_full(tap):
