@@ -10,11 +10,11 @@
 #include "log.h"
 #include "self.h"
 
-#define SLOTS 16
+#define SLOTS     16
 #define PATH_KEEP 1024
 
 struct slot {
-	uint64_t key;     /* 0: empty */
+	uint64_t key; /* 0: empty */
 	pid_t pid;
 	unsigned long pending; /* repeats not written yet */
 	long long window_ms;   /* when the window began */
@@ -37,8 +37,8 @@ static struct {
 } counts[COUNTS];
 
 static const char *const default_names[TG_NCLASS] = {
-	"default:read",	  "default:write", "default:create", "default:delete",
-	"default:exec",	  "default:chmod", "default:list",
+	"default:read", "default:write", "default:create", "default:delete",
+	"default:exec", "default:chmod", "default:list",
 };
 
 static void count_rule(const struct tg_verdict *v, unsigned long n)
@@ -121,8 +121,8 @@ static uint64_t key_of(const struct tg_event *ev, pid_t pid, size_t *ret_len)
 
 static bool foldable(const struct tg_event *ev)
 {
-	return ev->kind == TG_EV_DECISION && ev->path && ev->verdict && !ev->path2 &&
-	       !ev->argv && !ev->killed && !ev->unguarded &&
+	return ev->kind == TG_EV_DECISION && ev->path && ev->verdict && !ev->path2 && !ev->argv &&
+	       !ev->killed && !ev->unguarded &&
 	       (ev->decision == TG_DEC_DENY || ev->decision == TG_DEC_WOULD_DENY);
 }
 
@@ -156,7 +156,8 @@ static void flush_ended(pid_t pid, long long now, const struct tg_proc *proc)
 {
 	for (size_t i = 0; i < SLOTS; i++) {
 		struct slot *s = &slots[i];
-		if (s->key && s->pid == pid && s->pending && now - s->window_ms >= TG_FOLD_WINDOW_MS) {
+		if (s->key && s->pid == pid && s->pending &&
+		    now - s->window_ms >= TG_FOLD_WINDOW_MS) {
 			write_pending(s, proc);
 			s->key = 0;
 		}

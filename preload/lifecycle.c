@@ -46,8 +46,13 @@ static void collect_profiles(void)
 
 static void write_life(enum tg_event_kind kind, const char *op, const struct tg_life *l)
 {
-	struct tg_event ev = { .op = op, .kind = kind, .flags = -1, .mode = tg_set.mode,
-			       .mode_requested = -1, .mode_applied = -1, .life = l };
+	struct tg_event ev = { .op = op,
+			       .kind = kind,
+			       .flags = -1,
+			       .mode = tg_set.mode,
+			       .mode_requested = -1,
+			       .mode_applied = -1,
+			       .life = l };
 	tg_log_build(&ev, &tg_set.proc);
 }
 
@@ -56,7 +61,8 @@ void tg_life_start(void)
 	collect_profiles();
 	struct tg_life l = { .profiles = profiles[0] ? profiles : NULL,
 			     .layers = fence_layers ? fence_layers : "preload",
-			     .fence = fence_status, .exit_status = -1 };
+			     .fence = fence_status,
+			     .exit_status = -1 };
 	write_life(TG_EV_START, "start", &l);
 }
 
@@ -75,9 +81,13 @@ void tg_life_stop(const char *how, int status, int sig)
 		return;
 	tg_depth++;
 	tg_fold_flush(&tg_set.proc);
-	struct tg_life l = { .exit_status = status, .signal = sig, .exit_how = how,
-			     .counts = counts, .ncounts = tg_fold_counts(counts, 64),
-			     .dropped = tg_log_dropped(), .folded = tg_fold_folded() };
+	struct tg_life l = { .exit_status = status,
+			     .signal = sig,
+			     .exit_how = how,
+			     .counts = counts,
+			     .ncounts = tg_fold_counts(counts, 64),
+			     .dropped = tg_log_dropped(),
+			     .folded = tg_fold_folded() };
 	write_life(TG_EV_STOP, "stop", &l);
 	tg_depth--;
 }
