@@ -34,6 +34,8 @@ from tglib import PYTHON, Sandbox, tg  # noqa: E402
 FLOOD = os.path.join(tglib.BUILD_ROOT, 'tests', 'probes', 'tg-flood')
 RSYSLOGD = shutil.which('rsyslogd') or '/usr/sbin/rsyslogd'
 PS = shutil.which('ps')
+# The sanitizer run (tests/run-all) puts its runtime first.
+PRELOAD = (tglib.PRELOAD_FIRST + ':' if tglib.PRELOAD_FIRST else '') + tglib.LIBRARY
 
 POLICY = '''version = 1;
 defaults = { read = "allow"; list = "allow"; exec = "allow"; write = "allow";
@@ -233,7 +235,7 @@ def syslog_word(tap):
         sb.write_policy(POLICY.replace('rules = (', 'log = { path = "syslog"; };\nrules = ('),
                         'syslog.cfg')
         env = tglib.base_env()
-        env.update(LD_PRELOAD=tglib.LIBRARY, TRAINGUARD_POLICY=sb.p('syslog.cfg'))
+        env.update(LD_PRELOAD=PRELOAD, TRAINGUARD_POLICY=sb.p('syslog.cfg'))
         r = subprocess.run([tglib.PROBE, 'open', sb.p('plain/f'), 'O_RDONLY'], cwd=sb.root,
                            env=env, capture_output=True, text=True, timeout=60)
         tap.ok(not os.path.exists(sb.p('syslog')),
@@ -389,7 +391,7 @@ def disk_full(tap):
                 'burst("b", 1)\n') % (sb.p('plain'), os.path.join(d, 'filler'))
         script = (f'mount -t tmpfs -o size=64k none {d} && '
                   f'dd if=/dev/zero of={d}/filler bs=1k count=40 status=none && '
-                  f'LD_PRELOAD={tglib.LIBRARY} TRAINGUARD_POLICY={sb.policy_path} '
+                  f'LD_PRELOAD={PRELOAD} TRAINGUARD_POLICY={sb.policy_path} '
                   f'TRAINGUARD_LOG={d}/log.jsonl {PYTHON} -c "$1"; '
                   f'cp {d}/log.jsonl {sb.p("full.jsonl")}')
         r = subprocess.run([unshare, '-m', 'sh', '-c', script, 'sh', code],
