@@ -57,19 +57,18 @@ static const char *fence_text(const struct tg_fence_report *r, char *buf, size_t
 }
 
 /* Counts the job's records appended to LOG after OFFSET. */
-static void summary(const char *log, off_t offset, const char *jid, const char *fence)
+/* Adds the job's refusals in the file PATH (from OFFSET) to the counts: a
+ * record folded from repeats counts its `count`. */
+static int count_file(const char *path, off_t offset, const char *jid, long *denied,
+		      long *audited)
 {
-	FILE *f = fopen(log, "re");
+	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0;
-	long denied = 0, audited = 0;
 
-	if (!f) {
-		fprintf(stderr, "trainguard: job %s finished; cannot read the log '%s': %s\n", jid,
-			log, strerror(errno));
-		return;
-	}
-	if (fseeko(f, offset, SEEK_SET) != 0)
+	if (!f)
+		return -errno;
+	if (offset && fseeko(f, offset, SEEK_SET) != 0)
 		rewind(f);
 	while (getline(&line, &cap, f) > 0) {
 		json_t *rec = json_loads(line, 0, NULL);
@@ -79,16 +78,50 @@ static void summary(const char *log, off_t offset, const char *jid, const char *
 			json_object_get(json_object_get(rec, "metadata"), "correlation_uid"));
 		const char *dec = json_string_value(json_object_get(
 			json_object_get(json_object_get(rec, "unmapped"), "trainguard"), "decision"));
+		json_int_t n = json_integer_value(json_object_get(rec, "count"));
+		if (n < 1)
+			n = 1;
 		if (cid && dec && strcmp(cid, jid) == 0) {
 			if (strcmp(dec, "deny") == 0)
-				denied++;
+				*denied += n;
 			else if (strcmp(dec, "would_deny") == 0)
-				audited++;
+				*audited += n;
 		}
 		json_decref(rec);
 	}
 	free(line);
 	fclose(f);
+	return 0;
+}
+
+/* The job's refusals in LOG, and in the files it was rotated to during
+ * the run (renamed to LOG.1, LOG.2, ...; compressed ones are not read).
+ * Only this job's records count, so a rotated file's older lines do not. */
+static void summary(const char *log, off_t offset, const char *jid, const struct stat *before,
+		    const char *fence)
+{
+	long denied = 0, audited = 0;
+	struct stat now;
+	char rotated[PATH_MAX];
+
+	/* A log renamed away during the run is read whole wherever it went. */
+	bool same = stat(log, &now) == 0 && before && now.st_ino == before->st_ino &&
+		    now.st_dev == before->st_dev;
+	int r = count_file(log, same ? offset : 0, jid, &denied, &audited);
+	if (r < 0) {
+		fprintf(stderr, "trainguard: job %s finished; cannot read the log '%s': %s\n", jid,
+			log, strerror(-r));
+		return;
+	}
+	for (int i = 1; i <= 9; i++) {
+		struct stat st;
+		snprintf(rotated, sizeof(rotated), "%s.%d", log, i);
+		if (stat(rotated, &st) != 0 || (before && st.st_mtime < before->st_mtime &&
+						 st.st_ino != before->st_ino))
+			continue; /* absent, or rotated before the run began */
+		off_t from = before && st.st_ino == before->st_ino ? offset : 0;
+		count_file(rotated, from, jid, &denied, &audited);
+	}
 	fprintf(stderr, "trainguard: %ld violation%s (%ld denied, %ld audited) in job %s; "
 		"log: %s; fence: %s\n", denied + audited, denied + audited == 1 ? "" : "s", denied,
 		audited, jid, log, fence);
@@ -185,9 +218,12 @@ static int run_job(char **argv, const char *jid, const char *log, const char *se
 		fprintf(stderr, "trainguard: cannot start the job: %s\n", strerror(errno));
 		return TG_EXIT_RUN_FAIL;
 	}
+	bool had_log = false;
 
-	if (log && stat(log, &st) == 0)
+	if (log && stat(log, &st) == 0) {
 		offset = st.st_size;
+		had_log = true;
+	}
 	/* The job owns the terminal's signals; we only wait for it. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
@@ -243,7 +279,7 @@ static int run_job(char **argv, const char *jid, const char *log, const char *se
 		return TG_EXIT_NO_START; /* the job did not start; the reason was printed */
 	const char *fence_on = fence_text(&rep, ftext, sizeof(ftext));
 	if (log)
-		summary(log, offset, jid, fence_on);
+		summary(log, offset, jid, had_log ? &st : NULL, fence_on);
 	else
 		fprintf(stderr, "trainguard: job %s finished; fence: %s; its records went to "
 			"stderr (--log FILE counts them)\n", jid, fence_on);

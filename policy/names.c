@@ -38,6 +38,12 @@ static const char *const on_deny_word[] = { "error", "kill", "quiet", NULL };
 static const int on_deny_value[] = { TG_ON_DENY_ERROR, TG_ON_DENY_KILL, TG_ON_DENY_QUIET };
 const struct tg_words tg_on_deny_words = { on_deny_word, on_deny_value };
 
+static const char *const severity_word[] = { "informational", "low", "medium", "high", "critical",
+					     NULL };
+static const int severity_value[] = { TG_SEVERITY_INFORMATIONAL, TG_SEVERITY_LOW,
+				      TG_SEVERITY_MEDIUM, TG_SEVERITY_HIGH, TG_SEVERITY_CRITICAL };
+const struct tg_words tg_severity_words = { severity_word, severity_value };
+
 /* The errnos a rule may name: what a denied file operation may plausibly
  * answer. Any other errno is named by tg_errno_symbol(). */
 static const char *const errno_word[] = { "EACCES", "EPERM", "ENOENT", "EROFS", "EXDEV", NULL };
@@ -129,6 +135,11 @@ int tg_fence_mode_parse(const char *s, enum tg_fence_mode *ret)
 const char *tg_on_deny_name(enum tg_on_deny o)
 {
 	return tg_words_name(&tg_on_deny_words, o);
+}
+
+const char *tg_severity_name(enum tg_severity s)
+{
+	return tg_words_name(&tg_severity_words, s);
 }
 
 int tg_on_deny_parse(const char *s, enum tg_on_deny *ret)

@@ -242,6 +242,7 @@ extern const struct tg_words tg_class_words;    /* "read".."list" -> TG_BIT(c); 
 extern const struct tg_words tg_mode_words;     /* "enforce", "audit", "learn" */
 extern const struct tg_words tg_fence_mode_words; /* "auto", "require", "off" */
 extern const struct tg_words tg_on_deny_words;  /* "error", "kill", "quiet" */
+extern const struct tg_words tg_severity_words; /* "informational" ... "critical" */
 extern const struct tg_words tg_errno_words;    /* the errnos a rule may name */
 extern const struct tg_words tg_decision_words; /* "allow" -> true, "deny" -> false */
 /* Stores the value of WORD in *RET and returns 0, or returns -EINVAL. */

@@ -12,7 +12,7 @@
 #include "tg-path.h"
 
 static const char *const rule_keys[] = { "id", "path", "allow", "deny", "on_deny", "errno",
-					 "audit", "create_mode", "reason", NULL };
+					 "audit", "create_mode", "reason", "severity", NULL };
 
 /* allow = ["read", "list"] (or a single string) -> mask */
 static unsigned parse_classes(struct loader *L, const struct source *src, config_setting_t *s,
@@ -291,13 +291,13 @@ static void parse_allow_deny(struct loader *L, const struct source *src, config_
 		     r->id);
 }
 
-/* on_deny, errno, audit, create_mode and reason: how a deny is carried out
+/* on_deny, severity, errno, audit, create_mode and reason: how a deny is carried out
  * and logged. */
 static void parse_deny_settings(struct loader *L, const struct source *src, config_setting_t *s,
 				struct tg_rule *r)
 {
 	config_setting_t *f;
-	char h[128], list[64];
+	char h[128], list[96];
 	int v;
 
 	if ((f = config_setting_get_member(s, "on_deny"))) {
@@ -308,6 +308,15 @@ static void parse_deny_settings(struct loader *L, const struct source *src, conf
 			ERR(L, src, f, "rule \"%s\": on_deny \"%s\" is not %s%s", r->id, w,
 			    tg_words_list(&tg_on_deny_words, " or ", list, sizeof(list)),
 			    tg_hint(h, sizeof(h), w, tg_on_deny_words.word));
+	}
+	if ((f = config_setting_get_member(s, "severity"))) {
+		const char *w = tg_get_string(L, src, f, "severity");
+		if (w && tg_words_parse(&tg_severity_words, w, &v) == 0)
+			r->severity = v;
+		else if (w)
+			ERR(L, src, f, "rule \"%s\": severity \"%s\" is not %s%s", r->id, w,
+			    tg_words_list(&tg_severity_words, " or ", list, sizeof(list)),
+			    tg_hint(h, sizeof(h), w, tg_severity_words.word));
 	}
 	if ((f = config_setting_get_member(s, "errno"))) {
 		const char *w = tg_get_string(L, src, f, "errno");

@@ -42,12 +42,25 @@ enum tg_fence_mode { TG_FENCE_AUTO, TG_FENCE_REQUIRE, TG_FENCE_OFF };
 /* Ordered by strength: a tie between denies goes to the stronger one. */
 enum tg_on_deny { TG_ON_DENY_QUIET, TG_ON_DENY_ERROR, TG_ON_DENY_KILL };
 
+/* A rule's severity, numbered as OCSF's severity_id; UNSET lets the record
+ * take the default (High for a deny). */
+enum tg_severity {
+	TG_SEVERITY_UNSET = 0,
+	TG_SEVERITY_INFORMATIONAL = 1,
+	TG_SEVERITY_LOW = 2,
+	TG_SEVERITY_MEDIUM = 3,
+	TG_SEVERITY_HIGH = 4,
+	TG_SEVERITY_CRITICAL = 5,
+};
+
 /* The names used in policies, records and messages ("read", "enforce",
  * "kill"); NULL for an out-of-range value. */
 const char *tg_class_name(enum tg_class c);
 const char *tg_mode_name(enum tg_mode m);
 const char *tg_fence_mode_name(enum tg_fence_mode m);
 const char *tg_on_deny_name(enum tg_on_deny o);
+/* "informational" ... "critical"; NULL for TG_SEVERITY_UNSET. */
+const char *tg_severity_name(enum tg_severity s);
 /* "EACCES" for EACCES, for the errnos a rule may name; NULL otherwise. */
 const char *tg_errno_name(int e);
 /* Parses a mode name; returns 0 and stores it, or -EINVAL. */
@@ -108,6 +121,7 @@ struct tg_rule {
 	unsigned allow, deny;    /* class masks; disjoint */
 	int err;                 /* errno returned on deny */
 	enum tg_on_deny on_deny;
+	enum tg_severity severity; /* of the records of its denies; UNSET: High */
 	bool audit;
 	int create_mode;         /* mask, or -1 when the rule sets none */
 	const char *reason;      /* may be NULL */

@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 
 #include "decide-internal.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "paths.h"
 #include "protect-errno.h"
@@ -216,12 +217,16 @@ int tg_conclude(struct tg_req *req, const struct tg_decided *d)
 	if (!v->allow && mode == TG_ENFORCE) {
 		ev.decision = TG_DEC_DENY;
 		ev.err = d->err ? d->err : v->err;
+		ev.killed = v->on_deny == TG_ON_DENY_KILL && !req->spawns;
 		if (v->on_deny != TG_ON_DENY_QUIET)
 			tg_log_record(&ev, &tg_set.proc);
 		/* posix_spawn, system and popen are decided in the caller before
 		 * the child exists: the spawn is refused, the caller lives. */
-		if (v->on_deny == TG_ON_DENY_KILL && !req->spawns)
+		if (ev.killed) {
+			/* No destructor runs after SIGKILL: the stop record now. */
+			tg_life_stop("kill", -1, SIGKILL);
 			kill_self();
+		}
 		return -ev.err;
 	}
 	if (mode == TG_ENFORCE && v->create_mode >= 0 && req->mode >= 0) {

@@ -357,9 +357,12 @@ static void actor(struct build *b, json_t *rec)
 			"actor.process.working_directory");
 	if (p->exe)
 		actor_file(b, proc);
-	set(b, proc, "user", user_object(b));
+	/* The user once, as actor.user (actor.process.user would repeat it). */
 	json_t *parent = new_object(b, proc, "parent_process");
 	set_int(b, parent, "pid", p->ppid);
+	if (p->parent_name)
+		set_str(b, parent, "name", p->parent_name, b->caps->name,
+			"actor.process.parent_process.name");
 	set(b, a, "user", user_object(b));
 }
 
@@ -511,6 +514,19 @@ static void prepare(struct build *b)
 	b->op = text_of(b, ev->op, b->caps->text, false, "unmapped.trainguard.op");
 }
 
+/* count, and for repeats folded into one record, when the first and the
+ * last happened. */
+static void occurrence(struct build *b, json_t *rec)
+{
+	const struct tg_event *ev = b->ev;
+
+	set_int(b, rec, "count", ev->count > 1 ? (long long)ev->count : 1);
+	if (ev->count > 1) {
+		set_int(b, rec, "start_time", ev->first_ms);
+		set_int(b, rec, "end_time", ev->last_ms);
+	}
+}
+
 /* category, class, activity, type and time. */
 static void classification(struct build *b, json_t *rec)
 {
@@ -545,41 +561,69 @@ static void classification(struct build *b, json_t *rec)
 	set(b, rec, "type_name", json_string(type_name));
 	set_int(b, rec, "time", (long long)b->st->ts.tv_sec * 1000 + b->st->ts.tv_nsec / 1000000);
 	set(b, rec, "time_dt", json_string(b->st->dt));
+	occurrence(b, rec);
 }
 
-/* severity, action, disposition and is_alert of each decision. */
+/* The severity a deny of the deciding rule has (High unless it says). */
+static int rule_severity(const struct tg_verdict *v)
+{
+	if (v && v->rule && v->rule->severity != TG_SEVERITY_UNSET)
+		return v->rule->severity;
+	return TG_OCSF_SEVERITY_HIGH;
+}
+
+static const char *severity_caption(int id)
+{
+	static const char *const caption[] = {
+		[TG_OCSF_SEVERITY_INFORMATIONAL] = TG_OCSF_SEVERITY_INFORMATIONAL_NAME,
+		[TG_OCSF_SEVERITY_LOW] = TG_OCSF_SEVERITY_LOW_NAME,
+		[TG_OCSF_SEVERITY_MEDIUM] = TG_OCSF_SEVERITY_MEDIUM_NAME,
+		[TG_OCSF_SEVERITY_HIGH] = TG_OCSF_SEVERITY_HIGH_NAME,
+		[TG_OCSF_SEVERITY_CRITICAL] = TG_OCSF_SEVERITY_CRITICAL_NAME,
+	};
+	return id > 0 && id <= TG_OCSF_SEVERITY_CRITICAL ? caption[id] : TG_OCSF_OTHER_NAME;
+}
+
+/* Would enforce mode have refused the call? An audit record says so by
+ * its decision; a learn record by its verdict. */
+static bool enforce_denies(const struct tg_event *ev)
+{
+	if (ev->decision == TG_DEC_DENY || ev->decision == TG_DEC_WOULD_DENY)
+		return true;
+	return ev->decision == TG_DEC_LEARN && ev->verdict && !ev->verdict->allow;
+}
+
+/* severity, action, disposition and is_alert of each decision. A record
+ * of audit or learn mode keeps the severity and is_alert the deny would
+ * have had in enforce mode; the action says what happened. */
 static void outcome(struct build *b, json_t *rec)
 {
-	static const struct {
-		int severity, action, disposition;
-		const char *severity_name, *action_name, *disposition_name;
-		bool alert;
-	} by_decision[] = {
-		[TG_DEC_DENY] = { TG_OCSF_SEVERITY_HIGH, TG_OCSF_ACTION_DENIED,
-				  TG_OCSF_DISPOSITION_BLOCKED, TG_OCSF_SEVERITY_HIGH_NAME,
-				  TG_OCSF_ACTION_DENIED_NAME, TG_OCSF_DISPOSITION_BLOCKED_NAME, true },
-		[TG_DEC_WOULD_DENY] = { TG_OCSF_SEVERITY_MEDIUM, TG_OCSF_ACTION_ALLOWED,
-					TG_OCSF_DISPOSITION_DETECTED, TG_OCSF_SEVERITY_MEDIUM_NAME,
-					TG_OCSF_ACTION_ALLOWED_NAME,
-					TG_OCSF_DISPOSITION_DETECTED_NAME, true },
-		[TG_DEC_ALLOW] = { TG_OCSF_SEVERITY_INFORMATIONAL, TG_OCSF_ACTION_ALLOWED,
-				   TG_OCSF_DISPOSITION_ALLOWED, TG_OCSF_SEVERITY_INFORMATIONAL_NAME,
-				   TG_OCSF_ACTION_ALLOWED_NAME, TG_OCSF_DISPOSITION_ALLOWED_NAME,
-				   false },
-		[TG_DEC_LEARN] = { TG_OCSF_SEVERITY_INFORMATIONAL, TG_OCSF_ACTION_ALLOWED,
-				   TG_OCSF_DISPOSITION_ALLOWED, TG_OCSF_SEVERITY_INFORMATIONAL_NAME,
-				   TG_OCSF_ACTION_ALLOWED_NAME, TG_OCSF_DISPOSITION_ALLOWED_NAME,
-				   false },
-	};
-	unsigned d = (unsigned)b->ev->decision <= TG_DEC_LEARN ? (unsigned)b->ev->decision
-							       : TG_DEC_ALLOW;
+	const struct tg_event *ev = b->ev;
+	bool denies = enforce_denies(ev);
+	int severity = denies ? rule_severity(ev->verdict) : TG_OCSF_SEVERITY_INFORMATIONAL;
 
-	set_enum(b, rec, "severity_id", by_decision[d].severity, "severity",
-		 by_decision[d].severity_name);
-	set_enum(b, rec, "action_id", by_decision[d].action, "action", by_decision[d].action_name);
-	set_enum(b, rec, "disposition_id", by_decision[d].disposition, "disposition",
-		 by_decision[d].disposition_name);
-	set(b, rec, "is_alert", json_boolean(by_decision[d].alert));
+	set_enum(b, rec, "severity_id", severity, "severity", severity_caption(severity));
+	if (ev->decision == TG_DEC_DENY) {
+		set_enum(b, rec, "action_id", TG_OCSF_ACTION_DENIED, "action",
+			 TG_OCSF_ACTION_DENIED_NAME);
+		/* A kill is more than a block: 99 (Other) with its own caption. */
+		if (ev->killed)
+			set_enum(b, rec, "disposition_id", TG_OCSF_OTHER, "disposition",
+				 TG_OCSF_DISPOSITION_KILLED_NAME);
+		else
+			set_enum(b, rec, "disposition_id", TG_OCSF_DISPOSITION_BLOCKED,
+				 "disposition", TG_OCSF_DISPOSITION_BLOCKED_NAME);
+	} else {
+		set_enum(b, rec, "action_id", TG_OCSF_ACTION_ALLOWED, "action",
+			 TG_OCSF_ACTION_ALLOWED_NAME);
+		if (denies)
+			set_enum(b, rec, "disposition_id", TG_OCSF_DISPOSITION_DETECTED,
+				 "disposition", TG_OCSF_DISPOSITION_DETECTED_NAME);
+		else
+			set_enum(b, rec, "disposition_id", TG_OCSF_DISPOSITION_ALLOWED,
+				 "disposition", TG_OCSF_DISPOSITION_ALLOWED_NAME);
+	}
+	set(b, rec, "is_alert", json_boolean(denies));
 }
 
 /* What the program got back: success, or the errno's name. */
@@ -655,6 +699,23 @@ static void dirfd(struct build *b, json_t *tg)
 	set(b, tg, "dirfd", json_string(s));
 }
 
+/* Where the process runs: container, cgroup and Kubernetes pod, when known. */
+static void context(struct build *b, json_t *tg)
+{
+	const struct tg_proc *p = b->proc;
+
+	if (p->container_id)
+		set_str(b, tg, "container_id", p->container_id, b->caps->text,
+			"unmapped.trainguard.container_id");
+	if (p->cgroup)
+		set_str(b, tg, "cgroup", p->cgroup, b->caps->path, "unmapped.trainguard.cgroup");
+	if (p->k8s_pod)
+		set_str(b, tg, "k8s_pod", p->k8s_pod, b->caps->text, "unmapped.trainguard.k8s_pod");
+	if (p->k8s_namespace)
+		set_str(b, tg, "k8s_namespace", p->k8s_namespace, b->caps->text,
+			"unmapped.trainguard.k8s_namespace");
+}
+
 /* unmapped.trainguard: what OCSF has no place for. */
 static json_t *unmapped(struct build *b, json_t *rec)
 {
@@ -701,9 +762,16 @@ static json_t *unmapped(struct build *b, json_t *rec)
 		tg_put_octal_mode(mode, (unsigned)ev->mode_applied);
 		set(b, tg, "mode_applied", json_string(mode));
 	}
-	if (v && v->rule && v->rule->reason)
-		set_str(b, tg, "reason", v->rule->reason, b->caps->text,
-			"unmapped.trainguard.reason");
+	/* The reason is policy.desc: once is enough. */
+	if (ev->decision != TG_DEC_DENY && ev->decision != TG_DEC_ALLOW)
+		set(b, tg, "enforce_decision", json_string(enforce_denies(ev) ? "deny" : "allow"));
+	if (ev->killed)
+		set(b, tg, "killed", json_true());
+	if (ev->by_pattern)
+		set(b, tg, "folded_by", json_string("pattern"));
+	if (ev->dropped)
+		set_int(b, tg, "dropped_before", (long long)ev->dropped);
+	context(b, tg);
 	if (ev->unguarded)
 		set(b, tg, "unguarded", json_string(ev->unguarded));
 	return tg;
@@ -716,7 +784,7 @@ static void message(struct build *b, json_t *rec)
 	const char *fl = b->ev->flags >= 0 ? b->flags : NULL;
 	size_t fn = fl ? strlen(fl) : 0;
 	struct text op = b->op, path = b->path, path2 = b->path2, by = b->name, rule = b->rule;
-	size_t cap = strlen(verb) + op.len + fn + path.len + path2.len + by.len + rule.len + 64;
+	size_t cap = strlen(verb) + op.len + fn + path.len + path2.len + by.len + rule.len + 128;
 	char *m = scratch(b, cap), pid[24];
 	size_t n = 0;
 
@@ -750,12 +818,231 @@ static void message(struct build *b, json_t *rec)
 		PUT(rule.s, rule.len);
 		LIT(")");
 	}
+	if (b->ev->count > 1) {
+		LIT(", ");
+		PUT(pid, tg_put_dec(pid, b->ev->count, 1));
+		LIT(" times");
+		if (b->ev->by_pattern)
+			LIT(" on paths matching the pattern");
+	}
+	if (b->ev->killed)
+		LIT("; the process was killed (on_deny = kill)");
 #undef LIT
 #undef PUT
 	struct text t;
 	if (!cut_copy(b, m, n, false, b->caps->msg, &t))
 		mark(b, &b->truncated, "message");
 	set_text(b, rec, "message", t);
+}
+
+/* ---- Lifecycle records ------------------------------------------------------ */
+
+static void put_message(struct build *b, json_t *rec, const char *m, size_t n)
+{
+	struct text t;
+
+	if (!cut_copy(b, m, n, tg_text_needs_percent(m, b->caps->msg), b->caps->msg, &t))
+		mark(b, &b->truncated, "message");
+	set_text(b, rec, "message", t);
+}
+
+/* The process as a record names it: "python3 (pid 42)". */
+static size_t put_who(struct build *b, char *m)
+{
+	size_t n = 0;
+
+	if (b->name.len) {
+		size_t l = b->name.len < 200 ? b->name.len : 200;
+		memcpy(m, b->name.s, l);
+		n = l;
+	}
+	memcpy(m + n, " (pid ", 6);
+	n += 6;
+	n += tg_put_dec(m + n, (uint64_t)b->proc->pid, 1);
+	m[n++] = ')';
+	return n;
+}
+
+static void life_classification(struct build *b, json_t *rec, int cls, int activity,
+				const char *activity_name, const char *class_name,
+				const char *type_name)
+{
+	set_int(b, rec, "category_uid", TG_OCSF_CATEGORY);
+	set(b, rec, "category_name", json_string(TG_OCSF_CATEGORY_NAME));
+	set_int(b, rec, "class_uid", cls);
+	set(b, rec, "class_name", json_string(class_name));
+	set_int(b, rec, "activity_id", activity);
+	set(b, rec, "activity_name", json_string(activity_name));
+	set_int(b, rec, "type_uid", TG_OCSF_TYPE_UID(cls, activity));
+	set(b, rec, "type_name", json_string(type_name));
+	set_int(b, rec, "time", (long long)b->st->ts.tv_sec * 1000 + b->st->ts.tv_nsec / 1000000);
+	set(b, rec, "time_dt", json_string(b->st->dt));
+	set_enum(b, rec, "severity_id", TG_OCSF_SEVERITY_INFORMATIONAL, "severity",
+		 TG_OCSF_SEVERITY_INFORMATIONAL_NAME);
+	set_enum(b, rec, "status_id", TG_OCSF_STATUS_SUCCESS, "status", TG_OCSF_STATUS_SUCCESS_NAME);
+}
+
+/* The stop record's counts: an array (an object past 64 keys would make
+ * jansson's sort allocate from the heap). */
+static void rule_counts(struct build *b, json_t *tg, const struct tg_life *l)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < l->ncounts && i < 64; i++) {
+		json_t *o = json_object();
+		set_str(b, o, "rule", or_unknown(l->counts[i].rule), b->caps->text,
+			"unmapped.trainguard.counts.rule");
+		set_int(b, o, "count", (long long)l->counts[i].count);
+		if (json_array_append_new(arr, o))
+			b->failed = true;
+	}
+	set(b, tg, "counts", arr);
+}
+
+/* Start, stop, fork and unguarded: what happened to the process rather
+ * than to one call. */
+static json_t *build_life(struct build *b)
+{
+	const struct tg_event *ev = b->ev;
+	const struct tg_life *l = ev->life;
+	const struct tg_proc *p = b->proc;
+	json_t *rec = json_object();
+	char m[768];
+	size_t n = 0;
+
+	if (!rec || !l) {
+		b->failed = true;
+		json_decref(rec);
+		return NULL;
+	}
+	if (p->name)
+		b->name = text_of(b, p->name, b->caps->name, false, "actor.process.name");
+#define LIT(s) (memcpy(m + n, (s), sizeof(s) - 1), n += sizeof(s) - 1)
+#define STR(s)                                            \
+	do {                                              \
+		size_t l_ = strnlen((s), 160);            \
+		memcpy(m + n, (s), l_);                   \
+		n += l_;                                  \
+	} while (0)
+	if (ev->kind == TG_EV_FORK) {
+		life_classification(b, rec, TG_OCSF_PROCESS_ACTIVITY, TG_OCSF_PROCESS_LAUNCH,
+				    TG_OCSF_PROCESS_LAUNCH_NAME, TG_OCSF_PROCESS_ACTIVITY_NAME,
+				    TG_OCSF_PROCESS_ACTIVITY_NAME ": " TG_OCSF_PROCESS_LAUNCH_NAME);
+		set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_FORK, "launch_type",
+			 TG_OCSF_LAUNCH_FORK_NAME);
+		/* The actor is the parent; the process the new child. */
+		json_t *a = new_object(b, rec, "actor");
+		json_t *ap = new_object(b, a, "process");
+		set_int(b, ap, "pid", l->parent_pid);
+		if (p->name)
+			set_text(b, ap, "name", b->name);
+		json_t *c = new_object(b, rec, "process");
+		set_int(b, c, "pid", p->pid);
+		if (p->name)
+			set_text(b, c, "name", b->name);
+		json_t *cp = new_object(b, c, "parent_process");
+		set_int(b, cp, "pid", l->parent_pid);
+		n = put_who(b, m);
+		LIT(" forked from pid ");
+		n += tg_put_dec(m + n, (uint64_t)l->parent_pid, 1);
+	} else {
+		bool stop = ev->kind == TG_EV_STOP, start = ev->kind == TG_EV_START;
+		int act = start ? TG_OCSF_LOG_START : stop ? TG_OCSF_LOG_STOP : TG_OCSF_OTHER;
+		const char *an = start ? TG_OCSF_LOG_START_NAME
+				       : stop ? TG_OCSF_LOG_STOP_NAME : TG_OCSF_OTHER_NAME;
+		life_classification(b, rec, TG_OCSF_EVENT_LOG_ACTIVITY, act, an,
+				    TG_OCSF_EVENT_LOG_ACTIVITY_NAME,
+				    start  ? TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_LOG_START_NAME
+				    : stop ? TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_LOG_STOP_NAME
+					   : TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_OTHER_NAME);
+		set(b, rec, "log_name", json_string(TG_OCSF_LOG_NAME));
+		actor(b, rec);
+		n = put_who(b, m);
+		if (start) {
+			LIT(" runs guarded: policy ");
+			STR(or_unknown(p->policy_source));
+			LIT(", mode ");
+			STR(or_unknown(tg_mode_name(ev->mode)));
+			LIT(", layers ");
+			STR(or_unknown(l->layers));
+		} else if (stop) {
+			LIT(" stopped");
+			if (l->signal) {
+				LIT(" by signal ");
+				n += tg_put_dec(m + n, (uint64_t)l->signal, 1);
+			} else if (l->exit_status >= 0) {
+				LIT(" with exit status ");
+				n += tg_put_dec(m + n, (uint64_t)l->exit_status, 1);
+			}
+			unsigned long denials = 0;
+			for (size_t i = 0; i < l->ncounts; i++)
+				denials += l->counts[i].count;
+			LIT(": ");
+			n += tg_put_dec(m + n, denials, 1);
+			LIT(" refusals or detections");
+			if (l->dropped) {
+				LIT(", ");
+				n += tg_put_dec(m + n, l->dropped, 1);
+				LIT(" records dropped");
+			}
+		} else {
+			set_enum(b, rec, "severity_id", TG_OCSF_SEVERITY_HIGH, "severity",
+				 TG_OCSF_SEVERITY_HIGH_NAME);
+			set(b, rec, "is_alert", json_true());
+			LIT(" runs UNGUARDED (" "TRAINGUARD_ON_ERROR=allow): ");
+			STR(or_unknown(l->why));
+		}
+	}
+#undef STR
+#undef LIT
+	device(b, rec);
+	json_t *meta = metadata(b, rec);
+	json_t *tg = new_object(b, new_object(b, rec, "unmapped"), "trainguard");
+	set(b, tg, "event", json_string(ev->op));
+	/* Lifecycle lines are links of the chain like any other (chain.h). */
+	if (b->proc->chain_slot)
+		set(b, tg, "chain", json_string(TG_CHAIN_SLOT_VALUE));
+	set(b, tg, "mode", json_string(or_unknown(tg_mode_name(ev->mode))));
+	if (ev->kind == TG_EV_START || ev->kind == TG_EV_UNGUARDED) {
+		if (p->policy_source)
+			set_str(b, tg, "policy_source", p->policy_source, b->caps->path,
+				"unmapped.trainguard.policy_source");
+		if (p->policy_sha256)
+			set_str(b, tg, "policy_sha256", p->policy_sha256, b->caps->text,
+				"unmapped.trainguard.policy_sha256");
+		if (l->profiles)
+			set_str(b, tg, "profiles", l->profiles, b->caps->text,
+				"unmapped.trainguard.profiles");
+		if (l->layers)
+			set_str(b, tg, "layers", l->layers, b->caps->text, "unmapped.trainguard.layers");
+		if (l->fence)
+			set_str(b, tg, "fence", l->fence, b->caps->text, "unmapped.trainguard.fence");
+		if (l->why)
+			set_str(b, tg, "why", l->why, b->caps->msg, "unmapped.trainguard.why");
+		context(b, tg);
+	}
+	if (ev->kind == TG_EV_STOP) {
+		if (l->exit_status >= 0)
+			set_int(b, tg, "exit_status", l->exit_status);
+		if (l->signal)
+			set_int(b, tg, "signal", l->signal);
+		if (l->exit_how)
+			set(b, tg, "exit", json_string(l->exit_how));
+		rule_counts(b, tg, l);
+		set_int(b, tg, "dropped", (long long)l->dropped);
+		set_int(b, tg, "folded", (long long)l->folded);
+	}
+	if (ev->dropped)
+		set_int(b, tg, "dropped_before", (long long)ev->dropped);
+	put_message(b, rec, m, n);
+	if (b->truncated) {
+		set(b, tg, "truncated", b->truncated);
+		set(b, meta, "is_truncated", json_true());
+	}
+	if (b->encoded)
+		set(b, tg, "percent_encoded", b->encoded);
+	b->encoded = b->truncated = NULL;
+	return rec;
 }
 
 static json_t *build_record(struct build *b)
@@ -800,7 +1087,7 @@ static int format_with(const struct tg_event *ev, const struct tg_proc *proc,
 	size_t n = 0;
 
 	tg_arena_reset();
-	json_t *rec = build_record(&b);
+	json_t *rec = ev->kind == TG_EV_DECISION ? build_record(&b) : build_life(&b);
 	/* The bytes of json_dumps(), written straight into BUF. JSON_SORT_KEYS
 	 * sorts with qsort, which in glibc takes a heap buffer once an object's
 	 * keys exceed 1 KiB: keep every object under 64 keys. */

@@ -36,6 +36,42 @@ struct tg_proc {
 	bool foreign;          /* a vfork child: its sequence must not touch the parent's */
 	bool chain_slot;       /* leave "chain":"@tg-chain@" in unmapped.trainguard
 				* for the log sink to fill (preload/chain.h) */
+	const char *parent_name;   /* the parent's comm at start; may be NULL */
+	const char *container_id;  /* from /proc/self/cgroup at start; may be NULL */
+	const char *cgroup;        /* the process's cgroup (v2 path); may be NULL */
+	const char *k8s_pod;       /* TRAINGUARD_K8S_POD at start; may be NULL */
+	const char *k8s_namespace; /* TRAINGUARD_K8S_NAMESPACE at start; may be NULL */
+};
+
+/* What a record is about: a decision on one call, or the process's life. */
+enum tg_event_kind {
+	TG_EV_DECISION,  /* File System or Process Activity (the default) */
+	TG_EV_START,     /* Event Log Activity: Start, the guard in this process */
+	TG_EV_STOP,      /* Event Log Activity: Stop, the process leaves */
+	TG_EV_FORK,      /* Process Activity: Launch, launch type Fork */
+	TG_EV_UNGUARDED, /* Event Log Activity: Other, the job runs without the guard */
+};
+
+/* Denies (or would-denies) of one rule in this process, for the stop record. */
+struct tg_rule_count {
+	const char *rule; /* the rule's id, or "default:<class>" */
+	unsigned long count;
+};
+
+/* The facts of a lifecycle record. Strings are borrowed. */
+struct tg_life {
+	const char *profiles;    /* "base,secrets,python", or NULL */
+	const char *layers;      /* "preload" or "preload,landlock,seccomp" */
+	const char *fence;       /* the fence's own status line, or NULL */
+	int exit_status;         /* stop: exit() status, or -1 when not known */
+	int signal;              /* stop: the fatal signal, or 0 */
+	const char *exit_how;    /* stop: "exit", "_exit", "return", "exec" */
+	const struct tg_rule_count *counts;
+	size_t ncounts;
+	unsigned long dropped;   /* records this process could not write */
+	unsigned long folded;    /* repeats folded into earlier records */
+	const char *why;         /* unguarded: why the guard did not start */
+	pid_t parent_pid;        /* fork: the parent */
 };
 
 /* TG_DEC_CLAMP: a chmod allowed with fewer bits (create_mode); recorded as
@@ -61,6 +97,15 @@ struct tg_event {
 	const char *unguarded;      /* exec: why the child runs without the guard
 				     * ("setuid", "setgid", "capabilities",
 				     * "static", "elf32"), or NULL */
+	bool killed;                /* on_deny = "kill": the process is killed */
+	enum tg_event_kind kind;
+	/* Repeats folded into this record (log.c): 0 or 1 is one call; more
+	 * sets count, start_time and end_time. */
+	unsigned long count;
+	long long first_ms, last_ms;
+	bool by_pattern;            /* folded across paths: PATH is the pattern */
+	unsigned long dropped;      /* records lost just before this one */
+	const struct tg_life *life; /* lifecycle records */
 };
 
 /* Builds the record for EV as one line ending in '\n' into BUF (capacity

@@ -51,6 +51,12 @@ enum tg_ocsf_file_activity {
 #define TG_OCSF_FILE_OPEN_NAME		 "Open"
 #define TG_OCSF_OTHER_NAME		 "Other"
 
+/* activity_id of Event Log Activity (1008): the guard starts and stops
+ * logging for a process. */
+enum { TG_OCSF_LOG_START = 6, TG_OCSF_LOG_STOP = 7 };
+#define TG_OCSF_LOG_START_NAME "Start"
+#define TG_OCSF_LOG_STOP_NAME  "Stop"
+
 /* activity_id of Process Activity (1007). */
 enum { TG_OCSF_PROCESS_LAUNCH = 1 };
 #define TG_OCSF_PROCESS_LAUNCH_NAME "Launch"
@@ -59,19 +65,24 @@ enum { TG_OCSF_PROCESS_LAUNCH = 1 };
 #define TG_OCSF_TYPE_UID(cls, activity) ((long long)(cls) * 100 + (activity))
 
 /* launch_type_id of Process Activity. */
-enum { TG_OCSF_LAUNCH_SPAWN = 1, TG_OCSF_LAUNCH_EXEC = 3 };
+enum { TG_OCSF_LAUNCH_SPAWN = 1, TG_OCSF_LAUNCH_FORK = 2, TG_OCSF_LAUNCH_EXEC = 3 };
 #define TG_OCSF_LAUNCH_SPAWN_NAME "Spawn"
+#define TG_OCSF_LAUNCH_FORK_NAME  "Fork"
 #define TG_OCSF_LAUNCH_EXEC_NAME  "Exec"
 
 /* severity_id, action_id, disposition_id (security_control), status_id. */
 enum {
 	TG_OCSF_SEVERITY_INFORMATIONAL = 1,
+	TG_OCSF_SEVERITY_LOW = 2,
 	TG_OCSF_SEVERITY_MEDIUM = 3,
 	TG_OCSF_SEVERITY_HIGH = 4,
+	TG_OCSF_SEVERITY_CRITICAL = 5,
 };
 #define TG_OCSF_SEVERITY_INFORMATIONAL_NAME "Informational"
+#define TG_OCSF_SEVERITY_LOW_NAME	    "Low"
 #define TG_OCSF_SEVERITY_MEDIUM_NAME	    "Medium"
 #define TG_OCSF_SEVERITY_HIGH_NAME	    "High"
+#define TG_OCSF_SEVERITY_CRITICAL_NAME	    "Critical"
 
 enum { TG_OCSF_ACTION_ALLOWED = 1, TG_OCSF_ACTION_DENIED = 2 };
 #define TG_OCSF_ACTION_ALLOWED_NAME "Allowed"
@@ -85,6 +96,8 @@ enum {
 #define TG_OCSF_DISPOSITION_ALLOWED_NAME  "Allowed"
 #define TG_OCSF_DISPOSITION_BLOCKED_NAME  "Blocked"
 #define TG_OCSF_DISPOSITION_DETECTED_NAME "Detected"
+/* An on_deny = "kill": disposition 99 (Other) with this caption. */
+#define TG_OCSF_DISPOSITION_KILLED_NAME "Killed"
 
 enum { TG_OCSF_STATUS_SUCCESS = 1, TG_OCSF_STATUS_FAILURE = 2 };
 #define TG_OCSF_STATUS_SUCCESS_NAME "Success"

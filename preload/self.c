@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "chain.h"
+#include "fold.h"
+#include "lifecycle.h"
+#include "log.h"
 #include "real.h"
 #include "self.h"
 
@@ -26,10 +29,16 @@ static void refresh(void)
 /* The hub: every module's state a fork child must redo, in one place. */
 static void after_fork_child(void)
 {
+	pid_t parent = atomic_load(&cached_pid);
+
 	refresh();
 	tg_paths_after_fork();
 	/* A new hash chain, linked to the parent's last record. */
 	tg_chain_fork_child(atomic_load(&cached_pid));
+	/* The folded repeats and the counts are the parent's to write. */
+	tg_fold_after_fork();
+	tg_log_after_fork();
+	tg_life_after_fork(parent);
 	/* The descriptor table and the learn set are copied with the memory
 	 * and stay true; event records number themselves per pid. */
 }

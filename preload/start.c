@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "fdtable.h"
 #include "answer.h"
 #include "fence.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "protect-errno.h"
 #include "real.h"
@@ -71,12 +73,24 @@ static bool on_error_allow(void)
 	return v && strcmp(v, "allow") == 0;
 }
 
+/* The log learns that the job runs unguarded: into the destination the
+ * environment or the loaded policy names, when it can be opened. */
+static void record_unguarded(const char *what)
+{
+	const char *dest = env_or(TG_ENV_LOG, NULL);
+
+	if (!dest && tg_set.policy)
+		dest = tg_policy_log_path(tg_set.policy);
+	tg_life_unguarded(what, dest);
+}
+
 /* The guard could not start: stop the program before main, or, when asked
  * to, let it run unguarded and say so. */
 static void fail_start(const char *what)
 {
 	if (on_error_allow()) {
 		tg_log_say("trainguard: %s; " TG_ENV_ON_ERROR "=allow: running UNGUARDED\n", what);
+		record_unguarded(what);
 		tg_state = TG_DISABLED;
 		tg_handshake_answer(false);
 		return;
@@ -121,31 +135,33 @@ static int high_fd(int fd)
 }
 
 /* Opens the log: --log (TRAINGUARD_LOG) beats the policy's log.path, then
- * stderr. Returns the destination children inherit, or NULL when the
- * program must not start. */
+ * stderr. A file, "stderr", "syslog" (/dev/log), "syslog:/socket" or
+ * "unix:/socket" (log.h). Returns the destination children inherit, or NULL
+ * when the program must not start. */
 static const char *open_log(void)
 {
 	const char *log = env_or(TG_ENV_LOG, NULL);
+	enum tg_sink kind;
 
 	if (!log)
 		log = tg_policy_log_path(tg_set.policy);
 	if (log && strcmp(log, "stderr") != 0) {
-		int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		int fd = tg_log_open(log, &kind);
 		if (fd >= 0) {
 			tg_log_set_fd(high_fd(fd));
-			if (!realpath(log, s.logreal))
+			if (kind != TG_SINK_FILE || !realpath(log, s.logreal))
 				return log;
 			return s.logreal; /* protected by start() */
 		}
 		snprintf(s.msg, sizeof(s.msg), "cannot open the log '%s': %s", log,
-			 strerror(errno));
+			 strerror(-fd));
 		if (tg_set.mode == TG_ENFORCE) {
 			fail_start(s.msg);
 			return NULL;
 		}
 		tg_log_say("trainguard: %s; records go to stderr\n", s.msg);
 	}
-	int fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 0);
+	int fd = tg_log_open("stderr", &kind);
 	tg_log_set_fd(fd >= 0 ? high_fd(fd) : STDERR_FILENO);
 	return "stderr";
 }
@@ -187,6 +203,79 @@ static void save_child_env(const char *policy_path, const char *log, const char 
 			c->entries[c->n++] = list[i];
 }
 
+/* The comm of the parent process, read once at start. */
+static const char *parent_name(pid_t ppid)
+{
+	char path[64], name[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)ppid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	ssize_t n = read(fd, name, sizeof(name) - 1);
+	close(fd);
+	while (n > 0 && (name[n - 1] == '\n' || name[n - 1] == '\0'))
+		n--;
+	if (n <= 0)
+		return NULL;
+	name[n] = '\0';
+	return strdup(name);
+}
+
+/* A container id in a cgroup path: the last run of 64 hex digits
+ * (docker-<id>.scope, cri-containerd-<id>.scope, /docker/<id>). */
+static const char *container_id(const char *cg)
+{
+	const char *best = NULL;
+
+	for (const char *p = cg; *p; p++) {
+		size_t n = strspn(p, "0123456789abcdef");
+		if (n == 64)
+			best = p;
+		if (n)
+			p += n - 1;
+	}
+	return best ? strndup(best, 64) : NULL;
+}
+
+/* Where the process runs: its cgroup (v2 line "0::/path", else the first
+ * line's path) and the container that cgroup names, the Kubernetes pod and
+ * namespace the downward API passed, and the user's name. */
+static void context_facts(struct tg_proc *p)
+{
+	char buf[4096], *cg = NULL;
+	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		buf[n] = '\0';
+		for (char *line = buf; line && *line;) {
+			char *nl = strchr(line, '\n'), *colon = strchr(line, ':');
+			if (nl)
+				*nl = '\0';
+			colon = colon ? strchr(colon + 1, ':') : NULL;
+			if (colon && (!cg || strncmp(line, "0::", 3) == 0))
+				cg = colon + 1;
+			line = nl ? nl + 1 : NULL;
+		}
+	}
+	if (cg && *cg) {
+		p->cgroup = strdup(cg);
+		p->container_id = container_id(cg);
+	}
+	const char *pod = env_or("TRAINGUARD_K8S_POD", NULL);
+	const char *ns = env_or("TRAINGUARD_K8S_NAMESPACE", NULL);
+	p->k8s_pod = pod ? strdup(pod) : NULL;
+	p->k8s_namespace = ns ? strdup(ns) : NULL;
+	p->parent_name = parent_name(getppid());
+
+	struct passwd pw, *found = NULL;
+	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &found) == 0 && found && pw.pw_name)
+		p->user = strdup(pw.pw_name);
+}
+
 static void process_facts(const char *jid)
 {
 	struct tg_proc *p = &tg_set.proc;
@@ -202,7 +291,7 @@ static void process_facts(const char *jid)
 	const char *base = p->exe ? strrchr(p->exe, '/') : NULL;
 	p->name = base ? base + 1 : "?";
 	p->uid = getuid();
-	p->user = getenv("USER") ? strdup(getenv("USER")) : NULL;
+	p->user = getenv("USER") ? strdup(getenv("USER")) : NULL; /* context_facts may name it */
 	p->hostname = uname(&u) == 0 ? strdup(u.nodename) : "localhost";
 	p->cwd = getcwd(NULL, 0);
 	p->job_id = strdup(jid);
@@ -213,6 +302,7 @@ static void process_facts(const char *jid)
 	p->version = TG_VERSION;
 	p->pid = getpid();
 	p->ppid = getppid();
+	context_facts(p);
 }
 
 /* The mode: the policy's, unless TRAINGUARD_MODE says otherwise and the
@@ -238,6 +328,22 @@ static bool choose_mode(void)
 	else
 		tg_set.mode = m;
 	return true;
+}
+
+/* The layers the start record names: the preload, and the fence's as
+ * installed here or inherited from a parent (MARKER, TRAINGUARD_FENCE's
+ * "landlock+seccomp" form; "none" or NULL: no fence). */
+static void fence_layers(const char *marker)
+{
+	static char layers[96];
+	const char *m = marker ? marker : getenv(TG_ENV_FENCE);
+	bool on = m && *m && strcmp(m, "none") != 0;
+
+	snprintf(layers, sizeof(layers), "preload%s%.80s", on ? "," : "", on ? m : "");
+	for (char *c = layers; *c; c++)
+		if (*c == '+')
+			*c = ',';
+	tg_life_set_fence(layers, on ? m : "none");
 }
 
 static void start(void)
@@ -296,6 +402,7 @@ static void start(void)
 		fail_start(s.msg);
 		return;
 	}
+	fence_layers(fence);
 
 	if (tg_set.mode == TG_LEARN)
 		tg_learn_init();
@@ -309,6 +416,7 @@ static void start(void)
 	 * seccomp filter may forbid asking. */
 	for (int fd = 0; fd <= 2; fd++)
 		tg_fd_classify("write", fd);
+	tg_life_start();
 }
 
 static void tg_start(void)

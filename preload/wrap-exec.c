@@ -28,6 +28,7 @@
 #include "chain.h"
 #include "child-env.h"
 #include "decide.h"
+#include "lifecycle.h"
 #include "protect-errno.h"
 #include "real.h"
 #include "self.h"
@@ -57,6 +58,9 @@ struct target {
  * error number, else -1 and errno). */
 static int run(const struct target *t, char **env)
 {
+	/* This image ends here: its folded repeats and its stop record. */
+	if (t->how != VIA_SPAWN && t->how != VIA_SPAWNP)
+		tg_life_exec();
 	switch (t->how) {
 	case VIA_EXECVPE:
 		return REAL(execvpe)(t->file, t->argv, env);

@@ -127,10 +127,10 @@ class Box:
 
 def rec(records, **want):
     for r in records:
-        t = r['unmapped']['trainguard']
+        t = r.get('unmapped', {}).get('trainguard', {})
         f = r.get('file') or r.get('process', {}).get('file', {})
         fields = {'op': t.get('op'), 'decision': t.get('decision'), 'path': f.get('path'),
-                  'rule': r['policy']['uid'], 'status': r.get('status_code')}
+                  'rule': r.get('policy', {}).get('uid'), 'status': r.get('status_code')}
         if all(fields.get(k) == v for k, v in want.items()):
             return r
     return None

@@ -380,13 +380,24 @@ class Sandbox:
         records, bad = read_log(log)
         if validate and guard:
             validate_log(self.tap, log, label)
-        return Result(argv, proc, log, records, bad)
+        res = Result(argv, proc, log, records, bad)
+        res.all_records = read_log(log, lifecycle=True)[0]  # with start and stop
+        return res
 
     def probe(self, *args, **kw):
         return self.run([PROBE] + [str(a) for a in args], **kw)
 
 
-def read_log(path):
+def is_lifecycle(rec):
+    """A start, stop, fork or unguarded record (preload/lifecycle.h), not
+    a decision about one call."""
+    return tg(rec).get('event') in ('start', 'stop', 'fork', 'unguarded')
+
+
+def read_log(path, lifecycle=False):
+    """The records of the log at PATH and the lines that are not JSON.
+    Decisions only, unless LIFECYCLE: the start and stop records every
+    process writes would otherwise be counted by tests about decisions."""
     records, bad = [], []
     try:
         with open(path, 'r', errors='replace') as f:
@@ -394,9 +405,12 @@ def read_log(path):
                 if not line.strip():
                     continue
                 try:
-                    records.append(json.loads(line))
+                    rec = json.loads(line)
                 except ValueError:
                     bad.append(line)
+                    continue
+                if lifecycle or not is_lifecycle(rec):
+                    records.append(rec)
     except FileNotFoundError:
         pass
     return records, bad

@@ -38,9 +38,11 @@ import multiprocessing, os, subprocess, sys, threading
 SECRET, NOEXEC = sys.argv[1], sys.argv[2]
 
 def deny(n):
-    for _ in range(n):
+    # A name of its own each time: repeats of one refusal would be folded
+    # into one record, and this job is here to write many lines.
+    for i in range(n):
         try:
-            open(SECRET).close()
+            open(f'{SECRET}-{os.getpid()}-{threading.get_ident()}-{i}').close()
         except OSError:
             pass
 

@@ -2,8 +2,8 @@
 findings: exits 0 when every record is a JSON object whose
 metadata.correlation_uid is JOB_ID, at least one denial names each PATH
 given with --denied, the records come from at least --pids distinct
-processes, and (with --policy) every record names that policy file in
-policy.data.source; else exits 1 with the reason.
+processes, and (with --policy) every decision names that policy file in
+policy.data.source and every start record in unmapped.trainguard.policy_source; else exits 1 with the reason.
 
     logcheck.py LOG JOB_ID [--denied PATH]... [--pids N] [--policy PATH]
 """
@@ -43,7 +43,13 @@ def main():
         pid = rec.get('actor', {}).get('process', {}).get('pid')
         if pid is not None:
             pids.add(pid)
-        sources.add(rec.get('policy', {}).get('data', {}).get('source'))
+        # Start and stop records (unmapped.trainguard.event) name the
+        # policy under unmapped.trainguard.policy_source, not policy.
+        ev = rec.get('unmapped', {}).get('trainguard', {}).get('event')
+        if ev in ('start', 'unguarded'):
+            sources.add(rec['unmapped']['trainguard'].get('policy_source'))
+        elif ev is None:
+            sources.add(rec.get('policy', {}).get('data', {}).get('source'))
         if rec.get('action_id') == 2:
             denied.add(rec.get('file', {}).get('path'))
     if ids != {a.job_id}:

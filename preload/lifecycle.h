@@ -1,0 +1,45 @@
+/* Lifecycle records: the guard starting in a process, the process
+ * stopping, a fork child, and a job left unguarded (design/EVENTS.md).
+ *
+ * Start: Event Log Activity (1008) Start, with the policy (source and
+ * sha256), the mode, the profiles, the active layers and the fence's status
+ * when the fence wiring set them (tg_life_set_fence), the library version
+ * and where the process runs (container, cgroup, pod).
+ * Stop: Event Log Activity Stop, with the exit status or signal when
+ * known, the refusals per rule, the repeats folded and the records
+ * dropped; written once, by exit() and a return from main (a destructor),
+ * before an exec (exit "exec"), and before an on_deny = "kill". _exit(),
+ * _Exit(), a signal the process does not handle and a SIGKILL from
+ * outside write no stop record (nor the repeats still being folded).
+ * Fork: Process Activity (1007) Launch, launch type Fork, written by the
+ * child as its first record. */
+#ifndef TG_LIFECYCLE_H
+#define TG_LIFECYCLE_H
+
+#include <stdbool.h>
+
+/* Layers and fence status for the start record; call before the guard
+ * finishes starting (start.c's fence wiring). Strings are borrowed and must
+ * live as long as the process. NULL keeps the default ("preload"). */
+void tg_life_set_fence(const char *layers, const char *status);
+
+/* Writes the start record; once, at the end of start-up. */
+void tg_life_start(void);
+
+/* Writes the stop record (once per process image): HOW is "exit",
+ * "_exit", "exec", "kill"; STATUS the exit status or -1; SIG the signal or
+ * 0. Folded repeats are flushed first. Nothing in a vfork child. */
+void tg_life_stop(const char *how, int status, int sig);
+
+/* Before an exec replaces this image: folded repeats and the stop record. */
+void tg_life_exec(void);
+
+/* The fork hook (self.c): the child's fork record, counts reset. */
+void tg_life_after_fork(pid_t parent);
+
+/* The guard did not start and TRAINGUARD_ON_ERROR=allow lets the job run:
+ * one record saying so (WHY), into the log when it can be opened (the
+ * environment's or the policy's destination DEST, or NULL). */
+void tg_life_unguarded(const char *why, const char *dest);
+
+#endif
