@@ -199,8 +199,15 @@ static int run_job(char **argv, const char *jid, const char *log, const char *se
 	/* A program the library can never be loaded into (static, set-id)
 	 * runs inside the kernel fence only: Landlock is then required, or
 	 * the job is refused, never run unguarded behind the user's back. */
+	path[0] = '\0';
 	const char *why = tg_handshake_unguardable(argv[0], path, sizeof(path));
 	bool answers = !why;
+	/* The program the user named runs whatever the fence's exec rules say
+	 * (the preload does not decide run's own exec either): a job's script
+	 * in a scratch folder still starts. */
+	char real_prog[PATH_MAX];
+	if (path[0] && access(path, X_OK) == 0 && realpath(path, real_prog))
+		fence->program = real_prog;
 	if (why) {
 		const char *what = strcmp(why, "elf32") == 0 ? "32-bit" : why;
 		if (fence->landlock == TG_FENCE_OFF) {

@@ -40,6 +40,7 @@ int tg_run_fence_install(struct tg_policy *p, const struct tg_run_fence *f)
 {
 	const char *mine[] = { f->log, f->library };
 	const char *writable[] = { f->log };
+	const char *program[] = { f->program };
 	struct tg_fence_opts o = {
 		.landlock = f->landlock,
 		.seccomp = f->seccomp,
@@ -47,6 +48,8 @@ int tg_run_fence_install(struct tg_policy *p, const struct tg_run_fence *f)
 		.mode = f->mode,
 		.writable = writable,
 		.nwritable = f->log ? 1 : 0,
+		.executable = program,
+		.nexecutable = f->program ? 1 : 0,
 		.hint = print_hint,
 	};
 	struct outcome out = { 0 };

@@ -370,6 +370,14 @@ static int build(struct fence *f, const struct tg_policy *p)
 		if (path && path[0] == '/' && (r = add_entry(f, path, strlen(path), &e)) < 0)
 			return r;
 	}
+	for (size_t i = 0; i < f->o->nexecutable; i++) {
+		const char *path = f->o->executable[i];
+		struct entry e = { .allow = TG_BIT(TG_EXEC) | TG_BIT(TG_READ),
+				   .prefix = UINT_MAX,
+				   .exact = true };
+		if (path && path[0] == '/' && (r = add_entry(f, path, strlen(path), &e)) < 0)
+			return r;
+	}
 	for (size_t i = 0; i < f->o->nprotect; i++) {
 		const char *path = f->o->protect[i];
 		struct entry e = { .deny = TG_ALL, .prefix = UINT_MAX, .exact = true };

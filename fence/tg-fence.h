@@ -55,6 +55,11 @@ struct tg_fence_opts {
 	 * too. A missing one opens its folder for creating. Borrowed. */
 	const char *const *writable;
 	size_t nwritable;
+	/* Files granted read and exec whatever the policy says: the program a
+	 * user hands to `trainguard run`, which the preload never decides
+	 * (run is not guarded). Borrowed. */
+	const char *const *executable;
+	size_t nexecutable;
 	unsigned max_rules; /* Landlock rules at most; 0: TG_FENCE_MAX_RULES */
 	tg_fence_hint_fn hint;
 	void *hint_ud;

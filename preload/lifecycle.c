@@ -46,6 +46,11 @@ static void collect_profiles(void)
 
 static void write_life(enum tg_event_kind kind, const char *op, const struct tg_life *l)
 {
+	/* On a terminal (the sink is stderr) a start and a stop line per
+	 * process would bury the refusals: lifecycle records go to a log file,
+	 * syslog or a collector; a job left unguarded is said anywhere. */
+	if (kind != TG_EV_UNGUARDED && tg_log_to_stderr())
+		return;
 	struct tg_event ev = { .op = op,
 			       .kind = kind,
 			       .flags = -1,

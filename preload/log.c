@@ -406,6 +406,11 @@ bool tg_is_log_fd(int fd)
 	       fd != STDERR_FILENO;
 }
 
+bool tg_log_to_stderr(void)
+{
+	return sink.kind == TG_SINK_STDERR;
+}
+
 int tg_log_fd(void)
 {
 	int fd = atomic_load_explicit(&logfd, memory_order_relaxed);

@@ -35,6 +35,10 @@ int tg_log_open(const char *dest, enum tg_sink *ret_kind);
 /* The descriptor records go to (-1: stderr). */
 void tg_log_set_fd(int fd);
 
+/* True when records go to the program's stderr (a person's terminal,
+ * usually), not to a file, syslog or a collector. */
+bool tg_log_to_stderr(void);
+
 /* Writes EV as one line, with PROC's facts and this process's and
  * thread's ids (see self.h), unless it folds into an earlier record
  * (fold.h). Counts a record it had to drop. */

@@ -495,6 +495,20 @@ def test_run_handshake(tap):
         tap.ok(r.returncode == 0 and r.stdout.strip() == '',
                'run: the guarded job answers and its program never sees the handshake',
                r.stdout + r.stderr)
+        # The program the user named runs from a scratch folder under the
+        # default fence (run grants it exec), but nothing else dropped there.
+        named, dropped = sb.p('named-probe'), sb.p('dropped-probe')
+        for dst in (named, dropped):
+            shutil.copy(tglib.PROBE, dst)
+            os.chmod(dst, 0o755)
+        r = cli(['run', '--', named, 'open', '/etc/hostname', 'O_RDONLY'], cwd=sb.root)
+        tap.ok(r.returncode == 0 and 'open ret=' in r.stdout and 'errno=0' in r.stdout,
+               'run: the program named on the command line starts from a scratch folder',
+               r.stdout + r.stderr)
+        r = cli(['run', '--', '/bin/sh', '-c', f'exec {dropped} open /etc/hostname O_RDONLY'],
+                cwd=sb.root)
+        tap.ok(r.returncode != 0 and 'open ret=' not in r.stdout,
+               'run: a program dropped beside it is still not run', r.stdout + r.stderr)
         # The library's side: "active PID", or "unguarded PID" under
         # TRAINGUARD_ON_ERROR=allow when its policy does not load.
         for what, extra, want in (
