@@ -115,7 +115,8 @@ static void summary(const char *log, off_t offset, const char *jid, const struct
 	}
 	for (int i = 1; i <= 9; i++) {
 		struct stat st;
-		snprintf(rotated, sizeof(rotated), "%s.%d", log, i);
+		if ((size_t)snprintf(rotated, sizeof(rotated), "%s.%d", log, i) >= sizeof(rotated))
+			break;
 		if (stat(rotated, &st) != 0 || (before && st.st_mtime < before->st_mtime &&
 						 st.st_ino != before->st_ino))
 			continue; /* absent, or rotated before the run began */
