@@ -36,8 +36,10 @@ static int find_library(char *out, size_t n)
 			getenv(TG_ENV_LIBRARY));
 	} else if (r < 0) {
 		tg_library_places(places, sizeof(places));
-		fprintf(stderr, "trainguard: cannot find libtrainguard.so (looked in %s); "
-			"set TRAINGUARD_LIBRARY to its path\n", places);
+		fprintf(stderr,
+			"trainguard: cannot find libtrainguard.so (looked in %s); "
+			"set TRAINGUARD_LIBRARY to its path\n",
+			places);
 	}
 	return r;
 }
@@ -59,8 +61,7 @@ static const char *fence_text(const struct tg_fence_report *r, char *buf, size_t
 /* Counts the job's records appended to LOG after OFFSET. */
 /* Adds the job's refusals in the file PATH (from OFFSET) to the counts: a
  * record folded from repeats counts its `count`. */
-static int count_file(const char *path, off_t offset, const char *jid, long *denied,
-		      long *audited)
+static int count_file(const char *path, off_t offset, const char *jid, long *denied, long *audited)
 {
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
@@ -77,7 +78,8 @@ static int count_file(const char *path, off_t offset, const char *jid, long *den
 		const char *cid = json_string_value(
 			json_object_get(json_object_get(rec, "metadata"), "correlation_uid"));
 		const char *dec = json_string_value(json_object_get(
-			json_object_get(json_object_get(rec, "unmapped"), "trainguard"), "decision"));
+			json_object_get(json_object_get(rec, "unmapped"), "trainguard"),
+			"decision"));
 		json_int_t n = json_integer_value(json_object_get(rec, "count"));
 		if (n < 1)
 			n = 1;
@@ -117,15 +119,17 @@ static void summary(const char *log, off_t offset, const char *jid, const struct
 		struct stat st;
 		if ((size_t)snprintf(rotated, sizeof(rotated), "%s.%d", log, i) >= sizeof(rotated))
 			break;
-		if (stat(rotated, &st) != 0 || (before && st.st_mtime < before->st_mtime &&
-						 st.st_ino != before->st_ino))
+		if (stat(rotated, &st) != 0 ||
+		    (before && st.st_mtime < before->st_mtime && st.st_ino != before->st_ino))
 			continue; /* absent, or rotated before the run began */
 		off_t from = before && st.st_ino == before->st_ino ? offset : 0;
 		count_file(rotated, from, jid, &denied, &audited);
 	}
-	fprintf(stderr, "trainguard: %ld violation%s (%ld denied, %ld audited) in job %s; "
-		"log: %s; fence: %s\n", denied + audited, denied + audited == 1 ? "" : "s", denied,
-		audited, jid, log, fence);
+	fprintf(stderr,
+		"trainguard: %ld violation%s (%ld denied, %ld audited) in job %s; "
+		"log: %s; fence: %s\n",
+		denied + audited, denied + audited == 1 ? "" : "s", denied, audited, jid, log,
+		fence);
 }
 
 static volatile sig_atomic_t job_pid;
@@ -164,8 +168,10 @@ static int check_handshake(struct tg_handshake *hs, pid_t pid, const char *cmd)
 	case TG_HANDSHAKE_ACTIVE:
 		return 0;
 	case TG_HANDSHAKE_UNGUARDED:
-		fprintf(stderr, "trainguard: the job '%s' runs UNGUARDED (" TG_ENV_ON_ERROR
-			"=allow let it start without its policy or log)\n", cmd);
+		fprintf(stderr,
+			"trainguard: the job '%s' runs UNGUARDED (" TG_ENV_ON_ERROR
+			"=allow let it start without its policy or log)\n",
+			cmd);
 		return 0;
 	case TG_HANDSHAKE_ENDED:
 		/* execvp's own failure (126, 127) was already said. */
@@ -173,8 +179,10 @@ static int check_handshake(struct tg_handshake *hs, pid_t pid, const char *cmd)
 		    si.si_code == CLD_EXITED &&
 		    (si.si_status == TG_EXIT_NO_START || si.si_status == TG_EXIT_NOT_FOUND))
 			return 0;
-		fprintf(stderr, "trainguard: the job '%s' ended without the guard answering: it "
-			"ran UNGUARDED; %s\n", cmd, why_not);
+		fprintf(stderr,
+			"trainguard: the job '%s' ended without the guard answering: it "
+			"ran UNGUARDED; %s\n",
+			cmd, why_not);
 		waitpid(pid, NULL, 0);
 		return TG_EXIT_NO_START;
 	case TG_HANDSHAKE_SILENT:
@@ -182,8 +190,10 @@ static int check_handshake(struct tg_handshake *hs, pid_t pid, const char *cmd)
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	fprintf(stderr, "trainguard: the job '%s' did not load the guard within %d s and was "
-		"stopped; %s\n", cmd, start_timeout, why_not);
+	fprintf(stderr,
+		"trainguard: the job '%s' did not load the guard within %d s and was "
+		"stopped; %s\n",
+		cmd, start_timeout, why_not);
 	return TG_EXIT_NO_START;
 }
 
@@ -212,12 +222,15 @@ static int run_job(char **argv, const char *jid, const char *log, const char *se
 	if (why) {
 		const char *what = strcmp(why, "elf32") == 0 ? "32-bit" : why;
 		if (fence->landlock == TG_FENCE_OFF) {
-			fprintf(stderr, "trainguard: '%s' is a %s program: the guard cannot be "
+			fprintf(stderr,
+				"trainguard: '%s' is a %s program: the guard cannot be "
 				"loaded into it and the kernel fence is off; the job was not "
-				"started\n", path, what);
+				"started\n",
+				path, what);
 			return TG_EXIT_NO_START;
 		}
-		fprintf(stderr, "trainguard: '%s' is a %s program: the guard cannot be loaded "
+		fprintf(stderr,
+			"trainguard: '%s' is a %s program: the guard cannot be loaded "
 			"into it; it runs inside the kernel fence only (Landlock required)\n",
 			path, what);
 		fence->landlock = TG_FENCE_REQUIRE;
@@ -289,8 +302,10 @@ static int run_job(char **argv, const char *jid, const char *log, const char *se
 	if (log)
 		summary(log, offset, jid, had_log ? &st : NULL, fence_on);
 	else
-		fprintf(stderr, "trainguard: job %s finished; fence: %s; its records went to "
-			"stderr (--log FILE counts them)\n", jid, fence_on);
+		fprintf(stderr,
+			"trainguard: job %s finished; fence: %s; its records went to "
+			"stderr (--log FILE counts them)\n",
+			jid, fence_on);
 	/* From outside the job, once it is over: the seal verify --seal
 	 * checks. A seal that cannot be written fails the run. */
 	if (seal) {
@@ -357,14 +372,18 @@ static int log_path(const char *given, char *out, size_t n)
 		 * here, private, rather than failing the job. */
 		int r = make_folders(dir);
 		if (r < 0) {
-			fprintf(stderr, "trainguard: cannot create the log folder '%s': %s; create "
-				"it or choose another --log\n", dir, strerror(-r));
+			fprintf(stderr,
+				"trainguard: cannot create the log folder '%s': %s; create "
+				"it or choose another --log\n",
+				dir, strerror(-r));
 			return -1;
 		}
 		fprintf(stderr, "trainguard: created the log folder '%s' (mode 0700)\n", dir);
 	} else if (stat(*dir ? dir : "/", &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "trainguard: the log folder '%s' is not a folder; choose another "
-			"--log\n", dir);
+		fprintf(stderr,
+			"trainguard: the log folder '%s' is not a folder; choose another "
+			"--log\n",
+			dir);
 		return -1;
 	}
 	return 0;
@@ -388,9 +407,12 @@ static void job_mode(const struct tg_policy *p, const char *mode, struct tg_run_
 static int run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "policy", required_argument, NULL, 'p' }, { "mode", required_argument, NULL, 'm' },
-		{ "log", required_argument, NULL, 'l' },    { "job-id", required_argument, NULL, 'j' },
-		{ "seal", required_argument, NULL, 's' },   { "help", no_argument, NULL, 'h' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "job-id", required_argument, NULL, 'j' },
+		{ "seal", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
 		{ "fence", required_argument, NULL, 'f' },
 		{ "start-timeout", required_argument, NULL, 'T' },
 		{ 0 },
@@ -422,8 +444,10 @@ static int run(int argc, char **argv)
 			char *end;
 			long v = strtol(optarg, &end, 10);
 			if (*end || end == optarg || v < 1 || v > 3600) {
-				tg_usage_error(&tg_cmd_run, "--start-timeout '%s': not a number of "
-					       "seconds from 1 to 3600", optarg);
+				tg_usage_error(&tg_cmd_run,
+					       "--start-timeout '%s': not a number of "
+					       "seconds from 1 to 3600",
+					       optarg);
 				return TG_EXIT_RUN_FAIL;
 			}
 			start_timeout = (int)v;
@@ -441,7 +465,8 @@ static int run(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		tg_usage_error(&tg_cmd_run, "no command given: trainguard run [OPTIONS] -- CMD [ARGS...]");
+		tg_usage_error(&tg_cmd_run,
+			       "no command given: trainguard run [OPTIONS] -- CMD [ARGS...]");
 		return TG_EXIT_RUN_FAIL;
 	}
 	enum tg_mode m;
@@ -462,7 +487,8 @@ static int run(int argc, char **argv)
 	struct tg_diag_count d = { 0 };
 	struct tg_policy *p = tg_load(policy, jid, &d);
 	if (!p) {
-		fprintf(stderr, "trainguard: the policy '%s' did not load; the job was not started\n",
+		fprintf(stderr,
+			"trainguard: the policy '%s' did not load; the job was not started\n",
 			policy ? policy : "embedded:ml-default");
 		return TG_EXIT_NO_START;
 	}

@@ -17,10 +17,11 @@
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The classes in enum order, then "all". */
-static const char *const class_word[] = { "read", "write", "create", "delete", "exec",
+static const char *const class_word[] = { "read",  "write", "create", "delete", "exec",
 					  "chmod", "list",  "all",    NULL };
-static const int class_value[] = { TG_BIT(TG_READ),   TG_BIT(TG_WRITE), TG_BIT(TG_CREATE),
-				   TG_BIT(TG_DELETE), TG_BIT(TG_EXEC),  TG_BIT(TG_CHMOD),
+static const int class_value[] = { TG_BIT(TG_READ),   TG_BIT(TG_WRITE),
+				   TG_BIT(TG_CREATE), TG_BIT(TG_DELETE),
+				   TG_BIT(TG_EXEC),   TG_BIT(TG_CHMOD),
 				   TG_BIT(TG_LIST),   TG_ALL };
 _Static_assert(N_OF(class_word) == TG_NCLASS + 2 && N_OF(class_value) == TG_NCLASS + 1,
 	       "one word per class, and \"all\"");
@@ -38,8 +39,8 @@ static const char *const on_deny_word[] = { "error", "kill", "quiet", NULL };
 static const int on_deny_value[] = { TG_ON_DENY_ERROR, TG_ON_DENY_KILL, TG_ON_DENY_QUIET };
 const struct tg_words tg_on_deny_words = { on_deny_word, on_deny_value };
 
-static const char *const severity_word[] = { "informational", "low", "medium", "high", "critical",
-					     NULL };
+static const char *const severity_word[] = { "informational", "low",      "medium",
+					     "high",          "critical", NULL };
 static const int severity_value[] = { TG_SEVERITY_INFORMATIONAL, TG_SEVERITY_LOW,
 				      TG_SEVERITY_MEDIUM, TG_SEVERITY_HIGH, TG_SEVERITY_CRITICAL };
 const struct tg_words tg_severity_words = { severity_word, severity_value };

@@ -60,7 +60,7 @@ struct tg_pat {
 			  * else LIT up to its last slash */
 	size_t anchor;   /* length of KEY */
 	const struct tg_rule *rule;
-	const char *pattern; /* the rule's pattern as expanded (for records and explain) */
+	const char *pattern;        /* the rule's pattern as expanded (for records and explain) */
 	unsigned prefix, wildcards; /* specificity of PATTERN */
 	/* How a glob treats the entries of one folder (see tg_children_alike):
 	 * the alternative, less a trailing slash-star-star (TREE), is a folder
@@ -94,9 +94,9 @@ struct tg_policy {
 	size_t nrules, caprules;
 	struct tg_pat *pats;
 	size_t npats, cappats;
-	uint32_t *order;      /* pattern indices grouped by anchor */
+	uint32_t *order; /* pattern indices grouped by anchor */
 	struct tg_slot *slots;
-	size_t nslots;        /* power of two, or 0 */
+	size_t nslots; /* power of two, or 0 */
 	/* Bit N set when some key is N bytes long: a lookup probes only there. */
 	uint64_t keylens[TG_GLOB_MAX / 64 + 2];
 	/* Hashes (anchor_hash, low bit set) of the folders some key names an
@@ -165,7 +165,8 @@ static inline bool tg_name_test(const struct tg_pat *t, const char *name, size_t
 			memcpy(&w, name + nlen - 8, sizeof(w));
 			return ((w ^ t->tailword) & t->tailmask) == 0;
 		}
-		return t->namelen <= nlen && memcmp(t->name, name + nlen - t->namelen, t->namelen) == 0;
+		return t->namelen <= nlen &&
+		       memcmp(t->name, name + nlen - t->namelen, t->namelen) == 0;
 	default:
 		return tg_glob_match(t->nameglob, name, nlen);
 	}
@@ -238,13 +239,13 @@ struct tg_words {
 	const char *const *word;
 	const int *value;
 };
-extern const struct tg_words tg_class_words;    /* "read".."list" -> TG_BIT(c); "all" -> TG_ALL */
-extern const struct tg_words tg_mode_words;     /* "enforce", "audit", "learn" */
+extern const struct tg_words tg_class_words;      /* "read".."list" -> TG_BIT(c); "all" -> TG_ALL */
+extern const struct tg_words tg_mode_words;       /* "enforce", "audit", "learn" */
 extern const struct tg_words tg_fence_mode_words; /* "auto", "require", "off" */
-extern const struct tg_words tg_on_deny_words;  /* "error", "kill", "quiet" */
-extern const struct tg_words tg_severity_words; /* "informational" ... "critical" */
-extern const struct tg_words tg_errno_words;    /* the errnos a rule may name */
-extern const struct tg_words tg_decision_words; /* "allow" -> true, "deny" -> false */
+extern const struct tg_words tg_on_deny_words;    /* "error", "kill", "quiet" */
+extern const struct tg_words tg_severity_words;   /* "informational" ... "critical" */
+extern const struct tg_words tg_errno_words;      /* the errnos a rule may name */
+extern const struct tg_words tg_decision_words;   /* "allow" -> true, "deny" -> false */
 /* Stores the value of WORD in *RET and returns 0, or returns -EINVAL. */
 int tg_words_parse(const struct tg_words *t, const char *word, int *ret);
 /* The word for VALUE, or NULL. */

@@ -11,8 +11,9 @@
 #include "load-internal.h"
 #include "tg-path.h"
 
-static const char *const rule_keys[] = { "id", "path", "allow", "deny", "on_deny", "errno",
-					 "audit", "create_mode", "reason", "severity", NULL };
+static const char *const rule_keys[] = { "id",      "path",     "allow", "deny",
+					 "on_deny", "errno",    "audit", "create_mode",
+					 "reason",  "severity", NULL };
 
 /* allow = ["read", "list"] (or a single string) -> mask */
 static unsigned parse_classes(struct loader *L, const struct source *src, config_setting_t *s,
@@ -23,7 +24,8 @@ static unsigned parse_classes(struct loader *L, const struct source *src, config
 	int n = tg_list_length(s);
 
 	if (n < 0) {
-		ERR(L, src, s, "rule \"%s\": %s must be a list of classes such as [\"read\", \"list\"]",
+		ERR(L, src, s,
+		    "rule \"%s\": %s must be a list of classes such as [\"read\", \"list\"]",
 		    rule_id, key);
 		return 0;
 	}
@@ -57,13 +59,16 @@ static int parse_create_mode(struct loader *L, const struct source *src, config_
 	}
 	const char *v = config_setting_get_string(s);
 	if (!v) {
-		ERR(L, src, s, "rule \"%s\": create_mode must be a string of octal digits such as "
-		    "\"0640\"", rule_id);
+		ERR(L, src, s,
+		    "rule \"%s\": create_mode must be a string of octal digits such as "
+		    "\"0640\"",
+		    rule_id);
 		return -1;
 	}
 	size_t n = strlen(v);
 	if (n == 0 || n > 4 || strspn(v, "01234567") != n) {
-		ERR(L, src, s, "rule \"%s\": create_mode \"%s\" is not an octal mode such as \"0640\"",
+		ERR(L, src, s,
+		    "rule \"%s\": create_mode \"%s\" is not an octal mode such as \"0640\"",
 		    rule_id, v);
 		return -1;
 	}
@@ -96,8 +101,8 @@ static int on_alternative(const char *alt, void *ud)
 {
 	struct alt_ctx *c = ud;
 	char err[256];
-	int r = tg_add_alternative(c->L->p, c->rule, c->pattern, alt, c->prefix, c->wildcards,
-				   err, sizeof(err));
+	int r = tg_add_alternative(c->L->p, c->rule, c->pattern, alt, c->prefix, c->wildcards, err,
+				   sizeof(err));
 	if (r < 0) {
 		ERR(c->L, c->src, c->s, "rule \"%s\": bad pattern \"%s\": %s", c->rule->id,
 		    c->pattern, r == -ENOMEM ? "out of memory" : err);
@@ -106,8 +111,8 @@ static int on_alternative(const char *alt, void *ud)
 	}
 	char *canon = tg_canonical_alternative(c->L, c->src, c->s, alt);
 	if (canon) {
-		r = tg_add_alternative(c->L->p, c->rule, c->pattern, canon, c->prefix,
-				       c->wildcards, err, sizeof(err));
+		r = tg_add_alternative(c->L->p, c->rule, c->pattern, canon, c->prefix, c->wildcards,
+				       err, sizeof(err));
 		free(canon);
 		if (r < 0) {
 			c->failed = 1;
@@ -146,8 +151,8 @@ static void add_pattern(struct loader *L, const struct source *src, config_setti
 	}
 	int n = tg_path_normalize(NULL, 0, exp, norm, sizeof(norm));
 	if (n < 0) {
-		ERR(L, src, s, "rule \"%s\": pattern \"%.80s...\" is longer than %d bytes", rule->id,
-		    exp, TG_GLOB_MAX);
+		ERR(L, src, s, "rule \"%s\": pattern \"%.80s...\" is longer than %d bytes",
+		    rule->id, exp, TG_GLOB_MAX);
 		goto out;
 	}
 	/* A trailing slash is dropped ("/x/" is "/x"); wildcards are kept. */
@@ -179,8 +184,8 @@ static void parse_paths(struct loader *L, const struct source *src, config_setti
 	}
 	int n = tg_list_length(f);
 	if (n <= 0) {
-		ERR(L, src, f, "rule \"%s\": path must be a pattern or a non-empty list of patterns",
-		    r->id);
+		ERR(L, src, f,
+		    "rule \"%s\": path must be a pattern or a non-empty list of patterns", r->id);
 		return;
 	}
 	const char **paths = tg_pool_alloc(&L->p->pool, (n + 1) * sizeof(*paths));
@@ -258,11 +263,13 @@ static void parse_id(struct loader *L, const struct source *src, config_setting_
 	const char *id = NULL;
 
 	if (!f) {
-		ERR(L, src, s, "rule without an id: every rule needs id = \"...\" (it names the rule in logs)");
+		ERR(L, src, s,
+		    "rule without an id: every rule needs id = \"...\" (it names the rule in logs)");
 		id = "?";
 	} else if ((id = tg_get_string(L, src, f, "id"))) {
 		if (!valid_id(id))
-			ERR(L, src, f, "rule id \"%s\" may hold only letters, digits and ._:-+@/", id);
+			ERR(L, src, f, "rule id \"%s\" may hold only letters, digits and ._:-+@/",
+			    id);
 	} else {
 		id = "?";
 	}

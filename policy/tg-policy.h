@@ -18,18 +18,9 @@
 #include <stdint.h>
 
 /* Access classes, in the order records and `explain` list them. */
-enum tg_class {
-	TG_READ,
-	TG_WRITE,
-	TG_CREATE,
-	TG_DELETE,
-	TG_EXEC,
-	TG_CHMOD,
-	TG_LIST,
-	TG_NCLASS
-};
+enum tg_class { TG_READ, TG_WRITE, TG_CREATE, TG_DELETE, TG_EXEC, TG_CHMOD, TG_LIST, TG_NCLASS };
 #define TG_BIT(c) (1u << (c))
-#define TG_ALL ((1u << TG_NCLASS) - 1)
+#define TG_ALL    ((1u << TG_NCLASS) - 1)
 
 enum tg_mode { TG_ENFORCE, TG_AUDIT, TG_LEARN };
 
@@ -93,7 +84,9 @@ static inline unsigned tg_open_classes(int flags)
 	/* The common case, a plain open, is a table lookup. */
 	if (!(flags & (O_PATH | O_CREAT | O_TMPFILE | O_TRUNC | O_APPEND | O_DIRECTORY)))
 		return (TG_BIT(TG_READ) | TG_BIT(TG_WRITE) << 8 |
-			(TG_BIT(TG_READ) | TG_BIT(TG_WRITE)) << 16) >> (8 * acc) & 0xff;
+			(TG_BIT(TG_READ) | TG_BIT(TG_WRITE)) << 16) >>
+			       (8 * acc) &
+		       0xff;
 
 	if (flags & O_PATH)
 		return 0; /* a handle: no data can be read or written through it */
@@ -114,17 +107,17 @@ static inline unsigned tg_open_classes(int flags)
 /* One rule as loaded; owned by its policy. */
 struct tg_rule {
 	const char *id;
-	const char *source;      /* file the rule came from ("profile:secrets" for shipped ones) */
-	int line;                /* line of the rule in SOURCE */
+	const char *source;       /* file the rule came from ("profile:secrets" for shipped ones) */
+	int line;                 /* line of the rule in SOURCE */
 	const char *const *paths; /* patterns as written, variables expanded */
 	size_t npaths;
-	unsigned allow, deny;    /* class masks; disjoint */
-	int err;                 /* errno returned on deny */
+	unsigned allow, deny; /* class masks; disjoint */
+	int err;              /* errno returned on deny */
 	enum tg_on_deny on_deny;
 	enum tg_severity severity; /* of the records of its denies; UNSET: High */
 	bool audit;
-	int create_mode;         /* mask, or -1 when the rule sets none */
-	const char *reason;      /* may be NULL */
+	int create_mode;    /* mask, or -1 when the rule sets none */
+	const char *reason; /* may be NULL */
 };
 
 /* Built-in pseudo-rules: the defaults and the guard's self-protection. */
@@ -139,15 +132,15 @@ struct tg_class_verdict {
 
 /* The decision for one call asking for several classes. */
 struct tg_verdict {
-	bool allow;               /* every asked class allowed */
-	enum tg_class cls;        /* the class that decided a deny (or the first asked) */
+	bool allow;                 /* every asked class allowed */
+	enum tg_class cls;          /* the class that decided a deny (or the first asked) */
 	const struct tg_rule *rule; /* rule that decided CLS; NULL for the default */
-	const char *pattern;      /* pattern of RULE that matched */
-	int err;                  /* errno for a deny */
+	const char *pattern;        /* pattern of RULE that matched */
+	int err;                    /* errno for a deny */
 	enum tg_on_deny on_deny;
-	bool audit;               /* some deciding rule asks for lineage records */
-	int create_mode;          /* mask from the rule deciding TG_CREATE, or -1 */
-	unsigned denied;          /* mask of the asked classes that were denied */
+	bool audit;      /* some deciding rule asks for lineage records */
+	int create_mode; /* mask from the rule deciding TG_CREATE, or -1 */
+	unsigned denied; /* mask of the asked classes that were denied */
 };
 
 struct tg_policy;
@@ -159,13 +152,13 @@ typedef void (*tg_diag_fn)(enum tg_diag_level level, const char *msg, void *ud);
 
 /* Where variable values come from. */
 struct tg_load_opts {
-	const char *path;        /* policy file; NULL loads an embedded one: */
-	const char *embedded;    /* the shipped profile to load when PATH is NULL (NULL: ml-default) */
+	const char *path;     /* policy file; NULL loads an embedded one: */
+	const char *embedded; /* the shipped profile to load when PATH is NULL (NULL: ml-default) */
 	/* Frozen variables of the job (the value of TRAINGUARD_VARS written by
 	 * tg_policy_frozen_vars in the first process); when set, ${...} is taken
 	 * from it and never from the environment. NULL: read the environment. */
 	const char *frozen_vars;
-	const char *job_id;      /* value of ${JOB_ID}; NULL makes ${JOB_ID} an error */
+	const char *job_id; /* value of ${JOB_ID}; NULL makes ${JOB_ID} an error */
 	tg_diag_fn diag;
 	void *diag_ud;
 	bool errors_only; /* leave out checks that can only warn (the guard's start) */
@@ -190,8 +183,9 @@ bool tg_policy_log_allowed(const struct tg_policy *p);
 /* exec_unguarded = "deny": refuse execs the guard cannot follow (set-id,
  * file capabilities, static or 32-bit programs); otherwise they are logged. */
 bool tg_policy_deny_unguarded(const struct tg_policy *p);
-const char *tg_policy_source(const struct tg_policy *p);   /* "embedded:ml-default" or the file */
-const char *tg_policy_sha256(const struct tg_policy *p);   /* hex digest of every loaded file, in load order */
+const char *tg_policy_source(const struct tg_policy *p); /* "embedded:ml-default" or the file */
+const char *
+tg_policy_sha256(const struct tg_policy *p); /* hex digest of every loaded file, in load order */
 /* Files the policy was read from (the guard never lets the job modify them). */
 size_t tg_policy_nfiles(const struct tg_policy *p);
 const char *tg_policy_file(const struct tg_policy *p, size_t i);
@@ -233,8 +227,8 @@ bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, uns
 /* The same for entry NAME (NLEN bytes, one name: no slash, not "." or
  * "..") of the normalized folder DIR (DIRLEN bytes, ending in its slash),
  * without joining them: a name relative to the working directory. */
-bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen,
-		       const char *name, size_t nlen, unsigned classes, struct tg_verdict *ret);
+bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen, const char *name,
+		       size_t nlen, unsigned classes, struct tg_verdict *ret);
 
 /* Every rule matching PATH for class C, most specific first, with the one
  * that decides marked; for `trainguard explain`. Calls FN per match.
@@ -312,7 +306,7 @@ enum tg_pattern_kind {
 struct tg_pattern_view {
 	const struct tg_rule *rule; /* allow and deny masks; owned by the policy */
 	enum tg_pattern_kind kind;
-	const char *lit;            /* literal prefix, escapes removed; not NUL-terminated */
+	const char *lit; /* literal prefix, escapes removed; not NUL-terminated */
 	size_t litlen;
 	unsigned prefix, wildcards; /* specificity, as the matcher ranks it */
 	/* For a glob whose wildcards all lie in its last name, with a trailing

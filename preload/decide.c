@@ -33,7 +33,8 @@ int tg_absolute(int dirfd, const char *path, char *out, size_t cap)
 		}
 		return tg_path_normalize(NULL, 0, path, out, cap);
 	}
-	n = dirfd == AT_FDCWD ? tg_cwd(base, sizeof(base)) : tg_dirfd_path(dirfd, base, sizeof(base));
+	n = dirfd == AT_FDCWD ? tg_cwd(base, sizeof(base))
+			      : tg_dirfd_path(dirfd, base, sizeof(base));
 	if (n < 0)
 		return n;
 	if (n == 0)

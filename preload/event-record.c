@@ -93,15 +93,15 @@ struct build {
 	const struct tg_proc *proc;
 	const struct caps *caps;
 	const struct stamp *st;
-	bool failed;       /* a jansson call failed */
-	bool exec;         /* a Process Activity record */
-	bool path_pct;     /* the event's paths are percent-encoded */
-	struct text name;  /* actor.process.name, for the message too */
-	struct text op;    /* the libc symbol */
+	bool failed;                   /* a jansson call failed */
+	bool exec;                     /* a Process Activity record */
+	bool path_pct;                 /* the event's paths are percent-encoded */
+	struct text name;              /* actor.process.name, for the message too */
+	struct text op;                /* the libc symbol */
 	struct text path, path2, rule; /* as written, for the message */
 	char flags[TG_FLAG_NAMES_MAX]; /* "O_WRONLY|O_CREAT", when the call has flags */
-	json_t *truncated; /* names of cut fields */
-	json_t *encoded;   /* names of percent-encoded fields other than the paths */
+	json_t *truncated;             /* names of cut fields */
+	json_t *encoded;               /* names of percent-encoded fields other than the paths */
 };
 
 static void mark(struct build *b, json_t **list, const char *field)
@@ -122,8 +122,7 @@ static void *scratch(struct build *b, size_t n)
 
 /* N bytes of S as they go into the record under the budget CAP (see
  * tg_text_cut); false when the copy is shorter than S. */
-static bool cut_copy(struct build *b, const char *s, size_t n, bool pct, size_t cap,
-		     struct text *t)
+static bool cut_copy(struct build *b, const char *s, size_t n, bool pct, size_t cap, struct text *t)
 {
 	char *out = scratch(b, tg_text_cut_room(n, pct, cap));
 	bool whole;
@@ -472,7 +471,8 @@ static void policy(struct build *b, json_t *rec)
 		if (r->line > 0)
 			set_int(b, data, "line", r->line);
 		if (v->pattern)
-			set_str(b, data, "pattern", v->pattern, b->caps->text, "policy.data.pattern");
+			set_str(b, data, "pattern", v->pattern, b->caps->text,
+				"policy.data.pattern");
 	} else {
 		char uid[48] = "default:";
 		const char *cls = or_unknown(tg_class_name(v->cls));
@@ -506,7 +506,8 @@ static void prepare(struct build *b)
 	tg_split_path(path, &dirlen, &name, &namelen, &has_dir);
 	b->path_pct = tg_text_needs_percent(path, b->caps->path) ||
 		      tg_text_needs_percent(name, b->caps->name) ||
-		      (ev->path_requested && tg_text_needs_percent(ev->path_requested, b->caps->path)) ||
+		      (ev->path_requested &&
+		       tg_text_needs_percent(ev->path_requested, b->caps->path)) ||
 		      (ev->path2 && tg_text_needs_percent(ev->path2, b->caps->path));
 	if (b->proc->name)
 		b->name = text_of(b, b->proc->name, b->caps->name, false, "actor.process.name");
@@ -531,7 +532,8 @@ static void occurrence(struct build *b, json_t *rec)
 static void classification(struct build *b, json_t *rec)
 {
 	int cls = b->exec ? TG_OCSF_PROCESS_ACTIVITY : TG_OCSF_FILE_ACTIVITY, activity;
-	const char *class_name = b->exec ? TG_OCSF_PROCESS_ACTIVITY_NAME : TG_OCSF_FILE_ACTIVITY_NAME;
+	const char *class_name = b->exec ? TG_OCSF_PROCESS_ACTIVITY_NAME
+					 : TG_OCSF_FILE_ACTIVITY_NAME;
 	const char *activity_name;
 	char type_name[64];
 
@@ -791,7 +793,7 @@ static void message(struct build *b, json_t *rec)
 	if (!m)
 		return;
 #define PUT(s, l) (memcpy(m + n, (s), (l)), n += (l))
-#define LIT(s)	  PUT(s, sizeof(s) - 1)
+#define LIT(s)    PUT(s, sizeof(s) - 1)
 	PUT(verb, strlen(verb));
 	LIT(" ");
 	PUT(op.s, op.len);
@@ -879,7 +881,8 @@ static void life_classification(struct build *b, json_t *rec, int cls, int activ
 	set(b, rec, "time_dt", json_string(b->st->dt));
 	set_enum(b, rec, "severity_id", TG_OCSF_SEVERITY_INFORMATIONAL, "severity",
 		 TG_OCSF_SEVERITY_INFORMATIONAL_NAME);
-	set_enum(b, rec, "status_id", TG_OCSF_STATUS_SUCCESS, "status", TG_OCSF_STATUS_SUCCESS_NAME);
+	set_enum(b, rec, "status_id", TG_OCSF_STATUS_SUCCESS, "status",
+		 TG_OCSF_STATUS_SUCCESS_NAME);
 }
 
 /* The stop record's counts: an array (an object past 64 keys would make
@@ -918,11 +921,11 @@ static json_t *build_life(struct build *b)
 	if (p->name)
 		b->name = text_of(b, p->name, b->caps->name, false, "actor.process.name");
 #define LIT(s) (memcpy(m + n, (s), sizeof(s) - 1), n += sizeof(s) - 1)
-#define STR(s)                                            \
-	do {                                              \
-		size_t l_ = strnlen((s), 160);            \
-		memcpy(m + n, (s), l_);                   \
-		n += l_;                                  \
+#define STR(s) \
+	do { \
+		size_t l_ = strnlen((s), 160); \
+		memcpy(m + n, (s), l_); \
+		n += l_; \
 	} while (0)
 	if (ev->kind == TG_EV_FORK) {
 		life_classification(b, rec, TG_OCSF_PROCESS_ACTIVITY, TG_OCSF_PROCESS_LAUNCH,
@@ -948,13 +951,15 @@ static json_t *build_life(struct build *b)
 	} else {
 		bool stop = ev->kind == TG_EV_STOP, start = ev->kind == TG_EV_START;
 		int act = start ? TG_OCSF_LOG_START : stop ? TG_OCSF_LOG_STOP : TG_OCSF_OTHER;
-		const char *an = start ? TG_OCSF_LOG_START_NAME
-				       : stop ? TG_OCSF_LOG_STOP_NAME : TG_OCSF_OTHER_NAME;
-		life_classification(b, rec, TG_OCSF_EVENT_LOG_ACTIVITY, act, an,
-				    TG_OCSF_EVENT_LOG_ACTIVITY_NAME,
-				    start  ? TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_LOG_START_NAME
-				    : stop ? TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_LOG_STOP_NAME
-					   : TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_OTHER_NAME);
+		const char *an = start  ? TG_OCSF_LOG_START_NAME
+				 : stop ? TG_OCSF_LOG_STOP_NAME
+					: TG_OCSF_OTHER_NAME;
+		life_classification(
+			b, rec, TG_OCSF_EVENT_LOG_ACTIVITY, act, an,
+			TG_OCSF_EVENT_LOG_ACTIVITY_NAME,
+			start  ? TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_LOG_START_NAME
+			: stop ? TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_LOG_STOP_NAME
+			       : TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_OTHER_NAME);
 		set(b, rec, "log_name", json_string(TG_OCSF_LOG_NAME));
 		actor(b, rec);
 		n = put_who(b, m);
@@ -989,7 +994,8 @@ static json_t *build_life(struct build *b)
 			set_enum(b, rec, "severity_id", TG_OCSF_SEVERITY_HIGH, "severity",
 				 TG_OCSF_SEVERITY_HIGH_NAME);
 			set(b, rec, "is_alert", json_true());
-			LIT(" runs UNGUARDED (" "TRAINGUARD_ON_ERROR=allow): ");
+			LIT(" runs UNGUARDED ("
+			    "TRAINGUARD_ON_ERROR=allow): ");
 			STR(or_unknown(l->why));
 		}
 	}
@@ -1014,9 +1020,11 @@ static json_t *build_life(struct build *b)
 			set_str(b, tg, "profiles", l->profiles, b->caps->text,
 				"unmapped.trainguard.profiles");
 		if (l->layers)
-			set_str(b, tg, "layers", l->layers, b->caps->text, "unmapped.trainguard.layers");
+			set_str(b, tg, "layers", l->layers, b->caps->text,
+				"unmapped.trainguard.layers");
 		if (l->fence)
-			set_str(b, tg, "fence", l->fence, b->caps->text, "unmapped.trainguard.fence");
+			set_str(b, tg, "fence", l->fence, b->caps->text,
+				"unmapped.trainguard.fence");
 		if (l->why)
 			set_str(b, tg, "why", l->why, b->caps->msg, "unmapped.trainguard.why");
 		context(b, tg);
@@ -1105,8 +1113,7 @@ static int format_with(const struct tg_event *ev, const struct tg_proc *proc,
 	return (int)n + 1;
 }
 
-int tg_event_format(const struct tg_event *ev, const struct tg_proc *proc, char *buf,
-		    size_t cap)
+int tg_event_format(const struct tg_event *ev, const struct tg_proc *proc, char *buf, size_t cap)
 {
 	struct stamp st;
 	unsigned level;

@@ -20,21 +20,21 @@
 /* Facts about the process, gathered once at start and after fork. */
 struct tg_proc {
 	pid_t pid, ppid;
-	pid_t tid;             /* the thread building the record (0: ask the kernel) */
+	pid_t tid; /* the thread building the record (0: ask the kernel) */
 	uid_t uid;
-	const char *exe;       /* /proc/self/exe at start; may be NULL */
-	const char *name;      /* basename of exe (or of argv[0]) */
-	const char *cmd_line;  /* argv joined by spaces, at most 4 KiB; may be NULL */
-	const char *user;      /* user name; may be NULL */
+	const char *exe;      /* /proc/self/exe at start; may be NULL */
+	const char *name;     /* basename of exe (or of argv[0]) */
+	const char *cmd_line; /* argv joined by spaces, at most 4 KiB; may be NULL */
+	const char *user;     /* user name; may be NULL */
 	const char *hostname;
-	const char *cwd;       /* working directory at start; may be NULL */
+	const char *cwd; /* working directory at start; may be NULL */
 	const char *job_id;
-	long long start_ms;    /* epoch ms when the guard started in this process */
+	long long start_ms;        /* epoch ms when the guard started in this process */
 	const char *policy_source; /* policy file of the job, for records of default rules */
 	const char *policy_sha256;
-	const char *version;   /* trainguard version */
-	bool foreign;          /* a vfork child: its sequence must not touch the parent's */
-	bool chain_slot;       /* leave "chain":"@tg-chain@" in unmapped.trainguard
+	const char *version;       /* trainguard version */
+	bool foreign;              /* a vfork child: its sequence must not touch the parent's */
+	bool chain_slot;           /* leave "chain":"@tg-chain@" in unmapped.trainguard
 				* for the log sink to fill (preload/chain.h) */
 	const char *parent_name;   /* the parent's comm at start; may be NULL */
 	const char *container_id;  /* from /proc/self/cgroup at start; may be NULL */
@@ -60,18 +60,18 @@ struct tg_rule_count {
 
 /* The facts of a lifecycle record. Strings are borrowed. */
 struct tg_life {
-	const char *profiles;    /* "base,secrets,python", or NULL */
-	const char *layers;      /* "preload" or "preload,landlock,seccomp" */
-	const char *fence;       /* the fence's own status line, or NULL */
-	int exit_status;         /* stop: exit() status, or -1 when not known */
-	int signal;              /* stop: the fatal signal, or 0 */
-	const char *exit_how;    /* stop: "exit", "_exit", "return", "exec" */
+	const char *profiles; /* "base,secrets,python", or NULL */
+	const char *layers;   /* "preload" or "preload,landlock,seccomp" */
+	const char *fence;    /* the fence's own status line, or NULL */
+	int exit_status;      /* stop: exit() status, or -1 when not known */
+	int signal;           /* stop: the fatal signal, or 0 */
+	const char *exit_how; /* stop: "exit", "_exit", "return", "exec" */
 	const struct tg_rule_count *counts;
 	size_t ncounts;
-	unsigned long dropped;   /* records this process could not write */
-	unsigned long folded;    /* repeats folded into earlier records */
-	const char *why;         /* unguarded: why the guard did not start */
-	pid_t parent_pid;        /* fork: the parent */
+	unsigned long dropped; /* records this process could not write */
+	unsigned long folded;  /* repeats folded into earlier records */
+	const char *why;       /* unguarded: why the guard did not start */
+	pid_t parent_pid;      /* fork: the parent */
 };
 
 /* TG_DEC_CLAMP: a chmod allowed with fewer bits (create_mode); recorded as
@@ -90,14 +90,14 @@ struct tg_event {
 	const struct tg_verdict *verdict;
 	enum tg_decision decision;
 	enum tg_mode mode;
-	int err;                    /* errno returned to the program (0: none) */
-	int mode_requested;         /* for creates: mode asked, or -1 */
-	int mode_applied;           /* for creates: mode after create_mode, or -1 */
-	char *const *argv;          /* exec: the new program's argv, or NULL */
-	const char *unguarded;      /* exec: why the child runs without the guard
+	int err;               /* errno returned to the program (0: none) */
+	int mode_requested;    /* for creates: mode asked, or -1 */
+	int mode_applied;      /* for creates: mode after create_mode, or -1 */
+	char *const *argv;     /* exec: the new program's argv, or NULL */
+	const char *unguarded; /* exec: why the child runs without the guard
 				     * ("setuid", "setgid", "capabilities",
 				     * "static", "elf32"), or NULL */
-	bool killed;                /* on_deny = "kill": the process is killed */
+	bool killed;           /* on_deny = "kill": the process is killed */
 	enum tg_event_kind kind;
 	/* Repeats folded into this record (log.c): 0 or 1 is one call; more
 	 * sets count, start_time and end_time. */
@@ -113,8 +113,7 @@ struct tg_event {
  * could not be mapped, or -EINVAL when jansson refused the record. An exec
  * decision (op starts with "exec", "posix_spawn", "system" or "popen")
  * becomes a Process Activity record, everything else File System Activity. */
-int tg_event_format(const struct tg_event *ev, const struct tg_proc *proc, char *buf,
-		    size_t cap);
+int tg_event_format(const struct tg_event *ev, const struct tg_proc *proc, char *buf, size_t cap);
 
 /* Seeds jansson's hash function without opening /dev/urandom; call once at
  * start before any record is built. */

@@ -97,7 +97,8 @@ void tg_log_say(const char *fmt, ...)
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if (n > 0)
-		write_all(STDERR_FILENO, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+		write_all(STDERR_FILENO, buf,
+			  (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 /* ---- opening the sink ----------------------------------------------------- */
@@ -321,16 +322,17 @@ int tg_log_fallback_line(char *buf, size_t cap, const struct tg_event *ev, long 
 	}
 	path[o] = '\0';
 	/* An Event Log Activity of activity Other: the log itself failed. */
-	return snprintf(buf, cap,
-			"{\"activity_id\":%d,\"activity_name\":\"" TG_OCSF_OTHER_NAME "\","
-			"\"category_uid\":%d,\"class_uid\":%d,\"log_name\":\"" TG_OCSF_LOG_NAME "\","
-			"\"message\":\"trainguard could not build the record of %s %s (decision %d)\","
-			"\"metadata\":{\"product\":{\"name\":\"" TG_OCSF_PRODUCT "\"},"
-			"\"version\":\"" TG_OCSF_VERSION "\"},\"severity_id\":%d,\"time\":%lld,"
-			"\"type_uid\":%lld,\"unmapped\":{\"trainguard\":{" TG_CHAIN_SLOT "}}}\n",
-			TG_OCSF_OTHER, TG_OCSF_CATEGORY, TG_OCSF_EVENT_LOG_ACTIVITY, ev->op, path,
-			(int)ev->decision, TG_OCSF_SEVERITY_HIGH, now_ms,
-			TG_OCSF_TYPE_UID(TG_OCSF_EVENT_LOG_ACTIVITY, TG_OCSF_OTHER));
+	return snprintf(
+		buf, cap,
+		"{\"activity_id\":%d,\"activity_name\":\"" TG_OCSF_OTHER_NAME "\","
+		"\"category_uid\":%d,\"class_uid\":%d,\"log_name\":\"" TG_OCSF_LOG_NAME "\","
+		"\"message\":\"trainguard could not build the record of %s %s (decision %d)\","
+		"\"metadata\":{\"product\":{\"name\":\"" TG_OCSF_PRODUCT "\"},"
+		"\"version\":\"" TG_OCSF_VERSION "\"},\"severity_id\":%d,\"time\":%lld,"
+		"\"type_uid\":%lld,\"unmapped\":{\"trainguard\":{" TG_CHAIN_SLOT "}}}\n",
+		TG_OCSF_OTHER, TG_OCSF_CATEGORY, TG_OCSF_EVENT_LOG_ACTIVITY, ev->op, path,
+		(int)ev->decision, TG_OCSF_SEVERITY_HIGH, now_ms,
+		TG_OCSF_TYPE_UID(TG_OCSF_EVENT_LOG_ACTIVITY, TG_OCSF_OTHER));
 }
 
 /* The severity a record's line is sent with (syslog's PRI). */
@@ -338,9 +340,9 @@ static int line_severity(const struct tg_event *ev)
 {
 	if (ev->kind != TG_EV_DECISION)
 		return ev->kind == TG_EV_UNGUARDED ? TG_OCSF_SEVERITY_HIGH
-						    : TG_OCSF_SEVERITY_INFORMATIONAL;
-	if (ev->decision == TG_DEC_ALLOW || (ev->decision == TG_DEC_LEARN && ev->verdict &&
-					      ev->verdict->allow))
+						   : TG_OCSF_SEVERITY_INFORMATIONAL;
+	if (ev->decision == TG_DEC_ALLOW ||
+	    (ev->decision == TG_DEC_LEARN && ev->verdict && ev->verdict->allow))
 		return TG_OCSF_SEVERITY_INFORMATIONAL;
 	const struct tg_rule *r = ev->verdict ? ev->verdict->rule : NULL;
 	return r && r->severity ? (int)r->severity : TG_OCSF_SEVERITY_HIGH;

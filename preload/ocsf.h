@@ -9,13 +9,13 @@
 #ifndef TG_OCSF_H
 #define TG_OCSF_H
 
-#define TG_OCSF_VERSION	     "1.8.0"
-#define TG_OCSF_PRODUCT	     "trainguard"
-#define TG_OCSF_VENDOR	     "trainguard"
-#define TG_OCSF_LOG_NAME     "trainguard"
+#define TG_OCSF_VERSION  "1.8.0"
+#define TG_OCSF_PRODUCT  "trainguard"
+#define TG_OCSF_VENDOR   "trainguard"
+#define TG_OCSF_LOG_NAME "trainguard"
 /* metadata.profiles, in the order they are written. */
-#define TG_OCSF_PROFILE_1    "security_control"
-#define TG_OCSF_PROFILE_2    "datetime"
+#define TG_OCSF_PROFILE_1 "security_control"
+#define TG_OCSF_PROFILE_2 "datetime"
 
 /* Category 1, System Activity: the only one our classes belong to. */
 enum { TG_OCSF_CATEGORY = 1 };
@@ -26,8 +26,8 @@ enum tg_ocsf_class {
 	TG_OCSF_PROCESS_ACTIVITY = 1007,
 	TG_OCSF_EVENT_LOG_ACTIVITY = 1008,
 };
-#define TG_OCSF_FILE_ACTIVITY_NAME	"File System Activity"
-#define TG_OCSF_PROCESS_ACTIVITY_NAME	"Process Activity"
+#define TG_OCSF_FILE_ACTIVITY_NAME      "File System Activity"
+#define TG_OCSF_PROCESS_ACTIVITY_NAME   "Process Activity"
 #define TG_OCSF_EVENT_LOG_ACTIVITY_NAME "Event Log Activity"
 
 /* activity_id of File System Activity (1001). 99, Other, is shared by every
@@ -42,14 +42,14 @@ enum tg_ocsf_file_activity {
 	TG_OCSF_FILE_OPEN = 14,
 	TG_OCSF_OTHER = 99,
 };
-#define TG_OCSF_FILE_CREATE_NAME	 "Create"
-#define TG_OCSF_FILE_READ_NAME		 "Read"
-#define TG_OCSF_FILE_UPDATE_NAME	 "Update"
-#define TG_OCSF_FILE_DELETE_NAME	 "Delete"
-#define TG_OCSF_FILE_RENAME_NAME	 "Rename"
+#define TG_OCSF_FILE_CREATE_NAME         "Create"
+#define TG_OCSF_FILE_READ_NAME           "Read"
+#define TG_OCSF_FILE_UPDATE_NAME         "Update"
+#define TG_OCSF_FILE_DELETE_NAME         "Delete"
+#define TG_OCSF_FILE_RENAME_NAME         "Rename"
 #define TG_OCSF_FILE_SET_ATTRIBUTES_NAME "Set Attributes"
-#define TG_OCSF_FILE_OPEN_NAME		 "Open"
-#define TG_OCSF_OTHER_NAME		 "Other"
+#define TG_OCSF_FILE_OPEN_NAME           "Open"
+#define TG_OCSF_OTHER_NAME               "Other"
 
 /* activity_id of Event Log Activity (1008): the guard starts and stops
  * logging for a process. */
@@ -62,7 +62,7 @@ enum { TG_OCSF_PROCESS_LAUNCH = 1 };
 #define TG_OCSF_PROCESS_LAUNCH_NAME "Launch"
 
 /* type_uid: the class and the activity in one number (1001 14 -> 100114). */
-#define TG_OCSF_TYPE_UID(cls, activity) ((long long)(cls) * 100 + (activity))
+#define TG_OCSF_TYPE_UID(cls, activity) ((long long)(cls)*100 + (activity))
 
 /* launch_type_id of Process Activity. */
 enum { TG_OCSF_LAUNCH_SPAWN = 1, TG_OCSF_LAUNCH_FORK = 2, TG_OCSF_LAUNCH_EXEC = 3 };
@@ -79,10 +79,10 @@ enum {
 	TG_OCSF_SEVERITY_CRITICAL = 5,
 };
 #define TG_OCSF_SEVERITY_INFORMATIONAL_NAME "Informational"
-#define TG_OCSF_SEVERITY_LOW_NAME	    "Low"
-#define TG_OCSF_SEVERITY_MEDIUM_NAME	    "Medium"
-#define TG_OCSF_SEVERITY_HIGH_NAME	    "High"
-#define TG_OCSF_SEVERITY_CRITICAL_NAME	    "Critical"
+#define TG_OCSF_SEVERITY_LOW_NAME           "Low"
+#define TG_OCSF_SEVERITY_MEDIUM_NAME        "Medium"
+#define TG_OCSF_SEVERITY_HIGH_NAME          "High"
+#define TG_OCSF_SEVERITY_CRITICAL_NAME      "Critical"
 
 enum { TG_OCSF_ACTION_ALLOWED = 1, TG_OCSF_ACTION_DENIED = 2 };
 #define TG_OCSF_ACTION_ALLOWED_NAME "Allowed"

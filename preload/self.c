@@ -73,8 +73,9 @@ void tg_self(struct tg_self *ret)
 	}
 	/* Not the cached process: nothing is stored (the memory may be the
 	 * parent's); such a child has one thread, whose id is the pid. */
-	*ret = (struct tg_self){ .pid = now, .ppid = (pid_t)tg_sys(SYS_getppid), .tid = now,
-				 .foreign = pid != 0 };
+	*ret = (struct tg_self){
+		.pid = now, .ppid = (pid_t)tg_sys(SYS_getppid), .tid = now, .foreign = pid != 0
+	};
 }
 
 bool tg_self_foreign(void)

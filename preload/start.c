@@ -49,8 +49,7 @@ static void collect_diag(enum tg_diag_level lvl, const char *msg, void *ud)
 {
 	if (lvl == TG_DIAG_WARNING)
 		return; /* warnings are `trainguard check`'s business */
-	int n = snprintf(s.diag + s.diag_len, sizeof(s.diag) - s.diag_len, "trainguard: %s\n",
-			 msg);
+	int n = snprintf(s.diag + s.diag_len, sizeof(s.diag) - s.diag_len, "trainguard: %s\n", msg);
 	if (n > 0 && s.diag_len + n < sizeof(s.diag))
 		s.diag_len += n;
 }
@@ -96,7 +95,8 @@ static void fail_start(const char *what)
 		return;
 	}
 	tg_log_say("trainguard: %s; refusing to run unguarded (exit 126; set " TG_ENV_ON_ERROR
-		   "=allow to run without the guard)\n", what);
+		   "=allow to run without the guard)\n",
+		   what);
 	_exit(126);
 }
 
@@ -153,8 +153,7 @@ static const char *open_log(void)
 				return log;
 			return s.logreal; /* protected by start() */
 		}
-		snprintf(s.msg, sizeof(s.msg), "cannot open the log '%s': %s", log,
-			 strerror(-fd));
+		snprintf(s.msg, sizeof(s.msg), "cannot open the log '%s': %s", log, strerror(-fd));
 		if (tg_set.mode == TG_ENFORCE) {
 			fail_start(s.msg);
 			return NULL;
@@ -316,15 +315,15 @@ static bool choose_mode(void)
 	if (!mode_env)
 		return true;
 	if (tg_mode_parse(mode_env, &m) < 0) {
-		snprintf(s.msg, sizeof(s.msg),
-			 TG_ENV_MODE "='%s' is not enforce, audit or learn", mode_env);
+		snprintf(s.msg, sizeof(s.msg), TG_ENV_MODE "='%s' is not enforce, audit or learn",
+			 mode_env);
 		fail_start(s.msg);
 		return false;
 	}
 	if (tg_policy_lock_mode(tg_set.policy) && tg_set.mode == TG_ENFORCE && m != TG_ENFORCE)
 		tg_log_say("trainguard: " TG_ENV_MODE "=%s refused: policy '%s' sets lock_mode, "
-			   "the job runs in enforce mode\n", mode_env,
-			   tg_policy_source(tg_set.policy));
+			   "the job runs in enforce mode\n",
+			   mode_env, tg_policy_source(tg_set.policy));
 	else
 		tg_set.mode = m;
 	return true;
@@ -397,8 +396,10 @@ static void start(void)
 	const char *fence = NULL, *why = NULL;
 	if (tg_fence_start(tg_set.policy, tg_set.mode, strcmp(log, "stderr") ? log : NULL,
 			   &tg_set.fence, &fence, &why) < 0) {
-		snprintf(s.msg, sizeof(s.msg), "the kernel fence required by the policy "
-			 "cannot be installed (%s)", why);
+		snprintf(s.msg, sizeof(s.msg),
+			 "the kernel fence required by the policy "
+			 "cannot be installed (%s)",
+			 why);
 		fail_start(s.msg);
 		return;
 	}

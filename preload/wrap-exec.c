@@ -106,8 +106,8 @@ static void child_env(char *const envp[], char **buf, size_t cap, char *pre, siz
 		tg_child_env_append(buf, chain_env);
 }
 
-static __attribute__((noinline)) int run_in_vfork_child(const struct target *t,
-							char *const envp[], size_t need)
+static __attribute__((noinline)) int run_in_vfork_child(const struct target *t, char *const envp[],
+							size_t need)
 {
 	char *env[VFORK_ENV - TG_CHILD_PRELOAD_MAX / sizeof(char *)];
 	char pre[TG_CHILD_PRELOAD_MAX];
@@ -160,8 +160,14 @@ static int run_with_env(const struct target *t, char *const envp[])
  * system, popen), so the caller is not the process that asked for it. */
 static int check_exec(const char *op, const char *path, char *const argv[], bool spawns)
 {
-	struct tg_req req = { .kind = TG_REQ_EXEC, .op = op, .dirfd = AT_FDCWD, .path = path,
-			      .flags = -1, .classes = TG_BIT(TG_EXEC), .mode = -1, .argv = argv,
+	struct tg_req req = { .kind = TG_REQ_EXEC,
+			      .op = op,
+			      .dirfd = AT_FDCWD,
+			      .path = path,
+			      .flags = -1,
+			      .classes = TG_BIT(TG_EXEC),
+			      .mode = -1,
+			      .argv = argv,
 			      .spawns = spawns };
 	return tg_check(&req);
 }
@@ -170,9 +176,14 @@ static int check_exec(const char *op, const char *path, char *const argv[], bool
  * the file, nothing inspected. */
 static int check_exec_at(const char *op, int dirfd, const char *path)
 {
-	struct tg_req req = { .kind = TG_REQ_PATH, .op = op, .dirfd = dirfd,
-			      .path = path && *path ? path : NULL, .flags = -1,
-			      .classes = TG_BIT(TG_EXEC), .mode = -1, .on_fd = !path || !*path };
+	struct tg_req req = { .kind = TG_REQ_PATH,
+			      .op = op,
+			      .dirfd = dirfd,
+			      .path = path && *path ? path : NULL,
+			      .flags = -1,
+			      .classes = TG_BIT(TG_EXEC),
+			      .mode = -1,
+			      .on_fd = !path || !*path };
 	return tg_check(&req);
 }
 
@@ -255,18 +266,18 @@ int execvpe(const char *file, char *const argv[], char *const envp[])
 
 /* The execl forms: their arguments become an argv on the stack (no
  * allocation: they may run in a vfork child). */
-#define ARGV_FROM_VA(arg0, argv)                                           \
-	size_t n_ = 1;                                                     \
-	va_list ap_;                                                       \
-	va_start(ap_, arg0);                                               \
-	while (va_arg(ap_, char *))                                        \
-		n_++;                                                      \
-	va_end(ap_);                                                       \
-	char *argv[n_ + 1];                                                \
-	argv[0] = (char *)arg0;                                            \
-	va_start(ap_, arg0);                                               \
-	for (size_t i_ = 1; i_ <= n_; i_++)                                \
-		argv[i_] = va_arg(ap_, char *)
+#define ARGV_FROM_VA(arg0, argv) \
+	size_t n_ = 1; \
+	va_list ap_; \
+	va_start(ap_, arg0); \
+	while (va_arg(ap_, char *)) \
+		n_++; \
+	va_end(ap_); \
+	char *argv[n_ + 1]; \
+	argv[0] = (char *)arg0; \
+	va_start(ap_, arg0); \
+	for (size_t i_ = 1; i_ <= n_; i_++) \
+	argv[i_] = va_arg(ap_, char *)
 
 int execl(const char *path, const char *arg0, ...)
 {
@@ -315,8 +326,9 @@ int execveat(int dirfd, const char *path, char *const argv[], char *const envp[]
 			: check_exec_at("execveat", dirfd, path);
 	if (r < 0)
 		return tg_fail(-r);
-	struct target t = { .how = VIA_EXECVEAT, .path = path, .fd = dirfd, .flags = flags,
-			    .argv = argv };
+	struct target t = {
+		.how = VIA_EXECVEAT, .path = path, .fd = dirfd, .flags = flags, .argv = argv
+	};
 	return run_with_env(&t, envp);
 }
 
@@ -335,8 +347,9 @@ static int spawn_with(const char *op, struct target *t, char *const envp[])
 int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
 		const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-	struct target t = { .how = VIA_SPAWN, .path = path, .pid = pid, .fa = fa, .attr = attr,
-			    .argv = argv };
+	struct target t = {
+		.how = VIA_SPAWN, .path = path, .pid = pid, .fa = fa, .attr = attr, .argv = argv
+	};
 	return spawn_with("posix_spawn", &t, envp);
 }
 
@@ -347,8 +360,13 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 	const char *path = search(file, buf, sizeof(buf));
 	if (!path)
 		return REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
-	struct target t = { .how = VIA_SPAWNP, .path = path, .file = file, .pid = pid, .fa = fa,
-			    .attr = attr, .argv = argv };
+	struct target t = { .how = VIA_SPAWNP,
+			    .path = path,
+			    .file = file,
+			    .pid = pid,
+			    .fa = fa,
+			    .attr = attr,
+			    .argv = argv };
 	return spawn_with("posix_spawnp", &t, envp);
 }
 
@@ -411,8 +429,11 @@ int posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd, con
 				     int oflag, mode_t mode)
 {
 	bool creat = (oflag & O_CREAT) || (oflag & O_TMPFILE) == O_TMPFILE;
-	struct tg_req req = { .kind = TG_REQ_PATH, .op = "posix_spawn_file_actions_addopen",
-			      .dirfd = AT_FDCWD, .path = path, .flags = oflag,
+	struct tg_req req = { .kind = TG_REQ_PATH,
+			      .op = "posix_spawn_file_actions_addopen",
+			      .dirfd = AT_FDCWD,
+			      .path = path,
+			      .flags = oflag,
 			      .classes = tg_open_classes(oflag),
 			      .mode = creat ? (int)(mode & 07777) : -1,
 			      .nofollow = (oflag & O_NOFOLLOW) != 0 };

@@ -131,7 +131,8 @@ static void is_strs(json_t *r, const char *what, const char *path, const char *w
 
 	for (size_t i = 0; json_is_array(a) && i < json_array_size(a); i++) {
 		const char *s = json_string_value(json_array_get(a, i));
-		n += snprintf(got + n, sizeof(got) - n, "%s%s", i ? "," : "", s ? s : "(non-string)");
+		n += snprintf(got + n, sizeof(got) - n, "%s%s", i ? "," : "",
+			      s ? s : "(non-string)");
 		if (n >= sizeof(got))
 			break;
 	}
@@ -159,13 +160,9 @@ static size_t max_keys(json_t *v)
 	size_t i;
 
 	if (json_is_object(v)) {
-		json_object_foreach (v, key, child)
-			if ((n = max_keys(child)) > most)
-				most = n;
+		json_object_foreach(v, key, child) if ((n = max_keys(child)) > most) most = n;
 	} else if (json_is_array(v)) {
-		json_array_foreach (v, i, child)
-			if ((n = max_keys(child)) > most)
-				most = n;
+		json_array_foreach(v, i, child) if ((n = max_keys(child)) > most) most = n;
 	}
 	return most;
 }
@@ -301,23 +298,42 @@ static const struct tg_rule rule_ro = {
 	.reason = "datasets are read-only during training",
 };
 static const struct tg_rule rule_secrets = {
-	.id = "secrets", .source = "profile:secrets", .line = 3, .err = EACCES, .create_mode = -1,
+	.id = "secrets",
+	.source = "profile:secrets",
+	.line = 3,
+	.err = EACCES,
+	.create_mode = -1,
 };
 static const struct tg_rule rule_datasets = {
-	.id = "datasets", .source = "/etc/trainguard/train.cfg", .line = 9, .audit = true,
+	.id = "datasets",
+	.source = "/etc/trainguard/train.cfg",
+	.line = 9,
+	.audit = true,
 	.create_mode = -1,
 };
 static const struct tg_rule rule_tools = {
-	.id = "no-network-tools", .source = "/etc/trainguard/train.cfg", .line = 30,
-	.err = EACCES, .create_mode = -1,
+	.id = "no-network-tools",
+	.source = "/etc/trainguard/train.cfg",
+	.line = 30,
+	.err = EACCES,
+	.create_mode = -1,
 };
 
 static struct tg_event event(const char *op, int flags, const char *path, unsigned classes,
-			     const struct tg_verdict *v, enum tg_decision d, enum tg_mode m, int err)
+			     const struct tg_verdict *v, enum tg_decision d, enum tg_mode m,
+			     int err)
 {
 	return (struct tg_event){
-		.op = op, .flags = flags, .dirfd = AT_FDCWD, .path = path, .classes = classes,
-		.verdict = v, .decision = d, .mode = m, .err = err, .mode_requested = -1,
+		.op = op,
+		.flags = flags,
+		.dirfd = AT_FDCWD,
+		.path = path,
+		.classes = classes,
+		.verdict = v,
+		.decision = d,
+		.mode = m,
+		.err = err,
+		.mode_requested = -1,
 		.mode_applied = -1,
 	};
 }
@@ -327,8 +343,12 @@ static struct tg_event event(const char *op, int flags, const char *path, unsign
 static void test_deny_open(void)
 {
 	const char *w = "enforce deny of open64";
-	struct tg_verdict v = { .cls = TG_WRITE, .rule = &rule_ro, .pattern = "/datasets/**",
-				.err = EACCES, .create_mode = -1, .denied = TG_BIT(TG_WRITE) };
+	struct tg_verdict v = { .cls = TG_WRITE,
+				.rule = &rule_ro,
+				.pattern = "/datasets/**",
+				.err = EACCES,
+				.create_mode = -1,
+				.denied = TG_BIT(TG_WRITE) };
 	int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
 	struct tg_event ev = event("open64", flags, "/datasets/imagenet/train/x.tar",
 				   TG_BIT(TG_WRITE) | TG_BIT(TG_CREATE), &v, TG_DEC_DENY,
@@ -403,8 +423,12 @@ static void test_deny_open(void)
 static void test_audit(void)
 {
 	const char *w = "audit-mode would_deny of openat";
-	struct tg_verdict v = { .cls = TG_READ, .rule = &rule_secrets, .pattern = "~/.ssh/**",
-				.err = EACCES, .create_mode = -1, .denied = TG_BIT(TG_READ) };
+	struct tg_verdict v = { .cls = TG_READ,
+				.rule = &rule_secrets,
+				.pattern = "~/.ssh/**",
+				.err = EACCES,
+				.create_mode = -1,
+				.denied = TG_BIT(TG_READ) };
 	struct tg_event ev = event("openat", O_RDONLY | O_CLOEXEC, "/home/trainer/.ssh/id_ed25519",
 				   TG_BIT(TG_READ), &v, TG_DEC_WOULD_DENY, TG_AUDIT, 0);
 	ev.dirfd = 7;
@@ -450,8 +474,12 @@ static void test_audit(void)
 static void test_allow(void)
 {
 	const char *w = "allowed lineage open";
-	struct tg_verdict v = { .allow = true, .cls = TG_READ, .rule = &rule_datasets,
-				.pattern = "/datasets/**", .audit = true, .create_mode = -1 };
+	struct tg_verdict v = { .allow = true,
+				.cls = TG_READ,
+				.rule = &rule_datasets,
+				.pattern = "/datasets/**",
+				.audit = true,
+				.create_mode = -1 };
 	struct tg_event ev = event("open", O_RDONLY, "/datasets/imagenet/train/shard-00001.tar",
 				   TG_BIT(TG_READ), &v, TG_DEC_ALLOW, TG_ENFORCE, 0);
 	long long t0 = now_ms();
@@ -482,8 +510,9 @@ static void test_allow(void)
 static void test_default_rule(void)
 {
 	const char *w = "default-rule deny of unlink";
-	struct tg_verdict v = { .cls = TG_DELETE, .err = EPERM, .create_mode = -1,
-				.denied = TG_BIT(TG_DELETE) };
+	struct tg_verdict v = {
+		.cls = TG_DELETE, .err = EPERM, .create_mode = -1, .denied = TG_BIT(TG_DELETE)
+	};
 	struct tg_event ev = event("unlink", -1, "/home/trainer/.bashrc", TG_BIT(TG_DELETE), &v,
 				   TG_DEC_DENY, TG_ENFORCE, EPERM);
 	long long t0 = now_ms();
@@ -520,8 +549,12 @@ static void test_exec(void)
 {
 	const char *w = "exec deny of execve";
 	char *argv[] = { "curl", "-s", "https://example.com/x", NULL };
-	struct tg_verdict v = { .cls = TG_EXEC, .rule = &rule_tools, .pattern = "/usr/bin/curl",
-				.err = EACCES, .create_mode = -1, .denied = TG_BIT(TG_EXEC) };
+	struct tg_verdict v = { .cls = TG_EXEC,
+				.rule = &rule_tools,
+				.pattern = "/usr/bin/curl",
+				.err = EACCES,
+				.create_mode = -1,
+				.denied = TG_BIT(TG_EXEC) };
 	struct tg_event ev = event("execve", -1, "/usr/bin/curl", TG_BIT(TG_EXEC), &v, TG_DEC_DENY,
 				   TG_ENFORCE, EACCES);
 	ev.argv = argv;
@@ -593,8 +626,11 @@ static void test_exec(void)
 static void test_rename(void)
 {
 	const char *w = "rename with path2";
-	struct tg_verdict v = { .cls = TG_CREATE, .rule = &rule_ro, .err = EXDEV,
-				.create_mode = -1, .denied = TG_BIT(TG_CREATE) };
+	struct tg_verdict v = { .cls = TG_CREATE,
+				.rule = &rule_ro,
+				.err = EXDEV,
+				.create_mode = -1,
+				.denied = TG_BIT(TG_CREATE) };
 	struct tg_event ev = event("renameat2", -1, "/datasets/imagenet/model.pt",
 				   TG_BIT(TG_DELETE) | TG_BIT(TG_CREATE), &v, TG_DEC_DENY,
 				   TG_ENFORCE, EXDEV);
@@ -622,8 +658,7 @@ static void test_rename(void)
 static void test_encoding(void)
 {
 	const char *w = "path with invalid UTF-8 and a control byte";
-	struct tg_verdict v = { .cls = TG_READ, .rule = &rule_ro, .err = EACCES,
-				.create_mode = -1 };
+	struct tg_verdict v = { .cls = TG_READ, .rule = &rule_ro, .err = EACCES, .create_mode = -1 };
 	struct tg_event ev = event("openat", O_RDONLY, "/data/caf\xe9/x\x1by%.bin", TG_BIT(TG_READ),
 				   &v, TG_DEC_DENY, TG_ENFORCE, EACCES);
 	ev.path_requested = "caf\xe9/x\x1by%.bin";
@@ -711,8 +746,9 @@ static char *repeat(const char *unit, size_t n)
 static void test_long(void)
 {
 	const char *w = "20 KiB cmd_line";
-	struct tg_verdict v = { .cls = TG_WRITE, .rule = &rule_ro, .err = EACCES,
-				.create_mode = -1 };
+	struct tg_verdict v = {
+		.cls = TG_WRITE, .rule = &rule_ro, .err = EACCES, .create_mode = -1
+	};
 	struct tg_event ev = event("open", O_WRONLY, "/datasets/x", TG_BIT(TG_WRITE), &v,
 				   TG_DEC_DENY, TG_ENFORCE, EACCES);
 	struct tg_proc p = proc;
@@ -810,18 +846,23 @@ static void test_activities(void)
 		const char *activity_name, *type_name;
 		int file_type;
 	} t[] = {
-		{ "mkdir", TG_BIT(TG_CREATE), "/ckpt/new", 1, "Create", "File System Activity: Create", 2 },
+		{ "mkdir", TG_BIT(TG_CREATE), "/ckpt/new", 1, "Create",
+		  "File System Activity: Create", 2 },
 		{ "creat", TG_BIT(TG_CREATE) | TG_BIT(TG_WRITE), "/ckpt/a", 1, "Create", NULL, 0 },
-		{ "truncate", TG_BIT(TG_WRITE), "/ckpt/a", 3, "Update", "File System Activity: Update", 0 },
+		{ "truncate", TG_BIT(TG_WRITE), "/ckpt/a", 3, "Update",
+		  "File System Activity: Update", 0 },
 		{ "rmdir", TG_BIT(TG_DELETE), "/ckpt/old", 4, "Delete", NULL, 2 },
 		{ "fchmodat", TG_BIT(TG_CHMOD), "/ckpt/a", 6, "Set Attributes",
 		  "File System Activity: Set Attributes", 0 },
 		{ "__open64_2", TG_BIT(TG_READ), "/ckpt/a", 14, "Open", NULL, 0 },
 		{ "fopen64", TG_BIT(TG_READ), "/ckpt/a", 14, "Open", NULL, 0 },
 		{ "opendir", TG_BIT(TG_LIST), "/ckpt", 14, "Open", NULL, 2 },
-		{ "renameat", TG_BIT(TG_DELETE) | TG_BIT(TG_CREATE), "/ckpt/a", 5, "Rename", NULL, 0 },
-		{ "readlink", TG_BIT(TG_READ), "/ckpt/l", 2, "Read", "File System Activity: Read", 0 },
-		{ "scandir", TG_BIT(TG_LIST), "/ckpt", 99, "scandir", "File System Activity: Other", 0 },
+		{ "renameat", TG_BIT(TG_DELETE) | TG_BIT(TG_CREATE), "/ckpt/a", 5, "Rename", NULL,
+		  0 },
+		{ "readlink", TG_BIT(TG_READ), "/ckpt/l", 2, "Read", "File System Activity: Read",
+		  0 },
+		{ "scandir", TG_BIT(TG_LIST), "/ckpt", 99, "scandir", "File System Activity: Other",
+		  0 },
 	};
 	struct tg_verdict v = { .cls = TG_READ, .rule = &rule_ro, .create_mode = -1 };
 
@@ -888,7 +929,7 @@ static void test_text(void)
 		const char *want;
 	} times[] = {
 		{ 0, 0, "1970-01-01T00:00:00.000000000Z" },
-		{ 951782400, 5, "2000-02-29T00:00:00.000000005Z" },      /* a leap day */
+		{ 951782400, 5, "2000-02-29T00:00:00.000000005Z" }, /* a leap day */
 		{ 1785312001, 456789000, "2026-07-29T08:00:01.456789000Z" },
 		{ 4102444799, 999999999, "2099-12-31T23:59:59.999999999Z" },
 		{ -1, 0, "1969-12-31T23:59:59.000000000Z" },
@@ -918,11 +959,11 @@ static void test_text(void)
 	} cuts[] = {
 		{ "plain", false, 100, "plain", true },
 		{ "plain", false, 3, "pla", false },
-		{ "a\"b", false, 2, "a", false },	  /* '"' costs two */
+		{ "a\"b", false, 2, "a", false },         /* '"' costs two */
 		{ "h\xc3\xa9llo", false, 2, "h", false }, /* é is not split */
 		{ "h\xc3\xa9llo", false, 3, "h\xc3\xa9", false },
 		{ "a\nb%", true, 100, "a%0Ab%25", true },
-		{ "a\nb", true, 3, "a", false },	  /* %0A does not fit in 2 */
+		{ "a\nb", true, 3, "a", false }, /* %0A does not fit in 2 */
 		{ "\xff", true, 100, "%FF", true },
 		{ "\xe0\x80\x80", true, 100, "%E0%80%80", true }, /* overlong */
 		{ "a\nb", false, 100, "a", false }, /* unencoded: cut at the control byte */
@@ -935,7 +976,8 @@ static void test_text(void)
 		   "cut %zu: room is bounded", i);
 		size_t len = tg_text_cut(cuts[i].in, n, cuts[i].pct, cuts[i].cap, out, &whole);
 		ok(len == strlen(cuts[i].want) && strcmp(out, cuts[i].want) == 0 &&
-			   whole == cuts[i].whole && len < tg_text_cut_room(n, cuts[i].pct, cuts[i].cap),
+			   whole == cuts[i].whole &&
+			   len < tg_text_cut_room(n, cuts[i].pct, cuts[i].cap),
 		   "cut %zu to %zu bytes%s gives '%s' (%s)", i, cuts[i].cap,
 		   cuts[i].pct ? ", percent-encoded" : "", cuts[i].want,
 		   cuts[i].whole ? "whole" : "cut");
@@ -1026,7 +1068,8 @@ static void test_misc(void)
 	char a[TG_EVENT_MAX], b[TG_EVENT_MAX];
 	int ra = tg_event_format(&ev, &proc, a, sizeof(a));
 	int rb = tg_event_format(&ev, &proc, b, sizeof(b));
-	json_t *ja = check_line("sequence: first", a, ra), *jb = check_line("sequence: second", b, rb);
+	json_t *ja = check_line("sequence: first", a, ra),
+	       *jb = check_line("sequence: second", b, rb);
 	if (ja && jb) {
 		long long sa = json_integer_value(at(ja, "metadata.sequence"));
 		long long sb = json_integer_value(at(jb, "metadata.sequence"));
@@ -1167,8 +1210,9 @@ static void test_nesting_signal(void)
 		int r = tg_event_format(&ev, &proc, main_buf, sizeof(main_buf));
 		in_main = 0;
 		runs++;
-		if (r <= 0 || (size_t)r != strlen(main_buf) || !strstr(main_buf, "\"op\":\"openat\"") ||
-		    strstr(main_buf, "unlinkat") || !strstr(main_buf, "/main/train/shard.tar"))
+		if (r <= 0 || (size_t)r != strlen(main_buf) ||
+		    !strstr(main_buf, "\"op\":\"openat\"") || strstr(main_buf, "unlinkat") ||
+		    !strstr(main_buf, "/main/train/shard.tar"))
 			bad_main++;
 	}
 	struct itimerval off = { { 0, 0 }, { 0, 0 } };
@@ -1177,7 +1221,8 @@ static void test_nesting_signal(void)
 
 	diag("%d records in the loop (%ld us each), %d from the handler, %d of them inside a record",
 	     runs, span, (int)handler_runs, (int)handler_nested);
-	ok(handler_nested > 0, "signal nesting: the handler built records while the loop was building one");
+	ok(handler_nested > 0,
+	   "signal nesting: the handler built records while the loop was building one");
 	ok(bad_main == 0, "signal nesting: every record of the loop is intact (%d bad)", bad_main);
 	ok(handler_bad == 0, "signal nesting: every record of the handler is intact (%d bad)",
 	   (int)handler_bad);
@@ -1201,7 +1246,7 @@ static void test_nesting_signal(void)
 
 /* ---- Threads --------------------------------------------------------------------- */
 
-#define NTHREADS 4
+#define NTHREADS   4
 #define PER_THREAD 300
 
 static long long seqs[NTHREADS * PER_THREAD];
