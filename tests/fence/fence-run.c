@@ -11,6 +11,7 @@
  * the policy or the fence fails, else the command's (execvp: 127). */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,14 @@ int main(int argc, char **argv)
 		return usage();
 	fo.protect = protect;
 	fo.writable = writable;
+	/* The named command runs whatever the policy's exec rules say, as
+	 * under `trainguard run` (a build tree under /tmp still works). */
+	char prog[PATH_MAX];
+	const char *named[1] = { prog };
+	if (strchr(argv[optind], '/') && realpath(argv[optind], prog)) {
+		fo.executable = named;
+		fo.nexecutable = 1;
+	}
 	tg_job_id(jid, sizeof(jid), NULL);
 	lo.job_id = jid;
 
