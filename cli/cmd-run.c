@@ -550,7 +550,7 @@ static int run(int argc, char **argv)
 		.landlock = fence ? fm : tg_policy_fence_landlock(p),
 		.seccomp = fence ? fm : tg_policy_fence_seccomp(p),
 		.log = lr == 0 ? logbuf : NULL,
-		.library = lib,
+		.guard_lib = lib,
 	};
 	job_mode(p, mode ? mode : getenv(TG_ENV_MODE), &rf);
 	int r = run_job(argv + optind, jid, lr == 0 ? logbuf : NULL, seal, p, &rf);

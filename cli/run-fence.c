@@ -38,7 +38,7 @@ static void report(int fd, const struct outcome *o)
 
 int tg_run_fence_install(struct tg_policy *p, const struct tg_run_fence *f)
 {
-	const char *mine[] = { f->log, f->library };
+	const char *mine[] = { f->log, f->guard_lib };
 	const char *writable[] = { f->log };
 	const char *program[] = { f->program };
 	struct tg_fence_opts o = {

@@ -20,7 +20,7 @@ POLICY = """version = 1;
 defaults = {{ read = "allow"; list = "allow"; exec = "allow";
              write = "deny"; create = "deny"; delete = "deny"; chmod = "deny"; }};
 rules = (
-  {{ id = "work"; path = "{T}/work/**";
+  {{ id = "work"; path = "{T}/job/**";
     allow = ["read", "list", "write", "create", "delete", "chmod"]; deny = ["exec"]; }},
   {{ id = "data"; path = "{T}/data/**"; allow = ["read", "list"];
     deny = ["write", "create", "delete", "chmod"]; errno = "EROFS"; }},
@@ -32,7 +32,7 @@ rules = (
 
 
 class Layout:
-    """T/home/.ssh/id_rsa (the secret), T/work (writable, no exec),
+    """T/home/.ssh/id_rsa (the secret), T/job (writable, no exec),
     T/data/train.bin (read-only by policy, writable by permissions so that
     only the fence can be what stops a write). Everything is open to
     nobody by permissions, for the same reason. EXTRA_RULES are added to
@@ -41,7 +41,7 @@ class Layout:
     def __init__(self, extra_rules='', home_in_work=False, base=None):
         self.t = tempfile.mkdtemp(prefix='tg-fence-', dir=base)
         os.chmod(self.t, 0o755)
-        self.work = os.path.join(self.t, 'work')
+        self.work = os.path.join(self.t, "job")
         self.data = os.path.join(self.t, 'data')
         self.home = os.path.join(self.work if home_in_work else self.t, 'home')
         for d in (self.work, self.data, self.home, os.path.join(self.home, '.ssh')):
