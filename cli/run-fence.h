@@ -13,11 +13,11 @@ struct tg_run_fence {
 	enum tg_fence_mode landlock, seccomp; /* --fence, else the policy's keys */
 	bool mode_set;                        /* the job's mode differs from the policy's */
 	enum tg_mode mode;
-	const char *log;     /* the log file the guard writes; NULL: stderr */
+	const char *log;       /* the log file the guard writes; NULL: stderr */
 	const char *guard_lib; /* libtrainguard.so, protected like the log */
-	const char *program; /* the job's program (absolute), which the user chose:
+	const char *program;   /* the job's program (absolute), which the user chose:
 			      * granted read and exec; NULL when not found */
-	int report_fd;       /* the pipe's write end the job's process reports on */
+	int report_fd;         /* the pipe's write end the job's process reports on */
 };
 
 /* In the job's process: installs both layers with P (borrowed), writes the
