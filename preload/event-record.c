@@ -20,7 +20,7 @@
 #include <jansson.h>
 
 #include "chain.h"
-#include "event-internal.h"
+#include "event-build.h"
 #include "ocsf.h"
 
 /* Per-process sequence: the pid in the high half, the last number given in
@@ -49,20 +49,10 @@ static bool has_prefix(const char *s, const char *p)
 	return strncmp(s, p, strlen(p)) == 0;
 }
 
-static const char *or_unknown(const char *s)
+const char *tg_rec_or_unknown(const char *s)
 {
 	return s ? s : "unknown";
 }
-
-/* ---- Budgets and the build ------------------------------------------------ */
-
-struct caps {
-	size_t cmd;  /* command lines */
-	size_t path; /* paths and folders */
-	size_t name; /* file and process names */
-	size_t msg;  /* the message */
-	size_t text; /* everything else: ids, host, user, reason */
-};
 
 /* Budgets in serialized bytes. The first keep whole paths; the second
  * bound any record below 16 KiB whatever its strings hold: at most two
@@ -74,37 +64,7 @@ static const struct caps tiers[] = {
 	{ .cmd = 2048, .path = 512, .name = 256, .msg = 512, .text = 128 },
 };
 
-/* A string as it goes into the record. */
-struct text {
-	const char *s;
-	size_t len;
-};
-
-/* When a record is made: one clock reading for time, time_dt and the uid. */
-struct stamp {
-	struct timespec ts;
-	uint32_t seq;
-	char uid[37];
-	char dt[40];
-};
-
-struct build {
-	const struct tg_event *ev;
-	const struct tg_proc *proc;
-	const struct caps *caps;
-	const struct stamp *st;
-	bool failed;                   /* a jansson call failed */
-	bool exec;                     /* a Process Activity record */
-	bool path_pct;                 /* the event's paths are percent-encoded */
-	struct text name;              /* actor.process.name, for the message too */
-	struct text op;                /* the libc symbol */
-	struct text path, path2, rule; /* as written, for the message */
-	char flags[TG_FLAG_NAMES_MAX]; /* "O_WRONLY|O_CREAT", when the call has flags */
-	json_t *truncated;             /* names of cut fields */
-	json_t *encoded;               /* names of percent-encoded fields other than the paths */
-};
-
-static void mark(struct build *b, json_t **list, const char *field)
+void tg_rec_mark(struct build *b, json_t **list, const char *field)
 {
 	if (!*list && !(*list = json_array()))
 		b->failed = true;
@@ -122,7 +82,7 @@ static void *scratch(struct build *b, size_t n)
 
 /* N bytes of S as they go into the record under the budget CAP (see
  * tg_text_cut); false when the copy is shorter than S. */
-static bool cut_copy(struct build *b, const char *s, size_t n, bool pct, size_t cap, struct text *t)
+bool tg_rec_cut_copy(struct build *b, const char *s, size_t n, bool pct, size_t cap, struct text *t)
 {
 	char *out = scratch(b, tg_text_cut_room(n, pct, cap));
 	bool whole;
@@ -139,53 +99,52 @@ static bool cut_copy(struct build *b, const char *s, size_t n, bool pct, size_t 
 /* A string field: cut to CAP and marked as FIELD when cut. Paths of the
  * event follow path_pct; any other string is percent-encoded only if it must
  * be, and then listed under unmapped.trainguard.percent_encoded. */
-static struct text text_of(struct build *b, const char *s, size_t cap, bool is_path,
-			   const char *field)
+struct text tg_rec_text(struct build *b, const char *s, size_t cap, bool is_path, const char *field)
 {
 	struct text t;
 	bool pct = is_path ? b->path_pct : tg_text_needs_percent(s, cap);
 
-	if (!cut_copy(b, s, strnlen(s, cap + 4), pct, cap, &t))
-		mark(b, &b->truncated, field);
+	if (!tg_rec_cut_copy(b, s, strnlen(s, cap + 4), pct, cap, &t))
+		tg_rec_mark(b, &b->truncated, field);
 	if (pct && !is_path)
-		mark(b, &b->encoded, field);
+		tg_rec_mark(b, &b->encoded, field);
 	return t;
 }
 
-static void set(struct build *b, json_t *obj, const char *key, json_t *v)
+void tg_rec_set(struct build *b, json_t *obj, const char *key, json_t *v)
 {
 	if (!obj || !v || json_object_set_new(obj, key, v))
 		b->failed = true;
 }
 
-static void set_text(struct build *b, json_t *obj, const char *key, struct text t)
+void tg_rec_set_text(struct build *b, json_t *obj, const char *key, struct text t)
 {
-	set(b, obj, key, json_stringn(t.s, t.len));
+	tg_rec_set(b, obj, key, json_stringn(t.s, t.len));
 }
 
-static void set_str(struct build *b, json_t *obj, const char *key, const char *s, size_t cap,
+void tg_rec_set_str(struct build *b, json_t *obj, const char *key, const char *s, size_t cap,
 		    const char *field)
 {
-	set_text(b, obj, key, text_of(b, s, cap, false, field));
+	tg_rec_set_text(b, obj, key, tg_rec_text(b, s, cap, false, field));
 }
 
-static void set_int(struct build *b, json_t *obj, const char *key, long long v)
+void tg_rec_set_int(struct build *b, json_t *obj, const char *key, long long v)
 {
-	set(b, obj, key, json_integer(v));
+	tg_rec_set(b, obj, key, json_integer(v));
 }
 
 /* An id and its caption: "severity_id": 4 with "severity": "High". */
-static void set_enum(struct build *b, json_t *obj, const char *key_id, int id, const char *key,
+void tg_rec_set_enum(struct build *b, json_t *obj, const char *key_id, int id, const char *key,
 		     const char *caption)
 {
-	set_int(b, obj, key_id, id);
-	set(b, obj, key, json_string(caption));
+	tg_rec_set_int(b, obj, key_id, id);
+	tg_rec_set(b, obj, key, json_string(caption));
 }
 
-static json_t *new_object(struct build *b, json_t *parent, const char *key)
+json_t *tg_rec_object(struct build *b, json_t *parent, const char *key)
 {
 	json_t *o = json_object();
-	set(b, parent, key, o);
+	tg_rec_set(b, parent, key, o);
 	return o;
 }
 
@@ -285,21 +244,21 @@ static json_t *file_object(struct build *b, const char *path, const char *field,
 	tg_split_path(path, &dirlen, &name, &namelen, &has_dir);
 
 	strcpy(label + fl, ".path");
-	*ret_path = text_of(b, path, b->caps->path, true, label);
-	set_text(b, f, "path", *ret_path);
+	*ret_path = tg_rec_text(b, path, b->caps->path, true, label);
+	tg_rec_set_text(b, f, "path", *ret_path);
 
 	strcpy(label + fl, ".name");
-	if (!cut_copy(b, name, namelen, b->path_pct, b->caps->name, &t))
-		mark(b, &b->truncated, label);
-	set_text(b, f, "name", t);
+	if (!tg_rec_cut_copy(b, name, namelen, b->path_pct, b->caps->name, &t))
+		tg_rec_mark(b, &b->truncated, label);
+	tg_rec_set_text(b, f, "name", t);
 
 	if (has_dir) {
 		strcpy(label + fl, ".parent_folder");
-		if (!cut_copy(b, path, dirlen, b->path_pct, b->caps->path, &t))
-			mark(b, &b->truncated, label);
-		set_text(b, f, "parent_folder", t);
+		if (!tg_rec_cut_copy(b, path, dirlen, b->path_pct, b->caps->path, &t))
+			tg_rec_mark(b, &b->truncated, label);
+		tg_rec_set_text(b, f, "parent_folder", t);
 	}
-	set_enum(b, f, "type_id", type_id, "type", file_type_name(type_id));
+	tg_rec_set_enum(b, f, "type_id", type_id, "type", file_type_name(type_id));
 	return f;
 }
 
@@ -309,9 +268,9 @@ static json_t *user_object(struct build *b)
 	json_t *u = json_object();
 
 	uid[tg_put_dec(uid, b->proc->uid, 1)] = '\0';
-	set(b, u, "uid", json_string(uid));
+	tg_rec_set(b, u, "uid", json_string(uid));
 	if (b->proc->user)
-		set_str(b, u, "name", b->proc->user, b->caps->text, "actor.user.name");
+		tg_rec_set_str(b, u, "name", b->proc->user, b->caps->text, "actor.user.name");
 	return u;
 }
 
@@ -320,58 +279,60 @@ static json_t *user_object(struct build *b)
 static void actor_file(struct build *b, json_t *proc)
 {
 	const char *exe = b->proc->exe, *name;
-	json_t *f = new_object(b, proc, "file");
+	json_t *f = tg_rec_object(b, proc, "file");
 	size_t dirlen, namelen;
 	bool has_dir;
 	struct text t;
 
 	tg_split_path(exe, &dirlen, &name, &namelen, &has_dir);
-	set_str(b, f, "path", exe, b->caps->path, "actor.process.file.path");
+	tg_rec_set_str(b, f, "path", exe, b->caps->path, "actor.process.file.path");
 	bool pct = tg_text_needs_percent(name, b->caps->name);
-	if (!cut_copy(b, name, namelen, pct, b->caps->name, &t))
-		mark(b, &b->truncated, "actor.process.file.name");
+	if (!tg_rec_cut_copy(b, name, namelen, pct, b->caps->name, &t))
+		tg_rec_mark(b, &b->truncated, "actor.process.file.name");
 	if (pct)
-		mark(b, &b->encoded, "actor.process.file.name");
-	set_text(b, f, "name", t);
-	set_enum(b, f, "type_id", TG_OCSF_FILE_REGULAR, "type", TG_OCSF_FILE_REGULAR_NAME);
+		tg_rec_mark(b, &b->encoded, "actor.process.file.name");
+	tg_rec_set_text(b, f, "name", t);
+	tg_rec_set_enum(b, f, "type_id", TG_OCSF_FILE_REGULAR, "type", TG_OCSF_FILE_REGULAR_NAME);
 }
 
 /* The process that made the call, and its user. */
-static void actor(struct build *b, json_t *rec)
+void tg_rec_actor(struct build *b, json_t *rec)
 {
 	const struct tg_proc *p = b->proc;
-	json_t *a = new_object(b, rec, "actor");
-	json_t *proc = new_object(b, a, "process");
+	json_t *a = tg_rec_object(b, rec, "actor");
+	json_t *proc = tg_rec_object(b, a, "process");
 
-	set_int(b, proc, "pid", p->pid);
-	set_int(b, proc, "ptid", (long long)(p->tid ? p->tid : syscall(SYS_gettid)));
+	tg_rec_set_int(b, proc, "pid", p->pid);
+	tg_rec_set_int(b, proc, "ptid", (long long)(p->tid ? p->tid : syscall(SYS_gettid)));
 	if (p->name)
-		set_text(b, proc, "name", b->name);
+		tg_rec_set_text(b, proc, "name", b->name);
 	if (p->cmd_line)
-		set_str(b, proc, "cmd_line", p->cmd_line, b->caps->cmd, "actor.process.cmd_line");
+		tg_rec_set_str(b, proc, "cmd_line", p->cmd_line, b->caps->cmd,
+			       "actor.process.cmd_line");
 	if (p->start_ms > 0)
-		set_int(b, proc, "created_time", p->start_ms);
+		tg_rec_set_int(b, proc, "created_time", p->start_ms);
 	if (p->cwd)
-		set_str(b, proc, "working_directory", p->cwd, b->caps->path,
-			"actor.process.working_directory");
+		tg_rec_set_str(b, proc, "working_directory", p->cwd, b->caps->path,
+			       "actor.process.working_directory");
 	if (p->exe)
 		actor_file(b, proc);
 	/* The user once, as actor.user (actor.process.user would repeat it). */
-	json_t *parent = new_object(b, proc, "parent_process");
-	set_int(b, parent, "pid", p->ppid);
+	json_t *parent = tg_rec_object(b, proc, "parent_process");
+	tg_rec_set_int(b, parent, "pid", p->ppid);
 	if (p->parent_name)
-		set_str(b, parent, "name", p->parent_name, b->caps->name,
-			"actor.process.parent_process.name");
-	set(b, a, "user", user_object(b));
+		tg_rec_set_str(b, parent, "name", p->parent_name, b->caps->name,
+			       "actor.process.parent_process.name");
+	tg_rec_set(b, a, "user", user_object(b));
 }
 
-static void device(struct build *b, json_t *rec)
+void tg_rec_device(struct build *b, json_t *rec)
 {
-	json_t *dev = new_object(b, rec, "device");
+	json_t *dev = tg_rec_object(b, rec, "device");
 
-	set_str(b, dev, "hostname", or_unknown(b->proc->hostname), b->caps->text,
-		"device.hostname");
-	set_enum(b, dev, "type_id", TG_OCSF_DEVICE_SERVER, "type", TG_OCSF_DEVICE_SERVER_NAME);
+	tg_rec_set_str(b, dev, "hostname", tg_rec_or_unknown(b->proc->hostname), b->caps->text,
+		       "device.hostname");
+	tg_rec_set_enum(b, dev, "type_id", TG_OCSF_DEVICE_SERVER, "type",
+			TG_OCSF_DEVICE_SERVER_NAME);
 }
 
 /* argv joined by spaces, cut a little past the budget (set_str cuts it). */
@@ -399,25 +360,25 @@ static const char *join_argv(struct build *b, char *const *argv)
 static void process(struct build *b, json_t *rec, bool exec)
 {
 	const struct tg_event *ev = b->ev;
-	json_t *proc = new_object(b, rec, "process");
+	json_t *proc = tg_rec_object(b, rec, "process");
 	json_t *f = file_object(b, ev->path ? ev->path : "", "process.file", &b->path,
 				TG_OCSF_FILE_UNKNOWN);
 
-	set(b, proc, "file", f);
-	set(b, proc, "name", json_incref(json_object_get(f, "name")));
+	tg_rec_set(b, proc, "file", f);
+	tg_rec_set(b, proc, "name", json_incref(json_object_get(f, "name")));
 	/* exec keeps the pid; a spawned child has none yet, so it is named by
 	 * this record's uid. */
 	if (exec)
-		set_int(b, proc, "pid", b->proc->pid);
+		tg_rec_set_int(b, proc, "pid", b->proc->pid);
 	else
-		set(b, proc, "uid", json_string(b->st->uid));
-	json_t *parent = new_object(b, proc, "parent_process");
-	set_int(b, parent, "pid", exec ? b->proc->ppid : b->proc->pid);
+		tg_rec_set(b, proc, "uid", json_string(b->st->uid));
+	json_t *parent = tg_rec_object(b, proc, "parent_process");
+	tg_rec_set_int(b, parent, "pid", exec ? b->proc->ppid : b->proc->pid);
 
 	if (ev->argv) {
 		const char *line = join_argv(b, ev->argv);
 		if (line)
-			set_str(b, proc, "cmd_line", line, b->caps->cmd, "process.cmd_line");
+			tg_rec_set_str(b, proc, "cmd_line", line, b->caps->cmd, "process.cmd_line");
 	}
 }
 
@@ -431,27 +392,28 @@ static void target(struct build *b, json_t *rec)
 	if (b->exec) {
 		bool spawn = is_spawn_op(ev->op);
 		if (spawn)
-			set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_SPAWN, "launch_type",
-				 TG_OCSF_LAUNCH_SPAWN_NAME);
+			tg_rec_set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_SPAWN,
+					"launch_type", TG_OCSF_LAUNCH_SPAWN_NAME);
 		else
-			set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_EXEC, "launch_type",
-				 TG_OCSF_LAUNCH_EXEC_NAME);
+			tg_rec_set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_EXEC,
+					"launch_type", TG_OCSF_LAUNCH_EXEC_NAME);
 		process(b, rec, !spawn);
-		set(b, obs, "name", json_string("process.file.path"));
+		tg_rec_set(b, obs, "name", json_string("process.file.path"));
 	} else {
-		set(b, rec, "file",
-		    file_object(b, ev->path ? ev->path : "", "file", &b->path, file_type_id(ev)));
-		set(b, obs, "name", json_string("file.path"));
+		tg_rec_set(b, rec, "file",
+			   file_object(b, ev->path ? ev->path : "", "file", &b->path,
+				       file_type_id(ev)));
+		tg_rec_set(b, obs, "name", json_string("file.path"));
 		if (ev->flags >= 0)
-			set_int(b, rec, "access_mask", ev->flags);
+			tg_rec_set_int(b, rec, "access_mask", ev->flags);
 	}
-	set_enum(b, obs, "type_id", TG_OCSF_OBSERVABLE_FILE_PATH, "type",
-		 TG_OCSF_OBSERVABLE_FILE_PATH_NAME);
-	set_text(b, obs, "value", b->path);
+	tg_rec_set_enum(b, obs, "type_id", TG_OCSF_OBSERVABLE_FILE_PATH, "type",
+			TG_OCSF_OBSERVABLE_FILE_PATH_NAME);
+	tg_rec_set_text(b, obs, "value", b->path);
 	json_t *observables = json_array();
 	if (!observables || json_array_append_new(observables, obs))
 		b->failed = true;
-	set(b, rec, "observables", observables);
+	tg_rec_set(b, rec, "observables", observables);
 }
 
 /* The rule that decided, or "default:<class>" for the policy's defaults. */
@@ -459,37 +421,39 @@ static void policy(struct build *b, json_t *rec)
 {
 	const struct tg_verdict *v = b->ev->verdict;
 	const struct tg_rule *r = v->rule;
-	json_t *pol = new_object(b, rec, "policy");
-	json_t *data = new_object(b, pol, "data");
+	json_t *pol = tg_rec_object(b, rec, "policy");
+	json_t *data = tg_rec_object(b, pol, "data");
 
 	if (r) {
-		b->rule = text_of(b, or_unknown(r->id), b->caps->text, false, "policy.uid");
+		b->rule = tg_rec_text(b, tg_rec_or_unknown(r->id), b->caps->text, false,
+				      "policy.uid");
 		if (r->reason)
-			set_str(b, pol, "desc", r->reason, b->caps->text, "policy.desc");
+			tg_rec_set_str(b, pol, "desc", r->reason, b->caps->text, "policy.desc");
 		if (r->source)
-			set_str(b, data, "source", r->source, b->caps->path, "policy.data.source");
+			tg_rec_set_str(b, data, "source", r->source, b->caps->path,
+				       "policy.data.source");
 		if (r->line > 0)
-			set_int(b, data, "line", r->line);
+			tg_rec_set_int(b, data, "line", r->line);
 		if (v->pattern)
-			set_str(b, data, "pattern", v->pattern, b->caps->text,
-				"policy.data.pattern");
+			tg_rec_set_str(b, data, "pattern", v->pattern, b->caps->text,
+				       "policy.data.pattern");
 	} else {
 		char uid[48] = "default:";
-		const char *cls = or_unknown(tg_class_name(v->cls));
+		const char *cls = tg_rec_or_unknown(tg_class_name(v->cls));
 		size_t l = strnlen(cls, sizeof(uid) - 9);
 		memcpy(uid + 8, cls, l);
 		uid[8 + l] = '\0';
-		b->rule = text_of(b, uid, b->caps->text, false, "policy.uid");
+		b->rule = tg_rec_text(b, uid, b->caps->text, false, "policy.uid");
 		if (b->proc->policy_source)
-			set_str(b, data, "source", b->proc->policy_source, b->caps->path,
-				"policy.data.source");
+			tg_rec_set_str(b, data, "source", b->proc->policy_source, b->caps->path,
+				       "policy.data.source");
 	}
-	set_text(b, pol, "uid", b->rule);
-	set_text(b, pol, "name", b->rule);
-	set(b, pol, "is_applied", json_true());
+	tg_rec_set_text(b, pol, "uid", b->rule);
+	tg_rec_set_text(b, pol, "name", b->rule);
+	tg_rec_set(b, pol, "is_applied", json_true());
 	if (b->proc->policy_sha256)
-		set_str(b, data, "sha256", b->proc->policy_sha256, b->caps->text,
-			"policy.data.sha256");
+		tg_rec_set_str(b, data, "sha256", b->proc->policy_sha256, b->caps->text,
+			       "policy.data.sha256");
 }
 
 /* ---- The record's sections ------------------------------------------------- */
@@ -510,9 +474,9 @@ static void prepare(struct build *b)
 		       tg_text_needs_percent(ev->path_requested, b->caps->path)) ||
 		      (ev->path2 && tg_text_needs_percent(ev->path2, b->caps->path));
 	if (b->proc->name)
-		b->name = text_of(b, b->proc->name, b->caps->name, false, "actor.process.name");
+		b->name = tg_rec_text(b, b->proc->name, b->caps->name, false, "actor.process.name");
 	b->exec = is_exec_op(ev->op);
-	b->op = text_of(b, ev->op, b->caps->text, false, "unmapped.trainguard.op");
+	b->op = tg_rec_text(b, ev->op, b->caps->text, false, "unmapped.trainguard.op");
 }
 
 /* count, and for repeats folded into one record, when the first and the
@@ -521,10 +485,10 @@ static void occurrence(struct build *b, json_t *rec)
 {
 	const struct tg_event *ev = b->ev;
 
-	set_int(b, rec, "count", ev->count > 1 ? (long long)ev->count : 1);
+	tg_rec_set_int(b, rec, "count", ev->count > 1 ? (long long)ev->count : 1);
 	if (ev->count > 1) {
-		set_int(b, rec, "start_time", ev->first_ms);
-		set_int(b, rec, "end_time", ev->last_ms);
+		tg_rec_set_int(b, rec, "start_time", ev->first_ms);
+		tg_rec_set_int(b, rec, "end_time", ev->last_ms);
 	}
 }
 
@@ -550,19 +514,20 @@ static void classification(struct build *b, json_t *rec)
 	memcpy(type_name + cl, ": ", 2);
 	memcpy(type_name + cl + 2, type_activity, al + 1);
 
-	set_int(b, rec, "category_uid", TG_OCSF_CATEGORY);
-	set(b, rec, "category_name", json_string(TG_OCSF_CATEGORY_NAME));
-	set_int(b, rec, "class_uid", cls);
-	set(b, rec, "class_name", json_string(class_name));
-	set_int(b, rec, "activity_id", activity);
+	tg_rec_set_int(b, rec, "category_uid", TG_OCSF_CATEGORY);
+	tg_rec_set(b, rec, "category_name", json_string(TG_OCSF_CATEGORY_NAME));
+	tg_rec_set_int(b, rec, "class_uid", cls);
+	tg_rec_set(b, rec, "class_name", json_string(class_name));
+	tg_rec_set_int(b, rec, "activity_id", activity);
 	if (activity == TG_OCSF_OTHER)
-		set_text(b, rec, "activity_name", b->op);
+		tg_rec_set_text(b, rec, "activity_name", b->op);
 	else
-		set(b, rec, "activity_name", json_string(activity_name));
-	set_int(b, rec, "type_uid", TG_OCSF_TYPE_UID(cls, activity));
-	set(b, rec, "type_name", json_string(type_name));
-	set_int(b, rec, "time", (long long)b->st->ts.tv_sec * 1000 + b->st->ts.tv_nsec / 1000000);
-	set(b, rec, "time_dt", json_string(b->st->dt));
+		tg_rec_set(b, rec, "activity_name", json_string(activity_name));
+	tg_rec_set_int(b, rec, "type_uid", TG_OCSF_TYPE_UID(cls, activity));
+	tg_rec_set(b, rec, "type_name", json_string(type_name));
+	tg_rec_set_int(b, rec, "time",
+		       (long long)b->st->ts.tv_sec * 1000 + b->st->ts.tv_nsec / 1000000);
+	tg_rec_set(b, rec, "time_dt", json_string(b->st->dt));
 	occurrence(b, rec);
 }
 
@@ -604,28 +569,28 @@ static void outcome(struct build *b, json_t *rec)
 	bool denies = enforce_denies(ev);
 	int severity = denies ? rule_severity(ev->verdict) : TG_OCSF_SEVERITY_INFORMATIONAL;
 
-	set_enum(b, rec, "severity_id", severity, "severity", severity_caption(severity));
+	tg_rec_set_enum(b, rec, "severity_id", severity, "severity", severity_caption(severity));
 	if (ev->decision == TG_DEC_DENY) {
-		set_enum(b, rec, "action_id", TG_OCSF_ACTION_DENIED, "action",
-			 TG_OCSF_ACTION_DENIED_NAME);
+		tg_rec_set_enum(b, rec, "action_id", TG_OCSF_ACTION_DENIED, "action",
+				TG_OCSF_ACTION_DENIED_NAME);
 		/* A kill is more than a block: 99 (Other) with its own caption. */
 		if (ev->killed)
-			set_enum(b, rec, "disposition_id", TG_OCSF_OTHER, "disposition",
-				 TG_OCSF_DISPOSITION_KILLED_NAME);
+			tg_rec_set_enum(b, rec, "disposition_id", TG_OCSF_OTHER, "disposition",
+					TG_OCSF_DISPOSITION_KILLED_NAME);
 		else
-			set_enum(b, rec, "disposition_id", TG_OCSF_DISPOSITION_BLOCKED,
-				 "disposition", TG_OCSF_DISPOSITION_BLOCKED_NAME);
+			tg_rec_set_enum(b, rec, "disposition_id", TG_OCSF_DISPOSITION_BLOCKED,
+					"disposition", TG_OCSF_DISPOSITION_BLOCKED_NAME);
 	} else {
-		set_enum(b, rec, "action_id", TG_OCSF_ACTION_ALLOWED, "action",
-			 TG_OCSF_ACTION_ALLOWED_NAME);
+		tg_rec_set_enum(b, rec, "action_id", TG_OCSF_ACTION_ALLOWED, "action",
+				TG_OCSF_ACTION_ALLOWED_NAME);
 		if (denies)
-			set_enum(b, rec, "disposition_id", TG_OCSF_DISPOSITION_DETECTED,
-				 "disposition", TG_OCSF_DISPOSITION_DETECTED_NAME);
+			tg_rec_set_enum(b, rec, "disposition_id", TG_OCSF_DISPOSITION_DETECTED,
+					"disposition", TG_OCSF_DISPOSITION_DETECTED_NAME);
 		else
-			set_enum(b, rec, "disposition_id", TG_OCSF_DISPOSITION_ALLOWED,
-				 "disposition", TG_OCSF_DISPOSITION_ALLOWED_NAME);
+			tg_rec_set_enum(b, rec, "disposition_id", TG_OCSF_DISPOSITION_ALLOWED,
+					"disposition", TG_OCSF_DISPOSITION_ALLOWED_NAME);
 	}
-	set(b, rec, "is_alert", json_boolean(denies));
+	tg_rec_set(b, rec, "is_alert", json_boolean(denies));
 }
 
 /* What the program got back: success, or the errno's name. */
@@ -635,37 +600,37 @@ static void status(struct build *b, json_t *rec)
 
 	tg_errno_code(b->ev->err, code);
 	if (b->ev->err)
-		set_enum(b, rec, "status_id", TG_OCSF_STATUS_FAILURE, "status",
-			 TG_OCSF_STATUS_FAILURE_NAME);
+		tg_rec_set_enum(b, rec, "status_id", TG_OCSF_STATUS_FAILURE, "status",
+				TG_OCSF_STATUS_FAILURE_NAME);
 	else
-		set_enum(b, rec, "status_id", TG_OCSF_STATUS_SUCCESS, "status",
-			 TG_OCSF_STATUS_SUCCESS_NAME);
-	set(b, rec, "status_code", json_string(code));
+		tg_rec_set_enum(b, rec, "status_id", TG_OCSF_STATUS_SUCCESS, "status",
+				TG_OCSF_STATUS_SUCCESS_NAME);
+	tg_rec_set(b, rec, "status_code", json_string(code));
 }
 
-static json_t *metadata(struct build *b, json_t *rec)
+json_t *tg_rec_metadata(struct build *b, json_t *rec)
 {
 	const struct tg_proc *p = b->proc;
-	json_t *meta = new_object(b, rec, "metadata");
-	json_t *product = new_object(b, meta, "product");
+	json_t *meta = tg_rec_object(b, rec, "metadata");
+	json_t *product = tg_rec_object(b, meta, "product");
 
-	set(b, meta, "version", json_string(TG_OCSF_VERSION));
-	set(b, product, "name", json_string(TG_OCSF_PRODUCT));
-	set(b, product, "vendor_name", json_string(TG_OCSF_VENDOR));
+	tg_rec_set(b, meta, "version", json_string(TG_OCSF_VERSION));
+	tg_rec_set(b, product, "name", json_string(TG_OCSF_PRODUCT));
+	tg_rec_set(b, product, "vendor_name", json_string(TG_OCSF_VENDOR));
 	if (p->version)
-		set_str(b, product, "version", p->version, b->caps->text,
-			"metadata.product.version");
+		tg_rec_set_str(b, product, "version", p->version, b->caps->text,
+			       "metadata.product.version");
 	json_t *profiles = json_array();
 	if (!profiles || json_array_append_new(profiles, json_string(TG_OCSF_PROFILE_1)) ||
 	    json_array_append_new(profiles, json_string(TG_OCSF_PROFILE_2)))
 		b->failed = true;
-	set(b, meta, "profiles", profiles);
-	set(b, meta, "uid", json_string(b->st->uid));
-	set_int(b, meta, "sequence", b->st->seq);
+	tg_rec_set(b, meta, "profiles", profiles);
+	tg_rec_set(b, meta, "uid", json_string(b->st->uid));
+	tg_rec_set_int(b, meta, "sequence", b->st->seq);
 	if (p->job_id)
-		set_str(b, meta, "correlation_uid", p->job_id, b->caps->text,
-			"metadata.correlation_uid");
-	set(b, meta, "log_name", json_string(TG_OCSF_LOG_NAME));
+		tg_rec_set_str(b, meta, "correlation_uid", p->job_id, b->caps->text,
+			       "metadata.correlation_uid");
+	tg_rec_set(b, meta, "log_name", json_string(TG_OCSF_LOG_NAME));
 	return meta;
 }
 
@@ -682,7 +647,7 @@ static void flags(struct build *b, json_t *tg)
 			b->failed = true;
 		at += l + 1;
 	}
-	set(b, tg, "flags", arr);
+	tg_rec_set(b, tg, "flags", arr);
 }
 
 static void dirfd(struct build *b, json_t *tg)
@@ -692,30 +657,32 @@ static void dirfd(struct build *b, json_t *tg)
 	size_t l = 0;
 
 	if (fd == AT_FDCWD) {
-		set(b, tg, "dirfd", json_string("AT_FDCWD"));
+		tg_rec_set(b, tg, "dirfd", json_string("AT_FDCWD"));
 		return;
 	}
 	if (fd < 0)
 		s[l++] = '-';
 	s[l + tg_put_dec(s + l, (uint64_t)(fd < 0 ? -(int64_t)fd : fd), 1)] = '\0';
-	set(b, tg, "dirfd", json_string(s));
+	tg_rec_set(b, tg, "dirfd", json_string(s));
 }
 
 /* Where the process runs: container, cgroup and Kubernetes pod, when known. */
-static void context(struct build *b, json_t *tg)
+void tg_rec_context(struct build *b, json_t *tg)
 {
 	const struct tg_proc *p = b->proc;
 
 	if (p->container_id)
-		set_str(b, tg, "container_id", p->container_id, b->caps->text,
-			"unmapped.trainguard.container_id");
+		tg_rec_set_str(b, tg, "container_id", p->container_id, b->caps->text,
+			       "unmapped.trainguard.container_id");
 	if (p->cgroup)
-		set_str(b, tg, "cgroup", p->cgroup, b->caps->path, "unmapped.trainguard.cgroup");
+		tg_rec_set_str(b, tg, "cgroup", p->cgroup, b->caps->path,
+			       "unmapped.trainguard.cgroup");
 	if (p->k8s_pod)
-		set_str(b, tg, "k8s_pod", p->k8s_pod, b->caps->text, "unmapped.trainguard.k8s_pod");
+		tg_rec_set_str(b, tg, "k8s_pod", p->k8s_pod, b->caps->text,
+			       "unmapped.trainguard.k8s_pod");
 	if (p->k8s_namespace)
-		set_str(b, tg, "k8s_namespace", p->k8s_namespace, b->caps->text,
-			"unmapped.trainguard.k8s_namespace");
+		tg_rec_set_str(b, tg, "k8s_namespace", p->k8s_namespace, b->caps->text,
+			       "unmapped.trainguard.k8s_namespace");
 }
 
 /* unmapped.trainguard: what OCSF has no place for. */
@@ -723,26 +690,27 @@ static json_t *unmapped(struct build *b, json_t *rec)
 {
 	const struct tg_event *ev = b->ev;
 	const struct tg_verdict *v = ev->verdict;
-	json_t *tg = new_object(b, new_object(b, rec, "unmapped"), "trainguard");
+	json_t *tg = tg_rec_object(b, tg_rec_object(b, rec, "unmapped"), "trainguard");
 	char mode[16];
 
-	set_text(b, tg, "op", b->op);
+	tg_rec_set_text(b, tg, "op", b->op);
 	/* The hash chain's slot, filled once the line is final (chain.h). */
 	if (b->proc->chain_slot)
-		set(b, tg, "chain", json_string(TG_CHAIN_SLOT_VALUE));
+		tg_rec_set(b, tg, "chain", json_string(TG_CHAIN_SLOT_VALUE));
 	if (ev->flags >= 0)
 		flags(b, tg);
 	dirfd(b, tg);
 	if (ev->path_requested)
-		set_text(b, tg, "path_requested",
-			 text_of(b, ev->path_requested, b->caps->path, true,
-				 "unmapped.trainguard.path_requested"));
+		tg_rec_set_text(b, tg, "path_requested",
+				tg_rec_text(b, ev->path_requested, b->caps->path, true,
+					    "unmapped.trainguard.path_requested"));
 	if (ev->path2) {
-		b->path2 = text_of(b, ev->path2, b->caps->path, true, "unmapped.trainguard.path2");
-		set_text(b, tg, "path2", b->path2);
+		b->path2 = tg_rec_text(b, ev->path2, b->caps->path, true,
+				       "unmapped.trainguard.path2");
+		tg_rec_set_text(b, tg, "path2", b->path2);
 	}
 	if (b->path_pct)
-		set(b, tg, "path_encoding", json_string("percent"));
+		tg_rec_set(b, tg, "path_encoding", json_string("percent"));
 	json_t *classes = json_array();
 	for (unsigned c = 0; c < TG_NCLASS; c++) {
 		const char *cname = tg_class_name(c);
@@ -750,32 +718,34 @@ static json_t *unmapped(struct build *b, json_t *rec)
 		    (!classes || json_array_append_new(classes, json_string(cname))))
 			b->failed = true;
 	}
-	set(b, tg, "classes", classes);
+	tg_rec_set(b, tg, "classes", classes);
 	if (v)
-		set(b, tg, "decided_class", json_string(or_unknown(tg_class_name(v->cls))));
-	set(b, tg, "decision", json_string(tg_decision_name(ev->decision)));
-	set(b, tg, "mode", json_string(or_unknown(tg_mode_name(ev->mode))));
-	set_int(b, tg, "errno", ev->err);
+		tg_rec_set(b, tg, "decided_class",
+			   json_string(tg_rec_or_unknown(tg_class_name(v->cls))));
+	tg_rec_set(b, tg, "decision", json_string(tg_decision_name(ev->decision)));
+	tg_rec_set(b, tg, "mode", json_string(tg_rec_or_unknown(tg_mode_name(ev->mode))));
+	tg_rec_set_int(b, tg, "errno", ev->err);
 	if (ev->mode_requested >= 0) {
 		tg_put_octal_mode(mode, (unsigned)ev->mode_requested);
-		set(b, tg, "mode_requested", json_string(mode));
+		tg_rec_set(b, tg, "mode_requested", json_string(mode));
 	}
 	if (ev->mode_applied >= 0) {
 		tg_put_octal_mode(mode, (unsigned)ev->mode_applied);
-		set(b, tg, "mode_applied", json_string(mode));
+		tg_rec_set(b, tg, "mode_applied", json_string(mode));
 	}
 	/* The reason is policy.desc: once is enough. */
 	if (ev->decision != TG_DEC_DENY && ev->decision != TG_DEC_ALLOW)
-		set(b, tg, "enforce_decision", json_string(enforce_denies(ev) ? "deny" : "allow"));
+		tg_rec_set(b, tg, "enforce_decision",
+			   json_string(enforce_denies(ev) ? "deny" : "allow"));
 	if (ev->killed)
-		set(b, tg, "killed", json_true());
+		tg_rec_set(b, tg, "killed", json_true());
 	if (ev->by_pattern)
-		set(b, tg, "folded_by", json_string("pattern"));
+		tg_rec_set(b, tg, "folded_by", json_string("pattern"));
 	if (ev->dropped)
-		set_int(b, tg, "dropped_before", (long long)ev->dropped);
-	context(b, tg);
+		tg_rec_set_int(b, tg, "dropped_before", (long long)ev->dropped);
+	tg_rec_context(b, tg);
 	if (ev->unguarded)
-		set(b, tg, "unguarded", json_string(ev->unguarded));
+		tg_rec_set(b, tg, "unguarded", json_string(ev->unguarded));
 	return tg;
 }
 
@@ -832,225 +802,9 @@ static void message(struct build *b, json_t *rec)
 #undef LIT
 #undef PUT
 	struct text t;
-	if (!cut_copy(b, m, n, false, b->caps->msg, &t))
-		mark(b, &b->truncated, "message");
-	set_text(b, rec, "message", t);
-}
-
-/* ---- Lifecycle records ------------------------------------------------------ */
-
-static void put_message(struct build *b, json_t *rec, const char *m, size_t n)
-{
-	struct text t;
-
-	if (!cut_copy(b, m, n, tg_text_needs_percent(m, b->caps->msg), b->caps->msg, &t))
-		mark(b, &b->truncated, "message");
-	set_text(b, rec, "message", t);
-}
-
-/* The process as a record names it: "python3 (pid 42)". */
-static size_t put_who(struct build *b, char *m)
-{
-	size_t n = 0;
-
-	if (b->name.len) {
-		size_t l = b->name.len < 200 ? b->name.len : 200;
-		memcpy(m, b->name.s, l);
-		n = l;
-	}
-	memcpy(m + n, " (pid ", 6);
-	n += 6;
-	n += tg_put_dec(m + n, (uint64_t)b->proc->pid, 1);
-	m[n++] = ')';
-	return n;
-}
-
-static void life_classification(struct build *b, json_t *rec, int cls, int activity,
-				const char *activity_name, const char *class_name,
-				const char *type_name)
-{
-	set_int(b, rec, "category_uid", TG_OCSF_CATEGORY);
-	set(b, rec, "category_name", json_string(TG_OCSF_CATEGORY_NAME));
-	set_int(b, rec, "class_uid", cls);
-	set(b, rec, "class_name", json_string(class_name));
-	set_int(b, rec, "activity_id", activity);
-	set(b, rec, "activity_name", json_string(activity_name));
-	set_int(b, rec, "type_uid", TG_OCSF_TYPE_UID(cls, activity));
-	set(b, rec, "type_name", json_string(type_name));
-	set_int(b, rec, "time", (long long)b->st->ts.tv_sec * 1000 + b->st->ts.tv_nsec / 1000000);
-	set(b, rec, "time_dt", json_string(b->st->dt));
-	set_enum(b, rec, "severity_id", TG_OCSF_SEVERITY_INFORMATIONAL, "severity",
-		 TG_OCSF_SEVERITY_INFORMATIONAL_NAME);
-	set_enum(b, rec, "status_id", TG_OCSF_STATUS_SUCCESS, "status",
-		 TG_OCSF_STATUS_SUCCESS_NAME);
-}
-
-/* The stop record's counts: an array (an object past 64 keys would make
- * jansson's sort allocate from the heap). */
-static void rule_counts(struct build *b, json_t *tg, const struct tg_life *l)
-{
-	json_t *arr = json_array();
-
-	for (size_t i = 0; arr && i < l->ncounts && i < 64; i++) {
-		json_t *o = json_object();
-		set_str(b, o, "rule", or_unknown(l->counts[i].rule), b->caps->text,
-			"unmapped.trainguard.counts.rule");
-		set_int(b, o, "count", (long long)l->counts[i].count);
-		if (json_array_append_new(arr, o))
-			b->failed = true;
-	}
-	set(b, tg, "counts", arr);
-}
-
-/* Start, stop, fork and unguarded: what happened to the process rather
- * than to one call. */
-static json_t *build_life(struct build *b)
-{
-	const struct tg_event *ev = b->ev;
-	const struct tg_life *l = ev->life;
-	const struct tg_proc *p = b->proc;
-	json_t *rec = json_object();
-	char m[768];
-	size_t n = 0;
-
-	if (!rec || !l) {
-		b->failed = true;
-		json_decref(rec);
-		return NULL;
-	}
-	if (p->name)
-		b->name = text_of(b, p->name, b->caps->name, false, "actor.process.name");
-#define LIT(s) (memcpy(m + n, (s), sizeof(s) - 1), n += sizeof(s) - 1)
-#define STR(s) \
-	do { \
-		size_t l_ = strnlen((s), 160); \
-		memcpy(m + n, (s), l_); \
-		n += l_; \
-	} while (0)
-	if (ev->kind == TG_EV_FORK) {
-		life_classification(b, rec, TG_OCSF_PROCESS_ACTIVITY, TG_OCSF_PROCESS_LAUNCH,
-				    TG_OCSF_PROCESS_LAUNCH_NAME, TG_OCSF_PROCESS_ACTIVITY_NAME,
-				    TG_OCSF_PROCESS_ACTIVITY_NAME ": " TG_OCSF_PROCESS_LAUNCH_NAME);
-		set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_FORK, "launch_type",
-			 TG_OCSF_LAUNCH_FORK_NAME);
-		/* The actor is the parent; the process the new child. */
-		json_t *a = new_object(b, rec, "actor");
-		json_t *ap = new_object(b, a, "process");
-		set_int(b, ap, "pid", l->parent_pid);
-		if (p->name)
-			set_text(b, ap, "name", b->name);
-		json_t *c = new_object(b, rec, "process");
-		set_int(b, c, "pid", p->pid);
-		if (p->name)
-			set_text(b, c, "name", b->name);
-		json_t *cp = new_object(b, c, "parent_process");
-		set_int(b, cp, "pid", l->parent_pid);
-		n = put_who(b, m);
-		LIT(" forked from pid ");
-		n += tg_put_dec(m + n, (uint64_t)l->parent_pid, 1);
-	} else {
-		bool stop = ev->kind == TG_EV_STOP, start = ev->kind == TG_EV_START;
-		int act = start ? TG_OCSF_LOG_START : stop ? TG_OCSF_LOG_STOP : TG_OCSF_OTHER;
-		const char *an = start  ? TG_OCSF_LOG_START_NAME
-				 : stop ? TG_OCSF_LOG_STOP_NAME
-					: TG_OCSF_OTHER_NAME;
-		life_classification(
-			b, rec, TG_OCSF_EVENT_LOG_ACTIVITY, act, an,
-			TG_OCSF_EVENT_LOG_ACTIVITY_NAME,
-			start  ? TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_LOG_START_NAME
-			: stop ? TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_LOG_STOP_NAME
-			       : TG_OCSF_EVENT_LOG_ACTIVITY_NAME ": " TG_OCSF_OTHER_NAME);
-		set(b, rec, "log_name", json_string(TG_OCSF_LOG_NAME));
-		actor(b, rec);
-		n = put_who(b, m);
-		if (start) {
-			LIT(" runs guarded: policy ");
-			STR(or_unknown(p->policy_source));
-			LIT(", mode ");
-			STR(or_unknown(tg_mode_name(ev->mode)));
-			LIT(", layers ");
-			STR(or_unknown(l->layers));
-		} else if (stop) {
-			LIT(" stopped");
-			if (l->signal) {
-				LIT(" by signal ");
-				n += tg_put_dec(m + n, (uint64_t)l->signal, 1);
-			} else if (l->exit_status >= 0) {
-				LIT(" with exit status ");
-				n += tg_put_dec(m + n, (uint64_t)l->exit_status, 1);
-			}
-			unsigned long denials = 0;
-			for (size_t i = 0; i < l->ncounts; i++)
-				denials += l->counts[i].count;
-			LIT(": ");
-			n += tg_put_dec(m + n, denials, 1);
-			LIT(" refusals or detections");
-			if (l->dropped) {
-				LIT(", ");
-				n += tg_put_dec(m + n, l->dropped, 1);
-				LIT(" records dropped");
-			}
-		} else {
-			set_enum(b, rec, "severity_id", TG_OCSF_SEVERITY_HIGH, "severity",
-				 TG_OCSF_SEVERITY_HIGH_NAME);
-			set(b, rec, "is_alert", json_true());
-			LIT(" runs UNGUARDED ("
-			    "TRAINGUARD_ON_ERROR=allow): ");
-			STR(or_unknown(l->why));
-		}
-	}
-#undef STR
-#undef LIT
-	device(b, rec);
-	json_t *meta = metadata(b, rec);
-	json_t *tg = new_object(b, new_object(b, rec, "unmapped"), "trainguard");
-	set(b, tg, "event", json_string(ev->op));
-	/* Lifecycle lines are links of the chain like any other (chain.h). */
-	if (b->proc->chain_slot)
-		set(b, tg, "chain", json_string(TG_CHAIN_SLOT_VALUE));
-	set(b, tg, "mode", json_string(or_unknown(tg_mode_name(ev->mode))));
-	if (ev->kind == TG_EV_START || ev->kind == TG_EV_UNGUARDED) {
-		if (p->policy_source)
-			set_str(b, tg, "policy_source", p->policy_source, b->caps->path,
-				"unmapped.trainguard.policy_source");
-		if (p->policy_sha256)
-			set_str(b, tg, "policy_sha256", p->policy_sha256, b->caps->text,
-				"unmapped.trainguard.policy_sha256");
-		if (l->profiles)
-			set_str(b, tg, "profiles", l->profiles, b->caps->text,
-				"unmapped.trainguard.profiles");
-		if (l->layers)
-			set_str(b, tg, "layers", l->layers, b->caps->text,
-				"unmapped.trainguard.layers");
-		if (l->fence)
-			set_str(b, tg, "fence", l->fence, b->caps->text,
-				"unmapped.trainguard.fence");
-		if (l->why)
-			set_str(b, tg, "why", l->why, b->caps->msg, "unmapped.trainguard.why");
-		context(b, tg);
-	}
-	if (ev->kind == TG_EV_STOP) {
-		if (l->exit_status >= 0)
-			set_int(b, tg, "exit_status", l->exit_status);
-		if (l->signal)
-			set_int(b, tg, "signal", l->signal);
-		if (l->exit_how)
-			set(b, tg, "exit", json_string(l->exit_how));
-		rule_counts(b, tg, l);
-		set_int(b, tg, "dropped", (long long)l->dropped);
-		set_int(b, tg, "folded", (long long)l->folded);
-	}
-	if (ev->dropped)
-		set_int(b, tg, "dropped_before", (long long)ev->dropped);
-	put_message(b, rec, m, n);
-	if (b->truncated) {
-		set(b, tg, "truncated", b->truncated);
-		set(b, meta, "is_truncated", json_true());
-	}
-	if (b->encoded)
-		set(b, tg, "percent_encoded", b->encoded);
-	b->encoded = b->truncated = NULL;
-	return rec;
+	if (!tg_rec_cut_copy(b, m, n, false, b->caps->msg, &t))
+		tg_rec_mark(b, &b->truncated, "message");
+	tg_rec_set_text(b, rec, "message", t);
 }
 
 static json_t *build_record(struct build *b)
@@ -1065,21 +819,21 @@ static json_t *build_record(struct build *b)
 	classification(b, rec);
 	outcome(b, rec);
 	status(b, rec);
-	actor(b, rec);
-	device(b, rec);
+	tg_rec_actor(b, rec);
+	tg_rec_device(b, rec);
 	target(b, rec);
 	if (b->ev->verdict)
 		policy(b, rec);
-	json_t *meta = metadata(b, rec);
+	json_t *meta = tg_rec_metadata(b, rec);
 	json_t *tg = unmapped(b, rec);
 	message(b, rec);
 
 	/* Last, so that they list every field above. */
 	if (b->encoded)
-		set(b, tg, "percent_encoded", b->encoded);
+		tg_rec_set(b, tg, "percent_encoded", b->encoded);
 	if (b->truncated) {
-		set(b, tg, "truncated", b->truncated);
-		set(b, meta, "is_truncated", json_true());
+		tg_rec_set(b, tg, "truncated", b->truncated);
+		tg_rec_set(b, meta, "is_truncated", json_true());
 	}
 	b->encoded = b->truncated = NULL;
 	return rec;
@@ -1095,7 +849,7 @@ static int format_with(const struct tg_event *ev, const struct tg_proc *proc,
 	size_t n = 0;
 
 	tg_arena_reset();
-	json_t *rec = ev->kind == TG_EV_DECISION ? build_record(&b) : build_life(&b);
+	json_t *rec = ev->kind == TG_EV_DECISION ? build_record(&b) : tg_rec_build_life(&b);
 	/* The bytes of json_dumps(), written straight into BUF. JSON_SORT_KEYS
 	 * sorts with qsort, which in glibc takes a heap buffer once an object's
 	 * keys exceed 1 KiB: keep every object under 64 keys. */
