@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "act.h"
 #include "decide-internal.h"
 #include "real.h"
 #include "resolve.h"
@@ -48,12 +49,16 @@ static int refer(struct tg_req *req, const char *to, int n2, const char *from, i
 }
 
 /* One end of a rename or link: CLASSES at (DIRFD, PATH), lexical form in
- * BUF (N bytes), made real; the other end OTHER is recorded beside it. */
+ * BUF (N bytes), made real; the other end OTHER is recorded beside it.
+ * With ACT, the folder of the name is held while it is decided, and the
+ * call is made relative to it (act.h); a folder that cannot be walked
+ * gets the kernel's answer once the policy has had its say. */
 static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes, char *buf, int *n,
-	       const char *other)
+	       const char *other, struct tg_act_end *act)
 {
 	struct tg_req one = *req;
 	struct tg_decided d = { .path = buf, .path2 = other };
+	int held = TG_ACT_BY_NAME, r;
 
 	one.dirfd = dirfd;
 	one.path = path;
@@ -62,8 +67,16 @@ static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes
 	if (path != req->path)
 		one.kernel_first = TG_FIRST_NONE; /* only a missing source fails first */
 	tg_decide(tg_set.policy, buf, *n, classes, &d.v);
-	*n = tg_decide_real(&one, buf, *n, &d.v);
-	return tg_conclude(&one, &d);
+	if (act)
+		held = tg_act_hold_folder(dirfd, path, buf, act);
+	if (held > 0) {
+		*n = held; /* through a symlink: decided on the folder held */
+		tg_decide(tg_set.policy, buf, *n, classes, &d.v);
+	} else if (held == TG_ACT_BY_NAME) {
+		*n = tg_decide_real(&one, buf, *n, &d.v);
+	}
+	r = tg_conclude(&one, &d);
+	return r == 0 && held < 0 && held != TG_ACT_BY_NAME ? held : r;
 }
 
 /* A folder moved away takes everything below it along: renaming $HOME
@@ -119,14 +132,15 @@ int tg_check_rename(struct tg_req *req, char *from, char *to)
 	 * destination folder first). */
 	if ((flags & RENAME_NOREPLACE) && exists(req->dirfd2, req->path2))
 		return -EEXIST;
-	r = end(req, req->dirfd, req->path, TG_BIT(TG_DELETE), from, &n1, to);
+	r = end(req, req->dirfd, req->path, TG_BIT(TG_DELETE), from, &n1, to,
+		req->act ? &req->act->from : NULL);
 	if (r < 0)
 		return r;
 	r = moves_protected(req, from, n1, to);
 	if (r < 0)
 		return r;
 	unsigned dst = TG_BIT(TG_CREATE) | (flags & RENAME_NOREPLACE ? 0 : TG_BIT(TG_DELETE));
-	r = end(req, req->dirfd2, req->path2, dst, to, &n2, from);
+	r = end(req, req->dirfd2, req->path2, dst, to, &n2, from, req->act ? &req->act->to : NULL);
 	if (r < 0)
 		return r;
 	if (flags & RENAME_EXCHANGE) {
@@ -160,13 +174,25 @@ int tg_check_link(struct tg_req *req, char *to, char *from)
 
 	if (n2 < 0)
 		return tg_undecidable(n2, req->path2);
-	r = end(req, req->dirfd2, req->path2, TG_BIT(TG_CREATE), to, &n2, hard ? NULL : req->path);
+	r = end(req, req->dirfd2, req->path2, TG_BIT(TG_CREATE), to, &n2, hard ? NULL : req->path,
+		req->act ? &req->act->to : NULL);
 	if (r < 0 || !hard || !req->path)
 		return r;
 	/* The file being linked, as the kernel finds it: through symlinked
-	 * folders, and through a last symlink under AT_SYMLINK_FOLLOW. */
+	 * folders, and through a last symlink under AT_SYMLINK_FOLLOW. Its
+	 * folder is held (act.h), except under AT_SYMLINK_FOLLOW, where the
+	 * link's target is linked by name. */
+	int held = TG_ACT_BY_NAME;
+	if (req->act && !req->on_fd && !req->follow_old)
+		held = tg_act_hold_folder(req->dirfd, req->path, from, &req->act->from);
+	if (held < 0 && held != TG_ACT_BY_NAME)
+		return held; /* the kernel's answer: the old name's folder is not there */
 	if (req->on_fd)
 		n1 = tg_fd_path(req->dirfd, from, PATH_MAX); /* AT_EMPTY_PATH */
+	else if (held > 0)
+		n1 = held;
+	else if (held == 0)
+		n1 = tg_absolute(req->dirfd, req->path, from, PATH_MAX);
 	else
 		n1 = tg_real_path(req->dirfd, req->path, req->follow_old, TG_LAST_LOOK, from,
 				  PATH_MAX);

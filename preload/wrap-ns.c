@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "act.h"
 #include "decide.h"
 #include "real.h"
 
@@ -77,8 +78,10 @@ int mkdirat(int dirfd, const char *path, mode_t mode)
 	return r < 0 ? tg_fail(-r) : REAL(mkdirat)(dirfd, path, m);
 }
 
+/* Decides the rename and holds the folders of both names in ACT; the
+ * rename is then made relative to them (act.h). */
 static int check_rename(const char *op, int olddirfd, const char *oldpath, int newdirfd,
-			const char *newpath, unsigned flags)
+			const char *newpath, unsigned flags, struct tg_act *act)
 {
 	struct tg_req req = { .kind = TG_REQ_RENAME,
 			      .op = op,
@@ -89,26 +92,44 @@ static int check_rename(const char *op, int olddirfd, const char *oldpath, int n
 			      .flags = -1,
 			      .at_flags = flags,
 			      .mode = -1,
+			      .act = act,
 			      .nofollow = true,
 			      .kernel_first = TG_FIRST_MISSING };
-	return tg_check(&req);
+	tg_act_init(act, olddirfd, oldpath, newdirfd, newpath);
+	int r = tg_check(&req);
+	if (r < 0)
+		tg_act_release(act);
+	return r;
+}
+
+static int rename_held(const char *op, int olddirfd, const char *oldpath, int newdirfd,
+		       const char *newpath, unsigned flags)
+{
+	struct tg_act act;
+	int r = check_rename(op, olddirfd, oldpath, newdirfd, newpath, flags, &act);
+
+	if (r < 0)
+		return tg_fail(-r);
+	if (flags)
+		r = REAL(renameat2)(act.from.dirfd, act.from.name, act.to.dirfd, act.to.name, flags);
+	else
+		r = REAL(renameat)(act.from.dirfd, act.from.name, act.to.dirfd, act.to.name);
+	tg_act_release(&act);
+	return r;
 }
 
 int rename(const char *oldpath, const char *newpath)
 {
-	int r = check_rename("rename", AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
-	return r < 0 ? tg_fail(-r) : REAL(rename)(oldpath, newpath);
+	return rename_held("rename", AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
 }
 
 int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
-	int r = check_rename("renameat", olddirfd, oldpath, newdirfd, newpath, 0);
-	return r < 0 ? tg_fail(-r) : REAL(renameat)(olddirfd, oldpath, newdirfd, newpath);
+	return rename_held("renameat", olddirfd, oldpath, newdirfd, newpath, 0);
 }
 
 int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 	      unsigned int flags)
 {
-	int r = check_rename("renameat2", olddirfd, oldpath, newdirfd, newpath, flags);
-	return r < 0 ? tg_fail(-r) : REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
+	return rename_held("renameat2", olddirfd, oldpath, newdirfd, newpath, flags);
 }

@@ -212,6 +212,124 @@ def case_race_chmod():
     b.done('chmod race (data/f keeps its mode)')
 
 
+# exec and rename act on what was decided. These policies keep the kernel
+# fence off, so the preload alone is judged (with the fence on, Landlock's
+# EXECUTE and REFER rights refuse the same moves).
+NO_FENCE = 'fence = {{ landlock = "off"; seccomp = "off"; }};\n'
+SSH_RULE = ('rules = (\n  {{ id = "ssh"; path = "{root}/home/.ssh/**"; '
+            'deny = ["write", "create", "delete"]; }},')
+
+# A process (not a thread: no interpreter lock shared with the act) flips
+# LINK between two targets while the act is repeated until the time is up.
+# The flipper is the payload's own: a raw system call, not decided.
+FLIPPER = LIBC + '''
+import subprocess, time
+def flip(link, a, b):
+    # Two links swapped by one raw renameat2(RENAME_EXCHANGE): the fastest flip.
+    alt = link + ".alt"
+    for p in (link, alt):
+        if os.path.lexists(p):
+            os.unlink(p)
+    os.symlink(a, link)
+    os.symlink(b, alt)
+    l, t = link.encode(), alt.encode()
+    while True:
+        libc.syscall(316, -100, l, -100, t, 2)
+pid = os.fork()
+if pid == 0:
+    try:
+        flip(LINK, ALLOWED, PROTECTED)
+    finally:
+        os._exit(0)
+end = time.time() + SECONDS
+tries = 0
+while time.time() < end:
+    for _ in range(20):
+        try:
+            ACT
+        except OSError:
+            pass
+        tries += 1
+os.kill(pid, 9)
+os.waitpid(pid, 0)
+print("tries", tries)
+'''
+
+
+def flip_race(b, act, link, allowed, protected, seconds):
+    code = (FLIPPER.replace('ACT', act).replace('LINK', repr(link))
+            .replace('ALLOWED', repr(allowed)).replace('PROTECTED', repr(protected))
+            .replace('SECONDS', str(seconds)))
+    r = b.py(code, timeout=120)
+    tries = [line for line in r.stdout.splitlines() if line.startswith('tries')]
+    return r, int(tries[0].split()[1]) if tries else 0
+
+
+def case_race_exec():
+    """out/l flipped between an allowed program and a miner dropped in out/
+    (where nothing may run) while the program is run through the link."""
+    b = Box('race-exec', POLICY + NO_FENCE)
+    miner, marker = b.p('out/miner'), b.p('out/mined')
+    shutil.copy('/usr/bin/touch', miner)
+    os.chmod(miner, 0o755)
+    script = b.p('allowed.sh')  # outside out/: may run
+    with open(script, 'w') as f:
+        f.write('#!/bin/true\n')
+    os.chmod(script, 0o755)
+    link = b.p('out/l')
+    for what, act, allowed in (
+            ('execve (subprocess: a vfork child)', f'subprocess.run([LINK, {marker!r}])',
+             '/bin/true'),
+            ('posix_spawn', f'os.waitpid(os.posix_spawn(LINK, [LINK, {marker!r}], os.environ), 0)',
+             '/bin/true'),
+            ('posix_spawnp (a PATH search)',
+             # posix_spawnp searches the caller's PATH, not the child's
+             f'os.environ["PATH"] = {b.p("out")!r}; '
+             f'os.waitpid(os.posix_spawnp("l", ["l", {marker!r}], os.environ), 0)', '/bin/true'),
+            ('execve, the allowed side a script', f'subprocess.run([LINK, {marker!r}])',
+             script)):
+        if os.path.exists(marker):
+            os.unlink(marker)
+        r, tries = flip_race(b, act, link, allowed, miner, 3)
+        ok(tries > 200, f'exec race, {what}: hundreds of tries ran ({tries})', r.stdout + r.stderr)
+        ok(not os.path.exists(marker), f'exec race, {what}: the miner never ran (no marker)',
+           r.stdout[-2000:] + r.stderr[-2000:])
+    b.done('exec race')
+
+
+def case_race_rename():
+    """out/d flipped between out/ok and ~/.ssh while a file is renamed,
+    linked or symlinked into it: ~/.ssh keeps its content and entries."""
+    b = Box('race-rename', POLICY.replace('rules = (', SSH_RULE) + NO_FENCE)
+    ssh = b.p('home/.ssh')
+    keys = os.path.join(ssh, 'authorized_keys')
+    owner = 'ssh-ed25519 AAAA the-owner\n'
+    with open(keys, 'w') as f:
+        f.write(owner)
+    b.before = b.hashes()
+    os.makedirs(b.p('out/ok'))
+    link, new, src = b.p('out/d'), b.p('out/new'), b.p('out/ok/src')
+    with open(src, 'w') as f:
+        f.write('ssh-ed25519 EVIL\n')
+    before = sorted(os.listdir(ssh))
+    evil = 'open(NEW, "w").write("ssh-ed25519 EVIL\\n"); '
+    for what, act in (
+            ('rename over authorized_keys', evil + 'os.rename(NEW, LINK + "/authorized_keys")'),
+            ('rename to a new name', evil + 'os.rename(NEW, LINK + "/authorized_keys2")'),
+            ('link', f'os.link({src!r}, LINK + "/authorized_keys3")'),
+            ('symlink', 'os.symlink("/tmp/evil", LINK + "/authorized_keys4")')):
+        r, tries = flip_race(b, act.replace('NEW', repr(new)), link, b.p('out/ok'), ssh, 3)
+        ok(tries > 1000, f'rename race, {what}: thousands of tries ran ({tries})',
+           r.stdout + r.stderr)
+        now = sorted(os.listdir(ssh))
+        ok(now == before and open(keys).read() == owner,
+           f'rename race, {what}: ~/.ssh is unchanged (authorized_keys kept, nothing created)',
+           f'{now}\n' + r.stdout[-2000:] + r.stderr[-2000:])
+    ok(len(os.listdir(b.p('out/ok'))) > 1, 'rename race: the moves into out/ok worked',
+       repr(os.listdir(b.p('out/ok'))))
+    b.done('rename race')
+
+
 # ---- 2. renaming an ancestor ----
 
 def case_rename_ancestor():
@@ -503,10 +621,15 @@ for name in ("evil.pth", "sitecustomize.py", "usercustomize.py", "ok.py"):
 
 
 def main():
-    for case in (case_race_truncate, case_race_chmod, case_rename_ancestor, case_aliases, case_dlmopen, case_loader_exec, case_dlopen_dropped,
+    only = os.environ.get('TG_CASES', '').split()
+    for case in (case_race_truncate, case_race_chmod, case_race_exec, case_race_rename,
+                 case_rename_ancestor, case_aliases, case_dlmopen, case_loader_exec,
+                 case_dlopen_dropped,
                  case_child_weak_policy, case_child_preload_order, case_closedir_stale,
                  case_nftw_chdir, case_failed_seccomp, case_proc_mem,
                  case_startup_hook_in_tmp_venv):
+        if only and case.__name__ not in only:
+            continue
         try:
             case()
         except Exception as e:  # a crash of the harness is a failure, not a skip
