@@ -297,6 +297,66 @@ def case_race_exec():
     b.done('exec race')
 
 
+def case_exec_held():
+    """The program run through a held descriptor or a checked name behaves
+    as before: its name (comm), a script's $0, errno for a missing, a
+    non-executable and a garbage file, and the p forms' search."""
+    b = Box('exec-held', POLICY + NO_FENCE)
+    with open(b.p('s.sh'), 'w') as f:
+        f.write('#!/bin/sh\necho "$0"\n')
+    with open(b.p('garbage'), 'w') as f:
+        f.write('\x01\x02 not a program\n')
+    with open(b.p('noexec'), 'w') as f:
+        f.write('#!/bin/sh\n')
+    os.chmod(b.p('s.sh'), 0o755)
+    os.chmod(b.p('garbage'), 0o755)
+    os.symlink('/bin/cat', b.p('cat-link'))
+    os.symlink(b.p('s.sh'), b.p('s-link'))
+    r = b.py(LIBC + f'''
+import subprocess
+def run(argv, **kw):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, **kw).stdout.strip()
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print("comm", run(["./cat-link", "/proc/self/comm"]))
+print("script", run(["./s.sh"]))
+print("script-link", run(["./s-link"]))
+print("missing", run(["./missing"]))
+print("noexec", run(["./noexec"]))
+print("garbage", run(["./garbage"]))
+pid = os.posix_spawnp("cat", ["cat", "/proc/self/comm"], os.environ)
+print("spawnp", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+pid = os.fork()
+if pid == 0:
+    argv = (ctypes.c_char_p * 2)(b"tg-no-such-program", None)
+    libc.execvp(b"tg-no-such-program", argv)
+    os._exit(ctypes.get_errno())
+print("execvp", errno.errorcode[os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])])
+pid = os.fork()
+if pid == 0:
+    argv = (ctypes.c_char_p * 4)(b"sh", b"-c", b"exit 7", None)
+    libc.execvp(b"sh", argv)
+    os._exit(99)
+print("execvp-sh", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+''')
+    got = dict(line.split(None, 1) for line in r.stdout.splitlines() if ' ' in line)
+    ok(got.get('comm') == 'cat', 'a program run through a symlink is named after its file '
+       '(comm), not after a descriptor', r.stdout + r.stderr)
+    ok(got.get('script') == './s.sh', 'a script reached without a symlink keeps its $0',
+       r.stdout + r.stderr)
+    ok(got.get('script-link') == b.p('s.sh'),
+       'a script reached through a symlink is run by the real path decided on',
+       r.stdout + r.stderr)
+    ok((got.get('missing'), got.get('noexec'), got.get('garbage')) ==
+       ('ENOENT', 'EACCES', 'ENOEXEC'), 'errno: ENOENT, EACCES, ENOEXEC as the kernel gives them',
+       r.stdout + r.stderr)
+    ok(got.get('spawnp') == '0', 'posix_spawnp finds and runs cat', r.stdout + r.stderr)
+    ok(got.get('execvp') == 'ENOENT' and got.get('execvp-sh') == '7',
+       'execvp: ENOENT for a name not in PATH; sh found and run', r.stdout + r.stderr)
+    b.done('exec through a held program')
+
+
 def case_race_rename():
     """out/d flipped between out/ok and ~/.ssh while a file is renamed,
     linked or symlinked into it: ~/.ssh keeps its content and entries."""
@@ -622,7 +682,7 @@ for name in ("evil.pth", "sitecustomize.py", "usercustomize.py", "ok.py"):
 
 def main():
     only = os.environ.get('TG_CASES', '').split()
-    for case in (case_race_truncate, case_race_chmod, case_race_exec, case_race_rename,
+    for case in (case_race_truncate, case_race_chmod, case_race_exec, case_exec_held, case_race_rename,
                  case_rename_ancestor, case_aliases, case_dlmopen, case_loader_exec,
                  case_dlopen_dropped,
                  case_child_weak_policy, case_child_preload_order, case_closedir_stale,
