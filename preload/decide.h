@@ -31,16 +31,16 @@ enum tg_req_kind {
 struct tg_act;
 
 struct tg_req {
-	const char *op;    /* the libc symbol, for the record */
-	const char *path;  /* as the program passed it (NULL: nothing to decide) */
-	const char *path2; /* rename, link, symlink: the new name */
-	char *const *argv; /* exec */
+	const char *op;     /* the libc symbol, for the record */
+	const char *path;   /* as the program passed it (NULL: nothing to decide) */
+	const char *path2;  /* rename, link, symlink: the new name */
+	char *const *argv;  /* exec */
 	struct tg_act *act; /* rename, link, exec: what the call acts on, held by the
 			     * check (act.h); NULL acts by name */
-	int dirfd;         /* AT_FDCWD, or the descriptor PATH starts from */
-	int dirfd2;        /* the new name's */
-	int flags;         /* open flags, or -1 */
-	int mode;          /* in: a create's mode or chmod's target, -1 for none;
+	int dirfd;          /* AT_FDCWD, or the descriptor PATH starts from */
+	int dirfd2;         /* the new name's */
+	int flags;          /* open flags, or -1 */
+	int mode;           /* in: a create's mode or chmod's target, -1 for none;
 			     * out: the create mode applied */
 	unsigned classes;
 	unsigned at_flags;    /* renameat2's RENAME_* flags */

@@ -50,9 +50,9 @@ struct target {
 	enum how how;
 	const char *path;
 	char *const *argv;
-	int fd;           /* fexecve, execveat */
-	int flags;        /* execveat */
-	pid_t *pid;       /* posix_spawn */
+	int fd;     /* fexecve, execveat */
+	int flags;  /* execveat */
+	pid_t *pid; /* posix_spawn */
 	const posix_spawn_file_actions_t *fa;
 	const posix_spawnattr_t *attr;
 	const struct tg_act *act; /* the program held, or NULL */

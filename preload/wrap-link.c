@@ -40,8 +40,8 @@ static int link_held(const char *op, int olddirfd, const char *oldpath, int newd
 		     const char *newpath, int flags)
 {
 	struct tg_act act;
-	int r = check_link(op, olddirfd, oldpath, newdirfd, newpath, true, flags & AT_SYMLINK_FOLLOW,
-			   &act);
+	int r = check_link(op, olddirfd, oldpath, newdirfd, newpath, true,
+			   flags & AT_SYMLINK_FOLLOW, &act);
 
 	if (r < 0)
 		return tg_fail(-r);

@@ -111,7 +111,8 @@ static int rename_held(const char *op, int olddirfd, const char *oldpath, int ne
 	if (r < 0)
 		return tg_fail(-r);
 	if (flags)
-		r = REAL(renameat2)(act.from.dirfd, act.from.name, act.to.dirfd, act.to.name, flags);
+		r = REAL(renameat2)(act.from.dirfd, act.from.name, act.to.dirfd, act.to.name,
+				    flags);
 	else
 		r = REAL(renameat)(act.from.dirfd, act.from.name, act.to.dirfd, act.to.name);
 	tg_act_release(&act);
