@@ -308,8 +308,10 @@ def case_exec_held():
         f.write('\x01\x02 not a program\n')
     with open(b.p('noexec'), 'w') as f:
         f.write('#!/bin/sh\n')
-    os.chmod(b.p('s.sh'), 0o755)
-    os.chmod(b.p('garbage'), 0o755)
+    with open(b.p('noshebang'), 'w') as f:
+        f.write('exit 5\n')
+    for f in ('s.sh', 'garbage', 'noshebang'):
+        os.chmod(b.p(f), 0o755)
     os.symlink('/bin/cat', b.p('cat-link'))
     os.symlink(b.p('s.sh'), b.p('s-link'))
     r = b.py(LIBC + f'''
@@ -339,6 +341,13 @@ if pid == 0:
     libc.execvp(b"sh", argv)
     os._exit(99)
 print("execvp-sh", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+pid = os.fork()
+if pid == 0:
+    os.environ["PATH"] = "{b.root}"
+    argv = (ctypes.c_char_p * 2)(b"noshebang", None)
+    libc.execvp(b"noshebang", argv)
+    os._exit(99)
+print("execvp-noshebang", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 ''')
     got = dict(line.split(None, 1) for line in r.stdout.splitlines() if ' ' in line)
     ok(got.get('comm') == 'cat', 'a program run through a symlink is named after its file '
@@ -354,6 +363,9 @@ print("execvp-sh", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
     ok(got.get('spawnp') == '0', 'posix_spawnp finds and runs cat', r.stdout + r.stderr)
     ok(got.get('execvp') == 'ENOENT' and got.get('execvp-sh') == '7',
        'execvp: ENOENT for a name not in PATH; sh found and run', r.stdout + r.stderr)
+    ok(got.get('execvp-noshebang') == '5',
+       'execvp of a file with no "#!" and no binary format runs it with the shell, as libc does',
+       r.stdout + r.stderr)
     b.done('exec through a held program')
 
 
@@ -377,7 +389,14 @@ def case_race_rename():
             ('rename over authorized_keys', evil + 'os.rename(NEW, LINK + "/authorized_keys")'),
             ('rename to a new name', evil + 'os.rename(NEW, LINK + "/authorized_keys2")'),
             ('link', f'os.link({src!r}, LINK + "/authorized_keys3")'),
-            ('symlink', 'os.symlink("/tmp/evil", LINK + "/authorized_keys4")')):
+            ('symlink', 'os.symlink("/tmp/evil", LINK + "/authorized_keys4")'),
+            ('rename out of it (the old name\'s folder flipped)',
+             f'open({b.p("out/ok/authorized_keys")!r}, "w").write("decoy\\n"); '
+             f'os.rename(LINK + "/authorized_keys", {b.p("out/stolen")!r})')):
+        for name in set(os.listdir(ssh)) - set(before):  # each variant judged alone
+            os.unlink(os.path.join(ssh, name))
+        with open(keys, 'w') as f:
+            f.write(owner)
         r, tries = flip_race(b, act.replace('NEW', repr(new)), link, b.p('out/ok'), ssh, 3)
         ok(tries > 1000, f'rename race, {what}: thousands of tries ran ({tries})',
            r.stdout + r.stderr)
