@@ -52,14 +52,14 @@ static const char *inspect(const char *path, unsigned char *head, char *interp, 
 	return tg_exec_inspect(st.st_mode, caps, head, n > 0 ? (size_t)n : 0, interp, cap);
 }
 
-/* Holds the program at PATH (O_PATH, through symlinks as the kernel
+/* Holds the program at (DIRFD, PATH) (O_PATH, through symlinks as the kernel
  * follows them) and names it by /proc into REAL (PATH_MAX bytes, its
  * length into *N). Returns the descriptor, -errno when there is no
  * program to hold (the exec's own answer), or TG_ACT_BY_NAME when it
  * cannot be named (no /proc). */
-static int hold(const char *path, char *real, int *n)
+static int hold(int dirfd, const char *path, char *real, int *n)
 {
-	long fd = tg_sys(SYS_openat, AT_FDCWD, path, O_PATH | O_CLOEXEC);
+	long fd = tg_sys(SYS_openat, dirfd, path, O_PATH | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
@@ -81,17 +81,16 @@ static int check_one(struct tg_req *req, char *abs, char *b, int *next)
 	char interp[256], proc[TG_PROC_FD_MAX];
 	struct tg_decided d = { .path = abs };
 	struct tg_act *act = req->act;
-	int n = tg_absolute(AT_FDCWD, req->path, abs, PATH_MAX), r, fd = TG_ACT_BY_NAME, rn = 0;
+	int n = tg_absolute(req->dirfd, req->path, abs, PATH_MAX), r, fd = TG_ACT_BY_NAME, rn = 0;
 	bool script, as_named = true;
 
 	*next = 0;
 	if (n < 0)
 		return tg_undecidable(n, req->path);
-	req->dirfd = AT_FDCWD;
 	req->classes = TG_BIT(TG_EXEC);
 	tg_decide(tg_set.policy, abs, n, req->classes, &d.v);
 	if (act && act->real && !tg_frozen())
-		fd = hold(req->path, act->real, &rn);
+		fd = hold(req->dirfd, req->path, act->real, &rn);
 	if (fd >= 0) {
 		/* Decided on the object held. */
 		as_named = rn == n && memcmp(act->real, abs, n) == 0;
@@ -164,6 +163,7 @@ int tg_check_exec(struct tg_req *req, char *abs, char *b)
 		/* "ld.so /tmp/miner": the miner is what runs, decided as the
 		 * exec it is. */
 		sub.path = sub.argv[next];
+		sub.dirfd = AT_FDCWD;
 		sub.argv += next;
 		sub.act = NULL; /* the loader opens it by name itself */
 	}

@@ -82,6 +82,8 @@ static int run(const struct target *t, char **env)
 	case VIA_FEXECVE:
 		return REAL(fexecve)(t->fd, t->argv, env);
 	case VIA_EXECVEAT:
+		if (by_fd)
+			return REAL(execveat)(act->exec_fd, "", t->argv, env, AT_EMPTY_PATH);
 		return REAL(execveat)(t->fd, t->path, t->argv, env, t->flags);
 	case VIA_SPAWN:
 	case VIA_SPAWNP:
@@ -176,12 +178,12 @@ static int run_with_env(const struct target *t, char *const envp[])
 /* SPAWNS: the program runs in a child the call itself makes (posix_spawn,
  * system, popen), so the caller is not the process that asked for it.
  * ACT (or NULL) gets the program held. */
-static int check_exec(const char *op, const char *path, char *const argv[], bool spawns,
+static int check_exec(const char *op, int dirfd, const char *path, char *const argv[], bool spawns,
 		      struct tg_act *act)
 {
 	struct tg_req req = { .kind = TG_REQ_EXEC,
 			      .op = op,
-			      .dirfd = AT_FDCWD,
+			      .dirfd = dirfd,
 			      .path = path,
 			      .flags = -1,
 			      .classes = TG_BIT(TG_EXEC),
@@ -257,7 +259,7 @@ static int exec_with(const char *op, const char *path, char *const envp[], struc
 
 	tg_act_init(&act, AT_FDCWD, path, AT_FDCWD, NULL);
 	act.real = real;
-	int r = path ? check_exec(op, path, t->argv, false, &act) : 0;
+	int r = path ? check_exec(op, AT_FDCWD, path, t->argv, false, &act) : 0;
 	if (r < 0) {
 		tg_act_release(&act);
 		return tg_fail(-r);
@@ -361,7 +363,30 @@ int fexecve(int fd, char *const argv[], char *const envp[])
 
 int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-	int r = !path || (!*path && !(flags & AT_EMPTY_PATH))
+	if (path && *path) {
+		/* A name: decided and held like execve's, relative to DIRFD. A
+		 * last symlink that must not be followed is left to the kernel
+		 * (ELOOP), by name. */
+		char real[PATH_MAX];
+		struct tg_act act;
+		tg_act_init(&act, dirfd, path, AT_FDCWD, NULL);
+		act.real = flags & AT_SYMLINK_NOFOLLOW ? NULL : real;
+		int r = check_exec("execveat", dirfd, path, argv, false, &act);
+		if (r < 0) {
+			tg_act_release(&act);
+			return tg_fail(-r);
+		}
+		struct target t = { .how = VIA_EXECVEAT,
+				    .path = act.exec_path,
+				    .fd = dirfd,
+				    .flags = flags,
+				    .argv = argv,
+				    .act = &act };
+		r = run_with_env(&t, envp);
+		tg_act_release(&act);
+		return r;
+	}
+	int r = !path || !(flags & AT_EMPTY_PATH)
 			? 0 /* the kernel answers EFAULT or ENOENT itself */
 			: check_exec_at("execveat", dirfd, path);
 	if (r < 0)
@@ -383,7 +408,7 @@ static int spawn_with(const char *op, struct target *t, char *const envp[])
 
 	tg_act_init(&act, AT_FDCWD, t->path, AT_FDCWD, NULL);
 	act.real = real;
-	int r = check_exec(op, t->path, t->argv, true, &act);
+	int r = check_exec(op, AT_FDCWD, t->path, t->argv, true, &act);
 	if (r < 0) {
 		tg_act_release(&act);
 		return -r;
@@ -424,7 +449,7 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 static int shell_check(const char *op, const char *cmd)
 {
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
-	int r = check_exec(op, "/bin/sh", argv, true, NULL);
+	int r = check_exec(op, AT_FDCWD, "/bin/sh", argv, true, NULL);
 	if (r == 0) {
 		tg_restore_environ(&tg_set.child);
 		/* The shell's chain links to this record. */
