@@ -44,10 +44,11 @@ void tg_act_release(struct tg_act *act)
 	errno = e;
 }
 
-/* The folder part of PATH: its length (0: a name in the starting folder)
- * and where the last component starts; false when there is no last
- * component to act on ("", ".", "..", "/"). */
-static bool split(const char *path, size_t *ret_folder, size_t *ret_name, size_t *ret_len)
+/* The folder part of PATH: its length into *RET_FOLDER (0: a name in the
+ * starting folder, which then starts there) and the last component's
+ * length into *RET_LEN, trailing slashes left out; false when there is no
+ * last component to act on ("", ".", "..", "/"). */
+static bool split(const char *path, size_t *ret_folder, size_t *ret_len)
 {
 	size_t n = strlen(path);
 
@@ -61,7 +62,6 @@ static bool split(const char *path, size_t *ret_folder, size_t *ret_name, size_t
 	    (ln == 2 && path[i] == '.' && path[i + 1] == '.'))
 		return false;
 	*ret_folder = i;
-	*ret_name = i;
 	*ret_len = ln;
 	return true;
 }
@@ -88,13 +88,13 @@ static __attribute__((noinline)) long open_folder(int dirfd, const char *path, s
 
 int tg_act_hold_folder(int dirfd, const char *path, char *out, struct tg_act_end *end)
 {
-	size_t i, at, ln;
+	size_t i, ln;
 	long fd;
 
 	end->dirfd = dirfd;
 	end->name = path;
 	end->held = -1;
-	if (tg_frozen() || !split(path, &i, &at, &ln))
+	if (tg_frozen() || !split(path, &i, &ln))
 		return TG_ACT_BY_NAME;
 	if (i == 0)
 		return 0; /* the folder is DIRFD (or the working directory) itself */
@@ -102,7 +102,7 @@ int tg_act_hold_folder(int dirfd, const char *path, char *out, struct tg_act_end
 		fd = open_folder(dirfd, path, i, true);
 		if (fd >= 0) {
 			end->dirfd = end->held = (int)fd;
-			end->name = path + at;
+			end->name = path + i;
 			return 0;
 		}
 		if (fd != -ELOOP)
@@ -121,11 +121,11 @@ int tg_act_hold_folder(int dirfd, const char *path, char *out, struct tg_act_end
 	}
 	if (sl)
 		out[n] = '/';
-	memcpy(out + n + sl, path + at, ln);
+	memcpy(out + n + sl, path + i, ln);
 	n += (int)(sl + ln);
 	out[n] = '\0';
 	end->dirfd = end->held = (int)fd;
-	end->name = path + at;
+	end->name = path + i;
 	return tg_proc_self(out, n);
 }
 
