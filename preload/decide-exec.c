@@ -54,7 +54,7 @@ static const char *inspect(const char *path, unsigned char *head, char *interp, 
 
 /* Holds the program at (DIRFD, PATH) (O_PATH, through symlinks as the kernel
  * follows them) and names it by /proc into REAL (PATH_MAX bytes, its
- * length into *N). Returns the descriptor, -errno when there is no
+ * length into *N): the name a child can run it by. Returns the descriptor, -errno when there is no
  * program to hold (the exec's own answer), or TG_ACT_BY_NAME when it
  * cannot be named (no /proc). */
 static int hold(int dirfd, const char *path, char *real, int *n)
@@ -68,7 +68,6 @@ static int hold(int dirfd, const char *path, char *real, int *n)
 		tg_sys(SYS_close, fd);
 		return TG_ACT_BY_NAME;
 	}
-	*n = tg_proc_self(real, *n);
 	return (int)fd;
 }
 
@@ -95,7 +94,7 @@ static int check_one(struct tg_req *req, char *abs, char *b, int *next)
 		/* Decided on the object held. */
 		as_named = rn == n && memcmp(act->real, abs, n) == 0;
 		memcpy(abs, act->real, rn + 1);
-		n = rn;
+		n = tg_proc_self(abs, rn);
 		tg_decide(tg_set.policy, abs, n, req->classes, &d.v);
 		act->exec_fd = fd;
 		act->exec_path = as_named ? req->path : act->real;
