@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include "aggregate.h"
 #include "fdtable.h"
 #include "log.h"
 #include "protect-errno.h"
@@ -23,6 +24,10 @@ int close(int fd)
 {
 	if (tg_is_log_fd(fd))
 		return tg_fail(EBADF);
+	if (tg_agg_holds(fd)) {
+		TG_PROTECT_ERRNO;
+		tg_agg_close(fd); /* the record of an audited file, and its digest */
+	}
 	tg_fd_forget(fd);
 	return REAL(close)(fd);
 }

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aggregate.h"
 #include "decide.h"
 #include "real.h"
 
@@ -91,6 +92,7 @@ static int check_rename(const char *op, int olddirfd, const char *oldpath, int n
 			      .mode = -1,
 			      .nofollow = true,
 			      .kernel_first = TG_FIRST_MISSING };
+	tg_agg_rename(olddirfd, oldpath); /* an audited file's record, before it moves */
 	return tg_check(&req);
 }
 
