@@ -17,21 +17,30 @@
 #define SLOTS     1024 /* fits in the low 16 bits of tg_agg_fds */
 #define PATH_KEEP 1024
 
-struct slot {
+/* What a lookup compares, apart from the rest: a scan reads 24 KiB of keys,
+ * not the 1.4 MiB of slots (which a process touches only as it uses them). */
+struct key {
 	pid_t pid; /* 0: free; another pid's: free in this process */
 	uint16_t gen;
+	unsigned classes;
+	uint64_t dev, ino;
+	long long first_ms; /* the oldest is written when the table is full */
+};
+
+struct slot {
 	bool writes;           /* the opens asked for write: hashed when written */
 	bool written;          /* a record of this slot was written already */
 	int open_fds;          /* descriptors of the slot's opens still open */
 	int last_fd;           /* the latest of them */
 	unsigned long pending; /* opens not written yet */
-	long long first_ms, last_ms;
+	long long last_ms;
 	struct tg_file_facts facts;
 	struct tg_event ev;
 	struct tg_verdict v;
 	char path[PATH_KEEP];
 };
 
+static struct key keys[SLOTS];
 _Atomic uint32_t tg_agg_fds[TG_FD_MAX];
 
 static struct slot *slots; /* mapped on first use */
@@ -73,19 +82,18 @@ static bool map_slots(void)
 
 static uint32_t fd_value(size_t i)
 {
-	return (uint32_t)slots[i].gen << 16 | (uint32_t)(i + 1);
+	return (uint32_t)keys[i].gen << 16 | (uint32_t)(i + 1);
 }
 
-/* The slot FD holds in process PID, or NULL. */
-static struct slot *slot_of_fd(int fd, pid_t pid)
+/* The slot FD holds in process PID, or -1. */
+static long slot_of_fd(int fd, pid_t pid)
 {
 	uint32_t v = atomic_load_explicit(&tg_agg_fds[fd], memory_order_relaxed);
 	size_t i = (v & 0xffff) - 1;
 
 	if (!v || !slots || i >= SLOTS)
-		return NULL;
-	struct slot *s = &slots[i];
-	return s->pid == pid && s->gen == (uint16_t)(v >> 16) ? s : NULL;
+		return -1;
+	return keys[i].pid == pid && keys[i].gen == (uint16_t)(v >> 16) ? (long)i : -1;
 }
 
 /* The record of S's pending opens (a copy: written after the lock is
@@ -99,8 +107,9 @@ struct pending {
 	int fd; /* a descriptor still open on the file, or -1 */
 };
 
-static bool take_pending(struct slot *s, struct pending *out, bool drop)
+static bool take_pending(size_t i, struct pending *out, bool drop)
 {
+	struct slot *s = &slots[i];
 	bool any = s->pending > 0 || (s->writes && !s->written);
 
 	if (any) {
@@ -109,7 +118,7 @@ static bool take_pending(struct slot *s, struct pending *out, bool drop)
 		out->facts = s->facts;
 		memcpy(out->path, s->path, strlen(s->path) + 1);
 		out->ev.count = s->pending ? s->pending : 1;
-		out->ev.first_ms = s->first_ms;
+		out->ev.first_ms = keys[i].first_ms;
 		out->ev.last_ms = s->last_ms;
 		out->writes = s->writes;
 		out->fd = s->open_fds > 0 ? s->last_fd : -1;
@@ -117,8 +126,8 @@ static bool take_pending(struct slot *s, struct pending *out, bool drop)
 		s->written = true;
 	}
 	if (drop) {
-		s->pid = 0;
-		s->gen++;
+		keys[i].pid = 0;
+		keys[i].gen++;
 		atomic_fetch_sub_explicit(&live, 1, memory_order_relaxed);
 	}
 	return any;
@@ -154,22 +163,23 @@ static void hash_written(struct pending *p, const char *timing)
 		p->facts.timing = "unreadable";
 }
 
-/* The slot of (PID, FACTS' file, CLASSES), or NULL. */
-static struct slot *find(pid_t pid, const struct tg_file_facts *f, unsigned classes)
+/* The slot of (PID, FACTS' file, CLASSES), or -1. */
+static long find(pid_t pid, const struct tg_file_facts *f, unsigned classes)
 {
 	for (size_t i = 0; i < SLOTS; i++) {
-		struct slot *s = &slots[i];
-		if (s->pid == pid && s->facts.dev == f->dev && s->facts.ino == f->ino &&
-		    s->ev.classes == classes)
-			return s;
+		const struct key *k = &keys[i];
+		if (k->pid == pid && k->dev == f->dev && k->ino == f->ino && k->classes == classes)
+			return (long)i;
 	}
-	return NULL;
+	return -1;
 }
 
-static void joined(struct slot *s, int fd, long long now)
+static void joined(size_t i, int fd, long long now)
 {
+	struct slot *s = &slots[i];
+
 	if (!s->pending)
-		s->first_ms = now;
+		keys[i].first_ms = now;
 	s->pending++;
 	s->last_ms = now;
 	s->open_fds++;
@@ -191,32 +201,37 @@ static bool join(pid_t pid, int fd, const struct tg_event *ev, const struct tg_f
 		give();
 		return false;
 	}
-	struct slot *s = find(pid, f, ev->classes), *victim = NULL;
-	if (s) {
-		joined(s, fd, now);
+	long at = find(pid, f, ev->classes), victim = -1;
+	if (at >= 0) {
+		joined((size_t)at, fd, now);
 		give();
 		return true;
 	}
-	for (size_t i = 0; i < SLOTS && !s; i++) {
-		struct slot *c = &slots[i];
-		if (c->pid != pid)
-			s = c;
-		else if (!victim || c->first_ms < victim->first_ms)
-			victim = c;
+	for (size_t i = 0; i < SLOTS && at < 0; i++) {
+		if (keys[i].pid != pid)
+			at = (long)i;
+		else if (victim < 0 || keys[i].first_ms < keys[victim].first_ms)
+			victim = (long)i;
 	}
-	if (!s) {
-		s = victim;
-		*ret_evicted = take_pending(s, evicted, true);
+	if (at < 0) {
+		at = victim;
+		*ret_evicted = take_pending((size_t)at, evicted, true);
 	}
-	if (s->pid != 0 && s->pid != pid)
+	struct key *k = &keys[at];
+	if (k->pid != 0 && k->pid != pid)
 		atomic_fetch_sub_explicit(&live, 1, memory_order_relaxed);
-	uint16_t gen = (uint16_t)(s->gen + 1);
-	*s = (struct slot){ .pid = pid, .gen = gen, .facts = *f, .ev = *ev, .v = *ev->verdict };
+	*k = (struct key){ .pid = pid,
+			   .gen = (uint16_t)(k->gen + 1),
+			   .classes = ev->classes,
+			   .dev = f->dev,
+			   .ino = f->ino };
+	struct slot *s = &slots[at];
+	*s = (struct slot){ .facts = *f, .ev = *ev, .v = *ev->verdict };
 	s->writes = (ev->classes & (TG_BIT(TG_WRITE) | TG_BIT(TG_CREATE))) != 0;
 	s->ev.path_requested = NULL;
 	memcpy(s->path, ev->path, len + 1);
 	atomic_fetch_add_explicit(&live, 1, memory_order_relaxed);
-	joined(s, fd, now);
+	joined((size_t)at, fd, now);
 	give();
 	return true;
 }
@@ -254,7 +269,7 @@ void tg_agg_opened(const struct tg_req *req, const struct tg_decided *d, int fd)
 	if (!writes) {
 		bool known = false;
 		if (slots && take()) {
-			known = find(self.pid, &facts, req->classes) != NULL;
+			known = find(self.pid, &facts, req->classes) >= 0;
 			give();
 		}
 		if (!known)
@@ -285,7 +300,8 @@ void tg_agg_close(int fd)
 		tg_depth--;
 		return;
 	}
-	struct slot *s = slot_of_fd(fd, self.pid);
+	long i = slot_of_fd(fd, self.pid);
+	struct slot *s = i >= 0 ? &slots[i] : NULL;
 	atomic_store_explicit(&tg_agg_fds[fd], 0, memory_order_relaxed);
 	if (s && --s->open_fds <= 0) {
 		s->open_fds = 0;
@@ -294,9 +310,9 @@ void tg_agg_close(int fd)
 		if (s->writes) {
 			s->last_fd = fd;
 			s->open_fds = 1; /* for hash_written: FD is still open */
-			any = take_pending(s, &p, true);
+			any = take_pending((size_t)i, &p, true);
 		} else if (!s->written) {
-			any = take_pending(s, &p, false);
+			any = take_pending((size_t)i, &p, false);
 		}
 	}
 	give();
@@ -328,11 +344,10 @@ void tg_agg_rename(int dirfd, const char *path)
 		if (!take())
 			break;
 		for (size_t i = 0; i < SLOTS && !found; i++) {
-			struct slot *s = &slots[i];
-			if (s->pid == self.pid && s->facts.dev == st.st_dev &&
-			    s->facts.ino == st.st_ino) {
+			if (keys[i].pid == self.pid && keys[i].dev == st.st_dev &&
+			    keys[i].ino == st.st_ino) {
 				found = true;
-				any = take_pending(s, &p, true);
+				any = take_pending(i, &p, true);
 			}
 		}
 		give();
@@ -362,10 +377,10 @@ void tg_agg_flush(const struct tg_proc *proc)
 		return;
 	for (size_t i = 0; i < SLOTS; i++) {
 		bool any = false;
-		if (slots[i].pid != self.pid || !take())
+		if (keys[i].pid != self.pid || !take())
 			continue;
-		if (slots[i].pid == self.pid)
-			any = take_pending(&slots[i], &p, true);
+		if (keys[i].pid == self.pid)
+			any = take_pending(i, &p, true);
 		give();
 		if (any) {
 			hash_written(&p, "at_exit");

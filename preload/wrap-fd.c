@@ -36,6 +36,10 @@ int close(int fd)
  * child, whose parent keeps its own NEWFD. */
 static void replaced(int newfd)
 {
+	if (tg_agg_holds(newfd)) {
+		TG_PROTECT_ERRNO;
+		tg_agg_close(newfd); /* its file was closed by the call */
+	}
 	if ((unsigned)newfd < TG_FD_MAX &&
 	    atomic_load_explicit(&tg_fds[newfd], memory_order_relaxed) == TG_FD_UNKNOWN) {
 		tg_fd_forget(newfd); /* nothing to lose: no getpid */

@@ -358,10 +358,105 @@ def several_logs(tap):
         tap.ok(len(logged) == 2, 'both logs are byproducts', json.dumps(logged)[:400])
 
 
+AGG_POLICY = """
+version = 1;
+profiles = ["base"];
+log = { digests = "{digests}"; digest_max = {max}; };
+rules = (
+  { id = "data"; path = "{root}/data/**"; allow = ["read", "list"]; audit = true; },
+  { id = "out"; path = "{root}/out/**"; allow = ["read", "write", "create", "delete"];
+    audit = true; }
+);
+"""
+
+AGG_JOB = r'''
+import os, sys
+root = sys.argv[1]
+a = f'{root}/data/a.bin'
+for _ in range(5):                      # five opens of one file
+    with open(a, 'rb') as f:
+        f.read()
+fd = os.open(f'{root}/out/b.tmp', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, b'final content')
+os.rename(f'{root}/out/b.tmp', f'{root}/out/b')   # renamed while still open
+os.close(fd)
+pid = os.fork()
+if pid == 0:
+    with open(a, 'rb') as f:
+        f.read()
+    os._exit(0)
+os.waitpid(pid, 0)
+for i in range(1100):                   # more files than the table holds
+    with open(f'{root}/data/many/{i:04d}', 'rb') as f:
+        f.read()
+with open(a, 'rb') as f:                # counted, written at the exec
+    f.read()
+os.execv('/bin/true', ['true'])
+'''
+
+
+def aggregation(tap):
+    """The records themselves: counts add up, digests, rename, fork, exec,
+    a full table, and the knobs."""
+    with tglib.Sandbox(tap, 'lineage-agg') as sb:
+        sb.mkdir('data/many', 'out')
+        a = sb.write('data/a.bin', b'a' * 3000)
+        for i in range(1100):
+            sb.write(f'data/many/{i:04d}', str(i))
+        sb.policy_path = sb.write_policy(
+            AGG_POLICY.replace('{digests}', 'audited').replace('{max}', '0'))
+        job = sb.write('agg.py', AGG_JOB)
+        res = sb.run([PYTHON, job, sb.root], label='aggregate')
+        tap.ok(res.rc == 0, 'aggregation job: exit 0', res.describe()[-2000:])
+        agg = [r for r in res.records if tglib.tg(r).get('aggregated')]
+        of_a = [r for r in agg if r['file']['path'] == a]
+        parent = {r['actor']['process']['pid'] for r in of_a if r['actor']['process']['name']
+                  .startswith('python')}
+        by_pid = {}
+        for r in of_a:
+            by_pid.setdefault(r['actor']['process']['pid'], []).append(r.get('count', 1))
+        counts = sorted(sum(c) for c in by_pid.values())
+        tap.ok(counts == [1, 6], 'the opens of a file add up per process: 6 in the parent (5, '
+               'and 1 written at its exec), 1 in the fork child', f'{by_pid}')
+        st = os.stat(a)
+        tap.ok(of_a and all(r['file'].get('uid') == f'{st.st_dev}:{st.st_ino}' and
+                   r['file'].get('size') == 3000 and
+                   r['file']['hashes'][0]['value'] == sha256(a) for r in of_a),
+               'each record of the file names it by device:inode, size and SHA-256',
+               json.dumps([r['file'] for r in of_a])[:800])
+        tap.ok(0 < len(of_a) <= 4, 'a file opened 7 times by two processes: at most 4 records',
+               f'{len(of_a)} records')
+        b = [r for r in agg if r['file']['path'].endswith('/out/b.tmp')]
+        tap.ok(len(b) == 1 and tglib.tg(b[0]).get('digest') == 'at_rename' and
+               b[0]['file']['hashes'][0]['value'] == sha256(sb.p('out/b')),
+               'a file renamed while open is recorded at the rename, with the digest of what '
+               'the new name holds', json.dumps(b)[:800])
+        many = {}
+        for r in agg:
+            if '/data/many/' in r['file']['path']:
+                many[r['file']['path']] = many.get(r['file']['path'], 0) + r.get('count', 1)
+        tap.ok(len(many) == 1100 and set(many.values()) == {1},
+               'more files than the table holds: each one recorded once, none lost',
+               f'{len(many)} files, counts {set(many.values())}')
+        # The knobs.
+        for digests, mx, want in (('none', '0', 'off'), ('audited', '100', 'too_large')):
+            sb.policy_path = sb.write_policy(
+                AGG_POLICY.replace('{digests}', digests).replace('{max}', mx))
+            res = sb.run([PYTHON, job, sb.root], label=f'agg-{want}')
+            of_a = [r for r in res.records if tglib.tg(r).get('aggregated') and
+                    r['file']['path'] == a]
+            tap.ok(of_a and all(tglib.tg(r).get('digest') == want and
+                                not r['file'].get('hashes') for r in of_a),
+                   f'log.digests = "{digests}", log.digest_max = {mx}: no digest, '
+                   f'unmapped.trainguard.digest = "{want}"',
+                   json.dumps([tglib.tg(r).get('digest') for r in of_a]))
+
+
 def main():
     tap = tglib.TAP()
     if not tglib.prerequisites(tap):
         tap.done()
+    aggregation(tap)
     demo(tap)
     pytorch(tap)
     several_logs(tap)
