@@ -248,8 +248,8 @@ void tg_agg_opened(const struct tg_req *req, const struct tg_decided *d, int fd)
 		.verdict = &d->v,
 		.decision = TG_DEC_ALLOW,
 		.mode = tg_set.mode,
-		.mode_requested = -1,
-		.mode_applied = -1,
+		.mode_requested = req->mode_asked,
+		.mode_applied = req->mode_asked >= 0 ? req->mode : -1,
 	};
 	struct tg_file_facts facts;
 	struct tg_self self;

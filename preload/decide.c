@@ -254,8 +254,9 @@ int tg_conclude(struct tg_req *req, const struct tg_decided *d)
 		ev.decision = clamp ? TG_DEC_CLAMP : TG_DEC_ALLOW;
 		/* An audited open is recorded with its file's aggregate, once
 		 * the descriptor says which file it is (aggregate.h). */
-		if (v->audit && req->may_aggregate && !clamp && ev.mode_requested < 0) {
+		if (v->audit && req->may_aggregate && !clamp) {
 			req->audit_later = true;
+			req->mode_asked = ev.mode_requested;
 			return 0;
 		}
 		log = log || v->audit || tg_set.log_allowed;

@@ -52,6 +52,8 @@ struct tg_req {
 	bool may_aggregate;   /* an open: an audited allow may join its file's
 			     * aggregated record once opened (aggregate.h) */
 	bool audit_later;     /* out: tg_conclude left that record to the caller */
+	int mode_asked;       /* out with AUDIT_LATER: the mode asked when create_mode
+			     * narrowed it (MODE is then the mode applied), or -1 */
 };
 
 /* A refused call the kernel would have failed anyway gets the kernel's

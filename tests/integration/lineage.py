@@ -278,7 +278,7 @@ rules = (
   { id = "dataset"; path = "{root}/data/**"; allow = ["read", "list"];
     deny = ["write", "create", "delete", "chmod"]; audit = true; },
   { id = "checkpoints"; path = "{root}/ckpt/**"; allow = ["read", "list", "write", "create",
-    "delete"]; audit = true; },
+    "delete"]; create_mode = "0640"; audit = true; },
   { id = "scratch"; path = "/tmp/**"; allow = ["write", "create", "delete"]; },
   { id = "shm"; path = "/dev/shm/**"; allow = ["write", "create", "delete"]; }
 );
