@@ -438,6 +438,16 @@ def aggregation(tap):
         tap.ok(len(many) == 1100 and set(many.values()) == {1},
                'more files than the table holds: each one recorded once, none lost',
                f'{len(many)} files, counts {set(many.values())}')
+        # trainguard report counts the accesses, not the records.
+        r = subprocess.run([tglib.CLI, 'report', '--format', 'json', res.log],
+                           capture_output=True, text=True, timeout=60)
+        audited = [x for x in res.records if tglib.tg(x).get('decision') == 'allow']
+        want = sum(x.get('count', 1) for x in audited)
+        got = json.loads(r.stdout).get('totals', {}).get('audited') if r.returncode == 0 \
+            else None
+        tap.ok(got == want and want > len(audited),
+               'trainguard report counts an aggregated record as its count of accesses',
+               f'report says {got}; {len(audited)} records of {want} accesses\n{r.stderr}')
         # The knobs.
         for digests, mx, want in (('none', '0', 'off'), ('audited', '100', 'too_large')):
             sb.policy_path = sb.write_policy(
