@@ -329,7 +329,9 @@ def pytorch(tap):
 
 
 def several_logs(tap):
-    """Two processes of one job writing two logs: one statement."""
+    """Two processes of one job writing two logs, the second on another
+    host (a UTS namespace with its own host name, as a second node writing
+    to a shared folder): one statement, both hosts named."""
     with tglib.Sandbox(tap, 'lineage-multi', policy=TORCH_POLICY) as sb:
         sb.mkdir('data', 'ckpt')
         a = sb.write('data/a.bin', b'A' * 5000)
@@ -338,8 +340,14 @@ def several_logs(tap):
                 'data = open(sys.argv[1], "rb").read()\n'
                 'open(sys.argv[2], "wb").write(data[::-1])\n')
         logs = []
+        other_host = shutil.which('unshare') and subprocess.run(
+            ['unshare', '-u', 'true'], capture_output=True).returncode == 0
         for src, dst in ((a, 'ckpt/a.out'), (b, 'ckpt/b.out')):
-            r = sb.run([PYTHON, '-c', code, src, sb.p(dst)], label=f'multi-{dst[-5:]}')
+            argv = [PYTHON, '-c', code, src, sb.p(dst)]
+            if dst == 'ckpt/b.out' and other_host:
+                argv = ['unshare', '-u', 'sh', '-c',
+                        'hostname tg-lineage-node-b && exec "$@"', 'sh'] + argv
+            r = sb.run(argv, label=f'multi-{dst[-5:]}')
             logs.append(r.log)
         statement = sb.p('statement.json')
         rc, out, err = lineage(*logs, '-o', statement)
@@ -356,6 +364,17 @@ def several_logs(tap):
         logged = [ln for ln in st.get('predicate', {}).get('runDetails', {}).get(
             'byproducts', []) if ln.get('annotations', {}).get('trainguard_role') == 'log']
         tap.ok(len(logged) == 2, 'both logs are byproducts', json.dumps(logged)[:400])
+        hosts = st.get('predicate', {}).get('buildDefinition', {}).get(
+            'internalParameters', {}).get('hosts', [])
+        uris = [d.get('uri', '') for d in st.get('subject', [])]
+        if other_host:
+            tap.ok('tg-lineage-node-b' in hosts and len(hosts) == 2 and
+                   any(u.startswith('file://tg-lineage-node-b/') for u in uris),
+                   'the second host is named in internalParameters.hosts and in the uri of '
+                   'what it wrote', f'hosts {hosts}, uris {uris}')
+        else:
+            tap.skip('the second host is named', 'unshare -u (a UTS namespace) is not '
+                     'available here')
 
 
 AGG_POLICY = """
