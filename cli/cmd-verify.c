@@ -20,10 +20,15 @@
 
 #include "common.h"
 #include "seal.h"
+#include "verify.h"
 #include "tg-sha256.h"
 
 enum { EXIT_CLEAN = 0, EXIT_TAMPERED = 1, EXIT_UNREADABLE = 2 };
 #define MAX_SHOWN 50
+
+/* Where the report goes: stdout for verify, stderr for lineage (whose
+ * stdout may be the statement). */
+static FILE *report_to;
 
 /* One line of a chain. */
 struct entry {
@@ -99,13 +104,13 @@ static void problem(struct verify *v, unsigned file, uint64_t line, const char *
 	if (++v->problems > MAX_SHOWN)
 		return;
 	if (line)
-		printf("%s:%llu: ", v->files[file], (unsigned long long)line);
+		fprintf(report_to, "%s:%llu: ", v->files[file], (unsigned long long)line);
 	else
-		printf("%s: ", v->files[file]);
+		fprintf(report_to, "%s: ", v->files[file]);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(report_to, fmt, ap);
 	va_end(ap);
-	putchar('\n');
+	fputc('\n', report_to);
 }
 
 static const char *who(const struct chain *c, char *buf, size_t cap)
@@ -388,8 +393,7 @@ static int verify(int argc, char **argv)
 		{ 0 },
 	};
 	const char *seal = NULL;
-	struct verify v = { 0 };
-	int c, rc = EXIT_CLEAN;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "s:h", opts, NULL)) != -1) {
@@ -414,13 +418,22 @@ static int verify(int argc, char **argv)
 		tg_usage_error(&tg_cmd_verify, "--seal checks one log, not %d", argc - optind);
 		return EXIT_UNREADABLE;
 	}
+	return tg_verify_logs(argv + optind, argc - optind, seal, stdout);
+}
+
+int tg_verify_logs(char **files, int nfiles, const char *seal, FILE *report)
+{
+	struct verify v = { 0 };
+	int rc = EXIT_CLEAN;
+
+	report_to = report;
 
 	uint64_t sealed = 0;
 	char root[TG_SHA256_HEX];
 	if (seal) {
 		int r = tg_seal_read(seal, &sealed, root);
 		if (r < 0) {
-			fprintf(stderr, "trainguard: verify: cannot read the seal '%s': %s\n", seal,
+			fprintf(stderr, "trainguard: cannot read the seal '%s': %s\n", seal,
 				r == -EINVAL ? "not a trainguard seal" : strerror(-r));
 			return EXIT_UNREADABLE;
 		}
@@ -428,14 +441,14 @@ static int verify(int argc, char **argv)
 
 	/* With a seal, the tree is kept as it was at the sealed line count. */
 	struct tg_merkle *all = seal ? calloc(2, sizeof(*all)) : NULL;
-	v.files = argv + optind;
+	v.files = files;
 	v.index = json_object();
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < nfiles; i++) {
 		uint64_t n;
-		int r = verify_file(&v, (unsigned)(i - optind), all, &n);
+		int r = verify_file(&v, (unsigned)i, all, &n);
 		if (r < 0) {
-			fprintf(stderr, "trainguard: verify: cannot read the log '%s': %s\n",
-				argv[i], strerror(-r));
+			fprintf(stderr, "trainguard: cannot read the log '%s': %s\n", files[i],
+				strerror(-r));
 			rc = EXIT_UNREADABLE;
 		}
 	}
@@ -452,28 +465,31 @@ static int verify(int argc, char **argv)
 			fclose(f);
 		free(buf);
 		if (check_seal(&v, seal, &all[1], &all[0], sealed, root))
-			printf("%s: %llu sealed lines match the seal '%s'\n", v.files[0],
-			       (unsigned long long)sealed, seal);
+			fprintf(report_to, "%s: %llu sealed lines match the seal '%s'\n",
+				v.files[0], (unsigned long long)sealed, seal);
 	}
 	free(all);
 	if (rc == EXIT_CLEAN) {
 		resolve_links(&v);
 		if (v.problems > MAX_SHOWN)
-			printf("... and %llu more\n", (unsigned long long)(v.problems - MAX_SHOWN));
+			fprintf(report_to, "... and %llu more\n",
+				(unsigned long long)(v.problems - MAX_SHOWN));
 		if (v.unchained && v.unchained == v.lines)
-			printf("no line carries chain fields: written by a trainguard without hash "
-			       "chains; nothing could be verified\n");
+			fprintf(report_to,
+				"no line carries chain fields: written by a trainguard without hash "
+				"chains; nothing could be verified\n");
 		if (v.problems) {
-			printf("NOT VERIFIED: %llu problem%s in %llu lines\n",
-			       (unsigned long long)v.problems, v.problems == 1 ? "" : "s",
-			       (unsigned long long)v.lines);
+			fprintf(report_to, "NOT VERIFIED: %llu problem%s in %llu lines\n",
+				(unsigned long long)v.problems, v.problems == 1 ? "" : "s",
+				(unsigned long long)v.lines);
 			rc = EXIT_TAMPERED;
 		} else {
-			printf("verified: %llu lines, %zu chains (%llu started the job, %llu linked to "
-			       "a parent with no line)%s\n",
-			       (unsigned long long)v.lines, v.nchains, (unsigned long long)v.roots,
-			       (unsigned long long)v.unseen,
-			       seal ? "" : "; a cut tail is caught only with --seal");
+			fprintf(report_to,
+				"verified: %llu lines, %zu chains (%llu started the job, %llu linked to "
+				"a parent with no line)%s\n",
+				(unsigned long long)v.lines, v.nchains, (unsigned long long)v.roots,
+				(unsigned long long)v.unseen,
+				seal ? "" : "; a cut tail is caught only with --seal");
 		}
 	}
 	for (size_t i = 0; i < v.nchains; i++)

@@ -33,7 +33,7 @@ struct tg_command {
 };
 
 extern const struct tg_command tg_cmd_run, tg_cmd_check, tg_cmd_explain, tg_cmd_doctor,
-	tg_cmd_report, tg_cmd_verify, tg_cmd_learn;
+	tg_cmd_report, tg_cmd_verify, tg_cmd_learn, tg_cmd_lineage;
 
 /* "trainguard: CMD: message" and a pointer to CMD's help, on stderr. */
 void tg_usage_error(const struct tg_command *cmd, const char *fmt, ...)

@@ -167,10 +167,13 @@ static int add_record(struct learn_log *l, json_t *rec)
 	}
 	if (!classes)
 		return 0;
+	/* OCSF's count (aggregated audit records, folded refusals), or
+	 * unmapped.trainguard.count in older logs. */
 	long count = 1;
-	json_t *cnt = json_object_get(t, "count");
-	if (json_is_integer(cnt) && json_integer_value(cnt) > 0)
-		count = (long)json_integer_value(cnt);
+	json_int_t ocsf = json_integer_value(json_object_get(rec, "count"));
+	json_int_t ours = json_integer_value(json_object_get(t, "count"));
+	if ((ocsf > ours ? ocsf : ours) > 1)
+		count = (long)(ocsf > ours ? ocsf : ours);
 
 	struct learn_path *p = get(l, path);
 	if (!p)

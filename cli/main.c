@@ -10,7 +10,7 @@
 
 static const struct tg_command *const commands[] = {
 	&tg_cmd_run,    &tg_cmd_check,  &tg_cmd_explain, &tg_cmd_doctor,
-	&tg_cmd_report, &tg_cmd_verify, &tg_cmd_learn,
+	&tg_cmd_report, &tg_cmd_verify, &tg_cmd_learn,   &tg_cmd_lineage,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

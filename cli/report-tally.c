@@ -37,11 +37,16 @@ static json_t *obj_at(json_t *o, const char *a, const char *b)
 	return b ? json_object_get(o, b) : o;
 }
 
-/* How many times the record counts: unmapped.trainguard.count, at least 1. */
-static long long record_count(json_t *tg)
+/* How many times the record counts: its count (OCSF's, which folded and
+ * aggregated records set; unmapped.trainguard.count in older logs), at
+ * least 1. */
+static long long record_count(json_t *rec, json_t *tg)
 {
-	json_t *n = json_object_get(tg, "count");
-	return json_is_integer(n) && json_integer_value(n) > 1 ? json_integer_value(n) : 1;
+	json_int_t a = json_integer_value(json_object_get(rec, "count"));
+	json_int_t b = json_integer_value(json_object_get(tg, "count"));
+	json_int_t n = a > b ? a : b;
+
+	return n > 1 ? (long long)n : 1;
 }
 
 static bool is_killed(json_t *rec, json_t *tg, const char *decision)
@@ -57,7 +62,7 @@ static bool is_killed(json_t *rec, json_t *tg, const char *decision)
 static bool classify(json_t *rec, json_t *tg, struct tg_counts *c)
 {
 	const char *d = json_string_value(json_object_get(tg, "decision"));
-	long long n = record_count(tg);
+	long long n = record_count(rec, tg);
 
 	if (!d)
 		return false;

@@ -91,7 +91,7 @@ static void log_path(struct loader *L, const struct source *src, config_setting_
 
 static void key_log(struct loader *L, const struct source *src, config_setting_t *s, int depth)
 {
-	static const char *const log_keys[] = { "path", "allowed", "digests", NULL };
+	static const char *const log_keys[] = { "path", "allowed", "digests", "digest_max", NULL };
 	config_setting_t *e;
 
 	(void)depth;
@@ -112,10 +112,18 @@ static void key_log(struct loader *L, const struct source *src, config_setting_t
 		const char *v = tg_get_string(L, src, e, "log.digests");
 		if (v && strcmp(v, "none") != 0 && strcmp(v, "audited") != 0)
 			ERR(L, src, e, "log.digests must be \"none\" or \"audited\"");
-		else if (v && strcmp(v, "audited") == 0)
-			WARN(L, src, e,
-			     "log.digests = \"audited\" is accepted "
-			     "but digests are not computed yet");
+		else if (v)
+			L->p->no_digests = strcmp(v, "none") == 0;
+	}
+	if ((e = config_setting_get_member(s, "digest_max"))) {
+		int t = config_setting_type(e);
+		long long n = t == CONFIG_TYPE_INT64 ? config_setting_get_int64(e)
+			      : t == CONFIG_TYPE_INT ? config_setting_get_int(e)
+						     : -1;
+		if (n < 0)
+			ERR(L, src, e, "log.digest_max must be a size in bytes (0: no limit)");
+		else
+			L->p->digest_max = n;
 	}
 }
 

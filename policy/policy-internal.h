@@ -113,6 +113,8 @@ struct tg_policy {
 	enum tg_fence_mode fence_landlock, fence_seccomp;
 	const char *log_path;
 	bool log_allowed;
+	bool no_digests;      /* log.digests = "none" */
+	long long digest_max; /* log.digest_max in bytes; 0: no limit */
 	bool deny_unguarded;
 	const char *source;
 	char sha256[65];

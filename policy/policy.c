@@ -56,6 +56,16 @@ bool tg_policy_log_allowed(const struct tg_policy *p)
 	return p->log_allowed;
 }
 
+bool tg_policy_digests(const struct tg_policy *p)
+{
+	return !p->no_digests;
+}
+
+long long tg_policy_digest_max(const struct tg_policy *p)
+{
+	return p->digest_max;
+}
+
 const char *tg_policy_source(const struct tg_policy *p)
 {
 	return p->source;

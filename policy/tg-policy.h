@@ -180,6 +180,11 @@ enum tg_fence_mode tg_policy_fence_landlock(const struct tg_policy *p);
 enum tg_fence_mode tg_policy_fence_seccomp(const struct tg_policy *p);
 const char *tg_policy_log_path(const struct tg_policy *p); /* NULL when unset */
 bool tg_policy_log_allowed(const struct tg_policy *p);
+/* log.digests: files touched under audit rules get their SHA-256 in the
+ * records (default true; "none" turns it off). */
+bool tg_policy_digests(const struct tg_policy *p);
+/* log.digest_max: files larger are not hashed (bytes; 0: no limit). */
+long long tg_policy_digest_max(const struct tg_policy *p);
 /* exec_unguarded = "deny": refuse execs the guard cannot follow (set-id,
  * file capabilities, static or 32-bit programs); otherwise they are logged. */
 bool tg_policy_deny_unguarded(const struct tg_policy *p);

@@ -252,6 +252,13 @@ int tg_conclude(struct tg_req *req, const struct tg_decided *d)
 		log = v->on_deny != TG_ON_DENY_QUIET;
 	} else {
 		ev.decision = clamp ? TG_DEC_CLAMP : TG_DEC_ALLOW;
+		/* An audited open is recorded with its file's aggregate, once
+		 * the descriptor says which file it is (aggregate.h). */
+		if (v->audit && req->may_aggregate && !clamp) {
+			req->audit_later = true;
+			req->mode_asked = ev.mode_requested;
+			return 0;
+		}
 		log = log || v->audit || tg_set.log_allowed;
 	}
 	if (log)

@@ -53,6 +53,11 @@ struct tg_req {
 			     * the call instead of killing its caller */
 	uint8_t fd_state;     /* out, TG_REQ_FD_WRITE: what the descriptor table keeps */
 	uint8_t kernel_first; /* enum tg_kernel_first: how the kernel fails first */
+	bool may_aggregate;   /* an open: an audited allow may join its file's
+			     * aggregated record once opened (aggregate.h) */
+	bool audit_later;     /* out: tg_conclude left that record to the caller */
+	int mode_asked;       /* out with AUDIT_LATER: the mode asked when create_mode
+			     * narrowed it (MODE is then the mode applied), or -1 */
 };
 
 /* A refused call the kernel would have failed anyway gets the kernel's

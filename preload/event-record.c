@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "chain.h"
+#include "digest.h"
 #include "event-build.h"
 #include "ocsf.h"
 
@@ -204,13 +205,15 @@ static int file_activity(const struct tg_event *ev, const char **ret_name)
 	return TG_OCSF_OTHER;
 }
 
-/* Folders only when the call itself says so; nothing is stat()ed. */
+/* Folders only when the call itself says so; nothing else is stat()ed. */
 static int file_type_id(const struct tg_event *ev)
 {
 	const char *op = ev->op;
 
 	if (has_prefix(op, "mkdir") || has_prefix(op, "rmdir") || has_prefix(op, "opendir"))
 		return TG_OCSF_FILE_FOLDER;
+	if (ev->facts)
+		return TG_OCSF_FILE_REGULAR; /* an aggregated record's file was fstat()ed */
 	return TG_OCSF_FILE_UNKNOWN;
 }
 
@@ -382,6 +385,34 @@ static void process(struct build *b, json_t *rec, bool exec)
 	}
 }
 
+/* An aggregated record's file: its identity (file.uid "dev:ino"), size
+ * and SHA-256 (file.hashes, OCSF fingerprint objects). */
+static void file_facts(struct build *b, json_t *f)
+{
+	const struct tg_file_facts *x = b->ev->facts;
+	char id[48], hex[TG_SHA256_HEX];
+	size_t n = tg_put_dec(id, x->dev, 1);
+
+	id[n++] = ':';
+	id[n + tg_put_dec(id + n, x->ino, 1)] = '\0';
+	tg_rec_set(b, f, "uid", json_string(id));
+	tg_rec_set_int(b, f, "size", (long long)x->size);
+	if (!x->hashed)
+		return;
+	for (size_t i = 0; i < TG_SHA256_LEN; i++) {
+		hex[2 * i] = "0123456789abcdef"[x->sha256[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[x->sha256[i] & 15];
+	}
+	hex[2 * TG_SHA256_LEN] = '\0';
+	json_t *h = json_object(), *hashes = json_array();
+	tg_rec_set_enum(b, h, "algorithm_id", TG_OCSF_FINGERPRINT_SHA256, "algorithm",
+			TG_OCSF_FINGERPRINT_SHA256_NAME);
+	tg_rec_set(b, h, "value", json_string(hex));
+	if (!hashes || json_array_append_new(hashes, h))
+		b->failed = true;
+	tg_rec_set(b, f, "hashes", hashes);
+}
+
 /* What the call acted on: the file, or the launched program, and the
  * observable that points at its path. */
 static void target(struct build *b, json_t *rec)
@@ -400,9 +431,11 @@ static void target(struct build *b, json_t *rec)
 		process(b, rec, !spawn);
 		tg_rec_set(b, obs, "name", json_string("process.file.path"));
 	} else {
-		tg_rec_set(b, rec, "file",
-			   file_object(b, ev->path ? ev->path : "", "file", &b->path,
-				       file_type_id(ev)));
+		json_t *f = file_object(b, ev->path ? ev->path : "", "file", &b->path,
+					file_type_id(ev));
+		if (ev->facts)
+			file_facts(b, f);
+		tg_rec_set(b, rec, "file", f);
 		tg_rec_set(b, obs, "name", json_string("file.path"));
 		if (ev->flags >= 0)
 			tg_rec_set_int(b, rec, "access_mask", ev->flags);
@@ -741,6 +774,14 @@ static json_t *unmapped(struct build *b, json_t *rec)
 		tg_rec_set(b, tg, "killed", json_true());
 	if (ev->by_pattern)
 		tg_rec_set(b, tg, "folded_by", json_string("pattern"));
+	if (ev->facts) {
+		char ns[24];
+		ns[tg_put_dec(ns, (uint64_t)ev->facts->mtime_ns, 1)] = '\0';
+		tg_rec_set(b, tg, "mtime_ns", json_string(ns));
+		if (ev->facts->timing)
+			tg_rec_set(b, tg, "digest", json_string(ev->facts->timing));
+		tg_rec_set(b, tg, "aggregated", json_true());
+	}
 	if (ev->dropped)
 		tg_rec_set_int(b, tg, "dropped_before", (long long)ev->dropped);
 	tg_rec_context(b, tg);

@@ -14,6 +14,8 @@
 
 #include "tg-policy.h"
 
+struct tg_file_facts;
+
 /* Largest line a record may take (records are cut below this). */
 #define TG_EVENT_MAX (16 * 1024)
 
@@ -106,6 +108,9 @@ struct tg_event {
 	bool by_pattern;            /* folded across paths: PATH is the pattern */
 	unsigned long dropped;      /* records lost just before this one */
 	const struct tg_life *life; /* lifecycle records */
+	/* Aggregated audit records (aggregate.h): the file's identity, size
+	 * and digest, or NULL. */
+	const struct tg_file_facts *facts;
 };
 
 /* Builds the record for EV as one line ending in '\n' into BUF (capacity

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aggregate.h"
 #include "fold.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -86,6 +87,7 @@ void tg_life_stop(const char *how, int status, int sig)
 		return;
 	tg_depth++;
 	tg_fold_flush(&tg_set.proc);
+	tg_agg_flush(&tg_set.proc);
 	struct tg_life l = { .exit_status = status,
 			     .signal = sig,
 			     .exit_how = how,

@@ -116,4 +116,8 @@ enum { TG_OCSF_DEVICE_SERVER = 1 };
 enum { TG_OCSF_OBSERVABLE_FILE_PATH = 45 };
 #define TG_OCSF_OBSERVABLE_FILE_PATH_NAME "File Path"
 
+/* file.hashes[].algorithm_id (the fingerprint object). */
+enum { TG_OCSF_FINGERPRINT_SHA256 = 3 };
+#define TG_OCSF_FINGERPRINT_SHA256_NAME "SHA-256"
+
 #endif

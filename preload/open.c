@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "aggregate.h"
 #include "open.h"
 #include "paths.h"
 #include "protect-errno.h"
@@ -150,6 +151,8 @@ static __attribute__((noinline)) int open_resolved(struct tg_req *req, char *nam
 		if (r != -ELOOP || (flags & O_NOFOLLOW))
 			break;
 	}
+	if (req->audit_later)
+		tg_agg_opened(req, &d, r);
 	if (r >= 0)
 		*ret_fd = r;
 	return r < 0 ? r : 0;
@@ -177,6 +180,7 @@ static __attribute__((noinline)) int open_slow(struct tg_req *req, struct open_s
 		.mode = req->mode,
 		.classes = req->classes,
 		.nofollow = (flags & O_NOFOLLOW) || ((flags & O_CREAT) && (flags & O_EXCL)),
+		.may_aggregate = !(flags & O_PATH),
 	};
 	if (st->loop)
 		return open_resolved(req, st->abs, ret_fd);
@@ -204,8 +208,11 @@ static __attribute__((noinline)) int open_slow(struct tg_req *req, struct open_s
 	if (r < 0)
 		return r;
 	mode_t mode = req->mode < 0 ? 0 : (mode_t)req->mode;
-	if ((flags & O_PATH) || !tg_openat2_usable() || !path[0])
+	if ((flags & O_PATH) || !tg_openat2_usable() || !path[0]) {
+		if (req->audit_later)
+			tg_agg_opened(req, &d, -1); /* the program's own open: written now */
 		return 1;
+	}
 	if (!quiet) {
 		/* Decided and recorded on the real path: open exactly that (and
 		 * remember a folder, which the next openat needs). A magic link
@@ -213,6 +220,8 @@ static __attribute__((noinline)) int open_slow(struct tg_req *req, struct open_s
 		fd = tg_openat2(AT_FDCWD, st->abs, flags, mode);
 		if (fd >= 0 && (flags & O_DIRECTORY))
 			tg_dirfd_remember(fd, st->abs, n);
+		if (req->audit_later)
+			tg_agg_opened(req, &d, openat2_balked(fd) ? -1 : fd);
 		if (fd < 0 && openat2_balked(fd))
 			return 1;
 		*ret_fd = fd;

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "aggregate.h"
 #include "chain.h"
 #include "fold.h"
 #include "lifecycle.h"
@@ -37,6 +38,7 @@ static void after_fork_child(void)
 	tg_chain_fork_child(atomic_load(&cached_pid));
 	/* The folded repeats and the counts are the parent's to write. */
 	tg_fold_after_fork();
+	tg_agg_after_fork();
 	tg_log_after_fork();
 	tg_life_after_fork(parent);
 	/* The descriptor table and the learn set are copied with the memory

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <unistd.h>
 
+#include "aggregate.h"
 #include "fdtable.h"
 #include "log.h"
 #include "protect-errno.h"
@@ -23,6 +24,10 @@ int close(int fd)
 {
 	if (tg_is_log_fd(fd))
 		return tg_fail(EBADF);
+	if (tg_agg_holds(fd)) {
+		TG_PROTECT_ERRNO;
+		tg_agg_close(fd); /* the record of an audited file, and its digest */
+	}
 	tg_fd_forget(fd);
 	return REAL(close)(fd);
 }
@@ -31,6 +36,10 @@ int close(int fd)
  * child, whose parent keeps its own NEWFD. */
 static void replaced(int newfd)
 {
+	if (tg_agg_holds(newfd)) {
+		TG_PROTECT_ERRNO;
+		tg_agg_close(newfd); /* its file was closed by the call */
+	}
 	if ((unsigned)newfd < TG_FD_MAX &&
 	    atomic_load_explicit(&tg_fds[newfd], memory_order_relaxed) == TG_FD_UNKNOWN) {
 		tg_fd_forget(newfd); /* nothing to lose: no getpid */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "act.h"
+#include "aggregate.h"
 #include "decide.h"
 #include "real.h"
 
@@ -95,6 +96,7 @@ static int check_rename(const char *op, int olddirfd, const char *oldpath, int n
 			      .act = act,
 			      .nofollow = true,
 			      .kernel_first = TG_FIRST_MISSING };
+	tg_agg_rename(olddirfd, oldpath); /* an audited file's record, before it moves */
 	tg_act_init(act, olddirfd, oldpath, newdirfd, newpath);
 	int r = tg_check(&req);
 	if (r < 0)

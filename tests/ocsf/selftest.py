@@ -230,7 +230,7 @@ BAD = [
     ('unknown', 'a top-level key outside the subset', DENY_OPEN, put('trainguard', {})),
     ('unknown', 'actor.process.tid (deprecated in 1.8.0: ptid)', DENY_OPEN,
      put('actor.process.tid', 4243)),
-    ('unknown', 'file.uid, not in our subset', DENY_OPEN, put('file.uid', '2049:12')),
+    ('unknown', 'file.mime_type, not in our subset', DENY_OPEN, put('file.mime_type', 'text/plain')),
 ]
 
 seen = set()
@@ -278,6 +278,7 @@ FAMILIES = [
     ('TG_OCSF_ACTION_', 'action_id'), ('TG_OCSF_DISPOSITION_', 'disposition_id'),
     ('TG_OCSF_STATUS_', 'status_id'), ('TG_OCSF_FILE_', 'file.type_id'),
     ('TG_OCSF_DEVICE_', 'device.type_id'), ('TG_OCSF_OBSERVABLE_', 'observable.type_id'),
+    ('TG_OCSF_FINGERPRINT_', 'fingerprint.algorithm_id'),
     ('TG_OCSF_CATEGORY', 'category'),
 ]
 text = open(HEADER).read()
