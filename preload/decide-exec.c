@@ -11,8 +11,9 @@
  * would name the process after the descriptor's number (before Linux
  * 6.14), for posix_spawn (the child is libc's) and for a script (its
  * interpreter must open it by a name), the call runs a name instead: the
- * caller's path when it reached the program without a symlink, else the
- * real path decided on. */
+ * caller's path when it reached the program without a symlink or along a
+ * way the policy lets nobody change (fixed_way), else the real path
+ * decided on. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -71,6 +72,26 @@ static int hold(int dirfd, const char *path, char *real, int *n)
 	return (int)fd;
 }
 
+/* True when the policy lets no name on the way to PATH (N bytes: the
+ * name itself and each folder above it) be created or removed: then no
+ * symlink on that way can be swapped by the job, and a program reached
+ * through one may be run by the caller's name (a script dispatching on
+ * its $0, as xzegrep -> xzgrep does, keeps its name). */
+static bool fixed_way(const char *path, int n)
+{
+	unsigned both = TG_BIT(TG_CREATE) | TG_BIT(TG_DELETE);
+	struct tg_verdict v;
+
+	for (int end = n; end > 0; end--) {
+		if (end != n && path[end] != '/')
+			continue;
+		tg_decide(tg_set.policy, path, (size_t)end, both, &v);
+		if ((v.denied & both) != both)
+			return false;
+	}
+	return true;
+}
+
 /* Decides the exec of REQ's program file and, for a script, of its
  * interpreter. Sets *NEXT to the index in REQ->argv of the program the
  * dynamic loader is asked to run, when the file is the loader. */
@@ -92,7 +113,8 @@ static int check_one(struct tg_req *req, char *abs, char *b, int *next)
 		fd = hold(req->dirfd, req->path, act->real, &rn);
 	if (fd >= 0) {
 		/* Decided on the object held. */
-		as_named = rn == n && memcmp(act->real, abs, n) == 0;
+		as_named = (rn == n && memcmp(act->real, abs, n) == 0) ||
+			   (fixed_way(abs, n) && fixed_way(act->real, rn));
 		memcpy(abs, act->real, rn + 1);
 		n = tg_proc_self(abs, rn);
 		tg_decide(tg_set.policy, abs, n, req->classes, &d.v);

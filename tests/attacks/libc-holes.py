@@ -326,7 +326,10 @@ def case_exec_held():
     for f in ('s.sh', 'garbage', 'noshebang'):
         os.chmod(b.p(f), 0o755)
     os.symlink('/bin/cat', b.p('cat-link'))
-    os.symlink(b.p('s.sh'), b.p('s-link'))
+    os.symlink(b.p('s.sh'), b.p('out/s-link'))
+    os.symlink('s.sh', b.p('s-fixed'))
+    with open(b.p('ab.txt'), 'w') as f:
+        f.write('ab\n')
     r = b.py(LIBC + f'''
 import subprocess
 def run(argv, **kw):
@@ -336,7 +339,9 @@ def run(argv, **kw):
         return errno.errorcode[e.errno]
 print("comm", run(["./cat-link", "/proc/self/comm"]))
 print("script", run(["./s.sh"]))
-print("script-link", run(["./s-link"]))
+print("script-link", run(["./out/s-link"]))
+print("script-fixed", run(["./s-fixed"]))
+print("xzegrep", run(["/usr/bin/xzegrep", "-c", "a|b", "ab.txt"]))
 print("missing", run(["./missing"]))
 print("noexec", run(["./noexec"]))
 print("garbage", run(["./garbage"]))
@@ -368,8 +373,13 @@ print("execvp-noshebang", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
     ok(got.get('script') == './s.sh', 'a script reached without a symlink keeps its $0',
        r.stdout + r.stderr)
     ok(got.get('script-link') == b.p('s.sh'),
-       'a script reached through a symlink is run by the real path decided on',
-       r.stdout + r.stderr)
+       'a script reached through a symlink the job may replace is run by the real path '
+       'decided on', r.stdout + r.stderr)
+    ok(got.get('script-fixed') == './s-fixed',
+       'a script reached through a symlink nobody may replace keeps its $0', r.stdout + r.stderr)
+    ok(got.get('xzegrep') == '1',
+       'xzegrep (a link to the script xzgrep, which dispatches on $0) still searches '
+       'with extended expressions', r.stdout + r.stderr)
     ok((got.get('missing'), got.get('noexec'), got.get('garbage')) ==
        ('ENOENT', 'EACCES', 'ENOEXEC'), 'errno: ENOENT, EACCES, ENOEXEC as the kernel gives them',
        r.stdout + r.stderr)
