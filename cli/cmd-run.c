@@ -215,6 +215,11 @@ static int wait_job(pid_t job, struct tg_collector *col, int *status)
 				"trainguard: %lu process%s of the job stopped logging while "
 				"running (see the collector's records in the log)\n",
 				n.silenced, n.silenced == 1 ? "" : "es");
+		if (n.tampered)
+			fprintf(stderr,
+				"trainguard: the log was cut or written by someone else than the "
+				"collector while the job ran (see the collector's records in the "
+				"log)\n");
 		if (n.refused)
 			fprintf(stderr,
 				"trainguard: %lu record%s sent in another process's name: refused "

@@ -72,6 +72,7 @@ struct tg_collector {
 	size_t outn;
 	unsigned writes;
 	bool write_failed;
+	off_t size; /* the log's size as we left it */
 	/* The collector's own chain. */
 	char id[33];
 	uint64_t seq;
@@ -127,6 +128,32 @@ static void follow_rotation(struct tg_collector *c)
 		return;
 	close(c->logfd);
 	c->logfd = fd;
+	c->size = fstat(fd, &by_fd) == 0 ? by_fd.st_size : 0;
+}
+
+static void own_record(struct tg_collector *c, int severity, json_t *details, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* The log is ours alone, but where the fence cannot carve it out (a folder
+ * the job may create entries in) a raw system call can still cut it or
+ * write to it: say so in the log, once per change seen. */
+static void check_size(struct tg_collector *c)
+{
+	struct stat st;
+	off_t was = c->size;
+
+	if (fstat(c->logfd, &st) < 0 || st.st_size == was)
+		return;
+	c->size = st.st_size;
+	c->counts.tampered++;
+	own_record(c, TG_OCSF_SEVERITY_HIGH,
+		   json_pack("{s:I, s:I}", "size_expected", (json_int_t)was, "size_found",
+			     (json_int_t)st.st_size),
+		   st.st_size < was ? "the log was cut from %lld to %lld bytes while the job ran: "
+				      "records written before are lost"
+				    : "the log grew from %lld to %lld bytes while the job ran by "
+				      "writes that did not come from the collector",
+		   (long long)was, (long long)st.st_size);
 }
 
 static void flush(struct tg_collector *c)
@@ -135,7 +162,9 @@ static void flush(struct tg_collector *c)
 		return;
 	if (c->writes++ % 64 == 0)
 		follow_rotation(c);
+	check_size(c);
 	int r = write_all(c->logfd, c->out, c->outn);
+	c->size += r < 0 ? 0 : (off_t)c->outn;
 	if (r < 0 && !c->write_failed) {
 		fprintf(stderr, "trainguard: cannot write the log '%s': %s; records are lost\n",
 			c->log, strerror(-r));
@@ -148,10 +177,6 @@ static void put(struct tg_collector *c, const char *line, size_t n)
 {
 	if (c->outn + n > OUT_CAP)
 		flush(c);
-	if (n > OUT_CAP) {
-		write_all(c->logfd, line, n);
-		return;
-	}
 	memcpy(c->out + c->outn, line, n);
 	c->outn += n;
 }
@@ -167,8 +192,6 @@ static const char *severity_name(int s)
 
 /* One Event Log Activity "Other" record of the collector, its chain filled
  * and hashed. DETAILS (stolen) become unmapped.trainguard.collector. */
-static void own_record(struct tg_collector *c, int severity, json_t *details, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 static void own_record(struct tg_collector *c, int severity, json_t *details, const char *fmt, ...)
 {
 	char msg[1024], hash[2 * TG_SHA256_LEN + 1];
@@ -601,10 +624,12 @@ int tg_collector_new(const char *log, const char *jid, struct tg_collector **ret
 	}
 	c->logfd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW,
 			0600);
-	if (c->logfd < 0) {
+	struct stat st;
+	if (c->logfd < 0 || fstat(c->logfd, &st) < 0) {
 		err = -errno;
 		goto fail;
 	}
+	c->size = st.st_size;
 	if ((err = make_dir(c)) < 0)
 		goto fail;
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
