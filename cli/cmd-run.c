@@ -216,10 +216,8 @@ static int wait_job(pid_t job, struct tg_collector *col, int *status)
 				"running (see the collector's records in the log)\n",
 				n.silenced, n.silenced == 1 ? "" : "es");
 		if (n.tampered)
-			fprintf(stderr,
-				"trainguard: the log was cut or written by someone else than the "
-				"collector while the job ran (see the collector's records in the "
-				"log)\n");
+			fprintf(stderr, "trainguard: the log was cut while the job ran (see the "
+					"collector's records in the log)\n");
 		if (n.refused)
 			fprintf(stderr,
 				"trainguard: %lu record%s sent in another process's name: refused "
@@ -622,11 +620,11 @@ const struct tg_command tg_cmd_run = {
 	.run = run,
 	.synopsis = "run [--policy FILE] [--mode enforce|audit|learn] [--log FILE|stderr]\n"
 		    "    [--job-id ID] [--seal FILE] [--fence auto|require|off]\n"
-		    "    [--start-timeout S] [--] CMD [ARGS...]\n",
+		    "    [--start-timeout S] [--no-collector] [--] CMD [ARGS...]\n",
 	.usage = "usage: trainguard run [--policy FILE] [--mode enforce|audit|learn]\n"
 		 "                      [--log FILE|stderr] [--job-id ID] [--seal FILE]\n"
 		 "                      [--fence auto|require|off] [--start-timeout S]\n"
-		 "                      [--] CMD [ARGS...]\n"
+		 "                      [--no-collector] [--] CMD [ARGS...]\n"
 		 "\n"
 		 "Runs CMD under the guard, waits for it and exits with its status.\n"
 		 "\n"
@@ -646,6 +644,9 @@ const struct tg_command tg_cmd_run = {
 		 "  --fence MODE     the kernel fence (Landlock, seccomp) around the job:\n"
 		 "                   auto, require (fail when a layer cannot be installed)\n"
 		 "                   or off; overrides the policy's fence keys\n"
+		 "  --no-collector   each process of the job appends to the log file itself\n"
+		 "                   (by default run collects the records over a socket and\n"
+		 "                   is the log's only writer)\n"
 		 "  --               ends the options; needed when CMD starts with a dash\n"
 		 "\n"
 		 "Exit status: the job's; 128+N when signal N killed it; 125 trainguard's\n"

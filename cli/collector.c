@@ -70,7 +70,6 @@ struct tg_collector {
 	json_t *owners; /* chain id -> the pid whose records carry it */
 	char *out;
 	size_t outn;
-	unsigned writes;
 	bool write_failed;
 	off_t size; /* the log's size as we left it */
 	/* The collector's own chain. */
@@ -134,25 +133,24 @@ static void follow_rotation(struct tg_collector *c)
 static void own_record(struct tg_collector *c, int severity, json_t *details, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* The log is ours alone, but where the fence cannot carve it out (a folder
- * the job may create entries in) a raw system call can still cut it or
- * write to it: say so in the log, once per change seen. */
+/* The job has no descriptor on the log, but where the fence cannot carve
+ * it out (a folder the job may create entries in) a raw system call can
+ * still cut it: say so in the log, once per cut seen. Growth is not
+ * judged: several runs may share one log (srun -n 2 trainguard run). */
 static void check_size(struct tg_collector *c)
 {
 	struct stat st;
 	off_t was = c->size;
 
-	if (fstat(c->logfd, &st) < 0 || st.st_size == was)
+	if (fstat(c->logfd, &st) < 0 || st.st_size >= was)
 		return;
 	c->size = st.st_size;
 	c->counts.tampered++;
 	own_record(c, TG_OCSF_SEVERITY_HIGH,
 		   json_pack("{s:I, s:I}", "size_expected", (json_int_t)was, "size_found",
 			     (json_int_t)st.st_size),
-		   st.st_size < was ? "the log was cut from %lld to %lld bytes while the job ran: "
-				      "records written before are lost"
-				    : "the log grew from %lld to %lld bytes while the job ran by "
-				      "writes that did not come from the collector",
+		   "the log was cut from %lld to %lld bytes while the job ran: records written "
+		   "before are lost",
 		   (long long)was, (long long)st.st_size);
 }
 
@@ -160,11 +158,15 @@ static void flush(struct tg_collector *c)
 {
 	if (!c->outn)
 		return;
-	if (c->writes++ % 64 == 0)
-		follow_rotation(c);
+	/* Once per batch of records: a stat and an fstat, in run, not in
+	 * the job. */
+	follow_rotation(c);
 	check_size(c);
 	int r = write_all(c->logfd, c->out, c->outn);
-	c->size += r < 0 ? 0 : (off_t)c->outn;
+	/* Where our last line ends (appending: other writers' lines before). */
+	off_t end = lseek(c->logfd, 0, SEEK_CUR);
+	if (end >= 0)
+		c->size = end;
 	if (r < 0 && !c->write_failed) {
 		fprintf(stderr, "trainguard: cannot write the log '%s': %s; records are lost\n",
 			c->log, strerror(-r));

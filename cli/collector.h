@@ -33,7 +33,7 @@ struct tg_collector_counts {
 	unsigned long refused;   /* sent in another process's name */
 	unsigned long unstopped; /* connections closed without a stop record */
 	unsigned long silenced;  /* ... by a process still running */
-	unsigned long tampered;  /* the log cut or written by someone else */
+	unsigned long tampered;  /* the log cut while the job ran */
 };
 void tg_collector_counts(const struct tg_collector *c, struct tg_collector_counts *ret);
 

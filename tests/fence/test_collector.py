@@ -217,7 +217,7 @@ def case_truncate(tap, lay):
     r = tg_run(lay, [PYTHON, job, log3, lay.secret], log3)
     cut = [x for x in collector_records(records(log3)) if 'was cut' in x['message']]
     tap.check('raw open ok' in r.stdout and len(cut) == 1 and cut[0]['severity_id'] == 4
-              and 'the log was cut or written by someone else' in r.stderr,
+              and 'the log was cut while the job ran' in r.stderr,
               'collector: a log the fence cannot carve out (in the job\'s writable folder) '
               'cut by a raw open: the collector\'s record and run\'s summary say so',
               f'{r.stdout}{r.stderr}')
