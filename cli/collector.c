@@ -34,6 +34,7 @@
 
 #include "collector.h"
 #include "ocsf.h"
+#include "record-scan.h"
 #include "tg-config.h"
 #include "tg-sha256.h"
 
@@ -245,23 +246,6 @@ static void own_record(struct tg_collector *c, int severity, json_t *details, co
 
 /* ---- the job's records ----------------------------------------------------- */
 
-static json_t *path_get(json_t *o, const char *a, const char *b, const char *k)
-{
-	o = json_object_get(o, a);
-	if (b)
-		o = json_object_get(o, b);
-	return json_object_get(o, k);
-}
-
-/* The pid a record speaks for: its actor's, but for the fork record,
- * which the child writes about itself (its actor is the parent). */
-static json_t *writer_pid(json_t *rec)
-{
-	if (json_integer_value(json_object_get(rec, "launch_type_id")) == 2)
-		return path_get(rec, "process", NULL, "pid");
-	return path_get(rec, "actor", "process", "pid");
-}
-
 static void refuse(struct tg_collector *c, struct conn *k, const char *line, size_t n,
 		   const char *why)
 {
@@ -281,59 +265,49 @@ static void refuse(struct tg_collector *c, struct conn *k, const char *line, siz
 
 static void take(struct tg_collector *c, struct conn *k, const char *line, size_t n)
 {
+	struct tg_record_facts f;
+	const char *bad;
 	char why[160];
 
 	if (n < 2 || line[n - 1] != '\n' || memchr(line, '\n', n - 1)) {
 		refuse(c, k, line, n, "not one line");
 		return;
 	}
-	json_t *rec = json_loadb(line, n - 1, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(rec)) {
-		json_decref(rec);
-		refuse(c, k, line, n, "not one JSON record");
+	if (tg_record_scan(line, n - 1, &f, &bad) < 0) {
+		refuse(c, k, line, n, bad);
 		return;
 	}
-	json_t *pid = writer_pid(rec);
-	json_t *tg = path_get(rec, "unmapped", "trainguard", "chain");
-	const char *id = json_string_value(json_object_get(tg, "id"));
-	if (pid && (!json_is_integer(pid) || json_integer_value(pid) != k->pid)) {
-		snprintf(why, sizeof(why), "it names pid %lld", json_integer_value(pid));
-		goto refused;
+	/* The pid a record speaks for: its actor's, but for the fork record,
+	 * which the child writes about itself. A record naming none (the
+	 * minimal line of a record that could not be built) is the sender's. */
+	if (f.has_pid && f.pid != k->pid) {
+		snprintf(why, sizeof(why), "it names pid %lld", f.pid);
+		refuse(c, k, line, n, why);
+		return;
 	}
-	if (id) {
-		json_t *owner = json_object_get(c->owners, id);
+	if (f.chain[0]) {
+		json_t *owner = json_object_get(c->owners, f.chain);
 		if (owner && json_integer_value(owner) != k->pid) {
 			snprintf(why, sizeof(why), "it goes on with the hash chain of pid %lld",
 				 json_integer_value(owner));
-			goto refused;
+			refuse(c, k, line, n, why);
+			return;
 		}
 		if (!owner)
-			json_object_set_new(c->owners, id, json_integer(k->pid));
+			json_object_set_new(c->owners, f.chain, json_integer(k->pid));
 		/* One-shot chains (a vfork child, a record nested in another)
 		 * are one record each: they do not make the connection a
 		 * process's own. */
-		const char *origin = json_string_value(json_object_get(tg, "origin"));
-		if (json_integer_value(json_object_get(tg, "seq")) > 1 ||
-		    (origin && strcmp(origin, "vfork") != 0 && strcmp(origin, "nested") != 0))
+		if (f.seq > 1 || (f.origin[0] && strcmp(f.origin, "vfork") != 0 &&
+				  strcmp(f.origin, "nested") != 0))
 			k->chained = true;
 	}
-	const char *ev = json_string_value(path_get(rec, "unmapped", "trainguard", "event"));
-	if (ev && strcmp(ev, "stop") == 0)
+	if (f.stop)
 		k->stopped = true;
-	if (!k->name[0]) {
-		json_t *p = json_integer_value(json_object_get(rec, "launch_type_id")) == 2
-				    ? json_object_get(rec, "process")
-				    : json_object_get(json_object_get(rec, "actor"), "process");
-		const char *name = json_string_value(json_object_get(p, "name"));
-		snprintf(k->name, sizeof(k->name), "%s", name ? name : "");
-	}
-	json_decref(rec);
+	if (!k->name[0])
+		snprintf(k->name, sizeof(k->name), "%s", f.name);
 	c->counts.records++;
 	put(c, line, n);
-	return;
-refused:
-	json_decref(rec);
-	refuse(c, k, line, n, why);
 }
 
 /* ---- connections ----------------------------------------------------------- */
