@@ -460,8 +460,8 @@ static void round_trip(struct tg_collector *c, struct pollfd *p, size_t np, char
 
 int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status)
 {
-	int jfd = pidfd_of(job), status = 0;
-	bool done = false;
+	int jfd = job > 0 ? pidfd_of(job) : -1, status = 0;
+	bool done = job <= 0;
 	long long ended = 0;
 	char *buf = malloc(MSG_MAX + 1);
 	struct pollfd *p = NULL;
@@ -469,6 +469,8 @@ int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status)
 
 	if (!buf)
 		return -ENOMEM;
+	if (done)
+		ended = now_ms(CLOCK_MONOTONIC);
 	for (;;) {
 		if (pcap < c->n + 2) {
 			pcap = 2 * (c->n + 2);

@@ -24,6 +24,7 @@ const char *tg_collector_socket(const struct tg_collector *c);
 /* Collects until the job's process JOB ends (its status in *RET_STATUS),
  * then drains every connection: the records still queued, and those of
  * processes the job left behind while they keep sending (a short grace).
+ * JOB <= 0: the job's process was reaped already; only the drain is done.
  * Returns 0, or -errno when waiting for JOB failed. */
 int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status);
 
