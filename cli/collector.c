@@ -49,6 +49,8 @@
 #define REFUSALS_SAID 10
 #define OUT_CAP       (1 << 20)
 #define MSG_MAX       (64 * 1024)
+/* How deep a record's parents are fetched to be written first (below). */
+#define ORDER_DEPTH 4
 
 struct conn {
 	int fd, pidfd;
@@ -57,6 +59,7 @@ struct conn {
 	bool chained; /* carried a record of its process's own chain */
 	bool stopped; /* carried its process's stop record */
 	bool closed;  /* end of file: waiting to be judged */
+	bool busy;    /* being read (further up the stack) */
 	long long closed_ms;
 	unsigned long refused;
 	char name[64];
@@ -68,7 +71,9 @@ struct tg_collector {
 	char log[PATH_MAX], jid[256], host[256];
 	struct conn *c;
 	size_t n, cap;
-	json_t *owners; /* chain id -> the pid whose records carry it */
+	json_t *owners;             /* chain id -> the pid whose records carry it */
+	json_t *seqs;               /* chain id -> the last seq written */
+	char *buf[ORDER_DEPTH + 1]; /* a message, per depth of read_conn */
 	char *out;
 	size_t outn;
 	bool write_failed;
@@ -263,7 +268,35 @@ static void refuse(struct tg_collector *c, struct conn *k, const char *line, siz
 					       : "");
 }
 
-static void take(struct tg_collector *c, struct conn *k, const char *line, size_t n)
+static void read_conn(struct tg_collector *c, struct conn *k, int max, int depth);
+
+static long long written_seq(struct tg_collector *c, const char *id)
+{
+	return json_integer_value(json_object_get(c->seqs, id));
+}
+
+/* A process's first record links to its parent's record (fork, exec,
+ * vfork): the parent sent that one earlier, but maybe on a connection not
+ * read yet. It is written first, so that the log keeps the order verify
+ * checks: the parent's connections (any, when the parent chain is not
+ * known yet) are read before this record is written. */
+static void order_after(struct tg_collector *c, struct conn *k, const char *parent, long long pseq,
+			int depth)
+{
+	if (depth >= ORDER_DEPTH || written_seq(c, parent) >= pseq)
+		return;
+	json_int_t pid = json_integer_value(json_object_get(c->owners, parent));
+	for (size_t i = 0; i < c->n; i++) {
+		struct conn *j = &c->c[i];
+		if (j == k || j->busy || j->closed || (pid && j->pid != pid))
+			continue;
+		read_conn(c, j, 4096, depth + 1);
+		if (written_seq(c, parent) >= pseq)
+			return;
+	}
+}
+
+static void take(struct tg_collector *c, struct conn *k, const char *line, size_t n, int depth)
 {
 	struct tg_record_facts f;
 	const char *bad;
@@ -302,12 +335,16 @@ static void take(struct tg_collector *c, struct conn *k, const char *line, size_
 				  strcmp(f.origin, "nested") != 0))
 			k->chained = true;
 	}
+	if (f.seq == 1 && f.parent[0] && f.parent_seq > 0)
+		order_after(c, k, f.parent, f.parent_seq, depth);
 	if (f.stop)
 		k->stopped = true;
 	if (!k->name[0])
 		snprintf(k->name, sizeof(k->name), "%s", f.name);
 	c->counts.records++;
 	put(c, line, n);
+	if (f.chain[0] && f.seq > written_seq(c, f.chain))
+		json_object_set_new(c->seqs, f.chain, json_integer(f.seq));
 }
 
 /* ---- connections ----------------------------------------------------------- */
@@ -359,25 +396,30 @@ static void accept_all(struct tg_collector *c)
 	}
 }
 
-/* Reads what K has queued, at most MAX records (0: all). */
-static void read_conn(struct tg_collector *c, struct conn *k, char *buf, int max)
+/* Reads what K has queued, at most MAX records (0: all); DEPTH: how many
+ * reads are further up the stack (each has a buffer of its own). */
+static void read_conn(struct tg_collector *c, struct conn *k, int max, int depth)
 {
+	char *buf = c->buf[depth];
+
+	k->busy = true;
 	for (int i = 0; !max || i < max; i++) {
 		ssize_t r = recv(k->fd, buf, MSG_MAX, MSG_DONTWAIT | MSG_TRUNC);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
-			return;
+			break;
 		if (r == 0) {
 			k->closed = true;
 			k->closed_ms = now_ms(CLOCK_MONOTONIC);
-			return;
+			break;
 		}
 		if (r > MSG_MAX)
 			refuse(c, k, buf, MSG_MAX, "longer than any record");
 		else
-			take(c, k, buf, (size_t)r);
+			take(c, k, buf, (size_t)r, depth);
 	}
+	k->busy = false;
 }
 
 /* A closed connection, judged; or one still open when the job is over. */
@@ -446,7 +488,7 @@ static void judge_closed(struct tg_collector *c, bool all)
 }
 
 /* One round: accept, read what is queued, write it. */
-static void round_trip(struct tg_collector *c, struct pollfd *p, size_t np, char *buf)
+static void round_trip(struct tg_collector *c, struct pollfd *p, size_t np)
 {
 	if (p[0].revents)
 		accept_all(c);
@@ -454,7 +496,7 @@ static void round_trip(struct tg_collector *c, struct pollfd *p, size_t np, char
 		if (p[i].revents && p[i].fd >= 0)
 			for (size_t j = 0; j < c->n; j++)
 				if (c->c[j].fd == p[i].fd && !c->c[j].closed)
-					read_conn(c, &c->c[j], buf, 64);
+					read_conn(c, &c->c[j], 64, 0);
 	flush(c);
 }
 
@@ -463,12 +505,9 @@ int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status)
 	int jfd = job > 0 ? pidfd_of(job) : -1, status = 0;
 	bool done = job <= 0;
 	long long ended = 0;
-	char *buf = malloc(MSG_MAX + 1);
 	struct pollfd *p = NULL;
 	size_t pcap = 0;
 
-	if (!buf)
-		return -ENOMEM;
 	if (done)
 		ended = now_ms(CLOCK_MONOTONIC);
 	for (;;) {
@@ -496,14 +535,13 @@ int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status)
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r > 0)
-			round_trip(c, p, np - (!done && jfd >= 0), buf);
+			round_trip(c, p, np - (!done && jfd >= 0));
 		if (!done) {
 			pid_t w = waitpid(job, &status, WNOHANG);
 			if (w == job) {
 				done = true;
 				ended = now_ms(CLOCK_MONOTONIC);
 			} else if (w < 0 && errno != EINTR) {
-				free(buf);
 				free(p);
 				return -errno;
 			}
@@ -527,7 +565,7 @@ int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status)
 	unlink(c->sock);
 	for (size_t i = 0; i < c->n; i++)
 		if (!c->c[i].closed)
-			read_conn(c, &c->c[i], buf, 0);
+			read_conn(c, &c->c[i], 0, 0);
 	flush(c);
 	bool pending = false;
 	for (size_t i = 0; i < c->n; i++)
@@ -540,7 +578,6 @@ int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status)
 		drop(c, 0);
 	}
 	flush(c);
-	free(buf);
 	if (!done) {
 		while (waitpid(job, &status, 0) < 0)
 			if (errno != EINTR)
@@ -595,8 +632,12 @@ int tg_collector_new(const char *log, const char *jid, struct tg_collector **ret
 	}
 	to_hex(r, sizeof(r), c->id);
 	c->owners = json_object();
+	c->seqs = json_object();
 	c->out = malloc(OUT_CAP);
-	if (!c->owners || !c->out) {
+	bool bufs = true;
+	for (int i = 0; i <= ORDER_DEPTH; i++)
+		bufs &= (c->buf[i] = malloc(MSG_MAX + 1)) != NULL;
+	if (!c->owners || !c->seqs || !c->out || !bufs) {
 		err = -ENOMEM;
 		goto fail;
 	}
@@ -653,6 +694,9 @@ void tg_collector_free(struct tg_collector *c)
 		close(c->logfd);
 	}
 	json_decref(c->owners);
+	json_decref(c->seqs);
+	for (int i = 0; i <= ORDER_DEPTH; i++)
+		free(c->buf[i]);
 	free(c->out);
 	free(c);
 }

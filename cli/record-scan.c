@@ -14,7 +14,7 @@
 
 #include "record-scan.h"
 
-enum obj { O_OTHER, O_ROOT, O_ACTOR, O_ACTOR_PROC, O_PROC, O_UNMAPPED, O_TG, O_CHAIN };
+enum obj { O_OTHER, O_ROOT, O_ACTOR, O_ACTOR_PROC, O_PROC, O_UNMAPPED, O_TG, O_CHAIN, O_PARENT };
 enum leaf { L_NONE, L_LAUNCH, L_PID, L_NAME, L_EVENT, L_ID, L_SEQ, L_ORIGIN };
 
 /* A key of an object read here: the object its value is, or the leaf. */
@@ -41,6 +41,9 @@ static const struct key keys[] = {
 	{ O_CHAIN, "id", O_OTHER, L_ID },
 	{ O_CHAIN, "seq", O_OTHER, L_SEQ },
 	{ O_CHAIN, "origin", O_OTHER, L_ORIGIN },
+	{ O_CHAIN, "parent", O_PARENT, L_NONE },
+	{ O_PARENT, "id", O_OTHER, L_ID },
+	{ O_PARENT, "seq", O_OTHER, L_SEQ },
 };
 
 struct scan {
@@ -205,6 +208,8 @@ static int take_leaf(struct scan *s, enum obj in, enum leaf leaf)
 		} else if (leaf == L_PID) {
 			s->has_pid[side] = true;
 			s->pid[side] = v;
+		} else if (in == O_PARENT) {
+			f->parent_seq = v;
 		} else {
 			f->seq = v;
 		}
@@ -226,7 +231,10 @@ static int take_leaf(struct scan *s, enum obj in, enum leaf leaf)
 	case L_ID:
 		if (n >= sizeof(f->chain))
 			return fail(s, "its chain id is too long");
-		copy(f->chain, sizeof(f->chain), str, n);
+		if (in == O_PARENT)
+			copy(f->parent, sizeof(f->parent), str, n);
+		else
+			copy(f->chain, sizeof(f->chain), str, n);
 		break;
 	case L_ORIGIN:
 		copy(f->origin, sizeof(f->origin), str, n);

@@ -151,6 +151,32 @@ for j in range(n):
 open(done, 'w').close()
 '''
 
+# Threads refusing distinct paths while children are forked and spawned:
+# each child's first record links to a record its parent sent just before,
+# maybe still queued on the parent's connection.
+ORDER = r'''
+import os, subprocess, sys, threading
+base = sys.argv[1]
+def deny(tag):
+    for i in range(150):
+        try:
+            open('%s/%s-%d' % (base, tag, i))
+        except OSError:
+            pass
+ts = [threading.Thread(target=deny, args=('t%d' % k,)) for k in range(3)]
+for t in ts:
+    t.start()
+for i in range(12):
+    subprocess.run(['cat', base + '/c%d' % i], stderr=subprocess.DEVNULL)
+    pid = os.fork()
+    if pid == 0:
+        deny('f%d' % i)
+        os._exit(0)
+    os.waitpid(pid, 0)
+for t in ts:
+    t.join()
+'''
+
 WEAK = """version = 1;
 defaults = { read = "allow"; list = "allow"; exec = "allow"; write = "allow";
              create = "allow"; delete = "allow"; chmod = "allow"; };
@@ -316,6 +342,22 @@ def case_drain(tap, lay):
               f'{r.returncode} {r.stderr} missing {len(want - paths)}\n{v.stdout}')
 
 
+def case_order(tap, lay):
+    job = os.path.join(lay.t, 'order.py')
+    Layout.write(job, ORDER, 0o644)
+    base = os.path.join(lay.home, '.ssh')
+    bad = []
+    for i in range(3):
+        log = os.path.join(lay.t, f'order-{i}.jsonl')
+        r = tg_run(lay, [PYTHON, job, base], log)
+        v = verify(log)
+        if r.returncode != 0 or v.returncode != 0:
+            bad.append(f'{r.returncode} {r.stderr[-500:]}\n{v.stdout[-1500:]}')
+    tap.check(not bad, 'collector: a child\'s first record is written after the parent\'s '
+              'record it links to (threads logging while children fork and exec; 3 runs '
+              'verify)', '\n'.join(bad))
+
+
 def case_stall(tap, lay):
     job = os.path.join(lay.t, 'stall.py')
     Layout.write(job, STALL, 0o644)
@@ -413,6 +455,7 @@ def main():
         case_silence(tap, lay)
         case_forge(tap, lay)
         case_drain(tap, lay)
+        case_order(tap, lay)
         case_stall(tap, lay)
         case_plain_preload(tap, lay)
         case_nested(tap, lay, None)

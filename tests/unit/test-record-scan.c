@@ -16,10 +16,15 @@ static const struct {
 	const char *chain, *origin, *name;
 	long long seq;
 	bool stop;
+	const char *parent;
+	long long parent_seq;
 } cases[] = {
 	{ "{\"actor\":{\"process\":{\"name\":\"py\",\"pid\":42}},\"unmapped\":{\"trainguard\":"
 	  "{\"chain\":{\"id\":\"ab\",\"origin\":\"start\",\"seq\":1},\"event\":\"start\"}}}",
 	  0, true, 42, "ab", "start", "py", 1, false },
+	{ "{\"actor\":{\"process\":{\"pid\":3}},\"unmapped\":{\"trainguard\":{\"chain\":"
+	  "{\"id\":\"c1\",\"origin\":\"exec\",\"parent\":{\"id\":\"p1\",\"seq\":80},\"seq\":1}}}}",
+	  0, true, 3, "c1", "exec", "", 1, false, "p1", 80 },
 	/* The fork record is the child's: process.pid, not the actor's. */
 	{ "{\"actor\":{\"process\":{\"pid\":1}},\"launch_type_id\":2,\"process\":{\"pid\":7,"
 	  "\"name\":\"c\"},\"unmapped\":{\"trainguard\":{\"chain\":{\"id\":\"cd\",\"seq\":1}}}}",
@@ -60,6 +65,8 @@ static const struct {
 	{ "{\"unmapped\":{\"trainguard\":{\"chain\":{\"id\":\"\\u0061b\"}}}}", -EINVAL },
 	{ "{\"unmapped\":{\"trainguard\":{\"chain\":{\"id\":\"a\"},\"chain\":{\"id\":\"b\"}}}}",
 	  -EINVAL },
+	{ "{\"unmapped\":{\"trainguard\":{\"chain\":{\"parent\":{\"seq\":1,\"seq\":2}}}}}",
+	  -EINVAL },
 };
 
 int main(void)
@@ -78,7 +85,9 @@ int main(void)
 			    strcmp(f.chain, cases[i].chain) == 0 &&
 			    strcmp(f.origin, cases[i].origin) == 0 &&
 			    strcmp(f.name, cases[i].name) == 0 && f.seq == cases[i].seq &&
-			    f.stop == cases[i].stop;
+			    f.stop == cases[i].stop &&
+			    strcmp(f.parent, cases[i].parent ? cases[i].parent : "") == 0 &&
+			    f.parent_seq == cases[i].parent_seq;
 		ok(same, "read: %s", cases[i].line);
 		if (!same)
 			tap_diag(
