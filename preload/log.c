@@ -1,7 +1,8 @@
 /* The log sink (see log.h): where records go (a file, stderr, syslog, a
- * collector's Unix socket, `trainguard run`'s collector), the one write per record, rotation followed
- * without signal handlers, records dropped counted and said, the fallback
- * line, and the log descriptor kept out of the program's way.
+ * collector's Unix socket, `trainguard run`'s collector), the one write
+ * per record, rotation followed without signal handlers, records dropped
+ * counted and said, the fallback line, and the log descriptor kept out of
+ * the program's way.
  *
  * Every record ends in tg_log_emit(), the one function that takes the
  * final bytes of a line: a hook that must see every line (a hash chain)
