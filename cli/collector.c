@@ -12,6 +12,7 @@
  * collector's own says so. The collector's records carry a hash chain of
  * their own (origin "collector"), so `trainguard verify` checks them like
  * any other. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -589,6 +590,41 @@ int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status)
 
 /* ---- setting up ------------------------------------------------------------ */
 
+/* A run killed by SIGKILL leaves its folder behind: in BASE, ours that
+ * nobody listens on any more (connect is refused) and older than a minute
+ * (not a run between its bind and its listen) are removed. */
+static void sweep(const char *base)
+{
+	static const char prefix[] = "trainguard-run-";
+	char dir[PATH_MAX], sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	DIR *d = opendir(base);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if (strncmp(e->d_name, prefix, sizeof(prefix) - 1) != 0 ||
+		    (size_t)snprintf(dir, sizeof(dir), "%s/%s", base, e->d_name) >= sizeof(dir) ||
+		    (size_t)snprintf(sock, sizeof(sock), "%s/log.sock", dir) >= sizeof(sock) ||
+		    lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != getuid() ||
+		    (st.st_mode & 07777) != 0700 || lstat(sock, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+		    time(NULL) - st.st_mtime < 60)
+			continue;
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		memcpy(a.sun_path, sock, strlen(sock) + 1);
+		int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			break;
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno == ECONNREFUSED) {
+			unlink(sock);
+			rmdir(dir);
+		}
+		close(fd);
+	}
+	closedir(d);
+}
+
 /* A new private folder for the socket: under XDG_RUNTIME_DIR (the user's
  * own), else TMPDIR, else /tmp, the first whose path fits a socket's. */
 static int make_dir(struct tg_collector *c)
@@ -603,6 +639,7 @@ static int make_dir(struct tg_collector *c)
 		int n = snprintf(c->dir, sizeof(c->dir), "%s/trainguard-run-XXXXXX", b);
 		if (n < 0 || (size_t)n + sizeof("/log.sock") > sizeof(c->sock))
 			continue;
+		sweep(b);
 		if (mkdtemp(c->dir)) {
 			snprintf(c->sock, sizeof(c->sock), "%s/log.sock", c->dir);
 			return 0;

@@ -358,6 +358,31 @@ def case_order(tap, lay):
               'verify)', '\n'.join(bad))
 
 
+def case_stale(tap, lay):
+    """A run killed by SIGKILL leaves its socket folder: the next run in
+    the same place removes it once nobody listens there."""
+    import socket
+    tmp = os.path.join(lay.t, 'tmp')
+    os.makedirs(tmp, exist_ok=True)
+    stale = os.path.join(tmp, 'trainguard-run-AAAAAA')
+    fresh = os.path.join(tmp, 'trainguard-run-BBBBBB')
+    for d in (stale, fresh):
+        os.mkdir(d, 0o700)
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        s.bind(os.path.join(d, 'log.sock'))
+        s.close()
+    old = time.time() - 3600
+    os.utime(os.path.join(stale, 'log.sock'), (old, old))
+    log = os.path.join(lay.t, 'stale.jsonl')
+    env = {k: v for k, v in lay.env.items() if k != 'XDG_RUNTIME_DIR'}
+    r = tg_run(lay, ['true'], log, env=dict(env, TMPDIR=tmp))
+    left = sorted(os.listdir(tmp))
+    tap.check(r.returncode == 0 and left == ['trainguard-run-BBBBBB'],
+              'collector: a socket folder nobody listens on, older than a minute, is removed '
+              'by the next run (a fresh one is left alone); run removes its own', f'{left} '
+              f'{r.stderr}')
+
+
 def case_stall(tap, lay):
     job = os.path.join(lay.t, 'stall.py')
     Layout.write(job, STALL, 0o644)
@@ -457,6 +482,7 @@ def main():
         case_drain(tap, lay)
         case_order(tap, lay)
         case_stall(tap, lay)
+        case_stale(tap, lay)
         case_plain_preload(tap, lay)
         case_nested(tap, lay, None)
         case_nested(tap, lay, 'off')
