@@ -12,8 +12,10 @@ erases them, so the collector is what does the work. A process that closes
 its connection while it runs, and one that ends without a stop record, are
 named by the collector's records; a record sent in another process's name
 is refused; every record of a job whose processes log at once and exit is
-in the log before run's summary and the seal; a stopped collector does not
-stop the job. A nested `trainguard run` with a weaker policy, the fence
+in the log before run's summary and the seal, and a child's first record
+after the parent record it links to; a stopped collector does not stop the
+job; a socket folder left by a killed run is removed by the next. The
+truncation is tried as nobody too. A nested `trainguard run` with a weaker policy, the fence
 off and audit mode inside a guarded job gets no weaker guard: the outer
 policy still refuses the miner and the secret, with the outer fence on and
 with it off (the preload alone)."""
@@ -25,7 +27,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fencelib import PYTHON, Layout, Tap, landlock_abi, run  # noqa: E402
+from fencelib import NOBODY, PYTHON, Layout, Tap, have_nobody, landlock_abi, run  # noqa: E402
 
 BUILD = os.environ.get('TG_BUILD_ROOT', 'build')
 TG = os.path.abspath(os.path.join(BUILD, 'cli', 'trainguard'))
@@ -191,8 +193,9 @@ def clean_env(env, **extra):
     return env
 
 
-def tg_run(lay, argv, log, opts=(), env=None, policy=None):
-    cmd = [TG, 'run', '--policy', policy or lay.policy, '--log', log] + list(opts) + ['--']
+def tg_run(lay, argv, log, opts=(), env=None, policy=None, pre=()):
+    cmd = list(pre) + [TG, 'run', '--policy', policy or lay.policy, '--log', log] + list(
+        opts) + ['--']
     return run(cmd + list(argv), env=clean_env(env or lay.env), cwd=lay.work)
 
 
@@ -254,6 +257,27 @@ def case_truncate(tap, lay):
               '--no-collector (each process appends to the log): the same payload finds '
               'the log descriptor and erases the earlier records',
               f'{r.stdout}{r.stderr}\n{paths}')
+
+
+def case_truncate_nobody(tap, lay):
+    """The same as a user with no privileges: run and the job as nobody."""
+    if not have_nobody():
+        tap.skip('collector as nobody', 'setpriv cannot switch to nobody here')
+        return
+    job = os.path.join(lay.t, 'truncate.py')
+    logs = os.path.join(lay.t, 'nobody-logs')
+    os.makedirs(logs, exist_ok=True)
+    os.chmod(logs, 0o777)
+    log = os.path.join(logs, 'trunc.jsonl')
+    env = {k: v for k, v in lay.env.items() if k != 'XDG_RUNTIME_DIR'}
+    r = tg_run(lay, [PYTHON, job, log, lay.secret], log, pre=NOBODY, env=env)
+    paths = denied_paths(records(log))
+    v = verify(log)
+    tap.check(r.returncode == 0 and 'fds []' in r.stdout and lay.secret in paths
+              and lay.secret + '.after' in paths and 'raw open refused' in r.stdout
+              and v.returncode == 0,
+              'collector as nobody: the same payload leaves every earlier record, verify passes',
+              f'{r.returncode} {r.stdout}{r.stderr}\n{paths}')
 
 
 def case_raw_exec_writer(tap, lay):
@@ -476,6 +500,7 @@ def main():
     lay = Layout(base='/var/tmp')
     try:
         case_truncate(tap, lay)
+        case_truncate_nobody(tap, lay)
         case_raw_exec_writer(tap, lay)
         case_silence(tap, lay)
         case_forge(tap, lay)
