@@ -1,5 +1,5 @@
-/* trainguard run: start a job under the guard, wait for it, count its
- * violations.
+/* trainguard run: start a job under the guard, collect its records into
+ * the log (collector.c), wait for it, count its violations.
  *
  * The policy is loaded and its variables expanded here, once, so a bad
  * policy stops the job before it starts with the messages check gives, and
@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "collector.h"
 #include "common.h"
 #include "find-library.h"
 #include "handshake.h"
@@ -197,8 +198,43 @@ static int check_handshake(struct tg_handshake *hs, pid_t pid, const char *cmd)
 	return TG_EXIT_NO_START;
 }
 
+/* Waits for the job, collecting its records when COL is not NULL (every
+ * record is in the log when this returns). JOB <= 0: it was
+ * reaped already, only the records are drained. Returns 0 with *STATUS, or
+ * -1 after saying why. */
+static int wait_job(pid_t job, struct tg_collector *col, int *status)
+{
+	int r = 0;
+
+	if (col) {
+		r = tg_collector_run(col, job, status);
+		struct tg_collector_counts n;
+		tg_collector_counts(col, &n);
+		if (n.silenced)
+			fprintf(stderr,
+				"trainguard: %lu process%s of the job stopped logging while "
+				"running (see the collector's records in the log)\n",
+				n.silenced, n.silenced == 1 ? "" : "es");
+		if (n.tampered)
+			fprintf(stderr, "trainguard: the log was cut while the job ran (see the "
+					"collector's records in the log)\n");
+		if (n.refused)
+			fprintf(stderr,
+				"trainguard: %lu record%s sent in another process's name: refused "
+				"(see the collector's records in the log)\n",
+				n.refused, n.refused == 1 ? "" : "s");
+	} else if (job > 0) {
+		while ((r = waitpid(job, status, 0)) < 0 && errno == EINTR)
+			;
+		r = r < 0 ? -errno : 0;
+	}
+	if (r < 0)
+		fprintf(stderr, "trainguard: waiting for the job: %s\n", strerror(-r));
+	return r < 0 ? -1 : 0;
+}
+
 static int run_job(char **argv, const char *jid, const char *log, const char *seal,
-		   struct tg_policy *p, struct tg_run_fence *fence)
+		   struct tg_policy *p, struct tg_run_fence *fence, struct tg_collector *col)
 {
 	struct tg_handshake hs;
 	struct tg_fence_report rep = { 0 };
@@ -280,22 +316,21 @@ static int run_job(char **argv, const char *jid, const char *log, const char *se
 		/* The job did not start; the reason was printed. */
 		close(hs.rd);
 		close(hs.wr);
-		waitpid(pid, NULL, 0);
+		wait_job(pid, col, &status);
 		return TG_EXIT_NO_START;
 	}
 	if (answers) {
 		int hr = check_handshake(&hs, pid, argv[0]);
-		if (hr)
+		if (hr) {
+			wait_job(0, col, &status); /* what it logged before it was stopped */
 			return hr;
+		}
 	} else {
 		close(hs.rd);
 		close(hs.wr);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR) {
-			fprintf(stderr, "trainguard: waiting for the job: %s\n", strerror(errno));
-			return TG_EXIT_RUN_FAIL;
-		}
+	if (wait_job(pid, col, &status) < 0)
+		return TG_EXIT_RUN_FAIL;
 	if (fr == -ECANCELED)
 		return TG_EXIT_NO_START; /* the job did not start; the reason was printed */
 	const char *fence_on = fence_text(&rep, ftext, sizeof(ftext));
@@ -415,10 +450,12 @@ static int run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "fence", required_argument, NULL, 'f' },
 		{ "start-timeout", required_argument, NULL, 'T' },
+		{ "no-collector", no_argument, NULL, 'C' },
 		{ 0 },
 	};
 	const char *policy = NULL, *mode = NULL, *log = NULL, *given_jid = NULL, *seal = NULL;
 	const char *fence = NULL;
+	bool collect = true;
 	char lib[PATH_MAX], jid[256], logbuf[PATH_MAX], real[PATH_MAX];
 	int c;
 
@@ -455,6 +492,9 @@ static int run(int argc, char **argv)
 		}
 		case 'f':
 			fence = optarg;
+			break;
+		case 'C':
+			collect = false;
 			break;
 		case 'h':
 			fputs(tg_cmd_run.usage, stdout);
@@ -546,14 +586,31 @@ static int run(int argc, char **argv)
 		if (fd >= 0)
 			close(fd);
 	}
+	/* This process writes the log; the job sends it its records. */
+	struct tg_collector *col = NULL;
+	unsetenv(TG_ENV_COLLECTOR);
+	if (lr == 0 && collect) {
+		int cr = tg_collector_new(logbuf, jid, &col);
+		if (cr < 0) {
+			fprintf(stderr,
+				"trainguard: cannot collect the log '%s': %s; the job was not "
+				"started (--no-collector lets each process write it)\n",
+				logbuf, strerror(-cr));
+			tg_policy_free(p);
+			return TG_EXIT_RUN_FAIL;
+		}
+		setenv(TG_ENV_COLLECTOR, tg_collector_socket(col), 1);
+	}
 	struct tg_run_fence rf = {
 		.landlock = fence ? fm : tg_policy_fence_landlock(p),
 		.seccomp = fence ? fm : tg_policy_fence_seccomp(p),
 		.log = lr == 0 ? logbuf : NULL,
 		.guard_lib = lib,
+		.collector = col ? tg_collector_socket(col) : NULL,
 	};
 	job_mode(p, mode ? mode : getenv(TG_ENV_MODE), &rf);
-	int r = run_job(argv + optind, jid, lr == 0 ? logbuf : NULL, seal, p, &rf);
+	int r = run_job(argv + optind, jid, lr == 0 ? logbuf : NULL, seal, p, &rf, col);
+	tg_collector_free(col);
 	tg_policy_free(p);
 	return r;
 }
@@ -563,11 +620,11 @@ const struct tg_command tg_cmd_run = {
 	.run = run,
 	.synopsis = "run [--policy FILE] [--mode enforce|audit|learn] [--log FILE|stderr]\n"
 		    "    [--job-id ID] [--seal FILE] [--fence auto|require|off]\n"
-		    "    [--start-timeout S] [--] CMD [ARGS...]\n",
+		    "    [--start-timeout S] [--no-collector] [--] CMD [ARGS...]\n",
 	.usage = "usage: trainguard run [--policy FILE] [--mode enforce|audit|learn]\n"
 		 "                      [--log FILE|stderr] [--job-id ID] [--seal FILE]\n"
 		 "                      [--fence auto|require|off] [--start-timeout S]\n"
-		 "                      [--] CMD [ARGS...]\n"
+		 "                      [--no-collector] [--] CMD [ARGS...]\n"
 		 "\n"
 		 "Runs CMD under the guard, waits for it and exits with its status.\n"
 		 "\n"
@@ -587,6 +644,9 @@ const struct tg_command tg_cmd_run = {
 		 "  --fence MODE     the kernel fence (Landlock, seccomp) around the job:\n"
 		 "                   auto, require (fail when a layer cannot be installed)\n"
 		 "                   or off; overrides the policy's fence keys\n"
+		 "  --no-collector   each process of the job appends to the log file itself\n"
+		 "                   (by default run collects the records over a socket and\n"
+		 "                   is the log's only writer)\n"
 		 "  --               ends the options; needed when CMD starts with a dash\n"
 		 "\n"
 		 "Exit status: the job's; 128+N when signal N killed it; 125 trainguard's\n"

@@ -3,9 +3,10 @@
  * The job's process installs it on itself between fork and exec: Landlock
  * restricts the calling thread and whatever it starts afterwards, so the
  * program, its loader and every child are inside, including children that
- * drop LD_PRELOAD and static programs. The log is granted write (the
- * preload of each process opens it) and, like the library, protected from
- * every other change; the policy files are protected by the policy. */
+ * drop LD_PRELOAD and static programs. The log is granted write only when
+ * each process of the job opens it (no collector: --no-collector); like
+ * the library, it is protected from every other change; the policy files
+ * are protected by the policy. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +39,7 @@ static void report(int fd, const struct outcome *o)
 
 int tg_run_fence_install(struct tg_policy *p, const struct tg_run_fence *f)
 {
-	const char *mine[] = { f->log, f->guard_lib };
+	const char *mine[] = { f->log, f->guard_lib, f->collector };
 	const char *writable[] = { f->log };
 	const char *program[] = { f->program };
 	struct tg_fence_opts o = {
@@ -47,14 +48,14 @@ int tg_run_fence_install(struct tg_policy *p, const struct tg_run_fence *f)
 		.flags = f->mode_set ? TG_FENCE_MODE_SET : 0,
 		.mode = f->mode,
 		.writable = writable,
-		.nwritable = f->log ? 1 : 0,
+		.nwritable = f->log && !f->collector ? 1 : 0,
 		.executable = program,
 		.nexecutable = f->program ? 1 : 0,
 		.hint = print_hint,
 	};
 	struct outcome out = { 0 };
 	const char *layer = "Landlock";
-	int r = tg_policy_protect(p, mine, 2);
+	int r = tg_policy_protect(p, mine, 3);
 
 	/* What auto mode could not do is in the summary; the details ("a tree
 	 * stays open") are for whoever required the fence. */

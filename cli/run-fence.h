@@ -15,6 +15,8 @@ struct tg_run_fence {
 	enum tg_mode mode;
 	const char *log;       /* the log file the guard writes; NULL: stderr */
 	const char *guard_lib; /* libtrainguard.so, protected like the log */
+	const char *collector; /* the collector's socket: the log is then not
+				* writable in the job, the socket protected */
 	const char *program;   /* the job's program (absolute), which the user chose:
 			      * granted read and exec; NULL when not found */
 	int report_fd;         /* the pipe's write end the job's process reports on */

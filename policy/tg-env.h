@@ -23,6 +23,10 @@
  * set by `trainguard run` and by the library once it fenced the job, so a
  * child inside the parent's domain does not stack another. */
 #define TG_ENV_FENCE "TRAINGUARD_FENCE"
+/* The socket of `trainguard run`'s collector: the guard sends its records
+ * there, and `run`, the only writer of the log file TRAINGUARD_LOG names,
+ * writes them (cli/collector.c). */
+#define TG_ENV_COLLECTOR "TRAINGUARD_COLLECTOR"
 /* Every variable of the guard's own starts with this. */
 #define TG_ENV_PREFIX "TRAINGUARD_"
 

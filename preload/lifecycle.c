@@ -120,8 +120,11 @@ void tg_life_unguarded(const char *why, const char *dest)
 	enum tg_sink kind;
 	struct tg_life l = { .why = why, .exit_status = -1, .layers = "none" };
 
-	int fd = tg_log_open(dest, &kind);
-	tg_log_set_fd(fd >= 0 ? fd : -1);
+	/* NULL: the sink is set already (the collector's). */
+	if (dest) {
+		int fd = tg_log_open(dest, &kind);
+		tg_log_set_fd(fd >= 0 ? fd : -1);
+	}
 	write_life(TG_EV_UNGUARDED, "unguarded", &l);
 }
 

@@ -1,7 +1,8 @@
 /* The log sink (see log.h): where records go (a file, stderr, syslog, a
- * collector's Unix socket), the one write per record, rotation followed
- * without signal handlers, records dropped counted and said, the fallback
- * line, and the log descriptor kept out of the program's way.
+ * collector's Unix socket, `trainguard run`'s collector), the one write
+ * per record, rotation followed without signal handlers, records dropped
+ * counted and said, the fallback line, and the log descriptor kept out of
+ * the program's way.
  *
  * Every record ends in tg_log_emit(), the one function that takes the
  * final bytes of a line: a hook that must see every line (a hash chain)
@@ -129,9 +130,56 @@ static int open_socket(const char *path, int type)
 	return fd;
 }
 
+/* How long a record waits for a collector that does not read (a stopped
+ * `trainguard run`): then it is dropped and counted, and the job goes on. */
+#define COLLECTOR_WAIT_S 2
+/* The process the collector connection was made by: the collector knows a
+ * connection by the pid that made it (SO_PEERCRED). */
+static _Atomic pid_t collector_pid;
+
+static int open_collector(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct timeval wait = { .tv_sec = COLLECTOR_WAIT_S };
+	int buf = 1 << 20;
+	size_t l = strlen(path);
+
+	if (l >= sizeof(a.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(a.sun_path, path, l + 1);
+	/* Raw calls: a fork child reconnects from the fork hub, and a vfork
+	 * child from inside the program's call. */
+	int fd = tg_sys(SYS_socket, AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* Bounds both the connect (a full backlog) and every send. A larger
+	 * buffer rides out a burst while the collector writes. */
+	tg_sys(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait));
+	tg_sys(SYS_setsockopt, fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	if (tg_sys(SYS_connect, fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		int e = -errno;
+		tg_sys(SYS_close, fd);
+		return e;
+	}
+	return fd;
+}
+
+/* This process's connection (never a vfork child's: it would write
+ * the parent's memory). */
+static int connect_collector(void)
+{
+	int fd = open_collector(sink.path);
+
+	if (fd >= 0)
+		atomic_store(&collector_pid, (pid_t)tg_sys(SYS_getpid));
+	return fd;
+}
+
 static int open_sink(void)
 {
 	switch (sink.kind) {
+	case TG_SINK_COLLECTOR:
+		return connect_collector();
 	case TG_SINK_FILE:
 		return open_file(sink.path);
 	case TG_SINK_SYSLOG:
@@ -168,13 +216,9 @@ int tg_log_parse(const char *dest, enum tg_sink *ret_kind, const char **ret_path
 	return 0;
 }
 
-int tg_log_open(const char *dest, enum tg_sink *ret_kind)
+static int open_as(enum tg_sink kind, const char *path, enum tg_sink *ret_kind)
 {
-	const char *path;
-	int r = tg_log_parse(dest, &sink.kind, &path);
-
-	if (r < 0)
-		return r;
+	sink.kind = kind;
 	if (strlen(path) >= sizeof(sink.path))
 		return -ENAMETOOLONG;
 	strcpy(sink.path, path);
@@ -189,6 +233,20 @@ int tg_log_open(const char *dest, enum tg_sink *ret_kind)
 	/* Not the log yet: the caller moves it first (tg_log_set_fd). */
 	*ret_kind = sink.kind;
 	return fd;
+}
+
+int tg_log_open(const char *dest, enum tg_sink *ret_kind)
+{
+	enum tg_sink kind;
+	const char *path;
+	int r = tg_log_parse(dest, &kind, &path);
+
+	return r < 0 ? r : open_as(kind, path, ret_kind);
+}
+
+int tg_log_open_collector(const char *socket, enum tg_sink *ret_kind)
+{
+	return open_as(TG_SINK_COLLECTOR, socket, ret_kind);
 }
 
 /* ---- rotation -------------------------------------------------------------- */
@@ -241,9 +299,36 @@ static int write_syslog(int fd, const char *line, size_t n, int severity)
 	return w < 0 ? -errno : 0;
 }
 
-int tg_log_emit(const char *line, size_t n, int severity)
+/* The collector let a record wait COLLECTOR_WAIT_S in vain: until one gets
+ * through, records do not wait at all (they are dropped and counted), so a
+ * stopped collector slows the job by one wait, not one per record. The
+ * stop record, which says how many were lost, waits once more. */
+static atomic_bool collector_stalled;
+
+/* One record, one message: never torn, never interleaved with another
+ * thread's, and no SIGPIPE when the collector is gone. */
+static int send_record(int fd, const char *line, size_t n, bool wait)
 {
-	int fd = atomic_load_explicit(&logfd, memory_order_relaxed);
+	int flags = MSG_NOSIGNAL;
+	ssize_t w;
+
+	if (!wait && atomic_load_explicit(&collector_stalled, memory_order_relaxed))
+		flags |= MSG_DONTWAIT;
+	do
+		w = tg_sys(SYS_sendto, fd, line, n, flags, NULL, 0);
+	while (w < 0 && errno == EINTR);
+	if (w < 0) {
+		int e = errno;
+		if (e == EAGAIN)
+			atomic_store(&collector_stalled, true);
+		return -e;
+	}
+	atomic_store_explicit(&collector_stalled, false, memory_order_relaxed);
+	return 0;
+}
+
+static int emit_to(int fd, const char *line, size_t n, int severity, bool wait)
+{
 	int r;
 
 	if (fd < 0)
@@ -253,6 +338,8 @@ int tg_log_emit(const char *line, size_t n, int severity)
 		follow_rotation(fd);
 	if (sink.kind == TG_SINK_SYSLOG)
 		r = write_syslog(fd, line, n, severity);
+	else if (sink.kind == TG_SINK_COLLECTOR && fd != STDERR_FILENO)
+		r = send_record(fd, line, n, wait);
 	else if (atomic_exchange(&torn, false) && write_all(fd, "\n", 1) < 0) {
 		atomic_store(&torn, true);
 		r = -EIO;
@@ -273,6 +360,12 @@ int tg_log_emit(const char *line, size_t n, int severity)
 	return r;
 }
 
+int tg_log_emit(const char *line, size_t n, int severity)
+{
+	return emit_to(atomic_load_explicit(&logfd, memory_order_relaxed), line, n, severity,
+		       false);
+}
+
 unsigned long tg_log_dropped(void)
 {
 	return atomic_load(&dropped_total);
@@ -282,6 +375,17 @@ void tg_log_after_fork(void)
 {
 	atomic_store(&dropped_total, 0);
 	atomic_store(&dropped_unsaid, 0);
+	int fd = atomic_load(&logfd);
+	if (sink.kind != TG_SINK_COLLECTOR || fd < 0 || fd == STDERR_FILENO)
+		return;
+	/* Our own connection, on the same descriptor number (the program's
+	 * view of it does not change). Failing that, the parent's is kept:
+	 * the collector refuses what comes on it in our name, and says so. */
+	int nfd = connect_collector();
+	if (nfd >= 0) {
+		tg_sys(SYS_dup3, nfd, fd, O_CLOEXEC);
+		tg_sys(SYS_close, nfd);
+	}
 }
 
 /* A line buffer per thread and nesting level (a signal handler may log
@@ -387,7 +491,25 @@ void tg_log_build(const struct tg_event *ev_in, const struct tg_proc *base)
 		struct tg_chain_tx tx;
 		size_t len = (size_t)n;
 		tg_chain_seal(buf, &len, TG_EVENT_MAX, self.pid, &tx);
-		int r = tg_log_emit(buf, len, line_severity(&ev));
+		int r;
+		if (sink.kind == TG_SINK_COLLECTOR &&
+		    self.pid != atomic_load_explicit(&collector_pid, memory_order_relaxed)) {
+			/* A vfork child, which shares its parent's memory and
+			 * connection: a connection of its own for this record. */
+			int fd = open_collector(sink.path);
+			r = fd;
+			if (fd >= 0) {
+				r = emit_to(fd, buf, len, line_severity(&ev), true);
+				tg_sys(SYS_close, fd);
+			} else {
+				atomic_fetch_add(&dropped_total, 1);
+				atomic_fetch_add(&dropped_unsaid, 1);
+				write_all(STDERR_FILENO, buf, len);
+			}
+		} else {
+			r = emit_to(atomic_load_explicit(&logfd, memory_order_relaxed), buf, len,
+				    line_severity(&ev), ev.kind == TG_EV_STOP);
+		}
 		tg_chain_commit(&tx, r >= 0);
 		if (r < 0)
 			atomic_fetch_add(&dropped_unsaid, ev.dropped); /* not said after all */

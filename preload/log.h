@@ -22,6 +22,9 @@ enum tg_sink {
 	TG_SINK_FILE,   /* a path: appended to, 0600, O_NOFOLLOW */
 	TG_SINK_SYSLOG, /* "syslog" (/dev/log) or "syslog:/path": RFC 5424 datagrams */
 	TG_SINK_UNIX,   /* "unix:/path": a collector's stream socket, JSON lines */
+	/* `trainguard run`'s collector (TRAINGUARD_COLLECTOR): a seqpacket
+	 * socket, one record per message, one connection per process. */
+	TG_SINK_COLLECTOR,
 };
 
 /* Which sink DEST names, and its path ("" for stderr); -EINVAL for a
@@ -31,6 +34,12 @@ int tg_log_parse(const char *dest, enum tg_sink *ret_kind, const char **ret_path
 /* Opens the sink DEST names; returns its descriptor (close-on-exec), which
  * the caller makes the log with tg_log_set_fd, or -errno. Once, at start. */
 int tg_log_open(const char *dest, enum tg_sink *ret_kind);
+
+/* Connects to the collector of `trainguard run` listening at SOCKET (its
+ * path), which writes the log file itself: the job never holds a writable
+ * descriptor on it. Returns the descriptor, made the log like
+ * tg_log_open's, or -errno. Once, at start. */
+int tg_log_open_collector(const char *socket, enum tg_sink *ret_kind);
 
 /* The descriptor records go to (-1: stderr). */
 void tg_log_set_fd(int fd);
@@ -73,7 +82,9 @@ void tg_log_fd_vacate(int fd);
  * naming the call, into BUF (CAP bytes). Returns its length. */
 int tg_log_fallback_line(char *buf, size_t cap, const struct tg_event *ev, long long now_ms);
 
-/* The fork hook (self.c): a child's counts start at zero. */
+/* The fork hook (self.c): a child's counts start at zero, and a child of
+ * a collected process connects to the collector on its own, so that
+ * the collector can tell its records from its parent's. */
 void tg_log_after_fork(void);
 
 #endif

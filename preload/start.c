@@ -42,6 +42,8 @@ static struct {
 	char diag[8192];
 	size_t diag_len;
 	char jid[256], real[PATH_MAX], logreal[PATH_MAX], msg[PATH_MAX + 256];
+	/* The collector's socket when records go there (TRAINGUARD_COLLECTOR). */
+	const char *collector;
 	char entry[PATH_MAX * 2];
 } s;
 
@@ -77,7 +79,16 @@ static bool on_error_allow(void)
 static void record_unguarded(const char *what)
 {
 	const char *dest = env_or(TG_ENV_LOG, NULL);
+	const char *col = env_or(TG_ENV_COLLECTOR, NULL);
+	enum tg_sink kind;
 
+	if (col) {
+		/* The log file is the collector's to write. */
+		int fd = tg_log_open_collector(col, &kind);
+		tg_log_set_fd(fd);
+		tg_life_unguarded(what, NULL);
+		return;
+	}
 	if (!dest && tg_set.policy)
 		dest = tg_policy_log_path(tg_set.policy);
 	tg_life_unguarded(what, dest);
@@ -136,24 +147,37 @@ static int high_fd(int fd)
 
 /* Opens the log: --log (TRAINGUARD_LOG) beats the policy's log.path, then
  * stderr. A file, "stderr", "syslog" (/dev/log), "syslog:/socket" or
- * "unix:/socket" (log.h). Returns the destination children inherit, or NULL
- * when the program must not start. */
+ * "unix:/socket" (log.h). A file `trainguard run` collects for
+ * (TRAINGUARD_COLLECTOR) is never opened here: records go to the
+ * collector, which writes them. Returns the destination children inherit,
+ * or NULL when the program must not start. */
 static const char *open_log(void)
 {
 	const char *log = env_or(TG_ENV_LOG, NULL);
+	const char *col = env_or(TG_ENV_COLLECTOR, NULL);
 	enum tg_sink kind;
+	const char *path;
 
 	if (!log)
 		log = tg_policy_log_path(tg_set.policy);
+	if (col && log && tg_log_parse(log, &kind, &path) == 0 && kind == TG_SINK_FILE)
+		s.collector = col;
 	if (log && strcmp(log, "stderr") != 0) {
-		int fd = tg_log_open(log, &kind);
+		int fd = s.collector ? tg_log_open_collector(col, &kind) : tg_log_open(log, &kind);
 		if (fd >= 0) {
 			tg_log_set_fd(high_fd(fd));
-			if (kind != TG_SINK_FILE || !realpath(log, s.logreal))
+			if ((kind != TG_SINK_FILE && !s.collector) || !realpath(log, s.logreal))
 				return log;
 			return s.logreal; /* protected by start() */
 		}
-		snprintf(s.msg, sizeof(s.msg), "cannot open the log '%s': %s", log, strerror(-fd));
+		if (s.collector)
+			snprintf(s.msg, sizeof(s.msg),
+				 "cannot reach the collector of the log '%s' at '%s': %s", log, col,
+				 strerror(-fd));
+		else
+			snprintf(s.msg, sizeof(s.msg), "cannot open the log '%s': %s", log,
+				 strerror(-fd));
+		s.collector = NULL;
 		if (tg_set.mode == TG_ENFORCE) {
 			fail_start(s.msg);
 			return NULL;
@@ -188,6 +212,8 @@ static void save_child_env(const char *policy_path, const char *log, const char 
 		list[k++] = dup_env(TG_ENV_POLICY, s.real);
 	list[k++] = dup_env(TG_ENV_MODE, tg_mode_name(tg_set.mode));
 	list[k++] = dup_env(TG_ENV_LOG, log);
+	if (s.collector)
+		list[k++] = dup_env(TG_ENV_COLLECTOR, s.collector);
 	list[k++] = dup_env(TG_ENV_JOB_ID, jid);
 	list[k++] = dup_env(TG_ENV_VARS, tg_policy_frozen_vars(tg_set.policy));
 	if (fence)
@@ -382,8 +408,9 @@ static void start(void)
 	 * still find it. */
 	if (dladdr((void *)start, &info) && info.dli_fname && realpath(info.dli_fname, s.real))
 		tg_set.child.self_path = strdup(s.real);
-	const char *mine[] = { log == s.logreal ? s.logreal : NULL, tg_set.child.self_path };
-	if (tg_policy_protect(tg_set.policy, mine, 2) < 0) {
+	const char *mine[] = { log == s.logreal ? s.logreal : NULL, tg_set.child.self_path,
+			       s.collector };
+	if (tg_policy_protect(tg_set.policy, mine, 3) < 0) {
 		fail_start("out of memory protecting the log and the library");
 		return;
 	}
@@ -394,8 +421,10 @@ static void start(void)
 	/* After the log is open and the guard's files are protected; before
 	 * the program starts threads. */
 	const char *fence = NULL, *why = NULL;
-	if (tg_fence_start(tg_set.policy, tg_set.mode, strcmp(log, "stderr") ? log : NULL,
-			   &tg_set.fence, &fence, &why) < 0) {
+	/* The job writes the log itself, unless a collector does. */
+	if (tg_fence_start(tg_set.policy, tg_set.mode,
+			   strcmp(log, "stderr") && !s.collector ? log : NULL, &tg_set.fence,
+			   &fence, &why) < 0) {
 		snprintf(s.msg, sizeof(s.msg),
 			 "the kernel fence required by the policy "
 			 "cannot be installed (%s)",
