@@ -75,6 +75,59 @@ static void rule_counts(struct build *b, json_t *tg, const struct tg_life *l)
 	tg_rec_set(b, tg, "counts", arr);
 }
 
+/* The exec link: this image (the actor) is replaced by PROGRAM, the same
+ * pid; the new image's chain starts from this record (chain.h). A failed
+ * exec says so, and that the image goes on. Returns the message's length. */
+static size_t exec_link(struct build *b, json_t *rec, const struct tg_life *l, char *m)
+{
+	const struct tg_proc *p = b->proc;
+	struct text path = { "", 0 };
+	size_t n;
+
+	life_classification(b, rec, TG_OCSF_PROCESS_ACTIVITY, TG_OCSF_PROCESS_LAUNCH,
+			    TG_OCSF_PROCESS_LAUNCH_NAME, TG_OCSF_PROCESS_ACTIVITY_NAME,
+			    TG_OCSF_PROCESS_ACTIVITY_NAME ": " TG_OCSF_PROCESS_LAUNCH_NAME);
+	tg_rec_set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_EXEC, "launch_type",
+			TG_OCSF_LAUNCH_EXEC_NAME);
+	tg_rec_actor(b, rec);
+	json_t *c = tg_rec_object(b, rec, "process");
+	tg_rec_set_int(b, c, "pid", p->pid);
+	if (l->program) {
+		b->path_pct = tg_text_needs_percent(l->program, b->caps->path);
+		json_t *f = tg_rec_file(b, l->program, "process.file", &path, TG_OCSF_FILE_REGULAR);
+		tg_rec_set(b, c, "file", f);
+		tg_rec_set(b, c, "name", json_incref(json_object_get(f, "name")));
+	}
+	if (l->argv) {
+		const char *line = tg_rec_join_argv(b, l->argv);
+		if (line)
+			tg_rec_set_str(b, c, "cmd_line", line, b->caps->cmd, "process.cmd_line");
+	}
+	tg_rec_set_int(b, tg_rec_object(b, c, "parent_process"), "pid", p->ppid);
+	n = put_who(b, m);
+	if (l->exec_errno) {
+		char code[24];
+		tg_errno_code(l->exec_errno, code);
+		tg_rec_set_enum(b, rec, "status_id", TG_OCSF_STATUS_FAILURE, "status",
+				TG_OCSF_STATUS_FAILURE_NAME);
+		tg_rec_set(b, rec, "status_code", json_string(code));
+		memcpy(m + n, " could not exec ", 16);
+		n += 16;
+	} else {
+		memcpy(m + n, " execs ", 7);
+		n += 7;
+	}
+	size_t pl = path.len < 400 ? path.len : 400;
+	memcpy(m + n, path.len ? path.s : "a descriptor", path.len ? pl : 12);
+	n += path.len ? pl : 12;
+	if (l->exec_errno) {
+		static const char goes_on[] = ": this image goes on";
+		memcpy(m + n, goes_on, sizeof(goes_on) - 1);
+		n += sizeof(goes_on) - 1;
+	}
+	return n;
+}
+
 /* Start, stop, fork and unguarded: what happened to the process rather
  * than to one call. */
 json_t *tg_rec_build_life(struct build *b)
@@ -100,7 +153,9 @@ json_t *tg_rec_build_life(struct build *b)
 		memcpy(m + n, (s), l_); \
 		n += l_; \
 	} while (0)
-	if (ev->kind == TG_EV_FORK) {
+	if (ev->kind == TG_EV_EXEC) {
+		n = exec_link(b, rec, l, m);
+	} else if (ev->kind == TG_EV_FORK) {
 		life_classification(b, rec, TG_OCSF_PROCESS_ACTIVITY, TG_OCSF_PROCESS_LAUNCH,
 				    TG_OCSF_PROCESS_LAUNCH_NAME, TG_OCSF_PROCESS_ACTIVITY_NAME,
 				    TG_OCSF_PROCESS_ACTIVITY_NAME ": " TG_OCSF_PROCESS_LAUNCH_NAME);

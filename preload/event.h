@@ -50,6 +50,8 @@ enum tg_event_kind {
 	TG_EV_STOP,      /* Event Log Activity: Stop, the process leaves */
 	TG_EV_FORK,      /* Process Activity: Launch, launch type Fork */
 	TG_EV_UNGUARDED, /* Event Log Activity: Other, the job runs without the guard */
+	TG_EV_EXEC,      /* Process Activity: Launch, launch type Exec, the image about
+			  * to be replaced (a failed exec: status Failure) */
 };
 
 /* Denies (or would-denies) of one rule in this process, for the stop record. */
@@ -72,6 +74,9 @@ struct tg_life {
 	unsigned long folded;  /* repeats folded into earlier records */
 	const char *why;       /* unguarded: why the guard did not start */
 	pid_t parent_pid;      /* fork: the parent */
+	const char *program;   /* exec: the program file, or NULL (fexecve) */
+	char *const *argv;     /* exec: its argv, or NULL */
+	int exec_errno;        /* exec: 0 before the call; the errno of a failed one */
 };
 
 /* TG_DEC_CLAMP: a chmod allowed with fewer bits (create_mode); recorded as

@@ -8,11 +8,17 @@
  * Stop: Event Log Activity Stop, with the exit status or signal when
  * known, the refusals per rule, the repeats folded and the records
  * dropped; written once, by exit() and a return from main (a destructor),
- * before an exec (exit "exec"), and before an on_deny = "kill". _exit(),
- * _Exit(), a signal the process does not handle and a SIGKILL from
- * outside write no stop record (nor the repeats still being folded).
+ * by _exit() and _Exit() (wrap-exit.c, with the status), before an exec
+ * (exit "exec"), and before an on_deny = "kill". A fatal signal the
+ * process does not handle and a SIGKILL write no stop record, and the
+ * repeats still being folded (at most one window, TG_FOLD_WINDOW_MS, per
+ * slot) are lost with it: the guard installs no signal handler in the
+ * program's place (SECURITY.md, "Failing closed").
  * Fork: Process Activity (1007) Launch, launch type Fork, written by the
- * child as its first record. */
+ * child as its first record.
+ * Exec: Process Activity (1007) Launch, launch type Exec, written by the
+ * image about to be replaced, after its stop record; the new image's chain
+ * starts from it (a failed exec: status Failure, and the image goes on). */
 #ifndef TG_LIFECYCLE_H
 #define TG_LIFECYCLE_H
 
@@ -31,8 +37,17 @@ void tg_life_start(void);
  * 0. Folded repeats are flushed first. Nothing in a vfork child. */
 void tg_life_stop(const char *how, int status, int sig);
 
-/* Before an exec replaces this image: folded repeats and the stop record. */
-void tg_life_exec(void);
+/* Before an exec of PROGRAM (NULL: a descriptor) with ARGV replaces this
+ * image: the folded repeats, the stop record, and the exec link (Process
+ * Activity Launch, launch type Exec), the last record of this image's
+ * chain. A vfork child writes only the link. */
+void tg_life_exec(const char *program, char *const *argv);
+
+/* The exec failed with ERR: a link record with status Failure, and the
+ * image goes on with its counts from zero (the stop record said the
+ * earlier ones), so that its next stop record neither repeats nor loses a
+ * refusal. */
+void tg_life_exec_failed(const char *program, char *const *argv, int err);
 
 /* The fork hook (self.c): the child's fork record, counts reset. */
 void tg_life_after_fork(pid_t parent);

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "chain.h"
@@ -54,13 +55,15 @@ struct target {
 	const posix_spawnattr_t *attr;
 };
 
+/* The child's link to this process's hash chain (chain.h), per thread: a
+ * vfork child writes it in its parent thread's copy, which that suspended
+ * thread does not read. */
+static __thread char chain_env[TG_CHAIN_ENV_MAX] __attribute__((tls_model("initial-exec")));
+
 /* The real call of T with environment ENV: its result (for posix_spawn an
  * error number, else -1 and errno). */
-static int run(const struct target *t, char **env)
+static int real_call(const struct target *t, char **env)
 {
-	/* This image ends here: its folded repeats and its stop record. */
-	if (t->how != VIA_SPAWN && t->how != VIA_SPAWNP)
-		tg_life_exec();
 	switch (t->how) {
 	case VIA_EXECVPE:
 		return REAL(execvpe)(t->file, t->argv, env);
@@ -77,6 +80,30 @@ static int run(const struct target *t, char **env)
 	}
 }
 
+/* An exec replaces this image: its folded repeats, its stop record and the
+ * exec link record are written first, and the new image's chain (in ENV,
+ * through chain_env) starts from that record. One that failed says so,
+ * and the image goes on counting (lifecycle.h). An execve the kernel will
+ * refuse at once (dash and Python try each PATH folder in turn) is not
+ * worth three records: one faccessat, on the exec path only. */
+static int run(const struct target *t, char **env)
+{
+	if (t->how == VIA_SPAWN || t->how == VIA_SPAWNP)
+		return real_call(t, env);
+	if (t->how == VIA_EXECVE && t->path && tg_sys(SYS_faccessat, AT_FDCWD, t->path, X_OK) != 0)
+		return real_call(t, env);
+	const char *program = t->path && *t->path ? t->path : NULL;
+	struct tg_self self;
+
+	tg_life_exec(program, t->argv);
+	tg_self(&self);
+	tg_chain_exec_env(chain_env, sizeof(chain_env), self.pid);
+	int r = real_call(t, env);
+	TG_PROTECT_ERRNO;
+	tg_life_exec_failed(program, t->argv, errno);
+	return r;
+}
+
 static int no_memory(const struct target *t)
 {
 	return t->how == VIA_SPAWN || t->how == VIA_SPAWNP ? ENOMEM : tg_fail(ENOMEM);
@@ -91,11 +118,6 @@ static int no_memory(const struct target *t)
 #define VFORK_ENV 1024
 static __thread char **vfork_env __attribute__((tls_model("initial-exec")));
 static __thread size_t vfork_env_cap __attribute__((tls_model("initial-exec")));
-
-/* The child's link to this process's hash chain (chain.h), per thread: a
- * vfork child writes it in its parent thread's copy, which that suspended
- * thread does not read. */
-static __thread char chain_env[TG_CHAIN_ENV_MAX] __attribute__((tls_model("initial-exec")));
 
 /* Builds the child's environment for ENVP into BUF (CAP pointers; PRE
  * holds a rebuilt LD_PRELOAD), with the link to this process's chain. */

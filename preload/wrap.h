@@ -64,6 +64,8 @@
 	X(system, exec) \
 	X(popen, exec) \
 	X(__libc_system, exec) \
+	X(_exit, exit) \
+	X(_Exit, exit) \
 	X(write, write) \
 	X(__write, write) \
 	X(__write_nocancel, write) \

@@ -195,6 +195,126 @@ def flood(tap):
                tglib.summary(res.records))
 
 
+# ---- every way a process ends ------------------------------------------------
+
+BURST = ('import ctypes, os, signal, subprocess, sys, time\n'
+         'def burst(n):\n'
+         '    for i in range(n):\n'
+         '        try: open(%r)\n'
+         '        except OSError: pass\n')
+
+
+def stops_of(res):
+    return life(res, 'stop')
+
+
+def verifies(tap, res, what):
+    r = subprocess.run([tglib.CLI, 'verify', res.log], capture_output=True, text=True)
+    tap.ok(r.returncode == 0, f'{what}: trainguard verify accepts the log', r.stdout + r.stderr)
+
+
+def exit_paths(tap):
+    """Folded repeats and the stop record reach the log however the process
+    leaves: _exit, _Exit, exec (and an exec that fails), and the bound for
+    a SIGKILL (one fold window)."""
+    n = 50
+    with sandbox(tap, 'exits') as sb:
+        head = BURST % sb.p('secret/id_rsa')
+        for how, code, rc in (('_exit', 'burst(%d); os._exit(7)' % n, 7),
+                              ('_Exit', 'burst(%d); ctypes.CDLL(None)._Exit(9)' % n, 9)):
+            res = sb.run([PYTHON, '-c', head + code], label=how)
+            total = count_sum(find_uid(res, 'key'))
+            st = stops_of(res)
+            tap.ok(res.rc == rc and total == n,
+                   f'{how}: the folded repeats are written, counts add up to {n} ({total})',
+                   tglib.summary(res.all_records))
+            tap.ok(len(st) == 1 and tg(st[0]).get('exit') == how and
+                   tg(st[0]).get('exit_status') == rc and
+                   tg(st[0]).get('counts') == [{'rule': 'key', 'count': n}],
+                   f'{how}: a stop record with exit status {rc} and the counts',
+                   json.dumps(tg(st[0])) if st else res.describe())
+
+        # A failed exec: the stop record it wrote counts the first burst,
+        # the image goes on and its exit counts only the second.
+        sb.write('notelf', 'not a program\n')
+        os.chmod(sb.p('notelf'), 0o755)
+        code = ('burst(%d)\n'
+                'try: os.execv(%r, ["x"])\n'
+                'except OSError as e: print(e.errno, flush=True)\n'
+                'burst(%d); sys.exit(3)\n') % (n, sb.p('notelf'), n)
+        res = sb.run([PYTHON, '-c', head + code], label='exec fails')
+        total = count_sum(find_uid(res, 'key'))
+        st = stops_of(res)
+        failed = life(res, 'exec_failed')
+        tap.ok(res.out.strip() == '8' and total == 2 * n,
+               f'a failed exec (ENOEXEC) loses no repeat and repeats none ({total} of {2 * n})',
+               tglib.summary(res.all_records))
+        tap.ok([tg(x).get('exit') for x in st] == ['exec', 'exit'] and
+               [tg(x).get('counts') for x in st] == [[{'rule': 'key', 'count': n}]] * 2,
+               'a failed exec: the stop counts are not said twice (exec, then exit)',
+               tglib.summary(st))
+        tap.ok(len(failed) == 1 and failed[0]['class_uid'] == 1007 and
+               failed[0].get('status_id') == 2 and failed[0].get('status_code') == 'ENOEXEC' and
+               'goes on' in failed[0].get('message', ''),
+               'a failed exec: a Launch record with status Failure and the errno',
+               json.dumps(failed[0]) if failed else res.describe())
+        verifies(tap, res, 'a failed exec')
+
+        # An exec: counts, stop, then the exec link the new image chains to.
+        res = sb.run([PYTHON, '-c', head + 'burst(%d); os.execv("/bin/true", ["true", "x"])' % n],
+                     label='exec')
+        recs = res.all_records
+        links = [r for r in recs if tg(r).get('event') == 'exec']
+        st = stops_of(res)
+        tap.ok(count_sum(find_uid(res, 'key')) == n and st and tg(st[0]).get('exit') == 'exec' and
+               tg(st[0]).get('counts') == [{'rule': 'key', 'count': n}],
+               f'exec: the repeats and the stop record ({n}) are written before it',
+               tglib.summary(recs))
+        link = links[0] if links else {}
+        tap.ok(len(links) == 1 and link['class_uid'] == 1007 and link['activity_id'] == 1 and
+               link.get('launch_type_id') == 3 and
+               link['process'].get('file', {}).get('path') == '/bin/true' and
+               link['process'].get('cmd_line') == 'true x' and
+               link['process'].get('pid') == link['actor']['process']['pid'] and
+               'decision' not in tg(link),
+               'exec: a Process Activity Launch record (launch type Exec) names the program',
+               json.dumps(link))
+        starts = [r for r in life(res, 'start') if r['actor']['process'].get('name') == 'true']
+        chain = tg(starts[0])['chain'] if starts else {}
+        tap.ok(link and recs.index(link) == recs.index(st[0]) + 1 and
+               chain.get('origin') == 'exec' and
+               chain.get('parent', {}).get('id') == tg(link)['chain']['id'] and
+               chain.get('parent', {}).get('seq') == tg(link)['chain']['seq'],
+               "exec: the new image's chain starts from the exec record",
+               json.dumps(chain) + '\n' + tglib.summary(recs))
+        verifies(tap, res, 'exec')
+
+        # Python's subprocess execs in a vfork child: its own link record.
+        res = sb.run([PYTHON, '-c', 'import subprocess; subprocess.run(["/bin/true"])'],
+                     label='subprocess')
+        recs = res.all_records
+        links = [r for r in recs if tg(r).get('event') == 'exec']
+        starts = [r for r in life(res, 'start') if r['actor']['process'].get('name') == 'true']
+        tap.ok(len(links) == 1 and starts and
+               links[0]['process']['pid'] == starts[0]['actor']['process']['pid'] and
+               tg(starts[0])['chain'].get('parent', {}).get('id') == tg(links[0])['chain']['id'],
+               'subprocess (vfork): the child writes the exec link its new image chains to',
+               tglib.summary(recs))
+        verifies(tap, res, 'subprocess')
+
+        # SIGKILL: no handler is installed in the program's place, so the
+        # repeats of the window still open are lost with the process, and
+        # only those (docs/events.md): a window that ended is written by the
+        # next refusal.
+        code = 'burst(%d); time.sleep(1.2); burst(1); os.kill(os.getpid(), signal.SIGKILL)' % n
+        res = sb.run([PYTHON, '-c', head + code], label='sigkill')
+        total = count_sum(find_uid(res, 'key'))
+        tap.ok(res.rc == -9 and total == n and not stops_of(res),
+               f'SIGKILL: every ended window is written ({total} of {n + 1}), the open one '
+               '(1 repeat) and the stop record are lost, as documented',
+               tglib.summary(res.all_records))
+
+
 def find_uid(res, uid):
     return [r for r in res.records if r.get('policy', {}).get('uid') == uid]
 
@@ -425,7 +545,7 @@ def main():
     tap = tglib.TAP()
     if not tglib.prerequisites(tap):
         tap.done()
-    for fn in (lifecycle, severity, flood, ps_aux, unguarded, syslog_word, rsyslog,
+    for fn in (lifecycle, severity, flood, exit_paths, ps_aux, unguarded, syslog_word, rsyslog,
                unix_collector, rotation, disk_full):
         tap.group(fn)
     tap.done()
