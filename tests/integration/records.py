@@ -13,8 +13,14 @@ floods and the sinks (issue 11, "Records" and "Floods and sinks"), TAP.
 4. `ps aux` under the default policy: one record per process and rule.
 5. TRAINGUARD_ON_ERROR=allow: the unguarded run is in the log.
 6. Sinks: "syslog" never creates ./syslog; syslog:/socket to a real
-   rsyslogd; unix:/socket to a collector; a renamed log is followed; a full
-   disk sends records to stderr and the next record says how many.
+   rsyslogd; unix:/socket to a collector; both come back after the daemon
+   or collector restarts (one try a second, the drops said); a renamed log
+   is followed; a full disk sends records to stderr and the next record
+   says how many.
+7. Every way a process ends writes the folded repeats and the stop record
+   (_exit, _Exit, exec, a failed exec counting nothing twice); an exec
+   writes a Process Activity exec link the new image's chain starts from;
+   a SIGKILL loses at most the open fold window.
 Every log is checked with the project's OCSF 1.8.0 check."""
 import json
 import os
@@ -463,6 +469,201 @@ def unix_collector(tap):
         tglib.validate_log(tap, sb.p('collected.jsonl'), 'records through the collector')
 
 
+# A sink that goes away and comes back (rsyslogd restarted, a collector
+# redeployed): the program denies A, the sink stops, it denies B0..B4 (the
+# first send fails, the sink is down), the sink comes back, it denies C at
+# once (within the one-second back-off: not tried, to stderr), waits, and
+# denies D, which reconnects and says 6 records were dropped.
+OUTAGE = ('''import signal, sys, time
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as a C program has it
+def deny(tag):
+    try: open(%r + "/" + tag)
+    except OSError: pass
+deny("a")
+print("a", flush=True); sys.stdin.readline()
+for i in range(5): deny("b%%d" %% i)
+t0 = time.monotonic()
+print("b", flush=True); sys.stdin.readline()
+deny("c")
+print("%%.3f" %% (time.monotonic() - t0), flush=True)
+time.sleep(1.3)
+deny("d")
+''')
+
+
+def outage(tap, sb, what, dest, stop, start, before, after):
+    """Runs OUTAGE with the log at DEST; STOP and START take the sink down
+    and bring it back; BEFORE() and AFTER() return the records the sink got
+    before and after the outage."""
+    env = tglib.base_env()
+    env.update(LD_PRELOAD=PRELOAD, TRAINGUARD_POLICY=sb.policy_path, TRAINGUARD_LOG=dest)
+    p = subprocess.Popen([PYTHON, '-c', OUTAGE % sb.p('plain')], env=env, cwd=sb.root,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        p.stdout.readline()
+        stop()
+        p.stdin.write('\n')
+        p.stdin.flush()
+        p.stdout.readline()
+        start()
+        p.stdin.write('\n')
+        p.stdin.flush()
+        elapsed = float(p.stdout.readline() or 9)
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    on_err = []
+    for ln in err.splitlines():
+        try:
+            on_err.append(json.loads(ln))
+        except ValueError:
+            pass
+    name = lambda r: r.get('file', {}).get('name') if isinstance(r, dict) else None  # noqa: E731
+    first, second = before(), after()
+    tap.ok(p.returncode == 0, f'{what}: the job lives through the outage (no SIGPIPE)',
+           f'exit {p.returncode}\n{err[-2000:]}')
+    tap.ok([name(r) for r in first if r.get('class_uid') == 1001] == ['a'],
+           f'{what}: the record before the outage got through', tglib.summary(first))
+    lost = sorted(name(r) for r in on_err if r.get('class_uid') == 1001)
+    want = ['b0', 'b1', 'b2', 'b3', 'b4'] + (['c'] if elapsed < 0.9 else [])
+    tap.ok([x for x in lost if x != 'c'] == want[:5] and
+           (elapsed >= 0.9 or 'c' in lost),
+           f'{what}: the records of the outage went to stderr, and the one right after it '
+           f'too: one connection try a second at most ({lost}, c after {elapsed:.3f} s)',
+           err[-2000:])
+    decided = [r for r in second if r.get('class_uid') == 1001]
+    d = decided[0] if decided else {}
+    tap.ok(decided and name(d) == 'd' and tg(d).get('dropped_before') == len(lost),
+           f'{what}: records after the outage get through, the first says how many were '
+           f'dropped ({tg(d).get("dropped_before")} of {len(lost)})', tglib.summary(second))
+    stops = [r for r in second if tg(r).get('event') == 'stop']
+    tap.ok(stops and tg(stops[0]).get('dropped') == len(lost),
+           f'{what}: the stop record reaches the sink and counts the dropped records',
+           tglib.summary(second))
+
+
+class Collector:
+    """A Unix stream socket server that keeps the lines it receives."""
+
+    def __init__(self, path):
+        self.path, self.got, self.conns = path, [], []
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(8)
+        self.t = threading.Thread(target=self.serve)
+        self.t.start()
+
+    def serve(self):
+        self.srv.settimeout(30)
+        try:
+            c, _ = self.srv.accept()
+        except OSError:
+            return
+        self.conns.append(c)
+        with c:
+            while True:
+                try:
+                    b = c.recv(65536)
+                except OSError:
+                    break
+                if not b:
+                    break
+                self.got.append(b)
+
+    def stop(self):
+        for c in self.conns:
+            c.shutdown(socket.SHUT_RDWR)
+        self.srv.close()
+        self.t.join(timeout=10)
+        os.unlink(self.path)
+
+    def records(self):
+        self.t.join(timeout=30)
+        text = b''.join(self.got).decode(errors='replace')
+        return [json.loads(x) for x in text.splitlines() if x.strip()]
+
+
+def collector_outage(tap):
+    with sandbox(tap, 'collector-outage') as sb:
+        path = sb.p('c.sock')
+        servers = [Collector(path)]
+        outage(tap, sb, 'collector restarted', f'unix:{path}', lambda: servers[0].stop(),
+               lambda: servers.append(Collector(path)), lambda: servers[0].records(),
+               lambda: servers[1].records())
+        if len(servers) > 1:
+            servers[1].srv.close()
+
+
+def rsyslog_outage(tap):
+    if not os.access(RSYSLOGD, os.X_OK):
+        tap.skip('syslog sink after an rsyslogd restart',
+                 'rsyslogd is not installed (Debian: rsyslog)')
+        return
+    with sandbox(tap, 'rsyslog-outage') as sb:
+        work = sb.p('rsyslog')
+        os.makedirs(work)
+        sock, out = os.path.join(work, 'log.sock'), os.path.join(work, 'messages')
+        conf = os.path.join(work, 'rsyslog.conf')
+        with open(conf, 'w') as f:
+            f.write(f'global(workDirectory="{work}" maxMessageSize="64k")\n'
+                    'module(load="imuxsock" SysSock.Use="off")\n'
+                    f'input(type="imuxsock" Socket="{sock}" UseSpecialParser="off" '
+                    'ParseHostname="on")\n'
+                    'template(name="j" type="string" string="%msg%\\n")\n'
+                    f'*.* action(type="omfile" file="{out}" template="j")\n')
+        daemon = []
+        marks = []
+
+        def start():
+            if os.path.exists(out):
+                with open(out) as f:
+                    marks.append(len(f.read().splitlines()))
+            else:
+                marks.append(0)
+            daemon.append(subprocess.Popen([RSYSLOGD, '-n', '-f', conf, '-i',
+                                            os.path.join(work, 'pid')],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            end = time.monotonic() + 15
+            while not os.path.exists(sock) and time.monotonic() < end:
+                time.sleep(0.05)
+
+        def stop():
+            daemon[-1].terminate()
+            daemon[-1].wait(timeout=10)
+            if os.path.exists(sock):
+                os.unlink(sock)
+
+        def lines(lo, hi, want):
+            end = time.monotonic() + 15
+            recs = []
+            while time.monotonic() < end:
+                with open(out) as f:
+                    got = f.read().splitlines()[lo:hi]
+                recs = []
+                for ln in got:
+                    try:
+                        recs.append(json.loads(ln.strip()))
+                    except ValueError:
+                        pass
+                if len(recs) >= want:
+                    break
+                time.sleep(0.1)
+            return recs
+
+        start()
+        try:
+            outage(tap, sb, 'rsyslogd restarted', f'syslog:{sock}', stop, start,
+                   lambda: lines(0, marks[1], 2), lambda: lines(marks[1], None, 2))
+        finally:
+            for d in daemon:
+                if d.poll() is None:
+                    d.terminate()
+                    d.wait(timeout=10)
+
+
 def rotation(tap):
     with sandbox(tap, 'rotate') as sb:
         log = sb.p('logs', 'rot.jsonl')
@@ -546,7 +747,7 @@ def main():
     if not tglib.prerequisites(tap):
         tap.done()
     for fn in (lifecycle, severity, flood, exit_paths, ps_aux, unguarded, syslog_word, rsyslog,
-               unix_collector, rotation, disk_full):
+               unix_collector, collector_outage, rsyslog_outage, rotation, disk_full):
         tap.group(fn)
     tap.done()
 
