@@ -67,7 +67,8 @@ struct tg_life {
 	const char *fence;    /* the fence's own status line, or NULL */
 	int exit_status;      /* stop: exit() status, or -1 when not known */
 	int signal;           /* stop: the fatal signal, or 0 */
-	const char *exit_how; /* stop: "exit", "_exit", "return", "exec" */
+	const char *exit_how; /* stop: "exit", "_exit", "_Exit", "exec", "kill"
+			       * (on_deny), "signal" (kill, raise), "abort" */
 	const struct tg_rule_count *counts;
 	size_t ncounts;
 	unsigned long dropped; /* records this process could not write */

@@ -8,12 +8,13 @@
  * Stop: Event Log Activity Stop, with the exit status or signal when
  * known, the refusals per rule, the repeats folded and the records
  * dropped; written once, by exit() and a return from main (a destructor),
- * by _exit() and _Exit() (wrap-exit.c, with the status), before an exec
- * (exit "exec"), and before an on_deny = "kill". A fatal signal the
- * process does not handle and a SIGKILL write no stop record, and the
- * repeats still being folded (at most one window, TG_FOLD_WINDOW_MS, per
- * slot) are lost with it: the guard installs no signal handler in the
- * program's place (SECURITY.md, "Failing closed").
+ * by _exit() and _Exit() (wrap-exit.c, with the status), by a process
+ * killing itself (kill, raise, abort: with the signal), before an exec
+ * (exit "exec"), and before an on_deny = "kill". A signal from outside or
+ * a crash writes no stop record, and the repeats still being folded (at
+ * most one window, TG_FOLD_WINDOW_MS, per slot) are lost with it: the
+ * guard installs no signal handler in the program's place (SECURITY.md,
+ * "Failing closed").
  * Fork: Process Activity (1007) Launch, launch type Fork, written by the
  * child as its first record.
  * Exec: Process Activity (1007) Launch, launch type Exec, written by the

@@ -10,6 +10,7 @@
 #define TG_REAL_H
 
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <dlfcn.h>
 #include <fcntl.h>

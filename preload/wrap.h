@@ -66,6 +66,9 @@
 	X(__libc_system, exec) \
 	X(_exit, exit) \
 	X(_Exit, exit) \
+	X(kill, exit) \
+	X(raise, exit) \
+	X(abort, exit) \
 	X(write, write) \
 	X(__write, write) \
 	X(__write_nocancel, write) \

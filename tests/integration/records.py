@@ -308,16 +308,46 @@ def exit_paths(tap):
                tglib.summary(recs))
         verifies(tap, res, 'subprocess')
 
-        # SIGKILL: no handler is installed in the program's place, so the
-        # repeats of the window still open are lost with the process, and
-        # only those (docs/events.md): a window that ended is written by the
-        # next refusal.
-        code = 'burst(%d); time.sleep(1.2); burst(1); os.kill(os.getpid(), signal.SIGKILL)' % n
+        # A process that kills itself: kill, raise or abort with a signal
+        # that ends it writes its stop record with the signal first.
+        for what, code, sig in (
+                ('kill(getpid(), SIGKILL)', 'os.kill(os.getpid(), signal.SIGKILL)', 9),
+                ('raise(SIGTERM)', 'getattr(ctypes.CDLL(None), "raise")(15)', 15),
+                ('abort()', 'os.abort()', 6)):
+            res = sb.run([PYTHON, '-c', head + 'burst(%d); %s' % (n, code)], label=what)
+            total = count_sum(find_uid(res, 'key'))
+            st = stops_of(res)
+            tap.ok(res.rc == -sig and total == n,
+                   f'{what}: the folded repeats are written, counts add up to {n} ({total})',
+                   tglib.summary(res.all_records))
+            tap.ok(len(st) == 1 and tg(st[0]).get('signal') == sig and
+                   tg(st[0]).get('counts') == [{'rule': 'key', 'count': n}],
+                   f'{what}: a stop record with signal {sig} and the counts',
+                   json.dumps(tg(st[0])) if st else res.describe())
+        # A signal the program handles is its own business: the handler
+        # exits, and that writes the one stop record.
+        code = ('signal.signal(signal.SIGTERM, lambda *a: sys.exit(5))\n'
+                'burst(%d); os.kill(os.getpid(), signal.SIGTERM); time.sleep(5)' % n)
+        res = sb.run([PYTHON, '-c', head + code], label='handled SIGTERM')
+        st = stops_of(res)
+        tap.ok(res.rc == 5 and len(st) == 1 and tg(st[0]).get('exit') == 'exit' and
+               'signal' not in tg(st[0]),
+               'a handled SIGTERM: one stop record, by the exit its handler made',
+               tglib.summary(res.all_records))
+
+        # SIGKILL from outside: no handler is installed in the program's
+        # place, so the repeats of the window still open are lost with the
+        # process, and only those (SECURITY.md): a window that ended is
+        # written by the next refusal.
+        code = ('burst(%d); time.sleep(1.2); burst(1)\n'
+                'subprocess.Popen(["kill", "-9", str(os.getpid())]); time.sleep(30)' % n)
         res = sb.run([PYTHON, '-c', head + code], label='sigkill')
         total = count_sum(find_uid(res, 'key'))
-        tap.ok(res.rc == -9 and total == n and not stops_of(res),
-               f'SIGKILL: every ended window is written ({total} of {n + 1}), the open one '
-               '(1 repeat) and the stop record are lost, as documented',
+        pids = {r['actor']['process']['pid'] for r in find_uid(res, 'key')}
+        mine = [r for r in stops_of(res) if r['actor']['process']['pid'] in pids]
+        tap.ok(res.rc == -9 and total == n and len(pids) == 1 and not mine,
+               f'SIGKILL from outside: every ended window is written ({total} of {n + 1}), '
+               'the open one (1 repeat) and the stop record are lost, as documented',
                tglib.summary(res.all_records))
 
 
