@@ -76,10 +76,15 @@ static void rule_counts(struct build *b, json_t *tg, const struct tg_life *l)
 }
 
 /* The exec link: this image (the actor) is replaced by PROGRAM, the same
- * pid; the new image's chain starts from this record (chain.h). A failed
- * exec says so, and that the image goes on. Returns the message's length. */
+ * pid; or the spawn link: PROGRAM starts in a child posix_spawn, system or
+ * popen makes (no pid yet: named by this record's uid, as the spawn
+ * decision names it). The new image's chain starts from this record
+ * (chain.h). A failed exec or spawn says so (an exec's image goes on).
+ * Returns the message's length. */
 static size_t exec_link(struct build *b, json_t *rec, const struct tg_life *l, char *m)
 {
+	static const char *const verbs[2][2] = { { " execs ", " could not exec " },
+						 { " spawns ", " could not spawn " } };
 	const struct tg_proc *p = b->proc;
 	struct text path = { "", 0 };
 	size_t n;
@@ -87,11 +92,18 @@ static size_t exec_link(struct build *b, json_t *rec, const struct tg_life *l, c
 	life_classification(b, rec, TG_OCSF_PROCESS_ACTIVITY, TG_OCSF_PROCESS_LAUNCH,
 			    TG_OCSF_PROCESS_LAUNCH_NAME, TG_OCSF_PROCESS_ACTIVITY_NAME,
 			    TG_OCSF_PROCESS_ACTIVITY_NAME ": " TG_OCSF_PROCESS_LAUNCH_NAME);
-	tg_rec_set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_EXEC, "launch_type",
-			TG_OCSF_LAUNCH_EXEC_NAME);
+	if (l->spawn)
+		tg_rec_set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_SPAWN, "launch_type",
+				TG_OCSF_LAUNCH_SPAWN_NAME);
+	else
+		tg_rec_set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_EXEC, "launch_type",
+				TG_OCSF_LAUNCH_EXEC_NAME);
 	tg_rec_actor(b, rec);
 	json_t *c = tg_rec_object(b, rec, "process");
-	tg_rec_set_int(b, c, "pid", p->pid);
+	if (l->spawn)
+		tg_rec_set(b, c, "uid", json_string(b->st->uid));
+	else
+		tg_rec_set_int(b, c, "pid", p->pid);
 	if (l->program) {
 		b->path_pct = tg_text_needs_percent(l->program, b->caps->path);
 		json_t *f = tg_rec_file(b, l->program, "process.file", &path, TG_OCSF_FILE_REGULAR);
@@ -103,7 +115,8 @@ static size_t exec_link(struct build *b, json_t *rec, const struct tg_life *l, c
 		if (line)
 			tg_rec_set_str(b, c, "cmd_line", line, b->caps->cmd, "process.cmd_line");
 	}
-	tg_rec_set_int(b, tg_rec_object(b, c, "parent_process"), "pid", p->ppid);
+	tg_rec_set_int(b, tg_rec_object(b, c, "parent_process"), "pid",
+		       l->spawn ? p->pid : p->ppid);
 	n = put_who(b, m);
 	if (l->exec_errno) {
 		char code[24];
@@ -111,16 +124,14 @@ static size_t exec_link(struct build *b, json_t *rec, const struct tg_life *l, c
 		tg_rec_set_enum(b, rec, "status_id", TG_OCSF_STATUS_FAILURE, "status",
 				TG_OCSF_STATUS_FAILURE_NAME);
 		tg_rec_set(b, rec, "status_code", json_string(code));
-		memcpy(m + n, " could not exec ", 16);
-		n += 16;
-	} else {
-		memcpy(m + n, " execs ", 7);
-		n += 7;
 	}
-	size_t pl = path.len < 400 ? path.len : 400;
+	const char *verb = verbs[l->spawn][l->exec_errno != 0];
+	size_t vl = strlen(verb), pl = path.len < 400 ? path.len : 400;
+	memcpy(m + n, verb, vl);
+	n += vl;
 	memcpy(m + n, path.len ? path.s : "a descriptor", path.len ? pl : 12);
 	n += path.len ? pl : 12;
-	if (l->exec_errno) {
+	if (l->exec_errno && !l->spawn) {
 		static const char goes_on[] = ": this image goes on";
 		memcpy(m + n, goes_on, sizeof(goes_on) - 1);
 		n += sizeof(goes_on) - 1;

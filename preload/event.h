@@ -50,8 +50,9 @@ enum tg_event_kind {
 	TG_EV_STOP,      /* Event Log Activity: Stop, the process leaves */
 	TG_EV_FORK,      /* Process Activity: Launch, launch type Fork */
 	TG_EV_UNGUARDED, /* Event Log Activity: Other, the job runs without the guard */
-	TG_EV_EXEC,      /* Process Activity: Launch, launch type Exec, the image about
-			  * to be replaced (a failed exec: status Failure) */
+	TG_EV_EXEC,      /* Process Activity: Launch, launch type Exec (the image about
+			  * to be replaced) or Spawn (a child posix_spawn makes);
+			  * a failed one: status Failure */
 };
 
 /* Denies (or would-denies) of one rule in this process, for the stop record. */
@@ -78,6 +79,7 @@ struct tg_life {
 	const char *program;   /* exec: the program file, or NULL (fexecve) */
 	char *const *argv;     /* exec: its argv, or NULL */
 	int exec_errno;        /* exec: 0 before the call; the errno of a failed one */
+	bool spawn;            /* exec: a child posix_spawn, system or popen makes */
 };
 
 /* TG_DEC_CLAMP: a chmod allowed with fewer bits (create_mode); recorded as

@@ -126,6 +126,21 @@ void tg_life_exec(const char *program, char *const *argv)
 	tg_depth--;
 }
 
+void tg_life_spawn(const char *program, char *const *argv, int err)
+{
+	struct tg_life l = { .exit_status = -1,
+			     .program = program,
+			     .argv = argv,
+			     .exec_errno = err,
+			     .spawn = true };
+
+	if (tg_state != TG_ACTIVE)
+		return;
+	tg_depth++;
+	write_life(TG_EV_EXEC, err ? "spawn_failed" : "spawn", &l);
+	tg_depth--;
+}
+
 void tg_life_exec_failed(const char *program, char *const *argv, int err)
 {
 	struct tg_life l = {

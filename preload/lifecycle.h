@@ -19,7 +19,9 @@
  * child as its first record.
  * Exec: Process Activity (1007) Launch, launch type Exec, written by the
  * image about to be replaced, after its stop record; the new image's chain
- * starts from it (a failed exec: status Failure, and the image goes on). */
+ * starts from it (a failed exec: status Failure, and the image goes on).
+ * Spawn: the same with launch type Spawn, written by the parent before
+ * posix_spawn, system or popen starts the child. */
 #ifndef TG_LIFECYCLE_H
 #define TG_LIFECYCLE_H
 
@@ -43,6 +45,12 @@ void tg_life_stop(const char *how, int status, int sig);
  * Activity Launch, launch type Exec), the last record of this image's
  * chain. A vfork child writes only the link. */
 void tg_life_exec(const char *program, char *const *argv);
+
+/* Before posix_spawn, system or popen starts PROGRAM with ARGV in a child
+ * (ERR 0): the spawn link (Process Activity Launch, launch type Spawn),
+ * which the child's chain starts from; after one that failed with ERR,
+ * the same with status Failure. */
+void tg_life_spawn(const char *program, char *const *argv, int err);
 
 /* The exec failed with ERR: a link record with status Failure, and the
  * image goes on with its counts from zero (the stop record said the

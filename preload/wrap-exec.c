@@ -81,26 +81,33 @@ static int real_call(const struct target *t, char **env)
 }
 
 /* An exec replaces this image: its folded repeats, its stop record and the
- * exec link record are written first, and the new image's chain (in ENV,
- * through chain_env) starts from that record. One that failed says so,
- * and the image goes on counting (lifecycle.h). An execve the kernel will
- * refuse at once (dash and Python try each PATH folder in turn) is not
- * worth three records: one faccessat, on the exec path only. */
+ * exec link record are written first; a spawn writes its spawn link. The
+ * new image's chain (in ENV, through chain_env) starts from that record.
+ * One that failed says so, and an exec's image goes on counting
+ * (lifecycle.h). An execve or posix_spawn the kernel will refuse at once
+ * (dash and Python try each PATH folder in turn) is not worth the records:
+ * one faccessat, on the exec path only. */
 static int run(const struct target *t, char **env)
 {
-	if (t->how == VIA_SPAWN || t->how == VIA_SPAWNP)
-		return real_call(t, env);
-	if (t->how == VIA_EXECVE && t->path && tg_sys(SYS_faccessat, AT_FDCWD, t->path, X_OK) != 0)
-		return real_call(t, env);
+	bool spawn = t->how == VIA_SPAWN || t->how == VIA_SPAWNP;
 	const char *program = t->path && *t->path ? t->path : NULL;
 	struct tg_self self;
 
-	tg_life_exec(program, t->argv);
+	if ((t->how == VIA_EXECVE || t->how == VIA_SPAWN) && t->path &&
+	    tg_sys(SYS_faccessat, AT_FDCWD, t->path, X_OK) != 0)
+		return real_call(t, env);
+	if (spawn)
+		tg_life_spawn(program, t->argv, 0);
+	else
+		tg_life_exec(program, t->argv);
 	tg_self(&self);
 	tg_chain_exec_env(chain_env, sizeof(chain_env), self.pid);
 	int r = real_call(t, env);
 	TG_PROTECT_ERRNO;
-	tg_life_exec_failed(program, t->argv, errno);
+	if (spawn && r != 0)
+		tg_life_spawn(program, t->argv, r);
+	else if (!spawn)
+		tg_life_exec_failed(program, t->argv, errno);
 	return r;
 }
 
@@ -402,7 +409,8 @@ static int shell_check(const char *op, const char *cmd)
 	int r = check_exec(op, "/bin/sh", argv, true);
 	if (r == 0) {
 		tg_restore_environ(&tg_set.child);
-		/* The shell's chain links to this record. */
+		/* The shell's chain links to its spawn record. */
+		tg_life_spawn("/bin/sh", argv, 0);
 		if (tg_chain_env(chain_env, sizeof(chain_env)) > 0)
 			setenv(TG_ENV_CHAIN, chain_env + sizeof(TG_ENV_CHAIN), 1);
 	}

@@ -308,6 +308,36 @@ def exit_paths(tap):
                tglib.summary(recs))
         verifies(tap, res, 'subprocess')
 
+        # posix_spawn and system: a spawn link in the parent, which the
+        # child's chain starts from; a spawn that fails says so.
+        code = ('import os\npid = os.posix_spawn("/bin/true", ["true", "y"], os.environ)\n'
+                'os.waitpid(pid, 0)\n'
+                'try: os.posix_spawn(%r, ["x"], os.environ)\n'
+                'except OSError as e: print(e.errno)\n'
+                'os.system("exec /bin/true")\n') % sb.p('notelf')
+        res = sb.run([PYTHON, '-c', code], label='spawn')
+        recs = res.all_records
+        spawns = [r for r in recs if tg(r).get('event') == 'spawn']
+        failed = life(res, 'spawn_failed')
+        kids = [r for r in life(res, 'start') if r['actor']['process'].get('name') != 'python3'
+                and tg(r)['chain'].get('origin') == 'exec']
+        links = {(tg(r)['chain']['id'], tg(r)['chain']['seq']) for r in spawns}
+        tap.ok(all(r.get('launch_type_id') == 1 and r['process'].get('uid') for r in spawns) and
+               [r['process']['file']['path'] for r in spawns] ==
+               ['/bin/true', sb.p('notelf'), '/bin/sh'],
+               'posix_spawn and system: a Launch record (launch type Spawn) each',
+               tglib.summary(recs))
+        tap.ok(len(kids) >= 2 and
+               all((tg(k)['chain']['parent']['id'], tg(k)['chain']['parent'].get('seq'))
+                   in links for k in kids[:2]),
+               "the spawned children's chains start from their spawn records",
+               tglib.summary(recs))
+        tap.ok(res.out.strip() == '8' and len(failed) == 1 and
+               failed[0].get('status_code') == 'ENOEXEC',
+               'a posix_spawn that fails: a Launch record with status Failure',
+               tglib.summary(recs))
+        verifies(tap, res, 'spawn')
+
         # A process that kills itself: kill, raise or abort with a signal
         # that ends it writes its stop record with the signal first.
         for what, code, sig in (
