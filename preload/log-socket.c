@@ -92,7 +92,9 @@ int tg_log_socket_ready(int fd, const char *path, int type)
 	if (!atomic_load_explicit(&down, memory_order_relaxed))
 		return 0;
 	long long now = coarse_ms();
-	if (now < atomic_load(&retry_at))
+	/* Under the program's own seccomp filter (real.h) no new socket: the
+	 * filter may kill the process for it. */
+	if (now < atomic_load(&retry_at) || tg_frozen())
 		return -EAGAIN;
 	if (atomic_flag_test_and_set(&trying))
 		return -EAGAIN; /* another thread is reconnecting */

@@ -86,14 +86,15 @@ static int real_call(const struct target *t, char **env)
  * One that failed says so, and an exec's image goes on counting
  * (lifecycle.h). An execve or posix_spawn the kernel will refuse at once
  * (dash and Python try each PATH folder in turn) is not worth the records:
- * one faccessat, on the exec path only. */
+ * one faccessat, on the exec path only (none under the program's own
+ * seccomp filter). */
 static int run(const struct target *t, char **env)
 {
 	bool spawn = t->how == VIA_SPAWN || t->how == VIA_SPAWNP;
 	const char *program = t->path && *t->path ? t->path : NULL;
 	struct tg_self self;
 
-	if ((t->how == VIA_EXECVE || t->how == VIA_SPAWN) && t->path &&
+	if ((t->how == VIA_EXECVE || t->how == VIA_SPAWN) && t->path && !tg_frozen() &&
 	    tg_sys(SYS_faccessat, AT_FDCWD, t->path, X_OK) != 0)
 		return real_call(t, env);
 	if (spawn)

@@ -51,6 +51,10 @@ static bool ends_process(int sig)
 
 	if (sig == SIGKILL)
 		return true;
+	/* Under the program's own seccomp filter the guard asks the kernel
+	 * nothing more (real.h): only SIGKILL is known to end the process. */
+	if (tg_frozen())
+		return false;
 	switch (sig) {
 	case SIGCHLD:
 	case SIGCONT:
@@ -94,8 +98,8 @@ void abort(void)
 	/* abort() ends the process unless a SIGABRT handler leaves by longjmp
 	 * or exit (which then write their own); with a handler that returns,
 	 * the process ends with no stop record. */
-	if (sigaction(SIGABRT, NULL, &sa) == 0 &&
-	    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN))
+	if (tg_frozen() || (sigaction(SIGABRT, NULL, &sa) == 0 &&
+			    (sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)))
 		tg_life_stop("abort", -1, SIGABRT);
 	REAL(abort)();
 	for (;;)
