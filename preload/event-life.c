@@ -139,6 +139,37 @@ static size_t exec_link(struct build *b, json_t *rec, const struct tg_life *l, c
 	return n;
 }
 
+/* A child this process reaped was ended by a signal: its own stop record
+ * is missing unless it killed itself (lifecycle.h), and this record, by
+ * the parent that saw it end, says so. Returns the message's length. */
+static size_t child_killed(struct build *b, json_t *rec, const struct tg_life *l, char *m)
+{
+	static const char lost[] = ": unless it wrote a stop record, the repeats it was "
+				   "still folding are lost";
+	size_t n;
+
+	life_classification(b, rec, TG_OCSF_PROCESS_ACTIVITY, TG_OCSF_PROCESS_TERMINATE,
+			    TG_OCSF_PROCESS_TERMINATE_NAME, TG_OCSF_PROCESS_ACTIVITY_NAME,
+			    TG_OCSF_PROCESS_ACTIVITY_NAME ": " TG_OCSF_PROCESS_TERMINATE_NAME);
+	tg_rec_actor(b, rec);
+	json_t *c = tg_rec_object(b, rec, "process");
+	tg_rec_set_int(b, c, "pid", l->child);
+	tg_rec_set_int(b, tg_rec_object(b, c, "parent_process"), "pid", b->proc->pid);
+	n = put_who(b, m);
+	memcpy(m + n, " reaped pid ", 12);
+	n += 12;
+	n += tg_put_dec(m + n, (uint64_t)l->child, 1);
+	memcpy(m + n, ", killed by signal ", 19);
+	n += 19;
+	n += tg_put_dec(m + n, (uint64_t)l->signal, 1);
+	if (l->core) {
+		memcpy(m + n, " (core dumped)", 14);
+		n += 14;
+	}
+	memcpy(m + n, lost, sizeof(lost) - 1);
+	return n + sizeof(lost) - 1;
+}
+
 /* Start, stop, fork and unguarded: what happened to the process rather
  * than to one call. */
 json_t *tg_rec_build_life(struct build *b)
@@ -166,6 +197,8 @@ json_t *tg_rec_build_life(struct build *b)
 	} while (0)
 	if (ev->kind == TG_EV_EXEC) {
 		n = exec_link(b, rec, l, m);
+	} else if (ev->kind == TG_EV_CHILD_KILLED) {
+		n = child_killed(b, rec, l, m);
 	} else if (ev->kind == TG_EV_FORK) {
 		life_classification(b, rec, TG_OCSF_PROCESS_ACTIVITY, TG_OCSF_PROCESS_LAUNCH,
 				    TG_OCSF_PROCESS_LAUNCH_NAME, TG_OCSF_PROCESS_ACTIVITY_NAME,
@@ -268,6 +301,11 @@ json_t *tg_rec_build_life(struct build *b)
 			tg_rec_set_str(b, tg, "why", l->why, b->caps->msg,
 				       "unmapped.trainguard.why");
 		tg_rec_context(b, tg);
+	}
+	if (ev->kind == TG_EV_CHILD_KILLED) {
+		tg_rec_set_int(b, tg, "signal", l->signal);
+		if (l->core)
+			tg_rec_set(b, tg, "core_dumped", json_true());
 	}
 	if (ev->kind == TG_EV_STOP) {
 		if (l->exit_status >= 0)

@@ -141,6 +141,17 @@ void tg_life_spawn(const char *program, char *const *argv, int err)
 	tg_depth--;
 }
 
+void tg_life_child_killed(pid_t child, int sig, bool core)
+{
+	struct tg_life l = { .exit_status = -1, .signal = sig, .child = child, .core = core };
+
+	if (tg_state != TG_ACTIVE)
+		return;
+	tg_depth++;
+	write_life(TG_EV_CHILD_KILLED, "child_killed", &l);
+	tg_depth--;
+}
+
 void tg_life_exec_failed(const char *program, char *const *argv, int err)
 {
 	struct tg_life l = {

@@ -21,11 +21,14 @@
  * image about to be replaced, after its stop record; the new image's chain
  * starts from it (a failed exec: status Failure, and the image goes on).
  * Spawn: the same with launch type Spawn, written by the parent before
- * posix_spawn, system or popen starts the child. */
+ * posix_spawn, system or popen starts the child.
+ * Child killed: Process Activity (1007) Terminate, written by a guarded
+ * parent that reaps a child a signal ended (wrap-wait.c). */
 #ifndef TG_LIFECYCLE_H
 #define TG_LIFECYCLE_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 /* Layers and fence status for the start record; call before the guard
  * finishes starting (start.c's fence wiring). Strings are borrowed and must
@@ -57,6 +60,12 @@ void tg_life_spawn(const char *program, char *const *argv, int err);
  * earlier ones), so that its next stop record neither repeats nor loses a
  * refusal. */
 void tg_life_exec_failed(const char *program, char *const *argv, int err);
+
+/* A child this process reaped (wait, waitpid, wait3, wait4, waitid) was
+ * ended by signal SIG (CORE: it dumped core): a Process Activity
+ * Terminate record, since the child could write no stop record unless it
+ * killed itself. */
+void tg_life_child_killed(pid_t child, int sig, bool core);
 
 /* The fork hook (self.c): the child's fork record, counts reset. */
 void tg_life_after_fork(pid_t parent);

@@ -69,6 +69,11 @@
 	X(kill, exit) \
 	X(raise, exit) \
 	X(abort, exit) \
+	X(wait, wait) \
+	X(waitpid, wait) \
+	X(wait3, wait) \
+	X(wait4, wait) \
+	X(waitid, wait) \
 	X(write, write) \
 	X(__write, write) \
 	X(__write_nocancel, write) \

@@ -20,7 +20,8 @@ floods and the sinks (issue 11, "Records" and "Floods and sinks"), TAP.
 7. Every way a process ends writes the folded repeats and the stop record
    (_exit, _Exit, exec, a failed exec counting nothing twice); an exec
    writes a Process Activity exec link the new image's chain starts from;
-   a SIGKILL loses at most the open fold window.
+   a SIGKILL loses at most the open fold window, and the guarded parent
+   that reaps such a child writes a Terminate record with the signal.
 Every log is checked with the project's OCSF 1.8.0 check."""
 import json
 import os
@@ -381,6 +382,25 @@ def exit_paths(tap):
                f'SIGKILL from outside: every ended window is written ({total} of {n + 1}), '
                'the open one (1 repeat) and the stop record are lost, as documented',
                tglib.summary(res.all_records))
+
+        # The parent that reaps a child a signal ended writes that it did:
+        # a Process Activity Terminate record with the signal.
+        child = head + 'burst(%d); print("ready", flush=True); time.sleep(30)' % n
+        code = ('import signal, subprocess, sys\n'
+                'p = subprocess.Popen([sys.executable, "-c", %r], stdout=subprocess.PIPE)\n'
+                'p.stdout.readline(); p.send_signal(signal.SIGKILL); p.wait()\n'
+                'subprocess.run(["/bin/true"])\n'
+                'print(p.pid)\n') % child
+        res = sb.run([PYTHON, '-c', code], label='child killed')
+        killed = life(res, 'child_killed')
+        k = killed[0] if killed else {}
+        tap.ok(len(killed) == 1 and k['class_uid'] == 1007 and k['activity_id'] == 2 and
+               k['type_uid'] == 100702 and str(k['process']['pid']) == res.out.strip() and
+               tg(k).get('signal') == 9 and 'decision' not in tg(k),
+               'a child killed by SIGKILL: its guarded parent writes a Process Activity '
+               'Terminate record with the signal when it reaps it (and none for one that exits)',
+               tglib.summary(res.all_records))
+        verifies(tap, res, 'child killed')
 
 
 def find_uid(res, uid):

@@ -389,7 +389,7 @@ class Sandbox:
 
 
 LIFECYCLE_EVENTS = ('start', 'stop', 'fork', 'unguarded', 'exec', 'exec_failed', 'spawn',
-                    'spawn_failed')
+                    'spawn_failed', 'child_killed')
 
 
 def is_lifecycle(rec):
