@@ -1,6 +1,7 @@
 /* Lifecycle records: a guarded process starting and stopping, a fork
- * child, and a job left unguarded (Event Log Activity 1008 and Process
- * Activity 1007; preload/lifecycle.h says when each is written). Built with
+ * child, the exec and spawn links, a child a signal ended, and a job left
+ * unguarded (Event Log Activity 1008 and Process Activity 1007;
+ * preload/lifecycle.h says when each is written). Built with
  * the helpers of event-build.h, like the decision records of
  * event-record.c. */
 #include <string.h>
