@@ -44,6 +44,14 @@ static struct {
 
 /* This thread holds c.lock (a nested record must not wait for itself). */
 static __thread int holding __attribute__((tls_model("initial-exec")));
+/* The last one-shot record this thread wrote (a vfork child writes it in
+ * its parent thread's copy, keyed by its own pid, which the parent never
+ * matches): what an exec right after it links the new image to. */
+static __thread struct {
+	pid_t pid;
+	char id[TG_CHAIN_ID_HEX];
+	uint8_t hash[TG_SHA256_LEN];
+} oneshot_last __attribute__((tls_model("initial-exec")));
 /* tg_chain_fork_prepare took the lock. */
 static __thread int fork_locked __attribute__((tls_model("initial-exec")));
 
@@ -264,6 +272,8 @@ int tg_chain_seal(char *line, size_t *len, size_t cap, pid_t real_pid, struct tg
 			  oneshot_id);
 		tx->kind = TX_ONESHOT;
 		tx->seq = 1;
+		tx->pid = real_pid;
+		memcpy(tx->id, oneshot_id, TG_CHAIN_ID_HEX);
 		tlen = chain_text(text, oneshot_id, 1, &o, NULL);
 	}
 
@@ -285,6 +295,11 @@ int tg_chain_seal(char *line, size_t *len, size_t cap, pid_t real_pid, struct tg
 
 void tg_chain_commit(struct tg_chain_tx *tx, bool written)
 {
+	if (tx->kind == TX_ONESHOT && written) {
+		oneshot_last.pid = tx->pid;
+		memcpy(oneshot_last.id, tx->id, TG_CHAIN_ID_HEX);
+		memcpy(oneshot_last.hash, tx->hash, TG_SHA256_LEN);
+	}
 	if (tx->kind != TX_LOCKED)
 		return;
 	if (written) {
@@ -354,6 +369,26 @@ int tg_chain_env(char *out, size_t cap)
 		to_hex(l.hash, TG_SHA256_LEN, out + k);
 		k += 2 * TG_SHA256_LEN;
 	}
+	out[k] = '\0';
+	return (int)k;
+}
+
+int tg_chain_exec_env(char *out, size_t cap, pid_t real_pid)
+{
+	static const char name[] = TG_ENV_CHAIN "=";
+	size_t k = sizeof(name) - 1;
+
+	if (!c.started || real_pid == c.pid || oneshot_last.pid != real_pid)
+		return tg_chain_env(out, cap);
+	if (cap < TG_CHAIN_ENV_MAX)
+		return -ENOSPC;
+	memcpy(out, name, k);
+	memcpy(out + k, oneshot_last.id, TG_CHAIN_ID_HEX - 1);
+	k += TG_CHAIN_ID_HEX - 1;
+	memcpy(out + k, ".1.", 3);
+	k += 3;
+	to_hex(oneshot_last.hash, TG_SHA256_LEN, out + k);
+	k += 2 * TG_SHA256_LEN;
 	out[k] = '\0';
 	return (int)k;
 }

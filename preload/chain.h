@@ -47,6 +47,8 @@ struct tg_chain_tx {
 	int kind; /* private: none, the process chain (locked), one-shot */
 	uint64_t seq;
 	uint8_t hash[TG_SHA256_LEN];
+	char id[TG_CHAIN_ID_HEX]; /* private: a one-shot chain's id */
+	pid_t pid;                /* private: who sealed it */
 };
 
 /* Fills the slot of the line at LINE (*LEN bytes ending in '\n', CAP bytes
@@ -78,6 +80,12 @@ void tg_chain_fork_child(pid_t child_pid);
  * last committed record without changing anything, so a vfork child may
  * call it. Returns the length, or -ENOENT before tg_chain_start. */
 int tg_chain_env(char *out, size_t cap);
+
+/* The link for the image an exec is about to start, once its exec record
+ * is written: like tg_chain_env, but in a vfork child (REAL_PID is not the
+ * chain's owner) the one-shot record this thread wrote last for REAL_PID,
+ * so that the new image links to the exec record itself. */
+int tg_chain_exec_env(char *out, size_t cap, pid_t real_pid);
 
 /* For tests: this process's chain id (empty before start). */
 const char *tg_chain_id(void);

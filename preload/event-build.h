@@ -72,8 +72,14 @@ void tg_rec_actor(struct build *b, json_t *rec);
 void tg_rec_device(struct build *b, json_t *rec);
 json_t *tg_rec_metadata(struct build *b, json_t *rec);
 void tg_rec_context(struct build *b, json_t *tg);
+/* A file object for PATH (path, name, parent_folder, type); FIELD names it
+ * in the marks; RET_PATH is the path as written. */
+json_t *tg_rec_file(struct build *b, const char *path, const char *field, struct text *ret_path,
+		    int type_id);
+/* ARGV joined by spaces in the arena, cut a little past the budget. */
+const char *tg_rec_join_argv(struct build *b, char *const *argv);
 
-/* The lifecycle record (start, stop, fork, unguarded) of B's event. */
+/* The lifecycle record (start, stop, fork, exec, unguarded) of B's event. */
 json_t *tg_rec_build_life(struct build *b);
 
 #endif

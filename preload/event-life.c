@@ -1,6 +1,7 @@
 /* Lifecycle records: a guarded process starting and stopping, a fork
- * child, and a job left unguarded (Event Log Activity 1008 and Process
- * Activity 1007; preload/lifecycle.h says when each is written). Built with
+ * child, the exec and spawn links, a child a signal ended, and a job left
+ * unguarded (Event Log Activity 1008 and Process Activity 1007;
+ * preload/lifecycle.h says when each is written). Built with
  * the helpers of event-build.h, like the decision records of
  * event-record.c. */
 #include <string.h>
@@ -75,6 +76,101 @@ static void rule_counts(struct build *b, json_t *tg, const struct tg_life *l)
 	tg_rec_set(b, tg, "counts", arr);
 }
 
+/* The exec link: this image (the actor) is replaced by PROGRAM, the same
+ * pid; or the spawn link: PROGRAM starts in a child posix_spawn, system or
+ * popen makes (no pid yet: named by this record's uid, as the spawn
+ * decision names it). The new image's chain starts from this record
+ * (chain.h). A failed exec or spawn says so (an exec's image goes on).
+ * Returns the message's length. */
+static size_t exec_link(struct build *b, json_t *rec, const struct tg_life *l, char *m)
+{
+	static const char *const verbs[2][2] = { { " execs ", " could not exec " },
+						 { " spawns ", " could not spawn " } };
+	const struct tg_proc *p = b->proc;
+	struct text path = { "", 0 };
+	size_t n;
+
+	life_classification(b, rec, TG_OCSF_PROCESS_ACTIVITY, TG_OCSF_PROCESS_LAUNCH,
+			    TG_OCSF_PROCESS_LAUNCH_NAME, TG_OCSF_PROCESS_ACTIVITY_NAME,
+			    TG_OCSF_PROCESS_ACTIVITY_NAME ": " TG_OCSF_PROCESS_LAUNCH_NAME);
+	if (l->spawn)
+		tg_rec_set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_SPAWN, "launch_type",
+				TG_OCSF_LAUNCH_SPAWN_NAME);
+	else
+		tg_rec_set_enum(b, rec, "launch_type_id", TG_OCSF_LAUNCH_EXEC, "launch_type",
+				TG_OCSF_LAUNCH_EXEC_NAME);
+	tg_rec_actor(b, rec);
+	json_t *c = tg_rec_object(b, rec, "process");
+	if (l->spawn)
+		tg_rec_set(b, c, "uid", json_string(b->st->uid));
+	else
+		tg_rec_set_int(b, c, "pid", p->pid);
+	if (l->program) {
+		b->path_pct = tg_text_needs_percent(l->program, b->caps->path);
+		json_t *f = tg_rec_file(b, l->program, "process.file", &path, TG_OCSF_FILE_REGULAR);
+		tg_rec_set(b, c, "file", f);
+		tg_rec_set(b, c, "name", json_incref(json_object_get(f, "name")));
+	}
+	if (l->argv) {
+		const char *line = tg_rec_join_argv(b, l->argv);
+		if (line)
+			tg_rec_set_str(b, c, "cmd_line", line, b->caps->cmd, "process.cmd_line");
+	}
+	tg_rec_set_int(b, tg_rec_object(b, c, "parent_process"), "pid",
+		       l->spawn ? p->pid : p->ppid);
+	n = put_who(b, m);
+	if (l->exec_errno) {
+		char code[24];
+		tg_errno_code(l->exec_errno, code);
+		tg_rec_set_enum(b, rec, "status_id", TG_OCSF_STATUS_FAILURE, "status",
+				TG_OCSF_STATUS_FAILURE_NAME);
+		tg_rec_set(b, rec, "status_code", json_string(code));
+	}
+	const char *verb = verbs[l->spawn][l->exec_errno != 0];
+	size_t vl = strlen(verb), pl = path.len < 400 ? path.len : 400;
+	memcpy(m + n, verb, vl);
+	n += vl;
+	memcpy(m + n, path.len ? path.s : "a descriptor", path.len ? pl : 12);
+	n += path.len ? pl : 12;
+	if (l->exec_errno && !l->spawn) {
+		static const char goes_on[] = ": this image goes on";
+		memcpy(m + n, goes_on, sizeof(goes_on) - 1);
+		n += sizeof(goes_on) - 1;
+	}
+	return n;
+}
+
+/* A child this process reaped was ended by a signal: its own stop record
+ * is missing unless it killed itself (lifecycle.h), and this record, by
+ * the parent that saw it end, says so. Returns the message's length. */
+static size_t child_killed(struct build *b, json_t *rec, const struct tg_life *l, char *m)
+{
+	static const char lost[] = ": unless it wrote a stop record, the repeats it was "
+				   "still folding are lost";
+	size_t n;
+
+	life_classification(b, rec, TG_OCSF_PROCESS_ACTIVITY, TG_OCSF_PROCESS_TERMINATE,
+			    TG_OCSF_PROCESS_TERMINATE_NAME, TG_OCSF_PROCESS_ACTIVITY_NAME,
+			    TG_OCSF_PROCESS_ACTIVITY_NAME ": " TG_OCSF_PROCESS_TERMINATE_NAME);
+	tg_rec_actor(b, rec);
+	json_t *c = tg_rec_object(b, rec, "process");
+	tg_rec_set_int(b, c, "pid", l->child);
+	tg_rec_set_int(b, tg_rec_object(b, c, "parent_process"), "pid", b->proc->pid);
+	n = put_who(b, m);
+	memcpy(m + n, " reaped pid ", 12);
+	n += 12;
+	n += tg_put_dec(m + n, (uint64_t)l->child, 1);
+	memcpy(m + n, ", killed by signal ", 19);
+	n += 19;
+	n += tg_put_dec(m + n, (uint64_t)l->signal, 1);
+	if (l->core) {
+		memcpy(m + n, " (core dumped)", 14);
+		n += 14;
+	}
+	memcpy(m + n, lost, sizeof(lost) - 1);
+	return n + sizeof(lost) - 1;
+}
+
 /* Start, stop, fork and unguarded: what happened to the process rather
  * than to one call. */
 json_t *tg_rec_build_life(struct build *b)
@@ -100,7 +196,11 @@ json_t *tg_rec_build_life(struct build *b)
 		memcpy(m + n, (s), l_); \
 		n += l_; \
 	} while (0)
-	if (ev->kind == TG_EV_FORK) {
+	if (ev->kind == TG_EV_EXEC) {
+		n = exec_link(b, rec, l, m);
+	} else if (ev->kind == TG_EV_CHILD_KILLED) {
+		n = child_killed(b, rec, l, m);
+	} else if (ev->kind == TG_EV_FORK) {
 		life_classification(b, rec, TG_OCSF_PROCESS_ACTIVITY, TG_OCSF_PROCESS_LAUNCH,
 				    TG_OCSF_PROCESS_LAUNCH_NAME, TG_OCSF_PROCESS_ACTIVITY_NAME,
 				    TG_OCSF_PROCESS_ACTIVITY_NAME ": " TG_OCSF_PROCESS_LAUNCH_NAME);
@@ -202,6 +302,11 @@ json_t *tg_rec_build_life(struct build *b)
 			tg_rec_set_str(b, tg, "why", l->why, b->caps->msg,
 				       "unmapped.trainguard.why");
 		tg_rec_context(b, tg);
+	}
+	if (ev->kind == TG_EV_CHILD_KILLED) {
+		tg_rec_set_int(b, tg, "signal", l->signal);
+		if (l->core)
+			tg_rec_set(b, tg, "core_dumped", json_true());
 	}
 	if (ev->kind == TG_EV_STOP) {
 		if (l->exit_status >= 0)

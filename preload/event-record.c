@@ -413,6 +413,17 @@ static void file_facts(struct build *b, json_t *f)
 	tg_rec_set(b, f, "hashes", hashes);
 }
 
+json_t *tg_rec_file(struct build *b, const char *path, const char *field, struct text *ret_path,
+		    int type_id)
+{
+	return file_object(b, path, field, ret_path, type_id);
+}
+
+const char *tg_rec_join_argv(struct build *b, char *const *argv)
+{
+	return join_argv(b, argv);
+}
+
 /* What the call acted on: the file, or the launched program, and the
  * observable that points at its path. */
 static void target(struct build *b, json_t *rec)

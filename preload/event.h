@@ -47,11 +47,16 @@ struct tg_proc {
 
 /* What a record is about: a decision on one call, or the process's life. */
 enum tg_event_kind {
-	TG_EV_DECISION,  /* File System or Process Activity (the default) */
-	TG_EV_START,     /* Event Log Activity: Start, the guard in this process */
-	TG_EV_STOP,      /* Event Log Activity: Stop, the process leaves */
-	TG_EV_FORK,      /* Process Activity: Launch, launch type Fork */
-	TG_EV_UNGUARDED, /* Event Log Activity: Other, the job runs without the guard */
+	TG_EV_DECISION,     /* File System or Process Activity (the default) */
+	TG_EV_START,        /* Event Log Activity: Start, the guard in this process */
+	TG_EV_STOP,         /* Event Log Activity: Stop, the process leaves */
+	TG_EV_FORK,         /* Process Activity: Launch, launch type Fork */
+	TG_EV_UNGUARDED,    /* Event Log Activity: Other, the job runs without the guard */
+	TG_EV_EXEC,         /* Process Activity: Launch, launch type Exec (the image about
+			  * to be replaced) or Spawn (a child posix_spawn makes);
+			  * a failed one: status Failure */
+	TG_EV_CHILD_KILLED, /* Process Activity: Terminate, a child this process reaped
+			     * was ended by a signal */
 };
 
 /* Denies (or would-denies) of one rule in this process, for the stop record. */
@@ -66,14 +71,21 @@ struct tg_life {
 	const char *layers;   /* "preload" or "preload,landlock,seccomp" */
 	const char *fence;    /* the fence's own status line, or NULL */
 	int exit_status;      /* stop: exit() status, or -1 when not known */
-	int signal;           /* stop: the fatal signal, or 0 */
-	const char *exit_how; /* stop: "exit", "_exit", "return", "exec" */
+	int signal;           /* stop, child_killed: the fatal signal, or 0 */
+	const char *exit_how; /* stop: "exit", "_exit", "_Exit", "exec", "kill"
+			       * (on_deny), "signal" (kill, raise), "abort" */
 	const struct tg_rule_count *counts;
 	size_t ncounts;
 	unsigned long dropped; /* records this process could not write */
 	unsigned long folded;  /* repeats folded into earlier records */
 	const char *why;       /* unguarded: why the guard did not start */
 	pid_t parent_pid;      /* fork: the parent */
+	const char *program;   /* exec: the program file, or NULL (fexecve) */
+	char *const *argv;     /* exec: its argv, or NULL */
+	int exec_errno;        /* exec: 0 before the call; the errno of a failed one */
+	bool spawn;            /* exec: a child posix_spawn, system or popen makes */
+	pid_t child;           /* child_killed: the child reaped */
+	bool core;             /* child_killed: it dumped core */
 };
 
 /* TG_DEC_CLAMP: a chmod allowed with fewer bits (create_mode); recorded as

@@ -272,14 +272,19 @@ void tg_fold_flush(const struct tg_proc *proc)
 	atomic_flag_clear_explicit(&lock, memory_order_release);
 }
 
-void tg_fold_after_fork(void)
+void tg_fold_counts_reset(void)
 {
-	if (slots)
-		memset(slots, 0, sizeof(struct slot) * SLOTS);
 	for (size_t i = 0; i < COUNTS; i++) {
 		atomic_store(&counts[i].key, 0);
 		atomic_store(&counts[i].n, 0);
 	}
 	atomic_store(&folded, 0);
+}
+
+void tg_fold_after_fork(void)
+{
+	if (slots)
+		memset(slots, 0, sizeof(struct slot) * SLOTS);
+	tg_fold_counts_reset();
 	atomic_flag_clear(&lock);
 }

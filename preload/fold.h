@@ -36,6 +36,10 @@ size_t tg_fold_counts(struct tg_rule_count *out, size_t n);
 /* Repeats folded so far (not written as records of their own). */
 unsigned long tg_fold_folded(void);
 
+/* Starts the counts per rule and of repeats folded over: they were said
+ * by a stop record (an exec that then failed: the image goes on). */
+void tg_fold_counts_reset(void);
+
 /* The fork hook: the table is the parent's business. */
 void tg_fold_after_fork(void);
 

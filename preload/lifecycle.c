@@ -1,4 +1,5 @@
 /* Lifecycle records (see lifecycle.h). */
+#include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,6 +15,11 @@ static const char *fence_layers, *fence_status;
 static char profiles[512];
 /* The pid whose image wrote its stop record; a fork child's differs. */
 static _Atomic pid_t stopped;
+/* Records dropped that a stop record has said already (an exec that then
+ * failed: the image goes on, and its next stop record says only the new). */
+static unsigned long dropped_said;
+/* The stop record was written by an exec still under way. */
+static bool exec_stopped;
 
 void tg_life_set_fence(const char *layers, const char *status)
 {
@@ -72,19 +78,21 @@ void tg_life_start(void)
 	write_life(TG_EV_START, "start", &l);
 }
 
-void tg_life_stop(const char *how, int status, int sig)
+/* The stop record; false when there is none to write (written already, a
+ * vfork child, the guard not active). */
+static bool stop(const char *how, int status, int sig)
 {
 	struct tg_self self;
 	struct tg_rule_count counts[64];
 
 	if (tg_state != TG_ACTIVE)
-		return;
+		return false;
 	tg_self(&self);
 	if (self.foreign)
-		return; /* a vfork child: the counts are its parent's */
+		return false; /* a vfork child: the counts are its parent's */
 	pid_t before = atomic_exchange(&stopped, self.pid);
 	if (before == self.pid)
-		return;
+		return false;
 	tg_depth++;
 	tg_fold_flush(&tg_set.proc);
 	tg_agg_flush(&tg_set.proc);
@@ -93,21 +101,87 @@ void tg_life_stop(const char *how, int status, int sig)
 			     .exit_how = how,
 			     .counts = counts,
 			     .ncounts = tg_fold_counts(counts, 64),
-			     .dropped = tg_log_dropped(),
+			     .dropped = tg_log_dropped() - dropped_said,
 			     .folded = tg_fold_folded() };
 	write_life(TG_EV_STOP, "stop", &l);
 	tg_depth--;
+	return true;
 }
 
-void tg_life_exec(void)
+void tg_life_stop(const char *how, int status, int sig)
 {
-	tg_life_stop("exec", -1, 0);
+	stop(how, status, sig);
+}
+
+void tg_life_exec(const char *program, char *const *argv)
+{
+	struct tg_life l = { .exit_status = -1, .program = program, .argv = argv };
+
+	if (tg_state != TG_ACTIVE)
+		return;
+	/* A vfork child writes no stop record (stop() says why) but its own
+	 * exec link: the new image is its own. */
+	if (stop("exec", -1, 0))
+		exec_stopped = true;
+	tg_depth++;
+	write_life(TG_EV_EXEC, "exec", &l);
+	tg_depth--;
+}
+
+void tg_life_spawn(const char *program, char *const *argv, int err)
+{
+	struct tg_life l = { .exit_status = -1,
+			     .program = program,
+			     .argv = argv,
+			     .exec_errno = err,
+			     .spawn = true };
+
+	if (tg_state != TG_ACTIVE)
+		return;
+	tg_depth++;
+	write_life(TG_EV_EXEC, err ? "spawn_failed" : "spawn", &l);
+	tg_depth--;
+}
+
+void tg_life_child_killed(pid_t child, int sig, bool core)
+{
+	struct tg_life l = { .exit_status = -1, .signal = sig, .child = child, .core = core };
+
+	if (tg_state != TG_ACTIVE)
+		return;
+	tg_depth++;
+	write_life(TG_EV_CHILD_KILLED, "child_killed", &l);
+	tg_depth--;
+}
+
+void tg_life_exec_failed(const char *program, char *const *argv, int err)
+{
+	struct tg_life l = {
+		.exit_status = -1, .program = program, .argv = argv, .exec_errno = err ? err : EIO
+	};
+
+	if (tg_state != TG_ACTIVE)
+		return;
+	if (exec_stopped) {
+		/* The stop record said this image's counts: they start over, and
+		 * its next stop record (at exit, or the next exec) says the rest,
+		 * so that no refusal is counted twice or lost. */
+		exec_stopped = false;
+		tg_fold_counts_reset();
+		dropped_said = tg_log_dropped();
+		atomic_store(&stopped, 0);
+	}
+	tg_depth++;
+	write_life(TG_EV_EXEC, "exec_failed", &l);
+	tg_depth--;
 }
 
 void tg_life_after_fork(pid_t parent)
 {
 	struct tg_life l = { .exit_status = -1, .parent_pid = parent };
 
+	dropped_said = 0; /* the child's drops count from zero (tg_log_after_fork) */
+	exec_stopped = false;
 	if (tg_state != TG_ACTIVE)
 		return;
 	tg_depth++;

@@ -1,8 +1,8 @@
 /* The log sink (see log.h): where records go (a file, stderr, syslog, a
- * collector's Unix socket, `trainguard run`'s collector), the one write
- * per record, rotation followed without signal handlers, records dropped
- * counted and said, the fallback line, and the log descriptor kept out of
- * the program's way.
+ * collector's Unix socket, `trainguard run`'s collector; the sockets
+ * themselves in log-socket.c), the one write per record, rotation followed
+ * without signal handlers, records dropped counted and said, the fallback
+ * line, and the log descriptor kept out of the program's way.
  *
  * Every record ends in tg_log_emit(), the one function that takes the
  * final bytes of a line: a hook that must see every line (a hash chain)
@@ -25,6 +25,7 @@
 
 #include "chain.h"
 #include "fold.h"
+#include "log-socket.h"
 #include "log.h"
 #include "ocsf.h"
 #include "real.h"
@@ -111,25 +112,6 @@ static int open_file(const char *path)
 	return fd < 0 ? -errno : fd;
 }
 
-static int open_socket(const char *path, int type)
-{
-	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	size_t l = strlen(path);
-
-	if (l >= sizeof(a.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(a.sun_path, path, l + 1);
-	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
-	return fd;
-}
-
 /* How long a record waits for a collector that does not read (a stopped
  * `trainguard run`): then it is dropped and counted, and the job goes on. */
 #define COLLECTOR_WAIT_S 2
@@ -183,9 +165,9 @@ static int open_sink(void)
 	case TG_SINK_FILE:
 		return open_file(sink.path);
 	case TG_SINK_SYSLOG:
-		return open_socket(sink.path, SOCK_DGRAM);
+		return tg_log_socket_open(sink.path, SOCK_DGRAM);
 	case TG_SINK_UNIX:
-		return open_socket(sink.path, SOCK_STREAM);
+		return tg_log_socket_open(sink.path, SOCK_STREAM);
 	case TG_SINK_STDERR:
 		break;
 	}
@@ -295,8 +277,27 @@ static int write_syslog(int fd, const char *line, size_t n, int severity)
 	if (n > 0 && line[n - 1] == '\n')
 		n--;
 	struct iovec iov[2] = { { head, (size_t)hl }, { (void *)line, n } };
-	ssize_t w = tg_sys(SYS_writev, fd, iov, 2);
-	return w < 0 ? -errno : 0;
+	return tg_log_socket_send(fd, iov, 2);
+}
+
+/* A socket sink: down after an outage until a new connection (at most one
+ * try a second, log-socket.c); a refused line marks it down. */
+static int write_socket(int fd, const char *line, size_t n, int severity)
+{
+	bool dgram = sink.kind == TG_SINK_SYSLOG;
+	int r = tg_log_socket_ready(fd, sink.path, dgram ? SOCK_DGRAM : SOCK_STREAM);
+
+	if (r < 0)
+		return r;
+	if (dgram) {
+		r = write_syslog(fd, line, n, severity);
+	} else {
+		struct iovec iov = { (void *)line, n };
+		r = tg_log_socket_send(fd, &iov, 1);
+	}
+	if (r < 0)
+		tg_log_socket_failed();
+	return r;
 }
 
 /* The collector let a record wait COLLECTOR_WAIT_S in vain: until one gets
@@ -336,8 +337,8 @@ static int emit_to(int fd, const char *line, size_t n, int severity, bool wait)
 	if (sink.kind == TG_SINK_FILE &&
 	    atomic_fetch_add_explicit(&since_check, 1, memory_order_relaxed) % ROTATE_EVERY == 0)
 		follow_rotation(fd);
-	if (sink.kind == TG_SINK_SYSLOG)
-		r = write_syslog(fd, line, n, severity);
+	if ((sink.kind == TG_SINK_SYSLOG || sink.kind == TG_SINK_UNIX) && fd != STDERR_FILENO)
+		r = write_socket(fd, line, n, severity);
 	else if (sink.kind == TG_SINK_COLLECTOR && fd != STDERR_FILENO)
 		r = send_record(fd, line, n, wait);
 	else if (atomic_exchange(&torn, false) && write_all(fd, "\n", 1) < 0) {

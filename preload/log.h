@@ -8,7 +8,9 @@
  * gets through says how many were lost (unmapped.trainguard.dropped_before).
  * A log file renamed or removed (rotation) is followed: every 64 records,
  * and after a failed write, the path is compared with the descriptor and
- * reopened. Nothing here allocates on the program's heap or takes a lock. */
+ * reopened. A socket sink that went away (rsyslogd restarted, a collector
+ * redeployed) is connected anew, at most once a second (log-socket.c).
+ * Nothing here allocates on the program's heap or takes a lock. */
 #ifndef TG_LOG_H
 #define TG_LOG_H
 

@@ -58,8 +58,9 @@ enum { TG_OCSF_LOG_START = 6, TG_OCSF_LOG_STOP = 7 };
 #define TG_OCSF_LOG_STOP_NAME  "Stop"
 
 /* activity_id of Process Activity (1007). */
-enum { TG_OCSF_PROCESS_LAUNCH = 1 };
-#define TG_OCSF_PROCESS_LAUNCH_NAME "Launch"
+enum { TG_OCSF_PROCESS_LAUNCH = 1, TG_OCSF_PROCESS_TERMINATE = 2 };
+#define TG_OCSF_PROCESS_LAUNCH_NAME    "Launch"
+#define TG_OCSF_PROCESS_TERMINATE_NAME "Terminate"
 
 /* type_uid: the class and the activity in one number (1001 14 -> 100114). */
 #define TG_OCSF_TYPE_UID(cls, activity) ((long long)(cls)*100 + (activity))

@@ -10,6 +10,7 @@
 #define TG_REAL_H
 
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -26,7 +27,9 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include <utime.h>

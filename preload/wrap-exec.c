@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "act.h"
@@ -58,16 +59,18 @@ struct target {
 	const struct tg_act *act; /* the program held, or NULL */
 };
 
+/* The child's link to this process's hash chain (chain.h), per thread: a
+ * vfork child writes it in its parent thread's copy, which that suspended
+ * thread does not read. */
+static __thread char chain_env[TG_CHAIN_ENV_MAX] __attribute__((tls_model("initial-exec")));
+
 /* The real call of T with environment ENV: its result (for posix_spawn an
  * error number, else -1 and errno). */
-static int run(const struct target *t, char **env)
+static int real_call(const struct target *t, char **env)
 {
 	const struct tg_act *act = t->act;
 	bool by_fd = act && act->exec_by_fd && act->exec_fd >= 0;
 
-	/* This image ends here: its folded repeats and its stop record. */
-	if (t->how != VIA_SPAWN && t->how != VIA_SPAWNP)
-		tg_life_exec();
 	switch (t->how) {
 	case VIA_EXECVPE:
 		if (by_fd) {
@@ -96,6 +99,38 @@ static int run(const struct target *t, char **env)
 	}
 }
 
+/* An exec replaces this image: its folded repeats, its stop record and the
+ * exec link record are written first; a spawn writes its spawn link. The
+ * new image's chain (in ENV, through chain_env) starts from that record.
+ * One that failed says so, and an exec's image goes on counting
+ * (lifecycle.h). An execve or posix_spawn the kernel will refuse at once
+ * (dash and Python try each PATH folder in turn) is not worth the records:
+ * one faccessat, on the exec path only (none under the program's own
+ * seccomp filter). */
+static int run(const struct target *t, char **env)
+{
+	bool spawn = t->how == VIA_SPAWN || t->how == VIA_SPAWNP;
+	const char *program = t->path && *t->path ? t->path : NULL;
+	struct tg_self self;
+
+	if ((t->how == VIA_EXECVE || t->how == VIA_SPAWN) && t->path && !tg_frozen() &&
+	    tg_sys(SYS_faccessat, AT_FDCWD, t->path, X_OK) != 0)
+		return real_call(t, env);
+	if (spawn)
+		tg_life_spawn(program, t->argv, 0);
+	else
+		tg_life_exec(program, t->argv);
+	tg_self(&self);
+	tg_chain_exec_env(chain_env, sizeof(chain_env), self.pid);
+	int r = real_call(t, env);
+	TG_PROTECT_ERRNO;
+	if (spawn && r != 0)
+		tg_life_spawn(program, t->argv, r);
+	else if (!spawn)
+		tg_life_exec_failed(program, t->argv, errno);
+	return r;
+}
+
 static int no_memory(const struct target *t)
 {
 	return t->how == VIA_SPAWN || t->how == VIA_SPAWNP ? ENOMEM : tg_fail(ENOMEM);
@@ -110,11 +145,6 @@ static int no_memory(const struct target *t)
 #define VFORK_ENV 1024
 static __thread char **vfork_env __attribute__((tls_model("initial-exec")));
 static __thread size_t vfork_env_cap __attribute__((tls_model("initial-exec")));
-
-/* The child's link to this process's hash chain (chain.h), per thread: a
- * vfork child writes it in its parent thread's copy, which that suspended
- * thread does not read. */
-static __thread char chain_env[TG_CHAIN_ENV_MAX] __attribute__((tls_model("initial-exec")));
 
 /* Builds the child's environment for ENVP into BUF (CAP pointers; PRE
  * holds a rebuilt LD_PRELOAD), with the link to this process's chain. */
@@ -452,7 +482,8 @@ static int shell_check(const char *op, const char *cmd)
 	int r = check_exec(op, AT_FDCWD, "/bin/sh", argv, true, NULL);
 	if (r == 0) {
 		tg_restore_environ(&tg_set.child);
-		/* The shell's chain links to this record. */
+		/* The shell's chain links to its spawn record. */
+		tg_life_spawn("/bin/sh", argv, 0);
 		if (tg_chain_env(chain_env, sizeof(chain_env)) > 0)
 			setenv(TG_ENV_CHAIN, chain_env + sizeof(TG_ENV_CHAIN), 1);
 	}

@@ -64,6 +64,16 @@
 	X(system, exec) \
 	X(popen, exec) \
 	X(__libc_system, exec) \
+	X(_exit, exit) \
+	X(_Exit, exit) \
+	X(kill, exit) \
+	X(raise, exit) \
+	X(abort, exit) \
+	X(wait, wait) \
+	X(waitpid, wait) \
+	X(wait3, wait) \
+	X(wait4, wait) \
+	X(waitid, wait) \
 	X(write, write) \
 	X(__write, write) \
 	X(__write_nocancel, write) \

@@ -94,11 +94,11 @@ class Box:
     def records(self):
         if not os.path.exists(self.log):
             return []
-        # Decisions only: the start and stop records of every process
-        # (preload/lifecycle.h) are not about a call.
+        # Decisions only: the lifecycle records of every process (start,
+        # stop, fork, exec and spawn links; preload/lifecycle.h) are not
+        # about a call, and only they carry unmapped.trainguard.event.
         recs = [json.loads(line) for line in open(self.log)]
-        return [r for r in recs if r.get('unmapped', {}).get('trainguard', {}).get('event')
-                not in ('start', 'stop', 'fork', 'unguarded')]
+        return [r for r in recs if 'event' not in r.get('unmapped', {}).get('trainguard', {})]
 
     def untouched(self, what):
         ok(self.hashes() == self.before, f'{what}: data/ and secret/ are byte-for-byte untouched')

@@ -13,8 +13,15 @@ floods and the sinks (issue 11, "Records" and "Floods and sinks"), TAP.
 4. `ps aux` under the default policy: one record per process and rule.
 5. TRAINGUARD_ON_ERROR=allow: the unguarded run is in the log.
 6. Sinks: "syslog" never creates ./syslog; syslog:/socket to a real
-   rsyslogd; unix:/socket to a collector; a renamed log is followed; a full
-   disk sends records to stderr and the next record says how many.
+   rsyslogd; unix:/socket to a collector; both come back after the daemon
+   or collector restarts (one try a second, the drops said); a renamed log
+   is followed; a full disk sends records to stderr and the next record
+   says how many.
+7. Every way a process ends writes the folded repeats and the stop record
+   (_exit, _Exit, exec, a failed exec counting nothing twice); an exec
+   writes a Process Activity exec link the new image's chain starts from;
+   a SIGKILL loses at most the open fold window, and the guarded parent
+   that reaps such a child writes a Terminate record with the signal.
 Every log is checked with the project's OCSF 1.8.0 check."""
 import json
 import os
@@ -195,6 +202,207 @@ def flood(tap):
                tglib.summary(res.records))
 
 
+# ---- every way a process ends ------------------------------------------------
+
+BURST = ('import ctypes, os, signal, subprocess, sys, time\n'
+         'def burst(n):\n'
+         '    for i in range(n):\n'
+         '        try: open(%r)\n'
+         '        except OSError: pass\n')
+
+
+def stops_of(res):
+    return life(res, 'stop')
+
+
+def verifies(tap, res, what):
+    r = subprocess.run([tglib.CLI, 'verify', res.log], capture_output=True, text=True)
+    tap.ok(r.returncode == 0, f'{what}: trainguard verify accepts the log', r.stdout + r.stderr)
+
+
+def exit_paths(tap):
+    """Folded repeats and the stop record reach the log however the process
+    leaves: _exit, _Exit, exec (and an exec that fails), and the bound for
+    a SIGKILL (one fold window)."""
+    n = 50
+    with sandbox(tap, 'exits') as sb:
+        head = BURST % sb.p('secret/id_rsa')
+        for how, code, rc in (('_exit', 'burst(%d); os._exit(7)' % n, 7),
+                              ('_Exit', 'burst(%d); ctypes.CDLL(None)._Exit(9)' % n, 9)):
+            res = sb.run([PYTHON, '-c', head + code], label=how)
+            total = count_sum(find_uid(res, 'key'))
+            st = stops_of(res)
+            tap.ok(res.rc == rc and total == n,
+                   f'{how}: the folded repeats are written, counts add up to {n} ({total})',
+                   tglib.summary(res.all_records))
+            tap.ok(len(st) == 1 and tg(st[0]).get('exit') == how and
+                   tg(st[0]).get('exit_status') == rc and
+                   tg(st[0]).get('counts') == [{'rule': 'key', 'count': n}],
+                   f'{how}: a stop record with exit status {rc} and the counts',
+                   json.dumps(tg(st[0])) if st else res.describe())
+
+        # A failed exec: the stop record it wrote counts the first burst,
+        # the image goes on and its exit counts only the second.
+        sb.write('notelf', 'not a program\n')
+        os.chmod(sb.p('notelf'), 0o755)
+        code = ('burst(%d)\n'
+                'try: os.execv(%r, ["x"])\n'
+                'except OSError as e: print(e.errno, flush=True)\n'
+                'burst(%d); sys.exit(3)\n') % (n, sb.p('notelf'), n)
+        res = sb.run([PYTHON, '-c', head + code], label='exec fails')
+        total = count_sum(find_uid(res, 'key'))
+        st = stops_of(res)
+        failed = life(res, 'exec_failed')
+        tap.ok(res.out.strip() == '8' and total == 2 * n,
+               f'a failed exec (ENOEXEC) loses no repeat and repeats none ({total} of {2 * n})',
+               tglib.summary(res.all_records))
+        tap.ok([tg(x).get('exit') for x in st] == ['exec', 'exit'] and
+               [tg(x).get('counts') for x in st] == [[{'rule': 'key', 'count': n}]] * 2,
+               'a failed exec: the stop counts are not said twice (exec, then exit)',
+               tglib.summary(st))
+        tap.ok(len(failed) == 1 and failed[0]['class_uid'] == 1007 and
+               failed[0].get('status_id') == 2 and failed[0].get('status_code') == 'ENOEXEC' and
+               'goes on' in failed[0].get('message', ''),
+               'a failed exec: a Launch record with status Failure and the errno',
+               json.dumps(failed[0]) if failed else res.describe())
+        verifies(tap, res, 'a failed exec')
+
+        # An exec: counts, stop, then the exec link the new image chains to.
+        res = sb.run([PYTHON, '-c', head + 'burst(%d); os.execv("/bin/true", ["true", "x"])' % n],
+                     label='exec')
+        recs = res.all_records
+        links = [r for r in recs if tg(r).get('event') == 'exec']
+        st = stops_of(res)
+        tap.ok(count_sum(find_uid(res, 'key')) == n and st and tg(st[0]).get('exit') == 'exec' and
+               tg(st[0]).get('counts') == [{'rule': 'key', 'count': n}],
+               f'exec: the repeats and the stop record ({n}) are written before it',
+               tglib.summary(recs))
+        link = links[0] if links else {}
+        tap.ok(len(links) == 1 and link['class_uid'] == 1007 and link['activity_id'] == 1 and
+               link.get('launch_type_id') == 3 and
+               link['process'].get('file', {}).get('path') == '/bin/true' and
+               link['process'].get('cmd_line') == 'true x' and
+               link['process'].get('pid') == link['actor']['process']['pid'] and
+               'decision' not in tg(link),
+               'exec: a Process Activity Launch record (launch type Exec) names the program',
+               json.dumps(link))
+        starts = [r for r in life(res, 'start') if r['actor']['process'].get('name') == 'true']
+        chain = tg(starts[0])['chain'] if starts else {}
+        tap.ok(link and recs.index(link) == recs.index(st[0]) + 1 and
+               chain.get('origin') == 'exec' and
+               chain.get('parent', {}).get('id') == tg(link)['chain']['id'] and
+               chain.get('parent', {}).get('seq') == tg(link)['chain']['seq'],
+               "exec: the new image's chain starts from the exec record",
+               json.dumps(chain) + '\n' + tglib.summary(recs))
+        verifies(tap, res, 'exec')
+
+        # Python's subprocess execs in a vfork child: its own link record.
+        res = sb.run([PYTHON, '-c', 'import subprocess; subprocess.run(["/bin/true"])'],
+                     label='subprocess')
+        recs = res.all_records
+        links = [r for r in recs if tg(r).get('event') == 'exec']
+        starts = [r for r in life(res, 'start') if r['actor']['process'].get('name') == 'true']
+        tap.ok(len(links) == 1 and starts and
+               links[0]['process']['pid'] == starts[0]['actor']['process']['pid'] and
+               tg(starts[0])['chain'].get('parent', {}).get('id') == tg(links[0])['chain']['id'],
+               'subprocess (vfork): the child writes the exec link its new image chains to',
+               tglib.summary(recs))
+        verifies(tap, res, 'subprocess')
+
+        # posix_spawn and system: a spawn link in the parent, which the
+        # child's chain starts from; a spawn that fails says so.
+        code = ('import os\npid = os.posix_spawn("/bin/true", ["true", "y"], os.environ)\n'
+                'os.waitpid(pid, 0)\n'
+                'try: os.posix_spawn(%r, ["x"], os.environ)\n'
+                'except OSError as e: print(e.errno)\n'
+                'os.system("exec /bin/true")\n') % sb.p('notelf')
+        res = sb.run([PYTHON, '-c', code], label='spawn')
+        recs = res.all_records
+        spawns = [r for r in recs if tg(r).get('event') == 'spawn']
+        failed = life(res, 'spawn_failed')
+        kids = [r for r in life(res, 'start') if r['actor']['process'].get('name') != 'python3'
+                and tg(r)['chain'].get('origin') == 'exec']
+        links = {(tg(r)['chain']['id'], tg(r)['chain']['seq']) for r in spawns}
+        tap.ok(all(r.get('launch_type_id') == 1 and r['process'].get('uid') for r in spawns) and
+               [r['process']['file']['path'] for r in spawns] ==
+               ['/bin/true', sb.p('notelf'), '/bin/sh'],
+               'posix_spawn and system: a Launch record (launch type Spawn) each',
+               tglib.summary(recs))
+        tap.ok(len(kids) >= 2 and
+               all((tg(k)['chain']['parent']['id'], tg(k)['chain']['parent'].get('seq'))
+                   in links for k in kids[:2]),
+               "the spawned children's chains start from their spawn records",
+               tglib.summary(recs))
+        tap.ok(res.out.strip() == '8' and len(failed) == 1 and
+               failed[0].get('status_code') == 'ENOEXEC',
+               'a posix_spawn that fails: a Launch record with status Failure',
+               tglib.summary(recs))
+        verifies(tap, res, 'spawn')
+
+        # A process that kills itself: kill, raise or abort with a signal
+        # that ends it writes its stop record with the signal first.
+        for what, code, sig in (
+                ('kill(getpid(), SIGKILL)', 'os.kill(os.getpid(), signal.SIGKILL)', 9),
+                ('raise(SIGTERM)', 'getattr(ctypes.CDLL(None), "raise")(15)', 15),
+                ('abort()', 'os.abort()', 6)):
+            res = sb.run([PYTHON, '-c', head + 'burst(%d); %s' % (n, code)], label=what)
+            total = count_sum(find_uid(res, 'key'))
+            st = stops_of(res)
+            tap.ok(res.rc == -sig and total == n,
+                   f'{what}: the folded repeats are written, counts add up to {n} ({total})',
+                   tglib.summary(res.all_records))
+            tap.ok(len(st) == 1 and tg(st[0]).get('signal') == sig and
+                   tg(st[0]).get('counts') == [{'rule': 'key', 'count': n}],
+                   f'{what}: a stop record with signal {sig} and the counts',
+                   json.dumps(tg(st[0])) if st else res.describe())
+        # A signal the program handles is its own business: the handler
+        # exits, and that writes the one stop record.
+        code = ('signal.signal(signal.SIGTERM, lambda *a: sys.exit(5))\n'
+                'burst(%d); os.kill(os.getpid(), signal.SIGTERM); time.sleep(5)' % n)
+        res = sb.run([PYTHON, '-c', head + code], label='handled SIGTERM')
+        st = stops_of(res)
+        tap.ok(res.rc == 5 and len(st) == 1 and tg(st[0]).get('exit') == 'exit' and
+               'signal' not in tg(st[0]),
+               'a handled SIGTERM: one stop record, by the exit its handler made',
+               tglib.summary(res.all_records))
+
+        # SIGKILL from outside: no handler is installed in the program's
+        # place, so the repeats of the window still open are lost with the
+        # process, and only those (SECURITY.md): a window that ended is
+        # written by the next refusal.
+        code = ('burst(%d); time.sleep(1.2); burst(1)\n'
+                'if os.fork() == 0:\n'
+                '    os.kill(os.getppid(), signal.SIGKILL); os._exit(0)\n'
+                'time.sleep(30)' % n)
+        res = sb.run([PYTHON, '-c', head + code], label='sigkill')
+        total = count_sum(find_uid(res, 'key'))
+        pids = {r['actor']['process']['pid'] for r in find_uid(res, 'key')}
+        mine = [r for r in stops_of(res) if r['actor']['process']['pid'] in pids]
+        tap.ok(res.rc == -9 and total == n and len(pids) == 1 and not mine,
+               f'SIGKILL from outside: every ended window is written ({total} of {n + 1}), '
+               'the open one (1 repeat) and the stop record are lost, as documented',
+               tglib.summary(res.all_records))
+
+        # The parent that reaps a child a signal ended writes that it did:
+        # a Process Activity Terminate record with the signal.
+        child = head + 'burst(%d); print("ready", flush=True); time.sleep(30)' % n
+        code = ('import signal, subprocess, sys\n'
+                'p = subprocess.Popen([sys.executable, "-c", %r], stdout=subprocess.PIPE)\n'
+                'p.stdout.readline(); p.send_signal(signal.SIGKILL); p.wait()\n'
+                'subprocess.run(["/bin/true"])\n'
+                'print(p.pid)\n') % child
+        res = sb.run([PYTHON, '-c', code], label='child killed')
+        killed = life(res, 'child_killed')
+        k = killed[0] if killed else {}
+        tap.ok(len(killed) == 1 and k['class_uid'] == 1007 and k['activity_id'] == 2 and
+               k['type_uid'] == 100702 and str(k['process']['pid']) == res.out.strip() and
+               tg(k).get('signal') == 9 and 'decision' not in tg(k),
+               'a child killed by SIGKILL: its guarded parent writes a Process Activity '
+               'Terminate record with the signal when it reaps it (and none for one that exits)',
+               tglib.summary(res.all_records))
+        verifies(tap, res, 'child killed')
+
+
 def find_uid(res, uid):
     return [r for r in res.records if r.get('policy', {}).get('uid') == uid]
 
@@ -343,6 +551,201 @@ def unix_collector(tap):
         tglib.validate_log(tap, sb.p('collected.jsonl'), 'records through the collector')
 
 
+# A sink that goes away and comes back (rsyslogd restarted, a collector
+# redeployed): the program denies A, the sink stops, it denies B0..B4 (the
+# first send fails, the sink is down), the sink comes back, it denies C at
+# once (within the one-second back-off: not tried, to stderr), waits, and
+# denies D, which reconnects and says 6 records were dropped.
+OUTAGE = ('''import signal, sys, time
+signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as a C program has it
+def deny(tag):
+    try: open(%r + "/" + tag)
+    except OSError: pass
+deny("a")
+print("a", flush=True); sys.stdin.readline()
+for i in range(5): deny("b%%d" %% i)
+t0 = time.monotonic()
+print("b", flush=True); sys.stdin.readline()
+deny("c")
+print("%%.3f" %% (time.monotonic() - t0), flush=True)
+time.sleep(1.3)
+deny("d")
+''')
+
+
+def outage(tap, sb, what, dest, stop, start, before, after):
+    """Runs OUTAGE with the log at DEST; STOP and START take the sink down
+    and bring it back; BEFORE() and AFTER() return the records the sink got
+    before and after the outage."""
+    env = tglib.base_env()
+    env.update(LD_PRELOAD=PRELOAD, TRAINGUARD_POLICY=sb.policy_path, TRAINGUARD_LOG=dest)
+    p = subprocess.Popen([PYTHON, '-c', OUTAGE % sb.p('plain')], env=env, cwd=sb.root,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    try:
+        p.stdout.readline()
+        stop()
+        p.stdin.write('\n')
+        p.stdin.flush()
+        p.stdout.readline()
+        start()
+        p.stdin.write('\n')
+        p.stdin.flush()
+        elapsed = float(p.stdout.readline() or 9)
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    on_err = []
+    for ln in err.splitlines():
+        try:
+            on_err.append(json.loads(ln))
+        except ValueError:
+            pass
+    name = lambda r: r.get('file', {}).get('name') if isinstance(r, dict) else None  # noqa: E731
+    first, second = before(), after()
+    tap.ok(p.returncode == 0, f'{what}: the job lives through the outage (no SIGPIPE)',
+           f'exit {p.returncode}\n{err[-2000:]}')
+    tap.ok([name(r) for r in first if r.get('class_uid') == 1001] == ['a'],
+           f'{what}: the record before the outage got through', tglib.summary(first))
+    lost = sorted(name(r) for r in on_err if r.get('class_uid') == 1001)
+    want = ['b0', 'b1', 'b2', 'b3', 'b4'] + (['c'] if elapsed < 0.9 else [])
+    tap.ok([x for x in lost if x != 'c'] == want[:5] and
+           (elapsed >= 0.9 or 'c' in lost),
+           f'{what}: the records of the outage went to stderr, and the one right after it '
+           f'too: one connection try a second at most ({lost}, c after {elapsed:.3f} s)',
+           err[-2000:])
+    decided = [r for r in second if r.get('class_uid') == 1001]
+    d = decided[0] if decided else {}
+    tap.ok(decided and name(d) == 'd' and tg(d).get('dropped_before') == len(lost),
+           f'{what}: records after the outage get through, the first says how many were '
+           f'dropped ({tg(d).get("dropped_before")} of {len(lost)})', tglib.summary(second))
+    stops = [r for r in second if tg(r).get('event') == 'stop']
+    tap.ok(stops and tg(stops[0]).get('dropped') == len(lost),
+           f'{what}: the stop record reaches the sink and counts the dropped records',
+           tglib.summary(second))
+
+
+class Collector:
+    """A Unix stream socket server that keeps the lines it receives."""
+
+    def __init__(self, path):
+        self.path, self.got, self.conns = path, [], []
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(8)
+        self.t = threading.Thread(target=self.serve)
+        self.t.start()
+
+    def serve(self):
+        self.srv.settimeout(30)
+        try:
+            c, _ = self.srv.accept()
+        except OSError:
+            return
+        self.conns.append(c)
+        with c:
+            while True:
+                try:
+                    b = c.recv(65536)
+                except OSError:
+                    break
+                if not b:
+                    break
+                self.got.append(b)
+
+    def stop(self):
+        for c in self.conns:
+            c.shutdown(socket.SHUT_RDWR)
+        self.srv.close()
+        self.t.join(timeout=10)
+        os.unlink(self.path)
+
+    def records(self):
+        self.t.join(timeout=30)
+        text = b''.join(self.got).decode(errors='replace')
+        return [json.loads(x) for x in text.splitlines() if x.strip()]
+
+
+def collector_outage(tap):
+    with sandbox(tap, 'collector-outage') as sb:
+        path = sb.p('c.sock')
+        servers = [Collector(path)]
+        outage(tap, sb, 'collector restarted', f'unix:{path}', lambda: servers[0].stop(),
+               lambda: servers.append(Collector(path)), lambda: servers[0].records(),
+               lambda: servers[1].records())
+        if len(servers) > 1:
+            servers[1].srv.close()
+
+
+def rsyslog_outage(tap):
+    if not os.access(RSYSLOGD, os.X_OK):
+        tap.skip('syslog sink after an rsyslogd restart',
+                 'rsyslogd is not installed (Debian: rsyslog)')
+        return
+    with sandbox(tap, 'rsyslog-outage') as sb:
+        work = sb.p('rsyslog')
+        os.makedirs(work)
+        sock, out = os.path.join(work, 'log.sock'), os.path.join(work, 'messages')
+        conf = os.path.join(work, 'rsyslog.conf')
+        with open(conf, 'w') as f:
+            f.write(f'global(workDirectory="{work}" maxMessageSize="64k")\n'
+                    'module(load="imuxsock" SysSock.Use="off")\n'
+                    f'input(type="imuxsock" Socket="{sock}" UseSpecialParser="off" '
+                    'ParseHostname="on")\n'
+                    'template(name="j" type="string" string="%msg%\\n")\n'
+                    f'*.* action(type="omfile" file="{out}" template="j")\n')
+        daemon = []
+        marks = []
+
+        def start():
+            if os.path.exists(out):
+                with open(out) as f:
+                    marks.append(len(f.read().splitlines()))
+            else:
+                marks.append(0)
+            daemon.append(subprocess.Popen([RSYSLOGD, '-n', '-f', conf, '-i',
+                                            os.path.join(work, 'pid')],
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            end = time.monotonic() + 15
+            while not os.path.exists(sock) and time.monotonic() < end:
+                time.sleep(0.05)
+
+        def stop():
+            daemon[-1].terminate()
+            daemon[-1].wait(timeout=10)
+            if os.path.exists(sock):
+                os.unlink(sock)
+
+        def lines(lo, hi, want):
+            end = time.monotonic() + 15
+            recs = []
+            while time.monotonic() < end:
+                with open(out) as f:
+                    got = f.read().splitlines()[lo:hi]
+                recs = []
+                for ln in got:
+                    try:
+                        recs.append(json.loads(ln.strip()))
+                    except ValueError:
+                        pass
+                if len(recs) >= want:
+                    break
+                time.sleep(0.1)
+            return recs
+
+        start()
+        try:
+            outage(tap, sb, 'rsyslogd restarted', f'syslog:{sock}', stop, start,
+                   lambda: lines(0, marks[1], 2), lambda: lines(marks[1], None, 2))
+        finally:
+            for d in daemon:
+                if d.poll() is None:
+                    d.terminate()
+                    d.wait(timeout=10)
+
+
 def rotation(tap):
     with sandbox(tap, 'rotate') as sb:
         log = sb.p('logs', 'rot.jsonl')
@@ -425,8 +828,8 @@ def main():
     tap = tglib.TAP()
     if not tglib.prerequisites(tap):
         tap.done()
-    for fn in (lifecycle, severity, flood, ps_aux, unguarded, syslog_word, rsyslog,
-               unix_collector, rotation, disk_full):
+    for fn in (lifecycle, severity, flood, exit_paths, ps_aux, unguarded, syslog_word, rsyslog,
+               unix_collector, collector_outage, rsyslog_outage, rotation, disk_full):
         tap.group(fn)
     tap.done()
 

@@ -388,10 +388,14 @@ class Sandbox:
         return self.run([PROBE] + [str(a) for a in args], **kw)
 
 
+LIFECYCLE_EVENTS = ('start', 'stop', 'fork', 'unguarded', 'exec', 'exec_failed', 'spawn',
+                    'spawn_failed', 'child_killed')
+
+
 def is_lifecycle(rec):
-    """A start, stop, fork or unguarded record (preload/lifecycle.h), not
-    a decision about one call."""
-    return tg(rec).get('event') in ('start', 'stop', 'fork', 'unguarded')
+    """A start, stop, fork, exec or spawn link, or unguarded record
+    (preload/lifecycle.h), not a decision about one call."""
+    return tg(rec).get('event') in LIFECYCLE_EVENTS
 
 
 def read_log(path, lifecycle=False):

@@ -273,6 +273,7 @@ FAMILIES = [
     ('TG_OCSF_FILE_SET_ATTRIBUTES', 'file_activity_id'),
     ('TG_OCSF_FILE_OPEN', 'file_activity_id'), ('TG_OCSF_OTHER', 'file_activity_id'),
     ('TG_OCSF_PROCESS_LAUNCH', 'process_activity_id'),
+    ('TG_OCSF_PROCESS_TERMINATE', 'process_activity_id'),
     ('TG_OCSF_LOG_', 'event_log_activity_id'),
     ('TG_OCSF_LAUNCH_', 'launch_type_id'), ('TG_OCSF_SEVERITY_', 'severity_id'),
     ('TG_OCSF_ACTION_', 'action_id'), ('TG_OCSF_DISPOSITION_', 'disposition_id'),
