@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 
 #include "open.h"
+#include "open-parent.h"
 #include "paths.h"
 #include "protect-errno.h"
 #include "real.h"
@@ -180,6 +181,13 @@ static __attribute__((noinline)) int open_slow(struct tg_req *req, struct open_s
 	};
 	if (st->loop)
 		return open_resolved(req, st->abs, ret_fd);
+	if (!tg_openat2_usable() && !tg_frozen()) {
+		/* No openat2: opened from the folder's descriptor. */
+		r = tg_open_parent(req, st->abs, ret_fd);
+		if (r != 1)
+			return r;
+		n = 0; /* ABS was its scratch */
+	}
 	if (n == 0)
 		n = tg_absolute(req->dirfd, path, st->abs, PATH_MAX);
 	if (n < 0) {
