@@ -49,6 +49,14 @@ static int refer(struct tg_req *req, const char *to, int n2, const char *from, i
 
 /* One end of a rename or link: CLASSES at (DIRFD, PATH), lexical form in
  * BUF (N bytes), made real; the other end OTHER is recorded beside it. */
+/* The folder of A (N bytes) is B's: the same bytes up to A's last slash,
+ * and no slash after them in B. */
+static bool one_folder(const char *a, int n, const char *b)
+{
+	size_t f = (size_t)((const char *)memrchr(a, '/', (size_t)n) - a) + 1;
+	return strncmp(a, b, f) == 0 && !strchr(b + f, '/');
+}
+
 static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes, char *buf, int *n,
 	       const char *other)
 {
@@ -62,7 +70,16 @@ static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes
 	if (path != req->path)
 		one.kernel_first = TG_FIRST_NONE; /* only a missing source fails first */
 	tg_decide(tg_set.policy, buf, *n, classes, &d.v);
-	*n = tg_decide_real(&one, buf, *n, &d.v);
+	/* A rename acts from the folders held: no probe needed. Both ends in
+	 * one folder (a temporary file renamed in place) check it once. */
+	int *held = path == req->path ? &req->parent_fd : &req->parent_fd2;
+	if (held == &req->parent_fd2 && req->parent_fd && req->want_parent && path[0] == '/' &&
+	    memcmp(path, buf, (size_t)*n + 1) == 0 && one_folder(buf, *n, other))
+		*held = req->parent_fd;
+	else
+		*held = tg_held_parent(req, path, buf, *n);
+	if (!*held)
+		*n = tg_decide_real(&one, buf, *n, &d.v);
 	return tg_conclude(&one, &d);
 }
 

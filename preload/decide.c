@@ -11,6 +11,7 @@
 
 #include "decide-internal.h"
 #include "lifecycle.h"
+#include "open-parent.h"
 #include "log.h"
 #include "paths.h"
 #include "protect-errno.h"
@@ -379,6 +380,20 @@ static int check_object(struct tg_req *req, char *a)
 	return chmod_bits(req, a, n); /* may narrow req->mode */
 }
 
+/* A call that acts on a name in a folder (unlink, rename), on an
+ * absolute, normalized path: its folder held (open-parent.c) and checked
+ * with one readlink, where a probe takes an open and a close. The folder
+ * is real, so the lexical verdict stands, and the call acts from it. */
+int tg_held_parent(const struct tg_req *req, const char *path, const char *a, int n)
+{
+	/* Normalizing changed nothing: the program's path is the one decided. */
+	if (!req->want_parent || path[0] != '/' || memcmp(path, a, (size_t)n + 1) != 0)
+		return 0;
+	const char *slash = memrchr(a, '/', (size_t)n);
+	int fd = tg_held_folder(a, (size_t)(slash - a));
+	return fd > 0 ? fd : 0;
+}
+
 int tg_check(struct tg_req *req)
 {
 	char a[PATH_MAX], b[PATH_MAX];
@@ -393,7 +408,9 @@ int tg_check(struct tg_req *req)
 		if (n < 0)
 			return tg_undecidable(n, req->path);
 		tg_decide(tg_set.policy, a, n, req->classes, &d.v);
-		tg_decide_real(req, a, n, &d.v);
+		req->parent_fd = tg_held_parent(req, req->path, a, n);
+		if (!req->parent_fd)
+			tg_decide_real(req, a, n, &d.v);
 		return tg_conclude(req, &d);
 	}
 	switch (req->kind) {

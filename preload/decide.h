@@ -47,6 +47,11 @@ struct tg_req {
 	bool on_fd;           /* the object is descriptor DIRFD (fchmod, AT_EMPTY_PATH) */
 	bool spawns;          /* exec in a child the call makes: on_deny = "kill" refuses
 			     * the call instead of killing its caller */
+	bool want_parent;     /* the caller can act from the folders: PARENT_FD(2) */
+	int parent_fd;        /* out, with WANT_PARENT: > 0, PATH's folder decided on,
+			     * held by the guard (not to be closed), to act on PATH's
+			     * last name from; else act on PATH */
+	int parent_fd2;       /* the same for PATH2 (rename) */
 	uint8_t fd_state;     /* out, TG_REQ_FD_WRITE: what the descriptor table keeps */
 	uint8_t kernel_first; /* enum tg_kernel_first: how the kernel fails first */
 };

@@ -328,3 +328,42 @@ int tg_open_parent(struct tg_req *req, char *named, int *ret_fd)
 	}
 	return -ELOOP;
 }
+
+int tg_held_folder(const char *path, size_t plen)
+{
+	char dir[HELD_MAX];
+	long fd;
+
+	if (plen + 1 >= HELD_MAX || tg_frozen())
+		return -ENAMETOOLONG;
+	const struct held *h = held_find(path, plen);
+	if (h)
+		return h->fd;
+	memcpy(dir, plen ? path : "/", plen ? plen : 1);
+	dir[plen ? plen : 1] = '\0';
+	if (tg_openat2_usable()) {
+		/* No symlink on the way: the path is the folder's real one. */
+		fd = tg_openat2(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+		if (fd < 0)
+			return (int)fd;
+	} else {
+		char real[PATH_MAX];
+		fd = tg_sys(SYS_openat, AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		int n = folder_of((int)fd, real);
+		if (n != (int)(plen ? plen + 1 : 1) || memcmp(real, dir, plen) != 0) {
+			tg_sys(SYS_close, fd);
+			return -ELOOP;
+		}
+	}
+	if (plen) {
+		dir[plen] = '/';
+		dir[plen + 1] = '\0';
+	}
+	if (!hold((int)fd, dir, plen + 1)) {
+		tg_sys(SYS_close, fd);
+		return -EAGAIN;
+	}
+	return (int)fd;
+}

@@ -14,4 +14,12 @@
  * name ending in "/", "." or "..", a magic link). */
 int tg_open_parent(struct tg_req *req, char *named, int *ret_fd);
 
+/* The folder PATH (PLEN bytes: absolute, normalized, no trailing slash;
+ * 0 for the root) held by this thread, checked to be still at PATH with no
+ * symlink on the way (one readlink), or opened and held now: the
+ * descriptor (the guard's: not to be closed), or -errno when it cannot be
+ * held (-ELOOP: a symlink on the way). For calls that act on a name in a
+ * folder (unlink) from the folder decided on. */
+int tg_held_folder(const char *path, size_t plen);
+
 #endif

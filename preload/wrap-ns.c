@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,10 +40,27 @@ static int check(const char *op, int dirfd, const char *path, unsigned classes, 
 #define DELETE TG_BIT(TG_DELETE)
 #define CREATE TG_BIT(TG_CREATE)
 
+/* unlink acts from the folder decided on when the guard holds it. */
 int unlink(const char *path)
 {
-	int r = check("unlink", AT_FDCWD, path, DELETE, NULL, TG_FIRST_MISSING);
-	return r < 0 ? tg_fail(-r) : REAL(unlink)(path);
+	struct tg_req req = {
+		.kind = TG_REQ_PATH,
+		.op = "unlink",
+		.dirfd = AT_FDCWD,
+		.path = path,
+		.flags = -1,
+		.classes = DELETE,
+		.mode = -1,
+		.nofollow = true,
+		.kernel_first = TG_FIRST_MISSING,
+		.want_parent = true,
+	};
+	int r = tg_check(&req);
+	if (r < 0)
+		return tg_fail(-r);
+	if (req.parent_fd > 0)
+		return REAL(unlinkat)(req.parent_fd, strrchr(path, '/') + 1, 0);
+	return REAL(unlink)(path);
 }
 
 int unlinkat(int dirfd, const char *path, int flags)
@@ -94,10 +112,29 @@ static int check_rename(const char *op, int olddirfd, const char *oldpath, int n
 	return tg_check(&req);
 }
 
+/* rename acts from the folders decided on when the guard holds them. */
 int rename(const char *oldpath, const char *newpath)
 {
-	int r = check_rename("rename", AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
-	return r < 0 ? tg_fail(-r) : REAL(rename)(oldpath, newpath);
+	struct tg_req req = { .kind = TG_REQ_RENAME,
+			      .op = "rename",
+			      .dirfd = AT_FDCWD,
+			      .path = oldpath,
+			      .dirfd2 = AT_FDCWD,
+			      .path2 = newpath,
+			      .flags = -1,
+			      .mode = -1,
+			      .nofollow = true,
+			      .kernel_first = TG_FIRST_MISSING,
+			      .want_parent = true };
+	int r = tg_check(&req);
+	if (r < 0)
+		return tg_fail(-r);
+	if (!req.parent_fd && !req.parent_fd2)
+		return REAL(rename)(oldpath, newpath);
+	return REAL(renameat)(req.parent_fd ? req.parent_fd : AT_FDCWD,
+			      req.parent_fd ? strrchr(oldpath, '/') + 1 : oldpath,
+			      req.parent_fd2 ? req.parent_fd2 : AT_FDCWD,
+			      req.parent_fd2 ? strrchr(newpath, '/') + 1 : newpath);
 }
 
 int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
