@@ -404,6 +404,20 @@ int tg_check(struct tg_req *req)
 	if (req->kind == TG_REQ_PATH && req->path && !req->on_fd) {
 		/* The common request (unlink, mkdir, opendir...), in a straight line. */
 		struct tg_decided d = { .path = a };
+		const char *p = req->path;
+		size_t len;
+		if (req->want_parent && p[0] == '/' && (len = strlen(p)) < PATH_MAX &&
+		    tg_decide_memo(tg_set.policy, p, len, req->classes, &d.v)) {
+			/* Normal already (the memo knows its folder): decided in
+			 * place, and acted on from the folder held. */
+			const char *slash = memrchr(p, '/', len);
+			req->parent_fd = tg_held_folder(p, (size_t)(slash - p));
+			if (req->parent_fd > 0) {
+				d.path = p;
+				return tg_conclude(req, &d);
+			}
+			req->parent_fd = 0;
+		}
 		int n = tg_absolute(req->dirfd, req->path, a, PATH_MAX);
 		if (n < 0)
 			return tg_undecidable(n, req->path);

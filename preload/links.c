@@ -220,14 +220,18 @@ void tg_links_loop(const char *abs, size_t n)
 	}
 }
 
-/* The link PATH (PLEN bytes) is filed already. */
-static bool known(const char *path, size_t plen)
+/* A link filed already (kept or left to the resolver) is PATH (LEN bytes)
+ * or a folder on its way: nothing to learn, and no folder to read again. */
+static bool known(const char *path, size_t len)
 {
 	unsigned used = atomic_load_explicit(&tg_links_used, memory_order_relaxed);
 
-	for (unsigned i = 0; i < used && i < LINK_SLOTS; i++)
-		if (links[i].llen == plen && memcmp(links[i].path, path, plen) == 0)
+	for (unsigned i = 0; i < used && i < LINK_SLOTS; i++) {
+		size_t ll = links[i].llen;
+		if (ll && ll <= len && (ll == len || path[ll] == '/') &&
+		    memcmp(links[i].path, path, ll) == 0)
 			return true;
+	}
 	return false;
 }
 
@@ -236,7 +240,8 @@ void tg_links_learn(const char *path)
 	size_t len = tg_path_is_normal(path);
 	char prefix[LINK_MAX], text[LINK_MAX], real[LINK_MAX];
 
-	if (!len || strncmp(path, "/proc/", 6) == 0 || tg_frozen() || tg_self_foreign())
+	if (!len || strncmp(path, "/proc/", 6) == 0 || tg_frozen() || known(path, len) ||
+	    tg_self_foreign())
 		return;
 	/* The first link on the way: each folder before it is read and is
 	 * none (EINVAL), so the link's own folder is real. */

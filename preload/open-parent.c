@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "fdtable.h"
+#include "links.h"
 #include "open-parent.h"
 #include "paths.h"
 #include "real.h"
@@ -221,6 +222,8 @@ static int parent_open(int dirfd, const char *path, const char *last, char *buf,
 	 * still leads there. */
 	bool same = path[0] == '/' && (size_t)n == plen && memcmp(buf, path, plen) == 0;
 	p->owned = !(same && hold((int)fd, buf, (size_t)n));
+	if (!same && path[0] == '/')
+		tg_links_learn(path); /* a symlinked folder: kept by its text (links.c) */
 	return 0;
 }
 
@@ -261,6 +264,14 @@ int tg_open_parent(struct tg_req *req, char *named, int *ret_fd)
 
 	if ((flags & O_PATH) || (flags & O_TMPFILE) == O_TMPFILE)
 		return 1; /* no object to open at a name (O_TMPFILE) or O_PATH's own rules */
+	if (path[0] == '/' && atomic_load_explicit(&tg_links_used, memory_order_relaxed)) {
+		/* Below a symlinked folder the guard keeps: the folder the link
+		 * names now (one readlink), whose own folder is then held. */
+		size_t len = strlen(path);
+		int ln;
+		if (len < PATH_MAX && tg_links_open(path, len, next, &ln) == 0)
+			path = next;
+	}
 	for (int hop = 0; hop < MAX_HOPS; hop++) {
 		const char *slash = strrchr(path, '/');
 		const char *last = slash ? slash + 1 : path;

