@@ -162,7 +162,7 @@ int tg_links_open(const char *path, size_t len, char *abs, int *ret_n)
 		struct link *l = &links[i];
 		unsigned seq = atomic_load_explicit(&l->seq, memory_order_acquire);
 		size_t ll = l->llen;
-		if ((seq & 1) || ll == 0 || ll >= len || path[ll] != '/' ||
+		if ((seq & 1) || ll == 0 || ll >= len || ll >= LINK_MAX || path[ll] != '/' ||
 		    memcmp(path, l->path, ll) != 0)
 			continue;
 		const char *rest = path + ll + 1;
@@ -179,7 +179,7 @@ int tg_links_open(const char *path, size_t len, char *abs, int *ret_n)
 			return 1; /* changed: this open resolves; the next uses it */
 		}
 		size_t rl = l->rlen;
-		if (rl + 1 + restl >= PATH_MAX)
+		if (rl >= LINK_MAX || rl + 1 + restl >= PATH_MAX)
 			return 1;
 		memcpy(abs, l->real, rl);
 		if (atomic_load_explicit(&l->seq, memory_order_acquire) != seq)

@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -254,6 +255,13 @@ static int decide_entry(const struct tg_req *req, const struct parent *p, const 
 	return n;
 }
 
+static bool is_folder(int dirfd, const char *name)
+{
+	struct stat st;
+	return tg_sys(SYS_newfstatat, dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISDIR(st.st_mode);
+}
+
 int tg_open_parent(struct tg_req *req, char *named, int *ret_fd)
 {
 	char next[PATH_MAX];
@@ -294,6 +302,11 @@ int tg_open_parent(struct tg_req *req, char *named, int *ret_fd)
 		if (follow && !tg_records_nothing(&d.v))
 			tl = tg_sys(SYS_readlinkat, p.fd, last, next, sizeof(next) - 1);
 		if (tl < 0) {
+			if (!d.v.allow && (flags & O_ACCMODE) != O_RDONLY && !(flags & O_CREAT) &&
+			    is_folder(p.fd, last)) {
+				parent_done(&p);
+				return -EISDIR; /* the kernel's answer whatever the policy says */
+			}
 			req->mode = asked;
 			r = tg_conclude(req, &d);
 			if (r < 0) {
