@@ -149,7 +149,12 @@ static const struct held *held_find(const char *parent, size_t plen)
 		long n = tg_sys(SYS_readlink, proc, now, sizeof(now));
 		if (n == (long)(plen ? plen : 1) && memcmp(now, plen ? parent : "/", n) == 0)
 			return h;
-		return NULL; /* moved or replaced: opened afresh, and the slot reused */
+		/* Moved or replaced: opened afresh. The slot goes now, or the
+		 * next lookup would meet it first again (not in a vfork child,
+		 * whose memory is its parent's). */
+		if (!tg_self_foreign())
+			release((struct held *)h);
+		return NULL;
 	}
 	return NULL;
 }
