@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 
+#include "act.h"
 #include "decide-internal.h"
 #include "real.h"
 #include "resolve.h"
@@ -48,20 +49,16 @@ static int refer(struct tg_req *req, const char *to, int n2, const char *from, i
 }
 
 /* One end of a rename or link: CLASSES at (DIRFD, PATH), lexical form in
- * BUF (N bytes), made real; the other end OTHER is recorded beside it. */
-/* The folder of A (N bytes) is B's: the same bytes up to A's last slash,
- * and no slash after them in B. */
-static bool one_folder(const char *a, int n, const char *b)
-{
-	size_t f = (size_t)((const char *)memrchr(a, '/', (size_t)n) - a) + 1;
-	return strncmp(a, b, f) == 0 && !strchr(b + f, '/');
-}
-
+ * BUF (N bytes), made real; the other end OTHER is recorded beside it.
+ * With ACT, the folder of the name is held while it is decided, and the
+ * call is made relative to it (act.h); a folder that cannot be walked
+ * gets the kernel's answer once the policy has had its say. */
 static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes, char *buf, int *n,
-	       const char *other)
+	       const char *other, struct tg_act_end *act)
 {
 	struct tg_req one = *req;
 	struct tg_decided d = { .path = buf, .path2 = other };
+	int e = 0, r;
 
 	one.dirfd = dirfd;
 	one.path = path;
@@ -70,17 +67,12 @@ static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes
 	if (path != req->path)
 		one.kernel_first = TG_FIRST_NONE; /* only a missing source fails first */
 	tg_decide(tg_set.policy, buf, *n, classes, &d.v);
-	/* A rename acts from the folders held: no probe needed. Both ends in
-	 * one folder (a temporary file renamed in place) check it once. */
-	int *held = path == req->path ? &req->parent_fd : &req->parent_fd2;
-	if (held == &req->parent_fd2 && req->parent_fd && req->want_parent && path[0] == '/' &&
-	    memcmp(path, buf, (size_t)*n + 1) == 0 && one_folder(buf, *n, other))
-		*held = req->parent_fd;
+	if (act)
+		e = tg_decide_held(&one, act, &d, buf, n);
 	else
-		*held = tg_held_parent(req, path, buf, *n);
-	if (!*held)
 		*n = tg_decide_real(&one, buf, *n, &d.v);
-	return tg_conclude(&one, &d);
+	r = tg_conclude(&one, &d);
+	return r == 0 ? e : r;
 }
 
 /* A folder moved away takes everything below it along: renaming $HOME
@@ -136,14 +128,15 @@ int tg_check_rename(struct tg_req *req, char *from, char *to)
 	 * destination folder first). */
 	if ((flags & RENAME_NOREPLACE) && exists(req->dirfd2, req->path2))
 		return -EEXIST;
-	r = end(req, req->dirfd, req->path, TG_BIT(TG_DELETE), from, &n1, to);
+	r = end(req, req->dirfd, req->path, TG_BIT(TG_DELETE), from, &n1, to,
+		req->act ? &req->act->from : NULL);
 	if (r < 0)
 		return r;
 	r = moves_protected(req, from, n1, to);
 	if (r < 0)
 		return r;
 	unsigned dst = TG_BIT(TG_CREATE) | (flags & RENAME_NOREPLACE ? 0 : TG_BIT(TG_DELETE));
-	r = end(req, req->dirfd2, req->path2, dst, to, &n2, from);
+	r = end(req, req->dirfd2, req->path2, dst, to, &n2, from, req->act ? &req->act->to : NULL);
 	if (r < 0)
 		return r;
 	if (flags & RENAME_EXCHANGE) {
@@ -177,16 +170,29 @@ int tg_check_link(struct tg_req *req, char *to, char *from)
 
 	if (n2 < 0)
 		return tg_undecidable(n2, req->path2);
-	r = end(req, req->dirfd2, req->path2, TG_BIT(TG_CREATE), to, &n2, hard ? NULL : req->path);
+	r = end(req, req->dirfd2, req->path2, TG_BIT(TG_CREATE), to, &n2, hard ? NULL : req->path,
+		req->act ? &req->act->to : NULL);
 	if (r < 0 || !hard || !req->path)
 		return r;
 	/* The file being linked, as the kernel finds it: through symlinked
-	 * folders, and through a last symlink under AT_SYMLINK_FOLLOW. */
-	if (req->on_fd)
+	 * folders, and through a last symlink under AT_SYMLINK_FOLLOW. Its
+	 * folder is held (act.h), except under AT_SYMLINK_FOLLOW, where the
+	 * link's target is linked by name. */
+	int held = TG_ACT_BY_NAME;
+	if (req->on_fd) {
 		n1 = tg_fd_path(req->dirfd, from, PATH_MAX); /* AT_EMPTY_PATH */
-	else
-		n1 = tg_real_path(req->dirfd, req->path, req->follow_old, TG_LAST_LOOK, from,
-				  PATH_MAX);
+	} else {
+		n1 = tg_absolute(req->dirfd, req->path, from, PATH_MAX);
+		if (req->act && !req->follow_old && n1 >= 0)
+			held = tg_act_hold_folder(req->act, &req->act->from, from, n1, from);
+		if (held > 0)
+			n1 = held;
+		else if (held == TG_ACT_BY_NAME)
+			n1 = tg_real_path(req->dirfd, req->path, req->follow_old, TG_LAST_LOOK,
+					  from, PATH_MAX);
+		else if (held < 0)
+			return held; /* the kernel's answer: the old name's folder is not there */
+	}
 	if (n1 <= 0)
 		return 0;
 	n1 = tg_proc_self(from, n1);

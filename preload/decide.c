@@ -11,7 +11,6 @@
 
 #include "decide-internal.h"
 #include "lifecycle.h"
-#include "open-parent.h"
 #include "log.h"
 #include "paths.h"
 #include "protect-errno.h"
@@ -380,18 +379,23 @@ static int check_object(struct tg_req *req, char *a)
 	return chmod_bits(req, a, n); /* may narrow req->mode */
 }
 
-/* A call that acts on a name in a folder (unlink, rename), on an
- * absolute, normalized path: its folder held (open-parent.c) and checked
- * with one readlink, where a probe takes an open and a close. The folder
- * is real, so the lexical verdict stands, and the call acts from it. */
-int tg_held_parent(const struct tg_req *req, const char *path, const char *a, int n)
+int tg_decide_held(const struct tg_req *req, struct tg_act_end *end, struct tg_decided *d, char *a,
+		   int *n)
 {
-	/* Normalizing changed nothing: the program's path is the one decided. */
-	if (!req->want_parent || path[0] != '/' || memcmp(path, a, (size_t)n + 1) != 0)
-		return 0;
-	const char *slash = memrchr(a, '/', (size_t)n);
-	int fd = tg_held_folder(a, (size_t)(slash - a));
-	return fd > 0 ? fd : 0;
+	int held = tg_act_hold_folder(req->act, end, d->path, *n, a);
+
+	if (held > 0) {
+		*n = held; /* through a symlink: decided on the folder held */
+		d->path = a;
+		tg_decide(tg_set.policy, a, (size_t)held, req->classes, &d->v);
+	} else if (held == TG_ACT_BY_NAME) {
+		if (d->path != a) {
+			memcpy(a, d->path, (size_t)*n + 1);
+			d->path = a;
+		}
+		*n = tg_decide_real(req, a, *n, &d->v);
+	}
+	return held < 0 && held != TG_ACT_BY_NAME ? held : 0;
 }
 
 int tg_check(struct tg_req *req)
@@ -406,26 +410,27 @@ int tg_check(struct tg_req *req)
 		struct tg_decided d = { .path = a };
 		const char *p = req->path;
 		size_t len;
-		if (req->want_parent && p[0] == '/' && (len = strlen(p)) < PATH_MAX &&
+		int n;
+		if (req->act && p[0] == '/' && (len = strlen(p)) < PATH_MAX &&
 		    tg_decide_memo(tg_set.policy, p, len, req->classes, &d.v)) {
 			/* Normal already (the memo knows its folder): decided in
-			 * place, and acted on from the folder held. */
-			const char *slash = memrchr(p, '/', len);
-			req->parent_fd = tg_held_folder(p, (size_t)(slash - p));
-			if (req->parent_fd > 0) {
-				d.path = p;
-				return tg_conclude(req, &d);
-			}
-			req->parent_fd = 0;
+			 * place, acted on from its folder kept. */
+			d.path = p;
+			n = (int)len;
+		} else {
+			n = tg_absolute(req->dirfd, req->path, a, PATH_MAX);
+			if (n < 0)
+				return tg_undecidable(n, req->path);
+			tg_decide(tg_set.policy, a, n, req->classes, &d.v);
 		}
-		int n = tg_absolute(req->dirfd, req->path, a, PATH_MAX);
-		if (n < 0)
-			return tg_undecidable(n, req->path);
-		tg_decide(tg_set.policy, a, n, req->classes, &d.v);
-		req->parent_fd = tg_held_parent(req, req->path, a, n);
-		if (!req->parent_fd)
+		if (!req->act) {
 			tg_decide_real(req, a, n, &d.v);
-		return tg_conclude(req, &d);
+			return tg_conclude(req, &d);
+		}
+		/* unlink: acted on from the folder decided on (act.h). */
+		int e = tg_decide_held(req, &req->act->from, &d, a, &n);
+		int r = tg_conclude(req, &d);
+		return r == 0 ? e : r;
 	}
 	switch (req->kind) {
 	case TG_REQ_RENAME:

@@ -28,15 +28,19 @@ enum tg_req_kind {
 	TG_REQ_EXEC,     /* exec of the program file PATH; ARGV is recorded */
 };
 
+struct tg_act;
+
 struct tg_req {
-	const char *op;    /* the libc symbol, for the record */
-	const char *path;  /* as the program passed it (NULL: nothing to decide) */
-	const char *path2; /* rename, link, symlink: the new name */
-	char *const *argv; /* exec */
-	int dirfd;         /* AT_FDCWD, or the descriptor PATH starts from */
-	int dirfd2;        /* the new name's */
-	int flags;         /* open flags, or -1 */
-	int mode;          /* in: a create's mode or chmod's target, -1 for none;
+	const char *op;     /* the libc symbol, for the record */
+	const char *path;   /* as the program passed it (NULL: nothing to decide) */
+	const char *path2;  /* rename, link, symlink: the new name */
+	char *const *argv;  /* exec */
+	struct tg_act *act; /* unlink, rename, link, exec: what the call acts on, held
+			     * by the check (act.h); NULL acts by name */
+	int dirfd;          /* AT_FDCWD, or the descriptor PATH starts from */
+	int dirfd2;         /* the new name's */
+	int flags;          /* open flags, or -1 */
+	int mode;           /* in: a create's mode or chmod's target, -1 for none;
 			     * out: the create mode applied */
 	unsigned classes;
 	unsigned at_flags;    /* renameat2's RENAME_* flags */
@@ -47,11 +51,6 @@ struct tg_req {
 	bool on_fd;           /* the object is descriptor DIRFD (fchmod, AT_EMPTY_PATH) */
 	bool spawns;          /* exec in a child the call makes: on_deny = "kill" refuses
 			     * the call instead of killing its caller */
-	bool want_parent;     /* the caller can act from the folders: PARENT_FD(2) */
-	int parent_fd;        /* out, with WANT_PARENT: > 0, PATH's folder decided on,
-			     * held by the guard (not to be closed), to act on PATH's
-			     * last name from; else act on PATH */
-	int parent_fd2;       /* the same for PATH2 (rename) */
 	uint8_t fd_state;     /* out, TG_REQ_FD_WRITE: what the descriptor table keeps */
 	uint8_t kernel_first; /* enum tg_kernel_first: how the kernel fails first */
 };

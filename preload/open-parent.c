@@ -21,7 +21,9 @@
  * descriptor table: a program that closes or replaces one (close, dup2,
  * close_range) clears the mark and the guard forgets it without closing
  * what is no longer its own. A vfork child (its memory is its parent's)
- * uses what is held but stores nothing. */
+ * uses what is held but stores nothing. The same kept folders, with or
+ * without openat2, are what unlink, rename, link and symlink act from
+ * (act.c: tg_held_folder, tg_held_keep). */
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
@@ -92,9 +94,10 @@ static void held_key_make(void)
 }
 
 /* The folder whose real path is DIR (LEN bytes, trailing slash), held by
- * FD, is kept. Returns true when the slot took FD (the caller must not
- * close it). */
-static bool hold(int fd, const char *dir, size_t len)
+ * FD, is kept, in a slot other than BUSY's (a descriptor the call in
+ * progress acts from, or -1). Returns true when the slot took FD (the
+ * caller must not close it). */
+static bool hold(int fd, const char *dir, size_t len, int busy)
 {
 	if (len >= HELD_MAX || (unsigned)fd >= TG_FD_MAX || fd == 0 || tg_self_foreign())
 		return false;
@@ -105,6 +108,8 @@ static bool hold(int fd, const char *dir, size_t len)
 		held_keyed = true;
 	}
 	struct held *h = &held[held_next++ % HELD_SLOTS];
+	if (busy > 0 && h->fd == busy)
+		h = &held[held_next++ % HELD_SLOTS];
 	release(h);
 	memcpy(h->dir, dir, len);
 	h->len = (unsigned)len;
@@ -227,7 +232,7 @@ static int parent_open(int dirfd, const char *path, const char *last, char *buf,
 	 * check on each use (the /proc name is that path) proves the path
 	 * still leads there. */
 	bool same = path[0] == '/' && (size_t)n == plen && memcmp(buf, path, plen) == 0;
-	p->owned = !(same && hold((int)fd, buf, (size_t)n));
+	p->owned = !(same && hold((int)fd, buf, (size_t)n, -1));
 	if (!same && path[0] == '/')
 		tg_links_learn(path); /* a symlinked folder: kept by its text (links.c) */
 	return 0;
@@ -360,39 +365,19 @@ int tg_open_parent(struct tg_req *req, char *named, int *ret_fd)
 
 int tg_held_folder(const char *path, size_t plen)
 {
-	char dir[HELD_MAX];
-	long fd;
-
-	if (plen + 1 >= HELD_MAX || tg_frozen())
-		return -ENAMETOOLONG;
+	if (plen + 1 >= HELD_MAX)
+		return 0;
 	const struct held *h = held_find(path, plen);
-	if (h)
-		return h->fd;
-	memcpy(dir, plen ? path : "/", plen ? plen : 1);
-	dir[plen ? plen : 1] = '\0';
-	if (tg_openat2_usable()) {
-		/* No symlink on the way: the path is the folder's real one. */
-		fd = tg_openat2(AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-		if (fd < 0)
-			return (int)fd;
-	} else {
-		char real[PATH_MAX];
-		fd = tg_sys(SYS_openat, AT_FDCWD, dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (fd < 0)
-			return -errno;
-		int n = folder_of((int)fd, real);
-		if (n != (int)(plen ? plen + 1 : 1) || memcmp(real, dir, plen) != 0) {
-			tg_sys(SYS_close, fd);
-			return -ELOOP;
-		}
-	}
-	if (plen) {
-		dir[plen] = '/';
-		dir[plen + 1] = '\0';
-	}
-	if (!hold((int)fd, dir, plen + 1)) {
-		tg_sys(SYS_close, fd);
-		return -EAGAIN;
-	}
-	return (int)fd;
+	return h ? h->fd : 0;
+}
+
+bool tg_held_keep(int fd, const char *path, size_t plen, int busy)
+{
+	char dir[HELD_MAX];
+
+	if (plen + 1 >= HELD_MAX)
+		return false;
+	memcpy(dir, path, plen);
+	dir[plen] = '/';
+	return hold(fd, dir, plen + 1, busy);
 }

@@ -3,6 +3,9 @@
 #ifndef TG_OPEN_PARENT_H
 #define TG_OPEN_PARENT_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "decide.h"
 
 /* Decides and opens REQ (a request open.c has filled) from a descriptor of
@@ -15,11 +18,17 @@
 int tg_open_parent(struct tg_req *req, char *named, int *ret_fd);
 
 /* The folder PATH (PLEN bytes: absolute, normalized, no trailing slash;
- * 0 for the root) held by this thread, checked to be still at PATH with no
- * symlink on the way (one readlink), or opened and held now: the
- * descriptor (the guard's: not to be closed), or -errno when it cannot be
- * held (-ELOOP: a symlink on the way). For calls that act on a name in a
- * folder (unlink) from the folder decided on. */
+ * 0 for the root) as this thread keeps it, checked to be still at PATH
+ * with no symlink on the way (one readlink; a folder found moved or
+ * replaced is let go): the descriptor (the guard's: not to be closed), or
+ * 0. For calls that act on a name in a folder (act.c). */
 int tg_held_folder(const char *path, size_t plen);
+
+/* FD, a folder just opened whose real path is PATH (as above), kept by this
+ * thread, in a slot other than the one holding BUSY (a kept descriptor the
+ * call in progress acts from, or -1): true when kept (the guard closes it
+ * later; the caller must not), false when it cannot be (a path too long
+ * for a slot, a vfork child). */
+bool tg_held_keep(int fd, const char *path, size_t plen, int busy);
 
 #endif

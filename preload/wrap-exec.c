@@ -2,9 +2,12 @@
  * fexecve, execveat, posix_spawn, posix_spawnp, system, popen.
  *
  * Each is decided as class exec on the program file (searched in PATH for
- * the p forms, as libc will search it), and each child gets LD_PRELOAD and
+ * the p forms, as libc would search it), and each child gets LD_PRELOAD and
  * the TRAINGUARD_* settings saved at start, whatever the environment it was
- * given.
+ * given. The program decided is the program run: the check holds it and
+ * the call runs the descriptor, or a name that reaches it without the
+ * symlink a payload could flip (act.h, decide-exec.c); the p forms run
+ * the file the search found, never searching again.
  *
  * Python's subprocess runs execv in a vfork child, which shares its
  * parent's memory: nothing may be allocated or mapped there (a mapping
@@ -25,6 +28,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "act.h"
 #include "chain.h"
 #include "child-env.h"
 #include "decide.h"
@@ -46,33 +50,48 @@ struct target {
 	enum how how;
 	const char *path;
 	char *const *argv;
-	const char *file; /* execvpe, posix_spawnp: the name to search */
-	int fd;           /* fexecve, execveat */
-	int flags;        /* execveat */
-	pid_t *pid;       /* posix_spawn */
+	int fd;     /* fexecve, execveat */
+	int flags;  /* execveat */
+	pid_t *pid; /* posix_spawn */
 	const posix_spawn_file_actions_t *fa;
 	const posix_spawnattr_t *attr;
+	const struct tg_act *act; /* the program held, or NULL */
 };
 
 /* The real call of T with environment ENV: its result (for posix_spawn an
  * error number, else -1 and errno). */
 static int run(const struct target *t, char **env)
 {
+	const struct tg_act *act = t->act;
+	bool by_fd = act && act->exec_by_fd && act->exec_fd >= 0;
+
 	/* This image ends here: its folded repeats and its stop record. */
 	if (t->how != VIA_SPAWN && t->how != VIA_SPAWNP)
 		tg_life_exec();
 	switch (t->how) {
 	case VIA_EXECVPE:
-		return REAL(execvpe)(t->file, t->argv, env);
+		if (by_fd) {
+			REAL(execveat)(act->exec_fd, "", t->argv, env, AT_EMPTY_PATH);
+			if (errno != ENOEXEC)
+				return -1;
+			/* No "#!" and not a binary: the p forms hand it to
+			 * the shell, as libc does. */
+			return REAL(execvpe)(act->real, t->argv, env);
+		}
+		return REAL(execvpe)(t->path, t->argv, env);
 	case VIA_FEXECVE:
 		return REAL(fexecve)(t->fd, t->argv, env);
 	case VIA_EXECVEAT:
+		if (by_fd)
+			return REAL(execveat)(act->exec_fd, "", t->argv, env, AT_EMPTY_PATH);
 		return REAL(execveat)(t->fd, t->path, t->argv, env, t->flags);
 	case VIA_SPAWN:
-		return REAL(posix_spawn)(t->pid, t->path, t->fa, t->attr, t->argv, env);
 	case VIA_SPAWNP:
-		return REAL(posix_spawnp)(t->pid, t->file, t->fa, t->attr, t->argv, env);
+		/* posix_spawnp has searched already (search()). */
+		return REAL(posix_spawn)(t->pid, t->path, t->fa, t->attr, t->argv, env);
 	default:
+		if (by_fd)
+			return REAL(execveat)(act->exec_fd, "", t->argv, env, AT_EMPTY_PATH);
 		return REAL(execve)(t->path, t->argv, env);
 	}
 }
@@ -157,17 +176,20 @@ static int run_with_env(const struct target *t, char *const envp[])
 }
 
 /* SPAWNS: the program runs in a child the call itself makes (posix_spawn,
- * system, popen), so the caller is not the process that asked for it. */
-static int check_exec(const char *op, const char *path, char *const argv[], bool spawns)
+ * system, popen), so the caller is not the process that asked for it.
+ * ACT (or NULL) gets the program held. */
+static int check_exec(const char *op, int dirfd, const char *path, char *const argv[], bool spawns,
+		      struct tg_act *act)
 {
 	struct tg_req req = { .kind = TG_REQ_EXEC,
 			      .op = op,
-			      .dirfd = AT_FDCWD,
+			      .dirfd = dirfd,
 			      .path = path,
 			      .flags = -1,
 			      .classes = TG_BIT(TG_EXEC),
 			      .mode = -1,
 			      .argv = argv,
+			      .act = act,
 			      .spawns = spawns };
 	return tg_check(&req);
 }
@@ -187,13 +209,22 @@ static int check_exec_at(const char *op, int dirfd, const char *path)
 	return tg_check(&req);
 }
 
-/* The file execvp/posix_spawnp will run for FILE: FILE itself when it
- * holds a '/', else the first executable PATH entry (into BUF). NULL when
- * none is found (libc then fails with ENOENT itself). */
-static const char *search(const char *file, char *buf, size_t cap)
+/* The file execvp/posix_spawnp run for FILE, into BUF (CAP bytes): FILE
+ * itself when it holds a '/', else the first executable PATH entry (an
+ * empty entry is the working directory: "./FILE"). Returns 0, or the
+ * error libc gives when none is found (EACCES when one exists but may not
+ * be run, else ENOENT): the call then fails here, and libc never searches
+ * again behind the decision. */
+static int search(const char *file, char *buf, size_t cap, const char **ret)
 {
-	if (!file || !*file || strchr(file, '/'))
-		return file;
+	bool denied = false;
+
+	if (!file || strchr(file, '/')) {
+		*ret = file; /* NULL: the kernel answers EFAULT */
+		return 0;
+	}
+	if (!*file)
+		return ENOENT;
 	const char *path = getenv("PATH");
 	if (!path)
 		path = "/bin:/usr/bin";
@@ -201,35 +232,43 @@ static const char *search(const char *file, char *buf, size_t cap)
 	for (const char *p = path;; p++) {
 		const char *end = strchrnul(p, ':');
 		size_t dlen = end - p;
-		if (dlen == 0) {
-			/* An empty entry means the working directory. */
-			if (flen + 1 < cap) {
-				memcpy(buf, file, flen + 1);
-				if (access(buf, X_OK) == 0)
-					return buf;
-			}
-		} else if (dlen + 1 + flen + 1 <= cap) {
-			memcpy(buf, p, dlen);
+		const char *dir = dlen ? p : ".";
+		if (!dlen)
+			dlen = 1;
+		if (dlen + 1 + flen + 1 <= cap) {
+			memcpy(buf, dir, dlen);
 			buf[dlen] = '/';
 			memcpy(buf + dlen + 1, file, flen + 1);
-			if (access(buf, X_OK) == 0)
-				return buf;
+			if (access(buf, X_OK) == 0) {
+				*ret = buf;
+				return 0;
+			}
+			denied = denied || errno == EACCES;
 		}
 		if (!*end)
-			return NULL;
+			return denied ? EACCES : ENOENT;
 		p = end;
 	}
 }
 
-/* Decides the exec of PATH (when given) and runs T. */
+/* Decides the exec of PATH (when given) and runs T on the program held. */
 static int exec_with(const char *op, const char *path, char *const envp[], struct target *t)
 {
-	int r = path ? check_exec(op, path, t->argv, false) : 0;
+	char real[PATH_MAX];
+	struct tg_act act;
 
-	if (r < 0)
+	tg_act_init(&act, AT_FDCWD, path, AT_FDCWD, NULL);
+	act.real = real;
+	int r = path ? check_exec(op, AT_FDCWD, path, t->argv, false, &act) : 0;
+	if (r < 0) {
+		tg_act_release(&act);
 		return tg_fail(-r);
-	t->path = path;
-	return run_with_env(t, envp);
+	}
+	t->path = act.exec_path;
+	t->act = &act;
+	r = run_with_env(t, envp);
+	tg_act_release(&act);
+	return r;
 }
 
 int execve(const char *path, char *const argv[], char *const envp[])
@@ -247,20 +286,22 @@ int execv(const char *path, char *const argv[])
 int execvp(const char *file, char *const argv[])
 {
 	char buf[PATH_MAX];
-	const char *path = search(file, buf, sizeof(buf));
-	if (!path)
-		return REAL(execvp)(file, argv); /* libc reports ENOENT */
-	struct target t = { .how = VIA_EXECVPE, .file = file, .argv = argv };
+	const char *path;
+	int e = search(file, buf, sizeof(buf), &path);
+	if (e)
+		return tg_fail(e);
+	struct target t = { .how = VIA_EXECVPE, .argv = argv };
 	return exec_with("execvp", path, environ, &t);
 }
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	char buf[PATH_MAX];
-	const char *path = search(file, buf, sizeof(buf));
-	if (!path)
-		return REAL(execvpe)(file, argv, envp);
-	struct target t = { .how = VIA_EXECVPE, .file = file, .argv = argv };
+	const char *path;
+	int e = search(file, buf, sizeof(buf), &path);
+	if (e)
+		return tg_fail(e);
+	struct target t = { .how = VIA_EXECVPE, .argv = argv };
 	return exec_with("execvpe", path, envp, &t);
 }
 
@@ -301,10 +342,11 @@ int execlp(const char *file, const char *arg0, ...)
 	char buf[PATH_MAX];
 	ARGV_FROM_VA(arg0, argv);
 	va_end(ap_);
-	const char *path = search(file, buf, sizeof(buf));
-	if (!path)
-		return REAL(execvp)(file, argv);
-	struct target t = { .how = VIA_EXECVPE, .file = file, .argv = argv };
+	const char *path;
+	int e = search(file, buf, sizeof(buf), &path);
+	if (e)
+		return tg_fail(e);
+	struct target t = { .how = VIA_EXECVPE, .argv = argv };
 	return exec_with("execlp", path, environ, &t);
 }
 
@@ -321,7 +363,30 @@ int fexecve(int fd, char *const argv[], char *const envp[])
 
 int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-	int r = !path || (!*path && !(flags & AT_EMPTY_PATH))
+	if (path && *path) {
+		/* A name: decided and held like execve's, relative to DIRFD. A
+		 * last symlink that must not be followed is left to the kernel
+		 * (ELOOP), by name. */
+		char real[PATH_MAX];
+		struct tg_act act;
+		tg_act_init(&act, dirfd, path, AT_FDCWD, NULL);
+		act.real = flags & AT_SYMLINK_NOFOLLOW ? NULL : real;
+		int r = check_exec("execveat", dirfd, path, argv, false, &act);
+		if (r < 0) {
+			tg_act_release(&act);
+			return tg_fail(-r);
+		}
+		struct target t = { .how = VIA_EXECVEAT,
+				    .path = act.exec_path,
+				    .fd = dirfd,
+				    .flags = flags,
+				    .argv = argv,
+				    .act = &act };
+		r = run_with_env(&t, envp);
+		tg_act_release(&act);
+		return r;
+	}
+	int r = !path || !(flags & AT_EMPTY_PATH)
 			? 0 /* the kernel answers EFAULT or ENOENT itself */
 			: check_exec_at("execveat", dirfd, path);
 	if (r < 0)
@@ -333,15 +398,25 @@ int execveat(int dirfd, const char *path, char *const argv[], char *const envp[]
 }
 
 /* posix_spawn returns an error number and leaves errno alone. The
- * environment is built here, in the parent, before the child exists. */
+ * environment is built here, in the parent, before the child exists; the
+ * child is libc's, so it runs the program by a name (act.h). */
 static int spawn_with(const char *op, struct target *t, char *const envp[])
 {
 	TG_PROTECT_ERRNO;
-	int r = check_exec(op, t->path, t->argv, true);
+	char real[PATH_MAX];
+	struct tg_act act;
 
-	if (r < 0)
+	tg_act_init(&act, AT_FDCWD, t->path, AT_FDCWD, NULL);
+	act.real = real;
+	int r = check_exec(op, AT_FDCWD, t->path, t->argv, true, &act);
+	if (r < 0) {
+		tg_act_release(&act);
 		return -r;
-	return run_with_env(t, envp ? envp : environ);
+	}
+	t->path = act.exec_path;
+	r = run_with_env(t, envp ? envp : environ);
+	tg_act_release(&act);
+	return r;
 }
 
 int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
@@ -357,16 +432,13 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 		 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	char buf[PATH_MAX];
-	const char *path = search(file, buf, sizeof(buf));
-	if (!path)
-		return REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
-	struct target t = { .how = VIA_SPAWNP,
-			    .path = path,
-			    .file = file,
-			    .pid = pid,
-			    .fa = fa,
-			    .attr = attr,
-			    .argv = argv };
+	const char *path;
+	int e = search(file, buf, sizeof(buf), &path);
+	if (e)
+		return e;
+	struct target t = {
+		.how = VIA_SPAWNP, .path = path, .pid = pid, .fa = fa, .attr = attr, .argv = argv
+	};
 	return spawn_with("posix_spawnp", &t, envp);
 }
 
@@ -377,7 +449,7 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 static int shell_check(const char *op, const char *cmd)
 {
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
-	int r = check_exec(op, "/bin/sh", argv, true);
+	int r = check_exec(op, AT_FDCWD, "/bin/sh", argv, true, NULL);
 	if (r == 0) {
 		tg_restore_environ(&tg_set.child);
 		/* The shell's chain links to this record. */

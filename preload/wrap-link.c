@@ -8,13 +8,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "act.h"
 #include "decide.h"
 #include "real.h"
 
 /* A new name NEWPATH for OLDPATH: a hard link (HARD) or a symlink whose
- * text is OLDPATH. */
+ * text is OLDPATH. The folders of the names are held in ACT, and the call
+ * is made relative to them (act.h). */
 static int check_link(const char *op, int olddirfd, const char *oldpath, int newdirfd,
-		      const char *newpath, bool hard, bool follow)
+		      const char *newpath, bool hard, bool follow, struct tg_act *act)
 {
 	struct tg_req req = { .kind = hard ? TG_REQ_LINK : TG_REQ_SYMLINK,
 			      .op = op,
@@ -24,34 +26,60 @@ static int check_link(const char *op, int olddirfd, const char *oldpath, int new
 			      .path2 = newpath,
 			      .flags = -1,
 			      .mode = -1,
+			      .act = act,
 			      .follow_old = follow,
 			      .on_fd = hard && olddirfd != AT_FDCWD && oldpath && !*oldpath };
-	return tg_check(&req);
+	tg_act_init(act, olddirfd, oldpath, newdirfd, newpath);
+	int r = tg_check(&req);
+	if (r < 0)
+		tg_act_release(act);
+	return r;
+}
+
+static int link_held(const char *op, int olddirfd, const char *oldpath, int newdirfd,
+		     const char *newpath, int flags)
+{
+	struct tg_act act;
+	int r = check_link(op, olddirfd, oldpath, newdirfd, newpath, true,
+			   flags & AT_SYMLINK_FOLLOW, &act);
+
+	if (r < 0)
+		return tg_fail(-r);
+	r = REAL(linkat)(act.from.dirfd, act.from.name, act.to.dirfd, act.to.name, flags);
+	tg_act_release(&act);
+	return r;
 }
 
 int link(const char *oldpath, const char *newpath)
 {
-	int r = check_link("link", AT_FDCWD, oldpath, AT_FDCWD, newpath, true, false);
-	return r < 0 ? tg_fail(-r) : REAL(link)(oldpath, newpath);
+	return link_held("link", AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
 }
 
 int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)
 {
-	int r = check_link("linkat", olddirfd, oldpath, newdirfd, newpath, true,
-			   flags & AT_SYMLINK_FOLLOW);
-	return r < 0 ? tg_fail(-r) : REAL(linkat)(olddirfd, oldpath, newdirfd, newpath, flags);
+	return link_held("linkat", olddirfd, oldpath, newdirfd, newpath, flags);
+}
+
+static int symlink_held(const char *op, const char *target, int newdirfd, const char *linkpath)
+{
+	struct tg_act act;
+	int r = check_link(op, AT_FDCWD, target, newdirfd, linkpath, false, false, &act);
+
+	if (r < 0)
+		return tg_fail(-r);
+	r = REAL(symlinkat)(target, act.to.dirfd, act.to.name);
+	tg_act_release(&act);
+	return r;
 }
 
 int symlink(const char *target, const char *linkpath)
 {
-	int r = check_link("symlink", AT_FDCWD, target, AT_FDCWD, linkpath, false, false);
-	return r < 0 ? tg_fail(-r) : REAL(symlink)(target, linkpath);
+	return symlink_held("symlink", target, AT_FDCWD, linkpath);
 }
 
 int symlinkat(const char *target, int newdirfd, const char *linkpath)
 {
-	int r = check_link("symlinkat", AT_FDCWD, target, newdirfd, linkpath, false, false);
-	return r < 0 ? tg_fail(-r) : REAL(symlinkat)(target, newdirfd, linkpath);
+	return symlink_held("symlinkat", target, newdirfd, linkpath);
 }
 
 static int check_node(const char *op, int dirfd, const char *path, mode_t *mode)

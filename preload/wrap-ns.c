@@ -9,10 +9,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "act.h"
 #include "decide.h"
 #include "real.h"
 
@@ -40,33 +40,42 @@ static int check(const char *op, int dirfd, const char *path, unsigned classes, 
 #define DELETE TG_BIT(TG_DELETE)
 #define CREATE TG_BIT(TG_CREATE)
 
-/* unlink acts from the folder decided on when the guard holds it. */
-int unlink(const char *path)
+/* Decides the unlink and holds the folder of the name; the unlink is then
+ * made relative to it (act.h). */
+static int unlink_held(const char *op, int dirfd, const char *path, int flags)
 {
+	struct tg_act act;
 	struct tg_req req = {
 		.kind = TG_REQ_PATH,
-		.op = "unlink",
-		.dirfd = AT_FDCWD,
+		.op = op,
+		.dirfd = dirfd,
 		.path = path,
 		.flags = -1,
 		.classes = DELETE,
 		.mode = -1,
+		.act = &act,
 		.nofollow = true,
 		.kernel_first = TG_FIRST_MISSING,
-		.want_parent = true,
 	};
+	tg_act_init(&act, dirfd, path, AT_FDCWD, NULL);
 	int r = tg_check(&req);
-	if (r < 0)
+	if (r < 0) {
+		tg_act_release(&act);
 		return tg_fail(-r);
-	if (req.parent_fd > 0)
-		return REAL(unlinkat)(req.parent_fd, strrchr(path, '/') + 1, 0);
-	return REAL(unlink)(path);
+	}
+	r = REAL(unlinkat)(act.from.dirfd, act.from.name, flags);
+	tg_act_release(&act);
+	return r;
+}
+
+int unlink(const char *path)
+{
+	return unlink_held("unlink", AT_FDCWD, path, 0);
 }
 
 int unlinkat(int dirfd, const char *path, int flags)
 {
-	int r = check("unlinkat", dirfd, path, DELETE, NULL, TG_FIRST_MISSING);
-	return r < 0 ? tg_fail(-r) : REAL(unlinkat)(dirfd, path, flags);
+	return unlink_held("unlinkat", dirfd, path, flags);
 }
 
 int remove(const char *path)
@@ -95,8 +104,10 @@ int mkdirat(int dirfd, const char *path, mode_t mode)
 	return r < 0 ? tg_fail(-r) : REAL(mkdirat)(dirfd, path, m);
 }
 
+/* Decides the rename and holds the folders of both names in ACT; the
+ * rename is then made relative to them (act.h). */
 static int check_rename(const char *op, int olddirfd, const char *oldpath, int newdirfd,
-			const char *newpath, unsigned flags)
+			const char *newpath, unsigned flags, struct tg_act *act)
 {
 	struct tg_req req = { .kind = TG_REQ_RENAME,
 			      .op = op,
@@ -107,45 +118,45 @@ static int check_rename(const char *op, int olddirfd, const char *oldpath, int n
 			      .flags = -1,
 			      .at_flags = flags,
 			      .mode = -1,
+			      .act = act,
 			      .nofollow = true,
 			      .kernel_first = TG_FIRST_MISSING };
-	return tg_check(&req);
-}
-
-/* rename acts from the folders decided on when the guard holds them. */
-int rename(const char *oldpath, const char *newpath)
-{
-	struct tg_req req = { .kind = TG_REQ_RENAME,
-			      .op = "rename",
-			      .dirfd = AT_FDCWD,
-			      .path = oldpath,
-			      .dirfd2 = AT_FDCWD,
-			      .path2 = newpath,
-			      .flags = -1,
-			      .mode = -1,
-			      .nofollow = true,
-			      .kernel_first = TG_FIRST_MISSING,
-			      .want_parent = true };
+	tg_act_init(act, olddirfd, oldpath, newdirfd, newpath);
 	int r = tg_check(&req);
 	if (r < 0)
+		tg_act_release(act);
+	return r;
+}
+
+static int rename_held(const char *op, int olddirfd, const char *oldpath, int newdirfd,
+		       const char *newpath, unsigned flags)
+{
+	struct tg_act act;
+	int r = check_rename(op, olddirfd, oldpath, newdirfd, newpath, flags, &act);
+
+	if (r < 0)
 		return tg_fail(-r);
-	if (!req.parent_fd && !req.parent_fd2)
-		return REAL(rename)(oldpath, newpath);
-	return REAL(renameat)(req.parent_fd ? req.parent_fd : AT_FDCWD,
-			      req.parent_fd ? strrchr(oldpath, '/') + 1 : oldpath,
-			      req.parent_fd2 ? req.parent_fd2 : AT_FDCWD,
-			      req.parent_fd2 ? strrchr(newpath, '/') + 1 : newpath);
+	if (flags)
+		r = REAL(renameat2)(act.from.dirfd, act.from.name, act.to.dirfd, act.to.name,
+				    flags);
+	else
+		r = REAL(renameat)(act.from.dirfd, act.from.name, act.to.dirfd, act.to.name);
+	tg_act_release(&act);
+	return r;
+}
+
+int rename(const char *oldpath, const char *newpath)
+{
+	return rename_held("rename", AT_FDCWD, oldpath, AT_FDCWD, newpath, 0);
 }
 
 int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)
 {
-	int r = check_rename("renameat", olddirfd, oldpath, newdirfd, newpath, 0);
-	return r < 0 ? tg_fail(-r) : REAL(renameat)(olddirfd, oldpath, newdirfd, newpath);
+	return rename_held("renameat", olddirfd, oldpath, newdirfd, newpath, 0);
 }
 
 int renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath,
 	      unsigned int flags)
 {
-	int r = check_rename("renameat2", olddirfd, oldpath, newdirfd, newpath, flags);
-	return r < 0 ? tg_fail(-r) : REAL(renameat2)(olddirfd, oldpath, newdirfd, newpath, flags);
+	return rename_held("renameat2", olddirfd, oldpath, newdirfd, newpath, flags);
 }

@@ -212,6 +212,219 @@ def case_race_chmod():
     b.done('chmod race (data/f keeps its mode)')
 
 
+# exec and rename act on what was decided. These policies keep the kernel
+# fence off, so the preload alone is judged (with the fence on, Landlock's
+# EXECUTE and REFER rights refuse the same moves).
+NO_FENCE = 'fence = {{ landlock = "off"; seccomp = "off"; }};\n'
+SSH_RULE = ('rules = (\n  {{ id = "ssh"; path = "{root}/home/.ssh/**"; '
+            'deny = ["write", "create", "delete"]; }},')
+
+# A process (not a thread: no interpreter lock shared with the act) flips
+# LINK between two targets while the act is repeated until the time is up.
+# The flipper is the payload's own: a raw system call, not decided.
+FLIPPER = LIBC + '''
+import subprocess, time
+def flip(link, a, b):
+    # Two links swapped by one raw renameat2(RENAME_EXCHANGE): the fastest flip.
+    alt = link + ".alt"
+    for p in (link, alt):
+        if os.path.lexists(p):
+            os.unlink(p)
+    os.symlink(a, link)
+    os.symlink(b, alt)
+    l, t = link.encode(), alt.encode()
+    while True:
+        libc.syscall(316, -100, l, -100, t, 2)
+def in_child(fn):
+    child = os.fork()
+    if child == 0:
+        try:
+            fn()
+        finally:
+            os._exit(127)
+    os.waitpid(child, 0)
+pid = os.fork()
+if pid == 0:
+    try:
+        flip(LINK, ALLOWED, PROTECTED)
+    finally:
+        os._exit(0)
+start = time.time()
+tries = 0
+# At least SECONDS, and on until MIN_TRIES (a loaded machine), at most 30 s.
+while (time.time() < start + SECONDS or tries < MIN_TRIES) and time.time() < start + 30:
+    for _ in range(20):
+        try:
+            ACT
+        except OSError:
+            pass
+        tries += 1
+os.kill(pid, 9)
+os.waitpid(pid, 0)
+print("tries", tries)
+'''
+
+
+def flip_race(b, act, link, allowed, protected, seconds, min_tries):
+    code = (FLIPPER.replace('ACT', act).replace('LINK', repr(link))
+            .replace('ALLOWED', repr(allowed)).replace('PROTECTED', repr(protected))
+            .replace('MIN_TRIES', str(min_tries)).replace('SECONDS', str(seconds)))
+    r = b.py(code, timeout=120)
+    tries = [line for line in r.stdout.splitlines() if line.startswith('tries')]
+    return r, int(tries[0].split()[1]) if tries else 0
+
+
+def case_race_exec():
+    """out/l flipped between an allowed program and a miner dropped in out/
+    (where nothing may run) while the program is run through the link."""
+    b = Box('race-exec', POLICY + NO_FENCE)
+    miner, marker = b.p('out/miner'), b.p('out/mined')
+    shutil.copy('/usr/bin/touch', miner)
+    os.chmod(miner, 0o755)
+    script = b.p('allowed.sh')  # outside out/: may run
+    with open(script, 'w') as f:
+        f.write('#!/bin/true\n')
+    os.chmod(script, 0o755)
+    link = b.p('out/l')
+    for what, act, allowed in (
+            ('execve (subprocess: a vfork child)', f'subprocess.run([LINK, {marker!r}])',
+             '/bin/true'),
+            ('posix_spawn', f'os.waitpid(os.posix_spawn(LINK, [LINK, {marker!r}], os.environ), 0)',
+             '/bin/true'),
+            ('posix_spawnp (a PATH search)',
+             # posix_spawnp searches the caller's PATH, not the child's
+             f'os.environ["PATH"] = {b.p("out")!r}; '
+             f'os.waitpid(os.posix_spawnp("l", ["l", {marker!r}], os.environ), 0)', '/bin/true'),
+            ('execve, the allowed side a script', f'subprocess.run([LINK, {marker!r}])',
+             script),
+            ('execveat (by name, in a forked child)',
+             'in_child(lambda: libc.execveat(-100, LINK.encode(), (ctypes.c_char_p * 3)('
+             f'LINK.encode(), {marker.encode()!r}, None), '
+             'ctypes.c_void_p.in_dll(libc, "environ"), 0))', '/bin/true')):
+        if os.path.exists(marker):
+            os.unlink(marker)
+        r, tries = flip_race(b, act, link, allowed, miner, 3, 400)
+        ok(tries >= 100, f'exec race, {what}: at least 100 tries ran ({tries})', r.stdout + r.stderr)
+        ok(not os.path.exists(marker), f'exec race, {what}: the miner never ran (no marker)',
+           r.stdout[-2000:] + r.stderr[-2000:])
+    b.done('exec race')
+
+
+def case_exec_held():
+    """The program run through a held descriptor or a checked name behaves
+    as before: its name (comm), a script's $0, errno for a missing, a
+    non-executable and a garbage file, and the p forms' search."""
+    b = Box('exec-held', POLICY + NO_FENCE)
+    with open(b.p('s.sh'), 'w') as f:
+        f.write('#!/bin/sh\necho "$0"\n')
+    with open(b.p('garbage'), 'w') as f:
+        f.write('\x01\x02 not a program\n')
+    with open(b.p('noexec'), 'w') as f:
+        f.write('#!/bin/sh\n')
+    with open(b.p('noshebang'), 'w') as f:
+        f.write('exit 5\n')
+    for f in ('s.sh', 'garbage', 'noshebang'):
+        os.chmod(b.p(f), 0o755)
+    os.symlink('/bin/cat', b.p('cat-link'))
+    os.symlink(b.p('s.sh'), b.p('s-link'))
+    r = b.py(LIBC + f'''
+import subprocess
+def run(argv, **kw):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, **kw).stdout.strip()
+    except OSError as e:
+        return errno.errorcode[e.errno]
+print("comm", run(["./cat-link", "/proc/self/comm"]))
+print("script", run(["./s.sh"]))
+print("script-link", run(["./s-link"]))
+print("missing", run(["./missing"]))
+print("noexec", run(["./noexec"]))
+print("garbage", run(["./garbage"]))
+pid = os.posix_spawnp("cat", ["cat", "/proc/self/comm"], os.environ)
+print("spawnp", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+pid = os.fork()
+if pid == 0:
+    argv = (ctypes.c_char_p * 2)(b"tg-no-such-program", None)
+    libc.execvp(b"tg-no-such-program", argv)
+    os._exit(ctypes.get_errno())
+print("execvp", errno.errorcode[os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])])
+pid = os.fork()
+if pid == 0:
+    argv = (ctypes.c_char_p * 4)(b"sh", b"-c", b"exit 7", None)
+    libc.execvp(b"sh", argv)
+    os._exit(99)
+print("execvp-sh", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+pid = os.fork()
+if pid == 0:
+    os.environ["PATH"] = "{b.root}"
+    argv = (ctypes.c_char_p * 2)(b"noshebang", None)
+    libc.execvp(b"noshebang", argv)
+    os._exit(99)
+print("execvp-noshebang", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+''')
+    got = dict(line.split(None, 1) for line in r.stdout.splitlines() if ' ' in line)
+    ok(got.get('comm') == 'cat', 'a program run through a symlink is named after its file '
+       '(comm), not after a descriptor', r.stdout + r.stderr)
+    ok(got.get('script') == './s.sh', 'a script reached without a symlink keeps its $0',
+       r.stdout + r.stderr)
+    ok(got.get('script-link') == b.p('s.sh'),
+       'a script reached through a symlink is run by the real path decided on',
+       r.stdout + r.stderr)
+    ok((got.get('missing'), got.get('noexec'), got.get('garbage')) ==
+       ('ENOENT', 'EACCES', 'ENOEXEC'), 'errno: ENOENT, EACCES, ENOEXEC as the kernel gives them',
+       r.stdout + r.stderr)
+    ok(got.get('spawnp') == '0', 'posix_spawnp finds and runs cat', r.stdout + r.stderr)
+    ok(got.get('execvp') == 'ENOENT' and got.get('execvp-sh') == '7',
+       'execvp: ENOENT for a name not in PATH; sh found and run', r.stdout + r.stderr)
+    ok(got.get('execvp-noshebang') == '5',
+       'execvp of a file with no "#!" and no binary format runs it with the shell, as libc does',
+       r.stdout + r.stderr)
+    b.done('exec through a held program')
+
+
+def case_race_rename():
+    """out/d flipped between out/ok and ~/.ssh while a file is renamed,
+    linked or symlinked into it, or unlinked from it: ~/.ssh keeps its
+    content and entries."""
+    b = Box('race-rename', POLICY.replace('rules = (', SSH_RULE) + NO_FENCE)
+    ssh = b.p('home/.ssh')
+    keys = os.path.join(ssh, 'authorized_keys')
+    owner = 'ssh-ed25519 AAAA the-owner\n'
+    with open(keys, 'w') as f:
+        f.write(owner)
+    b.before = b.hashes()
+    os.makedirs(b.p('out/ok'))
+    link, new, src = b.p('out/d'), b.p('out/new'), b.p('out/ok/src')
+    with open(src, 'w') as f:
+        f.write('ssh-ed25519 EVIL\n')
+    before = sorted(os.listdir(ssh))
+    evil = 'open(NEW, "w").write("ssh-ed25519 EVIL\\n"); '
+    for what, act in (
+            ('rename over authorized_keys', evil + 'os.rename(NEW, LINK + "/authorized_keys")'),
+            ('rename to a new name', evil + 'os.rename(NEW, LINK + "/authorized_keys2")'),
+            ('link', f'os.link({src!r}, LINK + "/authorized_keys3")'),
+            ('symlink', 'os.symlink("/tmp/evil", LINK + "/authorized_keys4")'),
+            ('rename out of it (the old name\'s folder flipped)',
+             f'open({b.p("out/ok/authorized_keys")!r}, "w").write("decoy\\n"); '
+             f'os.rename(LINK + "/authorized_keys", {b.p("out/stolen")!r})'),
+            ('unlink', f'open({b.p("out/ok/authorized_keys")!r}, "w").write("decoy\\n"); '
+             'os.unlink(LINK + "/authorized_keys")')):
+        for name in set(os.listdir(ssh)) - set(before):  # each variant judged alone
+            os.unlink(os.path.join(ssh, name))
+        with open(keys, 'w') as f:
+            f.write(owner)
+        r, tries = flip_race(b, act.replace('NEW', repr(new)), link, b.p('out/ok'), ssh, 3, 2000)
+        ok(tries >= 500, f'rename race, {what}: at least 500 tries ran ({tries})',
+           r.stdout + r.stderr)
+        now = sorted(os.listdir(ssh))
+        ok(now == before and open(keys).read() == owner,
+           f'rename race, {what}: ~/.ssh is unchanged (authorized_keys kept, nothing created)',
+           f'{now}\n' + r.stdout[-2000:] + r.stderr[-2000:])
+    ok(len(os.listdir(b.p('out/ok'))) > 1, 'rename race: the moves into out/ok worked',
+       repr(os.listdir(b.p('out/ok'))))
+    b.done('rename race')
+
+
 # ---- 2. renaming an ancestor ----
 
 def case_rename_ancestor():
@@ -503,10 +716,15 @@ for name in ("evil.pth", "sitecustomize.py", "usercustomize.py", "ok.py"):
 
 
 def main():
-    for case in (case_race_truncate, case_race_chmod, case_rename_ancestor, case_aliases, case_dlmopen, case_loader_exec, case_dlopen_dropped,
+    only = os.environ.get('TG_CASES', '').split()
+    for case in (case_race_truncate, case_race_chmod, case_race_exec, case_exec_held, case_race_rename,
+                 case_rename_ancestor, case_aliases, case_dlmopen, case_loader_exec,
+                 case_dlopen_dropped,
                  case_child_weak_policy, case_child_preload_order, case_closedir_stale,
                  case_nftw_chdir, case_failed_seccomp, case_proc_mem,
                  case_startup_hook_in_tmp_venv):
+        if only and case.__name__ not in only:
+            continue
         try:
             case()
         except Exception as e:  # a crash of the harness is a failure, not a skip

@@ -9,7 +9,9 @@ moved away is not acted in; a program that closes every descriptor (so
 the guard's too) and reuses the numbers keeps its own descriptors (the
 guard never closes a number it no longer holds); a thread's held folders
 are closed when it exits; renames within a folder and across folders
-land where the program asked; the same with openat2 refused. With strace:
+land where the program asked, a rename into a folder newly kept too
+(keeping it never lets go of the old name's folder the rename acts from);
+the same with openat2 refused. With strace:
 one extra system call per unlink and per rename in one folder.
 """
 import os
@@ -90,6 +92,16 @@ for _ in range(200):  # join returns before the thread's key destructors ran
         break
     time.sleep(0.01)
 t(lambda: "closed" if fds() <= before else "leaked-%d" % (fds() - before))  # 10
+# Four folders kept, the first one's slot next to go: a rename from it
+# into a fifth keeps the new folder without letting the old one go.
+for i in range(4):
+    os.makedirs(R + "/out/f%d" % i)
+    make(R + "/out/f%d/x" % i)
+    os.unlink(R + "/out/f%d/x" % i)
+os.makedirs(R + "/out/f4")
+make(R + "/out/f0/z")
+t(lambda: os.rename(R + "/out/f0/z", R + "/out/f4/z"))   # 11 both folders held
+t(lambda: open(R + "/out/f4/z").read())                  # 12 it is there
 '''
 
 
@@ -115,7 +127,8 @@ def box():
     return root, policy
 
 
-WANT = ['ok', 'EROFS', 'ENOENT', 'kept', 'ok', 'ok', 'x', 'EROFS', 'mine', 'closed']
+WANT = ['ok', 'EROFS', 'ENOENT', 'kept', 'ok', 'ok', 'x', 'EROFS', 'mine', 'closed', 'ok',
+        'x']
 
 
 def case(name, prefix=()):
