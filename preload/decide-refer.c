@@ -58,7 +58,7 @@ static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes
 {
 	struct tg_req one = *req;
 	struct tg_decided d = { .path = buf, .path2 = other };
-	int held = TG_ACT_BY_NAME, r;
+	int e = 0, r;
 
 	one.dirfd = dirfd;
 	one.path = path;
@@ -68,15 +68,11 @@ static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes
 		one.kernel_first = TG_FIRST_NONE; /* only a missing source fails first */
 	tg_decide(tg_set.policy, buf, *n, classes, &d.v);
 	if (act)
-		held = tg_act_hold_folder(dirfd, path, buf, act);
-	if (held > 0) {
-		*n = held; /* through a symlink: decided on the folder held */
-		tg_decide(tg_set.policy, buf, *n, classes, &d.v);
-	} else if (held == TG_ACT_BY_NAME) {
+		e = tg_decide_held(&one, act, &d, buf, n);
+	else
 		*n = tg_decide_real(&one, buf, *n, &d.v);
-	}
 	r = tg_conclude(&one, &d);
-	return r == 0 && held < 0 && held != TG_ACT_BY_NAME ? held : r;
+	return r == 0 ? e : r;
 }
 
 /* A folder moved away takes everything below it along: renaming $HOME
@@ -183,19 +179,20 @@ int tg_check_link(struct tg_req *req, char *to, char *from)
 	 * folder is held (act.h), except under AT_SYMLINK_FOLLOW, where the
 	 * link's target is linked by name. */
 	int held = TG_ACT_BY_NAME;
-	if (req->act && !req->on_fd && !req->follow_old)
-		held = tg_act_hold_folder(req->dirfd, req->path, from, &req->act->from);
-	if (held < 0 && held != TG_ACT_BY_NAME)
-		return held; /* the kernel's answer: the old name's folder is not there */
-	if (req->on_fd)
+	if (req->on_fd) {
 		n1 = tg_fd_path(req->dirfd, from, PATH_MAX); /* AT_EMPTY_PATH */
-	else if (held > 0)
-		n1 = held;
-	else if (held == 0)
+	} else {
 		n1 = tg_absolute(req->dirfd, req->path, from, PATH_MAX);
-	else
-		n1 = tg_real_path(req->dirfd, req->path, req->follow_old, TG_LAST_LOOK, from,
-				  PATH_MAX);
+		if (req->act && !req->follow_old && n1 >= 0)
+			held = tg_act_hold_folder(req->act, &req->act->from, from, n1, from);
+		if (held > 0)
+			n1 = held;
+		else if (held == TG_ACT_BY_NAME)
+			n1 = tg_real_path(req->dirfd, req->path, req->follow_old, TG_LAST_LOOK,
+					  from, PATH_MAX);
+		else if (held < 0)
+			return held; /* the kernel's answer: the old name's folder is not there */
+	}
 	if (n1 <= 0)
 		return 0;
 	n1 = tg_proc_self(from, n1);

@@ -386,6 +386,25 @@ static int check_object(struct tg_req *req, char *a)
 	return chmod_bits(req, a, n); /* may narrow req->mode */
 }
 
+int tg_decide_held(const struct tg_req *req, struct tg_act_end *end, struct tg_decided *d, char *a,
+		   int *n)
+{
+	int held = tg_act_hold_folder(req->act, end, d->path, *n, a);
+
+	if (held > 0) {
+		*n = held; /* through a symlink: decided on the folder held */
+		d->path = a;
+		tg_decide(tg_set.policy, a, (size_t)held, req->classes, &d->v);
+	} else if (held == TG_ACT_BY_NAME) {
+		if (d->path != a) {
+			memcpy(a, d->path, (size_t)*n + 1);
+			d->path = a;
+		}
+		*n = tg_decide_real(req, a, *n, &d->v);
+	}
+	return held < 0 && held != TG_ACT_BY_NAME ? held : 0;
+}
+
 int tg_check(struct tg_req *req)
 {
 	char a[PATH_MAX], b[PATH_MAX];
@@ -396,12 +415,29 @@ int tg_check(struct tg_req *req)
 	if (req->kind == TG_REQ_PATH && req->path && !req->on_fd) {
 		/* The common request (unlink, mkdir, opendir...), in a straight line. */
 		struct tg_decided d = { .path = a };
-		int n = tg_absolute(req->dirfd, req->path, a, PATH_MAX);
-		if (n < 0)
-			return tg_undecidable(n, req->path);
-		tg_decide(tg_set.policy, a, n, req->classes, &d.v);
-		tg_decide_real(req, a, n, &d.v);
-		return tg_conclude(req, &d);
+		const char *p = req->path;
+		size_t len;
+		int n;
+		if (req->act && p[0] == '/' && (len = strlen(p)) < PATH_MAX &&
+		    tg_decide_memo(tg_set.policy, p, len, req->classes, &d.v)) {
+			/* Normal already (the memo knows its folder): decided in
+			 * place, acted on from its folder kept. */
+			d.path = p;
+			n = (int)len;
+		} else {
+			n = tg_absolute(req->dirfd, req->path, a, PATH_MAX);
+			if (n < 0)
+				return tg_undecidable(n, req->path);
+			tg_decide(tg_set.policy, a, n, req->classes, &d.v);
+		}
+		if (!req->act) {
+			tg_decide_real(req, a, n, &d.v);
+			return tg_conclude(req, &d);
+		}
+		/* unlink: acted on from the folder decided on (act.h). */
+		int e = tg_decide_held(req, &req->act->from, &d, a, &n);
+		int r = tg_conclude(req, &d);
+		return r == 0 ? e : r;
 	}
 	switch (req->kind) {
 	case TG_REQ_RENAME:

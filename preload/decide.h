@@ -35,8 +35,8 @@ struct tg_req {
 	const char *path;   /* as the program passed it (NULL: nothing to decide) */
 	const char *path2;  /* rename, link, symlink: the new name */
 	char *const *argv;  /* exec */
-	struct tg_act *act; /* rename, link, exec: what the call acts on, held by the
-			     * check (act.h); NULL acts by name */
+	struct tg_act *act; /* unlink, rename, link, exec: what the call acts on, held
+			     * by the check (act.h); NULL acts by name */
 	int dirfd;          /* AT_FDCWD, or the descriptor PATH starts from */
 	int dirfd2;         /* the new name's */
 	int flags;          /* open flags, or -1 */

@@ -6,7 +6,9 @@
  * or a raw system call) is UNKNOWN until its first write, when it is
  * classified once by its real path. close, dup2, dup3, close_range and
  * closefrom reset entries (see wrap-fd.c); a vfork child, which shares the
- * table with its parent, resets none on the ranged calls. */
+ * table with its parent, resets none on the ranged calls. HELD marks a
+ * folder the guard itself holds open where openat2 is missing
+ * (open-parent.c): the program closing that number clears the mark. */
 #ifndef TG_FDTABLE_H
 #define TG_FDTABLE_H
 
@@ -19,7 +21,7 @@
 
 #define TG_FD_MAX 65536
 
-enum { TG_FD_UNKNOWN = 0, TG_FD_PASS = 1, TG_FD_DENY = 2 };
+enum { TG_FD_UNKNOWN = 0, TG_FD_PASS = 1, TG_FD_DENY = 2, TG_FD_HELD = 3 };
 
 extern _Atomic uint8_t tg_fds[TG_FD_MAX];
 

@@ -15,7 +15,9 @@
 #include <sys/syscall.h>
 
 #include "aggregate.h"
+#include "links.h"
 #include "open.h"
+#include "open-parent.h"
 #include "paths.h"
 #include "protect-errno.h"
 #include "real.h"
@@ -58,6 +60,36 @@ static inline bool in_place(int dirfd, const char *name, unsigned classes, struc
 	       (cwd ? tg_cwd_unchanged(gen) : tg_dirfd_unchanged(dirfd, gen));
 }
 
+/* An absolute path below a symlinked folder the guard knows (links.c):
+ * decided on the folder the link names now plus the rest, and opened
+ * there with RESOLVE_NO_SYMLINKS, so the path decided on is the real
+ * object opened. One readlink more than the program's open, where the
+ * resolver takes four. Returns as open_fast. */
+static __attribute__((noinline)) int open_linked(struct tg_req *req, struct open_state *st,
+						 size_t len, int *ret_fd)
+{
+	int n, flags = req->flags;
+
+	if (tg_links_open(req->path, len, st->abs, &n) != 0)
+		return 1;
+	if (!tg_decide_memo(tg_set.policy, st->abs, (size_t)n, req->classes, &st->v))
+		tg_decide(tg_set.policy, st->abs, (size_t)n, req->classes, &st->v);
+	if (!tg_records_nothing(&st->v))
+		return 1; /* decided and recorded by the general path */
+	int mode = req->mode;
+	if (mode >= 0 && st->v.create_mode >= 0 && tg_set.mode == TG_ENFORCE)
+		mode &= st->v.create_mode;
+	int fd = tg_openat2(AT_FDCWD, st->abs, flags, mode < 0 ? 0 : (mode_t)mode);
+	if (fd == -ELOOP)
+		tg_links_loop(st->abs, (size_t)n);
+	if (fd < 0 && openat2_balked(fd))
+		return 1;
+	if (fd >= 0 && (flags & O_DIRECTORY))
+		tg_dirfd_remember(fd, st->abs, (size_t)n);
+	*ret_fd = fd;
+	return fd < 0 ? fd : 0;
+}
+
 /* The common case: an absolute path, or a plain name in the working
  * directory or a directory descriptor's folder, in a folder the memo
  * knows, that leaves no record (or, learning, one already written).
@@ -73,8 +105,12 @@ static inline int open_fast(struct tg_req *req, struct open_state *st, int *ret_
 		return 1;
 	if (path[0] == '/') {
 		size_t len = strlen(path);
-		if (len >= PATH_MAX ||
-		    !tg_decide_memo(tg_set.policy, path, len, req->classes, &st->v))
+		if (len >= PATH_MAX)
+			return 1;
+		if (atomic_load_explicit(&tg_links_used, memory_order_relaxed) &&
+		    (n = open_linked(req, st, len, ret_fd)) != 1)
+			return n;
+		if (!tg_decide_memo(tg_set.policy, path, len, req->classes, &st->v))
 			return 1;
 		n = (int)len;
 	} else if (!(flags & O_DIRECTORY) && tg_set.mode != TG_LEARN &&
@@ -105,6 +141,13 @@ static inline int open_fast(struct tg_req *req, struct open_state *st, int *ret_
 	}
 	*ret_fd = fd;
 	return fd < 0 ? fd : 0;
+}
+
+/* PATH and REAL have the same folder (a link, if any, was the last name). */
+static bool same_folder(const char *path, const char *real)
+{
+	const char *a = strrchr(path, '/'), *b = strrchr(real, '/');
+	return a - path == b - real && memcmp(path, real, (size_t)(a - path)) == 0;
 }
 
 /* A symlink on the way: decided on the real object and opened exactly
@@ -153,8 +196,11 @@ static __attribute__((noinline)) int open_resolved(struct tg_req *req, char *nam
 	}
 	if (req->audit_later)
 		tg_agg_opened(req, &d, r);
-	if (r >= 0)
+	if (r >= 0) {
 		*ret_fd = r;
+		if (req->path[0] == '/' && !same_folder(req->path, real))
+			tg_links_learn(req->path); /* a symlinked folder: the next open is cheap */
+	}
 	return r < 0 ? r : 0;
 }
 
@@ -184,6 +230,13 @@ static __attribute__((noinline)) int open_slow(struct tg_req *req, struct open_s
 	};
 	if (st->loop)
 		return open_resolved(req, st->abs, ret_fd);
+	if (!tg_openat2_usable() && !tg_frozen()) {
+		/* No openat2: opened from the folder's descriptor. */
+		r = tg_open_parent(req, st->abs, ret_fd);
+		if (r != 1)
+			return r;
+		n = 0; /* ABS was its scratch */
+	}
 	if (n == 0)
 		n = tg_absolute(req->dirfd, path, st->abs, PATH_MAX);
 	if (n < 0) {

@@ -163,6 +163,9 @@ int tg_fd_path(int fd, char *out, size_t cap)
 int tg_proc_self(char *out, int n)
 {
 	char pid[32];
+
+	if (n < 7 || memcmp(out, "/proc/", 6) != 0 || out[6] < '0' || out[6] > '9')
+		return n; /* the common case, without formatting a pid */
 	int pl = snprintf(pid, sizeof(pid), "/proc/%d", (int)tg_self_pid_cached());
 
 	if (n >= pl && memcmp(out, pid, pl) == 0 && (out[pl] == '/' || out[pl] == '\0')) {

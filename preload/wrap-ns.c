@@ -41,16 +41,42 @@ static int check(const char *op, int dirfd, const char *path, unsigned classes, 
 #define DELETE TG_BIT(TG_DELETE)
 #define CREATE TG_BIT(TG_CREATE)
 
+/* Decides the unlink and holds the folder of the name; the unlink is then
+ * made relative to it (act.h). */
+static int unlink_held(const char *op, int dirfd, const char *path, int flags)
+{
+	struct tg_act act;
+	struct tg_req req = {
+		.kind = TG_REQ_PATH,
+		.op = op,
+		.dirfd = dirfd,
+		.path = path,
+		.flags = -1,
+		.classes = DELETE,
+		.mode = -1,
+		.act = &act,
+		.nofollow = true,
+		.kernel_first = TG_FIRST_MISSING,
+	};
+	tg_act_init(&act, dirfd, path, AT_FDCWD, NULL);
+	int r = tg_check(&req);
+	if (r < 0) {
+		tg_act_release(&act);
+		return tg_fail(-r);
+	}
+	r = REAL(unlinkat)(act.from.dirfd, act.from.name, flags);
+	tg_act_release(&act);
+	return r;
+}
+
 int unlink(const char *path)
 {
-	int r = check("unlink", AT_FDCWD, path, DELETE, NULL, TG_FIRST_MISSING);
-	return r < 0 ? tg_fail(-r) : REAL(unlink)(path);
+	return unlink_held("unlink", AT_FDCWD, path, 0);
 }
 
 int unlinkat(int dirfd, const char *path, int flags)
 {
-	int r = check("unlinkat", dirfd, path, DELETE, NULL, TG_FIRST_MISSING);
-	return r < 0 ? tg_fail(-r) : REAL(unlinkat)(dirfd, path, flags);
+	return unlink_held("unlinkat", dirfd, path, flags);
 }
 
 int remove(const char *path)

@@ -394,7 +394,8 @@ print("execvp-noshebang", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 
 def case_race_rename():
     """out/d flipped between out/ok and ~/.ssh while a file is renamed,
-    linked or symlinked into it: ~/.ssh keeps its content and entries."""
+    linked or symlinked into it, or unlinked from it: ~/.ssh keeps its
+    content and entries."""
     b = Box('race-rename', POLICY.replace('rules = (', SSH_RULE) + NO_FENCE)
     ssh = b.p('home/.ssh')
     keys = os.path.join(ssh, 'authorized_keys')
@@ -415,7 +416,9 @@ def case_race_rename():
             ('symlink', 'os.symlink("/tmp/evil", LINK + "/authorized_keys4")'),
             ('rename out of it (the old name\'s folder flipped)',
              f'open({b.p("out/ok/authorized_keys")!r}, "w").write("decoy\\n"); '
-             f'os.rename(LINK + "/authorized_keys", {b.p("out/stolen")!r})')):
+             f'os.rename(LINK + "/authorized_keys", {b.p("out/stolen")!r})'),
+            ('unlink', f'open({b.p("out/ok/authorized_keys")!r}, "w").write("decoy\\n"); '
+             'os.unlink(LINK + "/authorized_keys")')):
         for name in set(os.listdir(ssh)) - set(before):  # each variant judged alone
             os.unlink(os.path.join(ssh, name))
         with open(keys, 'w') as f:
