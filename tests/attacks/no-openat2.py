@@ -12,6 +12,7 @@ O_NOFOLLOW, O_EXCL, /proc magic links) give the answers the kernel gives.
 The kernel fence is off (TRAINGUARD_FENCE=none): where openat2 is missing
 Landlock often is too, and the preload alone must hold.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -213,12 +214,30 @@ os.close(dfd)
     b.done()
 
 
+def case_audited():
+    """An audited read without openat2 is still aggregated, with its digest
+    (the lineage of a job on an old kernel or in a strict container)."""
+    b = Box('audit')
+    with open(b.policy, 'w') as f:
+        f.write(POLICY.replace('allow = ["read", "list"];',
+                               'allow = ["read", "list"]; audit = true;', 1).format(root=b.root))
+    r = b.run('for _ in range(3):\n    open("data/f").read()\n')
+    agg = [x for x in b.records() if x.get('unmapped', {}).get('trainguard', {}).get('aggregated')
+           and x.get('file', {}).get('path') == b.p('data/f')]
+    want = hashlib.sha256(b'shard\n').hexdigest()
+    ok(r.returncode == 0 and agg and sum(x.get('count', 1) for x in agg) == 3 and
+       all(x['file'].get('hashes', [{}])[0].get('value') == want for x in agg),
+       'without openat2 an audited read is aggregated (3 opens) with its SHA-256',
+       json.dumps(agg)[:1500] + r.stderr[-1000:])
+    b.done()
+
+
 def main():
     if not HELPER or not FLIP_SHIM:
         T.skip('opens without openat2', 'libseccomp was not found at build time')
         T.done()
         return
-    for case in (case_opens, case_race_last, case_race_folder):
+    for case in (case_opens, case_audited, case_race_last, case_race_folder):
         try:
             case()
         except Exception as e:  # a crash of the harness is a failure, not a skip
