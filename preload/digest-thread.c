@@ -78,33 +78,37 @@ static bool same_file(const struct tg_file_facts *a, const struct tg_file_facts 
 	       a->mtime_ns == b->mtime_ns;
 }
 
-/* Hashes job J's file; its outcome in J->facts. */
-static void hash_job(struct job *j)
+/* Hashes job J's file; its outcome in J->facts. False when J->fd is not
+ * the file's any more (a program that closed the guard's descriptor and
+ * opened another on its number): not the thread's to close. */
+static bool hash_job(struct job *j)
 {
 	struct tg_file_facts now;
 	struct stat st;
 
-	j->facts.timing = "changed";
-	if (tg_sys(SYS_fstat, j->fd, &st) != 0) {
-		j->facts.timing = "unreadable";
-		return;
-	}
+	j->facts.timing = "unreadable";
+	if (tg_sys(SYS_fstat, j->fd, &st) != 0)
+		return false;
 	tg_digest_facts(&st, &now);
+	if (now.dev != j->facts.dev || now.ino != j->facts.ino)
+		return false;
+	j->facts.timing = "changed";
 	if (!same_file(&now, &j->facts))
-		return;
+		return true;
 	int r = tg_digest_hash_fd(j->fd, j->facts.size, j->facts.sha256);
 	if (r < 0) {
 		j->facts.timing = r == -ESTALE ? "changed" : "unreadable";
-		return;
+		return true;
 	}
 	if (tg_sys(SYS_fstat, j->fd, &st) != 0)
-		return;
+		return true;
 	tg_digest_facts(&st, &now);
 	if (!same_file(&now, &j->facts))
-		return;
+		return true;
 	j->facts.hashed = true;
 	j->facts.timing = "thread";
 	tg_digest_remember(&j->facts);
+	return true;
 }
 
 static struct job *claim(void)
@@ -135,8 +139,8 @@ static void *run(void *arg)
 			tg_sys(SYS_futex, &work, FUTEX_WAIT_PRIVATE, seen, NULL, NULL, 0);
 			continue;
 		}
-		hash_job(j);
-		tg_sys(SYS_close, j->fd);
+		if (hash_job(j))
+			tg_sys(SYS_close, j->fd);
 		j->fd = -1;
 		atomic_store(&j->state, DONE);
 	}

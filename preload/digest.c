@@ -104,10 +104,17 @@ void tg_digest_remember(const struct tg_file_facts *f)
 			break;
 		}
 	}
+	/* Marked used last: a fork child whose parent's thread was halfway
+	 * through here (the lock is cleared in the child) sees a miss, never
+	 * a digest that is not the file's. */
+	cache[at].used = false;
+	atomic_thread_fence(memory_order_release);
 	cache[at] = (struct cached){
-		.dev = f->dev, .ino = f->ino, .size = f->size, .mtime_ns = f->mtime_ns, .used = true
+		.dev = f->dev, .ino = f->ino, .size = f->size, .mtime_ns = f->mtime_ns
 	};
 	memcpy(cache[at].sha256, f->sha256, TG_SHA256_LEN);
+	atomic_thread_fence(memory_order_release);
+	cache[at].used = true;
 	give();
 }
 
