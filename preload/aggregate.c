@@ -133,6 +133,17 @@ static bool take_pending(size_t i, struct pending *out, bool drop)
 	return any;
 }
 
+/* A file read whose digest the thread still owes: waited for till
+ * *DEADLINE (set at the first wait), then "unfinished". */
+static void settle(struct pending *p, long long *deadline)
+{
+	if (!p->facts.pending)
+		return;
+	if (!*deadline)
+		*deadline = tg_digest_deadline();
+	tg_digest_settle(&p->facts, *deadline);
+}
+
 static void write_pending(struct pending *p, const struct tg_proc *proc)
 {
 	p->ev.verdict = &p->v;
@@ -264,8 +275,9 @@ void tg_agg_opened(const struct tg_req *req, const struct tg_decided *d, int fd)
 		goto unaggregated;
 	tg_digest_facts(&st, &facts);
 	bool writes = (req->classes & (TG_BIT(TG_WRITE) | TG_BIT(TG_CREATE))) != 0;
-	/* A file read: hashed at its first open in the process, before the
-	 * program reads it (the cache makes the next opens free). */
+	/* A file read: queued to the digest thread at its first open in the
+	 * process, on a descriptor of its own (the cache makes the next opens
+	 * free); the record waits for the digest (tg_agg_close). */
 	if (!writes) {
 		bool known = false;
 		if (slots && take()) {
@@ -273,11 +285,13 @@ void tg_agg_opened(const struct tg_req *req, const struct tg_decided *d, int fd)
 			give();
 		}
 		if (!known)
-			tg_digest_fd(fd, (req->flags & O_ACCMODE) == O_WRONLY, "at_open", &facts);
+			tg_digest_read(fd, (req->flags & O_ACCMODE) == O_WRONLY, &facts);
 	}
 	if (!join(self.pid, fd, &ev, &facts, &evicted, &was_evicted))
 		goto unaggregated;
 	if (was_evicted) {
+		long long deadline = 0;
+		settle(&evicted, &deadline);
 		hash_written(&evicted, "at_evict");
 		write_pending(&evicted, &tg_set.proc);
 	}
@@ -306,12 +320,13 @@ void tg_agg_close(int fd)
 	if (s && --s->open_fds <= 0) {
 		s->open_fds = 0;
 		/* A file written is done for now: its record and digest. A
-		 * file read: its first record, the rest counted till exit. */
+		 * file read: its first record once its digest is known (else
+		 * at a later close, or at exit), the rest counted till exit. */
 		if (s->writes) {
 			s->last_fd = fd;
 			s->open_fds = 1; /* for hash_written: FD is still open */
 			any = take_pending((size_t)i, &p, true);
-		} else if (!s->written) {
+		} else if (!s->written && tg_digest_settle(&s->facts, 0)) {
 			any = take_pending((size_t)i, &p, false);
 		}
 	}
@@ -339,6 +354,7 @@ void tg_agg_rename(int dirfd, const char *path)
 		return;
 	}
 	/* One slot at a time: the lock is given back before hashing. */
+	long long deadline = 0;
 	for (;;) {
 		bool any = false, found = false;
 		if (!take())
@@ -355,6 +371,7 @@ void tg_agg_rename(int dirfd, const char *path)
 			break;
 		if (!any)
 			continue;
+		settle(&p, &deadline);
 		if (p.writes) {
 			struct tg_file_facts f;
 			if (tg_digest_at(dirfd, path, "at_rename", &f) == 0 && f.ino == p.facts.ino)
@@ -371,6 +388,7 @@ void tg_agg_flush(const struct tg_proc *proc)
 {
 	struct tg_self self;
 	struct pending p;
+	long long deadline = 0; /* one wait for all the digests still owed */
 
 	tg_self(&self);
 	if (self.foreign || !slots)
@@ -383,6 +401,7 @@ void tg_agg_flush(const struct tg_proc *proc)
 			any = take_pending(i, &p, true);
 		give();
 		if (any) {
+			settle(&p, &deadline);
 			hash_written(&p, "at_exit");
 			write_pending(&p, proc);
 		}

@@ -7,7 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "digest.h"
+#include "digest-internal.h"
 #include "real.h"
 #include "settings.h"
 
@@ -60,7 +60,7 @@ static bool same(const struct cached *c, const struct tg_file_facts *f)
 	       c->mtime_ns == f->mtime_ns;
 }
 
-static bool lookup(struct tg_file_facts *f)
+bool tg_digest_lookup(struct tg_file_facts *f)
 {
 	bool hit = false;
 
@@ -78,7 +78,7 @@ static bool lookup(struct tg_file_facts *f)
 
 /* Keeps F's digest; a file's older version in the probe window is
  * replaced, and a full window loses its first entry. */
-static void remember(const struct tg_file_facts *f)
+void tg_digest_remember(const struct tg_file_facts *f)
 {
 	if (!cache) {
 		void *m = mmap(NULL, sizeof(struct cached) * CACHE_SLOTS, PROT_READ | PROT_WRITE,
@@ -104,15 +104,21 @@ static void remember(const struct tg_file_facts *f)
 			break;
 		}
 	}
+	/* Marked used last: a fork child whose parent's thread was halfway
+	 * through here (the lock is cleared in the child) sees a miss, never
+	 * a digest that is not the file's. */
+	cache[at].used = false;
+	atomic_thread_fence(memory_order_release);
 	cache[at] = (struct cached){
-		.dev = f->dev, .ino = f->ino, .size = f->size, .mtime_ns = f->mtime_ns, .used = true
+		.dev = f->dev, .ino = f->ino, .size = f->size, .mtime_ns = f->mtime_ns
 	};
 	memcpy(cache[at].sha256, f->sha256, TG_SHA256_LEN);
+	atomic_thread_fence(memory_order_release);
+	cache[at].used = true;
 	give();
 }
 
-/* Hashes FD's content from offset 0 with pread. Returns 0 or -errno. */
-static int hash_fd(int fd, uint64_t size, uint8_t out[TG_SHA256_LEN])
+int tg_digest_hash_fd(int fd, uint64_t size, uint8_t out[TG_SHA256_LEN])
 {
 	struct tg_sha256 c;
 	uint64_t at = 0;
@@ -144,8 +150,7 @@ static int hash_fd(int fd, uint64_t size, uint8_t out[TG_SHA256_LEN])
 	return r;
 }
 
-/* Off, or over the size limit: FACTS says why. */
-static bool wanted(struct tg_file_facts *facts)
+bool tg_digest_wanted(struct tg_file_facts *facts)
 {
 	long long max = tg_policy_digest_max(tg_set.policy);
 
@@ -162,7 +167,7 @@ static bool wanted(struct tg_file_facts *facts)
 
 static void hash_into(int fd, const char *timing, struct tg_file_facts *facts)
 {
-	int r = hash_fd(fd, facts->size, facts->sha256);
+	int r = tg_digest_hash_fd(fd, facts->size, facts->sha256);
 
 	if (r < 0) {
 		facts->timing = r == -ESTALE ? "changed" : "unreadable";
@@ -170,16 +175,31 @@ static void hash_into(int fd, const char *timing, struct tg_file_facts *facts)
 	}
 	facts->hashed = true;
 	facts->timing = timing;
-	remember(facts);
+	tg_digest_remember(facts);
+}
+
+int tg_digest_reopen(int fd)
+{
+	char proc[32] = "/proc/self/fd/";
+	size_t l = strlen(proc);
+	char digits[16];
+	int n = 0;
+
+	for (unsigned v = (unsigned)fd; n == 0 || v; v /= 10)
+		digits[n++] = (char)('0' + v % 10);
+	while (n)
+		proc[l++] = digits[--n];
+	proc[l] = '\0';
+	int rfd = (int)tg_sys(SYS_openat, AT_FDCWD, proc,
+			      O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	return rfd < 0 ? -errno : rfd;
 }
 
 void tg_digest_fd(int fd, bool through_proc, const char *timing, struct tg_file_facts *facts)
 {
-	char proc[32] = "/proc/self/fd/";
-
-	if (!wanted(facts))
+	if (!tg_digest_wanted(facts))
 		return;
-	if (lookup(facts)) {
+	if (tg_digest_lookup(facts)) {
 		facts->hashed = true;
 		facts->timing = timing;
 		return;
@@ -188,16 +208,7 @@ void tg_digest_fd(int fd, bool through_proc, const char *timing, struct tg_file_
 		hash_into(fd, timing, facts);
 		return;
 	}
-	size_t l = strlen(proc);
-	char digits[16];
-	int n = 0;
-	for (unsigned v = (unsigned)fd; n == 0 || v; v /= 10)
-		digits[n++] = (char)('0' + v % 10);
-	while (n)
-		proc[l++] = digits[--n];
-	proc[l] = '\0';
-	int rfd = (int)tg_sys(SYS_openat, AT_FDCWD, proc,
-			      O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int rfd = tg_digest_reopen(fd);
 	if (rfd < 0) {
 		facts->timing = "unreadable";
 		return;
@@ -227,4 +238,5 @@ int tg_digest_at(int dirfd, const char *path, const char *timing, struct tg_file
 void tg_digest_after_fork(void)
 {
 	atomic_flag_clear(&lock);
+	tg_digest_thread_after_fork();
 }

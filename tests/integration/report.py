@@ -75,8 +75,10 @@ def kind(rec):
     d = tgf(rec).get('decision')
     if d is None:
         return None
-    c = tgf(rec).get('count', 1)
-    n = c if isinstance(c, int) and c > 1 else 1
+    # OCSF's count (folded and aggregated records), or
+    # unmapped.trainguard.count (older logs): the larger.
+    cs = [c for c in (rec.get('count'), tgf(rec).get('count')) if isinstance(c, int)]
+    n = max(cs + [1])
     if d in ('deny', 'kill'):
         return (n, 0, 0, n if killed(rec) else 0)
     if d == 'would_deny' or (d == 'learn' and rec.get('is_alert') is True):
