@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "load-internal.h"
 
@@ -146,9 +147,51 @@ int tg_add_alternative(struct tg_policy *p, const struct tg_rule *rule, const ch
 	return t->kind == TG_PAT_GLOB ? split_glob(p, t, alt, altlen) : 0;
 }
 
-/* realpath(FOLDER), remembered for the load: the rules of a policy share
- * their folders, and each realpath is a system call per component.
- * Returns the real path (owned by L), or NULL with errno. */
+/* The real path of the folder PREFIX, from that of its parent folder
+ * (PVAL, or PERR when the parent did not resolve), as realpath(PREFIX)
+ * would find it: a missing or unreadable parent fails the same way, a
+ * plain folder is its parent's real path and its name, and a symbolic
+ * link is left to realpath. One readlink per folder, where realpath asks
+ * once per component of every folder it is given. Stores the real path
+ * (malloc'd) in *RET_VAL and returns 0, or returns the errno. */
+static int resolve_step(const char *pval, int perr, const char *prefix, char **ret_val)
+{
+	const char *name = strrchr(prefix, '/') + 1;
+	size_t pl;
+	char *cand, c;
+
+	*ret_val = NULL;
+	if (perr)
+		return perr;
+	pl = strcmp(pval, "/") == 0 ? 0 : strlen(pval);
+	if (!(cand = malloc(pl + strlen(name) + 2)))
+		return ENOMEM;
+	memcpy(cand, pval, pl);
+	cand[pl] = '/';
+	strcpy(cand + pl + 1, name);
+	if (readlink(cand, &c, 1) < 0) {
+		int e = errno;
+		if (e == EINVAL) { /* there, and no symbolic link */
+			*ret_val = cand;
+			return 0;
+		}
+		free(cand);
+		return e;
+	}
+	/* A link: resolved from the folder it sits in, which is real. */
+	char *real = realpath(cand, NULL);
+	int e = errno;
+	free(cand);
+	if (!real)
+		return e;
+	*ret_val = real;
+	return 0;
+}
+
+/* realpath(FOLDER), remembered for the load with every folder above it:
+ * the rules of a policy share their folders, and a realpath is a system
+ * call per component. Returns the real path (owned by L), or NULL with
+ * errno. */
 static const char *real_folder(struct loader *L, const char *folder)
 {
 	struct tg_strent *e = tg_strmap_slot(&L->canon, folder);
@@ -161,19 +204,40 @@ static const char *real_folder(struct loader *L, const char *folder)
 		errno = e->err;
 		return e->val;
 	}
-	char real[PATH_MAX], *key = strdup(folder);
-	if (!key) {
+	/* From the root down, each folder on the way resolved once. */
+	char *walk = strdup(folder);
+	const char *pval = "/";
+	int perr = 0;
+	if (!walk) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	e->key = key;
-	if (realpath(folder, real))
-		e->val = strdup(real);
-	else
-		e->err = errno;
-	L->canon.n++;
-	errno = e->err;
-	return e->val;
+	for (size_t i = 1;; i++) {
+		char c = walk[i];
+		if (c != '/' && c != '\0')
+			continue;
+		walk[i] = '\0';
+		e = tg_strmap_slot(&L->canon, walk);
+		if (e && !e->key) {
+			if ((e->key = strdup(walk))) {
+				e->err = resolve_step(pval, perr, walk, &e->val);
+				L->canon.n++;
+			}
+		}
+		if (!e || !e->key) {
+			free(walk);
+			errno = ENOMEM;
+			return NULL;
+		}
+		pval = e->val;
+		perr = e->err;
+		walk[i] = c;
+		if (!c)
+			break;
+	}
+	free(walk);
+	errno = perr;
+	return pval;
 }
 
 char *tg_canonical_alternative(struct loader *L, const struct source *src, config_setting_t *s,

@@ -257,6 +257,10 @@ int tg_glob_braces(const char *pattern, int (*fn)(const char *alt, void *ud), vo
 	if (!pattern || !fn)
 		return -EINVAL;
 	n = strlen(pattern);
+	/* Most patterns have no braces: then the one string is the pattern,
+	 * as render would copy it, with nothing to parse or allocate. */
+	if (!strpbrk(pattern, "{}"))
+		return n > TG_GLOB_MAX ? -E2BIG : fn(pattern, ud);
 	r = braces_alloc(pattern, n, &b);
 	if (r < 0)
 		return r;

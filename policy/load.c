@@ -412,7 +412,7 @@ static int finish(struct loader *L, const struct source *src)
 	}
 	if (!L->o->errors_only)
 		tg_warn_conflicts(L);
-	if (L->errors == 0 && tg_policy_index(p) < 0)
+	if (L->errors == 0 && !L->o->defer_index && tg_policy_index(p) < 0)
 		L->errors++;
 	if (L->errors > TG_MAX_ERRORS)
 		tg_report(L, TG_DIAG_NOTE, src->display ? src->display : "policy", 0,

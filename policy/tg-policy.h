@@ -162,6 +162,9 @@ struct tg_load_opts {
 	tg_diag_fn diag;
 	void *diag_ud;
 	bool errors_only; /* leave out checks that can only warn (the guard's start) */
+	/* Leave the index to the caller's tg_policy_protect (the guard's start,
+	 * which adds its own files next): the policy decides nothing before. */
+	bool defer_index;
 };
 
 /* Loads, validates and compiles a policy and everything it names. On

@@ -387,10 +387,14 @@ static int expand(struct tg_vars *v, const char *in, size_t n, struct buf *out, 
 	}
 	for (size_t i = 0; i < n;) {
 		if (in[i] != '$' || i + 1 >= n || in[i + 1] != '{') {
-			int r = buf_add(out, in + i, 1);
+			/* Plain text up to the next '$', in one copy. */
+			size_t j = i + 1;
+			while (j < n && in[j] != '$')
+				j++;
+			int r = buf_add(out, in + i, j - i);
 			if (r < 0)
 				return r;
-			i++;
+			i = j;
 			continue;
 		}
 		size_t j = ref_close(in, n, i);

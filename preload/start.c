@@ -386,6 +386,7 @@ static void start(void)
 		.job_id = s.jid,
 		.diag = collect_diag,
 		.errors_only = true,
+		.defer_index = true, /* once, by tg_policy_protect below */
 	};
 	if (tg_policy_load(&o, &tg_set.policy) < 0) {
 		if (s.diag_len)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "tap.h"
@@ -265,6 +266,64 @@ static void test_canonical(void)
 	tg_policy_free(p);
 }
 
+/* Folders resolved one by one from the root (each remembered for the
+ * load) must land where realpath lands: a relative link, a link inside a
+ * folder reached through a link, an absolute link, a missing folder under
+ * a link, and a file where a folder is expected. */
+static void test_canonical_links(void)
+{
+	char t[4096], path[4200], text[4096];
+	if (!realpath(tmpdir, t)) {
+		printf("ok %u # SKIP cannot resolve the test folder\n", ++n_test);
+		return;
+	}
+	const char *mk[] = { "real", "real/sub", "real/sub/deep", "other", "other/x" };
+	for (size_t i = 0; i < sizeof(mk) / sizeof(mk[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", t, mk[i]);
+		mkdir(path, 0755);
+	}
+	snprintf(path, sizeof(path), "%s/lnk", t);
+	ok(symlink("real", path) == 0, "relative link made");
+	snprintf(path, sizeof(path), "%s/real/up", t);
+	ok(symlink("../other", path) == 0, "link inside a linked folder made");
+	snprintf(text, sizeof(text), "%s/real/sub", t);
+	snprintf(path, sizeof(path), "%s/abs", t);
+	ok(symlink(text, path) == 0, "absolute link made");
+	snprintf(path, sizeof(path), "%s/file", t);
+	close(open(path, O_CREAT | O_WRONLY, 0644));
+	snprintf(text, sizeof(text),
+		 "version = 1;\n"
+		 "rules = ( { id = \"a\"; path = \"%s/lnk/sub/**\"; deny = [\"read\"]; },\n"
+		 "  { id = \"b\"; path = \"%s/lnk/up/x/*.pt\"; deny = [\"read\"]; },\n"
+		 "  { id = \"c\"; path = \"%s/abs/deep/f\"; deny = [\"read\"]; },\n"
+		 "  { id = \"d\"; path = \"%s/lnk/gone/y/z\"; deny = [\"read\"]; },\n"
+		 "  { id = \"e\"; path = \"%s/file/x/**\"; deny = [\"read\"]; } );\n",
+		 t, t, t, t, t);
+	struct tg_policy *p = load_text(text, NULL);
+	ok(p != NULL, "policy over links loads");
+	if (!p)
+		return;
+	const struct {
+		const char *rel, *rule;
+	} rows[] = {
+		{ "real/sub/q", "a" },     { "lnk/sub/q", "a" },       { "other/x/m.pt", "b" },
+		{ "lnk/up/x/m.pt", "b" },  { "real/sub/deep/f", "c" }, { "abs/deep/f", "c" },
+		{ "real/gone/y/z", "d" },  { "lnk/gone/y/z", "d" },    { "file/x/q", "e" },
+		{ "other/x/m.ptx", NULL }, { "real/q", NULL },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct tg_verdict v;
+		int n = snprintf(path, sizeof(path), "%s/%s", t, rows[i].rel);
+		tg_decide(p, path, (size_t)n, TG_BIT(TG_READ), &v);
+		if (rows[i].rule)
+			ok(!v.allow && v.rule && strcmp(v.rule->id, rows[i].rule) == 0,
+			   "%s is denied by rule %s", rows[i].rel, rows[i].rule);
+		else
+			ok(v.allow, "%s is allowed", rows[i].rel);
+	}
+	tg_policy_free(p);
+}
+
 static void test_vars(void)
 {
 	const char *text =
@@ -442,6 +501,7 @@ int main(void)
 
 	test_create_mode();
 	test_canonical();
+	test_canonical_links();
 	test_vars();
 	test_self_protection();
 	test_many_rules();
