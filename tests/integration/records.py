@@ -9,7 +9,7 @@ floods and the sinks (issue 11, "Records" and "Floods and sinks"), TAP.
    severity and is_alert enforce would have had and say what enforce would
    have decided; an on_deny = "kill" says the process was killed.
 3. 200,000 identical refusals leave under 1 MB, their counts add up
-   exactly, and a folded refusal costs at most 3 us of CPU (figures printed).
+   exactly (the CPU a folded refusal costs is printed; bench/flood judges it).
 4. `ps aux` under the default policy: one record per process and rule.
 5. TRAINGUARD_ON_ERROR=allow: the unguarded run is in the log.
 6. Sinks: "syslog" never creates ./syslog; syslog:/socket to a real
@@ -183,12 +183,9 @@ def flood(tap):
         stops = life(res, 'stop')
         tap.ok(stops and {c['rule']: c['count'] for c in tg(stops[0])['counts']} == {'key': n},
                'the stop record counts every refusal')
-        cpu = float(res.out.split('cpu_ns_per_open ')[1]) if 'cpu_ns_per_open' in res.out else 0
+        # The cost of a folded refusal is the benchmark's to judge (ratios,
+        # not timed assertions in tests): here it is only shown.
         tap.diag(f'flood figures: {size} bytes for {n} refusals; {res.out.strip()}')
-        if tglib.PRELOAD_FIRST:
-            tap.skip('a folded refusal costs at most 3 us', 'sanitizer build')
-        else:
-            tap.ok(0 < cpu <= 3000, f'a folded refusal costs at most 3 us of CPU ({cpu:.0f} ns)')
         # Folded repeats are written at exec too.
         res = sb.run([PYTHON, '-c',
                       'import os\n'
