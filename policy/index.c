@@ -110,6 +110,73 @@ static uint64_t *build_parents(const struct tg_slot *slots, size_t nslots, size_
 	return parents;
 }
 
+/* Orders the denying alternatives by literal prefix, then by index. */
+static int cmp_literal(const void *a, const void *b, void *ud)
+{
+	const struct tg_policy *p = ud;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const struct tg_pat *x = &p->pats[i], *y = &p->pats[j];
+	int c = memcmp(x->lit, y->lit, x->litlen < y->litlen ? x->litlen : y->litlen);
+	if (c)
+		return c;
+	if (x->litlen != y->litlen)
+		return x->litlen < y->litlen ? -1 : 1;
+	return i < j ? -1 : 1;
+}
+
+static int build_denying(struct tg_policy *p)
+{
+	uint32_t *d = malloc((p->npats ? p->npats : 1) * sizeof(*d));
+	size_t n = 0;
+
+	if (!d)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->npats; i++)
+		if (p->pats[i].rule && p->pats[i].rule->deny)
+			d[n++] = i;
+	qsort_r(d, n, sizeof(*d), cmp_literal, p);
+	free(p->denying);
+	p->denying = d;
+	p->ndenying = n;
+	return 0;
+}
+
+/* Compares LIT (LEN bytes) with the folder prefix PATH[0..AT) + "/", as
+ * far as the prefix goes: 0 when LIT starts with it. */
+static int cmp_below(const char *lit, size_t len, const char *path, size_t at)
+{
+	int c = memcmp(lit, path, len < at ? len : at);
+	if (c)
+		return c;
+	if (len <= at)
+		return -1; /* a proper prefix of the folder sorts before it */
+	return (unsigned char)lit[at] - '/';
+}
+
+const struct tg_rule *tg_policy_rule_below(const struct tg_policy *p, const char *path, size_t n)
+{
+	size_t at = n == 1 ? 0 : n; /* the root: every absolute literal is below it */
+	size_t lo = 0, hi = p->ndenying;
+	const struct tg_pat *best = NULL;
+
+	while (lo < hi) { /* the first literal not before PATH/ */
+		size_t mid = lo + (hi - lo) / 2;
+		const struct tg_pat *t = &p->pats[p->denying[mid]];
+		if (cmp_below(t->lit, t->litlen, path, at) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k < p->ndenying; k++) {
+		const struct tg_pat *t = &p->pats[p->denying[k]];
+		if (cmp_below(t->lit, t->litlen, path, at) != 0)
+			break;
+		if (t->litlen > at + 1 && (!best || t < best))
+			best = t; /* the first in pattern order names the record */
+	}
+	return best ? best->rule : NULL;
+}
+
 int tg_policy_index(struct tg_policy *p)
 {
 	uint32_t *order;
@@ -120,6 +187,8 @@ int tg_policy_index(struct tg_policy *p)
 
 	if (r < 0)
 		return r;
+	if (build_denying(p) < 0)
+		goto fail;
 	parents = build_parents(slots, nslots, p->npats, &nparents);
 	if (!parents)
 		goto fail;

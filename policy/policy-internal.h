@@ -103,6 +103,10 @@ struct tg_policy {
 	 * entry of: "/a/" for the key "/a/b/". A power-of-two open set. */
 	uint64_t *parents;
 	size_t nparents;
+	/* The alternatives whose rule denies anything, by literal prefix
+	 * (then index): what moving a folder away would take along. */
+	uint32_t *denying;
+	size_t ndenying;
 	struct tg_memo *memo; /* verdicts by folder (memo.c); NULL: none */
 	bool no_memo;         /* tg_policy_set_memo(p, false) */
 

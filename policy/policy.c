@@ -16,6 +16,7 @@ void tg_policy_free(struct tg_policy *p)
 		tg_glob_free(p->pats[i].nameglob);
 	}
 	free(p->parents);
+	free(p->denying);
 	tg_memo_free(p->memo);
 	free(p->pats);
 	free(p->rules);

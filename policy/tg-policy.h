@@ -326,6 +326,12 @@ struct tg_pattern_view {
 	size_t folder_len;
 	bool tree;
 };
+/* The first rule, in pattern order, that denies anything and whose
+ * literal prefix lies strictly below the folder PATH (N bytes, absolute,
+ * normalized; "/" is the root): what renaming PATH away would take along.
+ * NULL when there is none. A binary search, whatever the rule count. */
+const struct tg_rule *tg_policy_rule_below(const struct tg_policy *p, const char *path, size_t n);
+
 size_t tg_policy_npatterns(const struct tg_policy *p);
 /* Fills *RET for alternative I (< tg_policy_npatterns). */
 void tg_policy_pattern(const struct tg_policy *p, size_t i, struct tg_pattern_view *ret);

@@ -19,19 +19,14 @@
 /* The classes that decide whether a move widens access. */
 #define REFER_CLASSES (TG_BIT(TG_READ) | TG_BIT(TG_WRITE) | TG_BIT(TG_EXEC) | TG_BIT(TG_CHMOD))
 
+/* The refer classes PATH (N bytes) is allowed: one decision on all of
+ * them, whose mask of denied classes says which. */
 static unsigned granted(const char *path, size_t n)
 {
-	unsigned mask = 0;
 	struct tg_verdict v;
 
-	for (unsigned c = 0; c < TG_NCLASS; c++) {
-		if (!(REFER_CLASSES & TG_BIT(c)))
-			continue;
-		tg_decide(tg_set.policy, path, n, TG_BIT(c), &v);
-		if (v.allow)
-			mask |= TG_BIT(c);
-	}
-	return mask;
+	tg_decide(tg_set.policy, path, n, REFER_CLASSES, &v);
+	return REFER_CLASSES & ~v.denied;
 }
 
 /* FROM (N1 bytes) moved or linked to TO (N2): refused when TO grants more,
@@ -84,28 +79,21 @@ static int end(struct tg_req *req, int dirfd, const char *path, unsigned classes
  * included. Recorded with that rule. */
 static int moves_protected(struct tg_req *req, const char *path, int n, const char *other)
 {
-	size_t np = tg_policy_npatterns(tg_set.policy);
-	size_t at = n == 1 ? 0 : (size_t)n; /* the root: every absolute literal is below it */
+	const struct tg_rule *rule = tg_policy_rule_below(tg_set.policy, path, (size_t)n);
 
-	for (size_t i = 0; i < np; i++) {
-		struct tg_pattern_view pv;
-		tg_policy_pattern(tg_set.policy, i, &pv);
-		if (!pv.rule || !pv.rule->deny || pv.litlen <= at + 1 ||
-		    memcmp(pv.lit, path, at) != 0 || pv.lit[at] != '/')
-			continue;
-		struct tg_decided d = { .path = path, .path2 = other };
-		d.v.allow = false;
-		d.v.cls = TG_DELETE;
-		d.v.denied = TG_BIT(TG_DELETE);
-		d.v.rule = pv.rule;
-		d.v.err = pv.rule->err ? pv.rule->err : EACCES;
-		d.v.on_deny = pv.rule->on_deny;
-		d.v.create_mode = -1;
-		struct tg_req one = *req;
-		one.classes = TG_BIT(TG_DELETE);
-		return tg_conclude(&one, &d);
-	}
-	return 0;
+	if (!rule)
+		return 0;
+	struct tg_decided d = { .path = path, .path2 = other };
+	d.v.allow = false;
+	d.v.cls = TG_DELETE;
+	d.v.denied = TG_BIT(TG_DELETE);
+	d.v.rule = rule;
+	d.v.err = rule->err ? rule->err : EACCES;
+	d.v.on_deny = rule->on_deny;
+	d.v.create_mode = -1;
+	struct tg_req one = *req;
+	one.classes = TG_BIT(TG_DELETE);
+	return tg_conclude(&one, &d);
 }
 
 static bool exists(int dirfd, const char *path)

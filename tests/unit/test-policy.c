@@ -482,6 +482,76 @@ static void test_names(void)
 	   "verdicts are named allow and deny");
 }
 
+/* tg_policy_rule_below against the scan it replaced (every alternative,
+ * in order), on random policies: literal rules, trees, globs, allow-only
+ * rules, over folders at every depth, the root, and names that share a
+ * prefix with a rule's folder without being above it ("/d/ab" vs "/d/a"). */
+static const struct tg_rule *rule_below_by_scan(const struct tg_policy *p, const char *path,
+						size_t n)
+{
+	size_t at = n == 1 ? 0 : n;
+	for (size_t i = 0; i < tg_policy_npatterns(p); i++) {
+		struct tg_pattern_view pv;
+		tg_policy_pattern(p, i, &pv);
+		if (pv.rule && pv.rule->deny && pv.litlen > at + 1 &&
+		    memcmp(pv.lit, path, at) == 0 && pv.lit[at] == '/')
+			return pv.rule;
+	}
+	return NULL;
+}
+
+static void test_rule_below(void)
+{
+	static const char *names[] = { "a", "ab", "b", "a.b", "a-" };
+	static const char *tails[] = { "", "/**", "/*.pt", "/x/**/*.{bin,pt}", "?" };
+	unsigned seed = 12345, bad = 0, checked = 0, hits = 0;
+	char *text = malloc(1 << 16);
+
+	for (int round = 0; round < 20; round++) {
+		size_t len = (size_t)sprintf(text, "version = 1;\nrules = (\n");
+		int nrules = 1 + (int)(rand_r(&seed) % 40);
+		for (int r = 0; r < nrules; r++) {
+			char path[128] = "";
+			int depth = 1 + (int)(rand_r(&seed) % 3);
+			for (int k = 0; k < depth; k++) {
+				strcat(path, "/");
+				strcat(path, names[rand_r(&seed) % 5]);
+			}
+			bool allow = rand_r(&seed) % 4 == 0;
+			len += (size_t)sprintf(
+				text + len,
+				"%s{ id = \"r%d\"; path = \"/d%s%s\"; %s = [\"%s\"]; }\n",
+				r ? "," : "", r, path, tails[rand_r(&seed) % 5],
+				allow ? "allow" : "deny", allow ? "read" : "write");
+		}
+		strcpy(text + len, ");\n");
+		struct tg_policy *p = load_text(text, NULL);
+		if (!p) {
+			bad++;
+			continue;
+		}
+		const char *folders[] = { "/",         "/d",     "/d/a",      "/d/ab",
+					  "/d/a/a",    "/d/a/b", "/d/b/ab",   "/d/a.b",
+					  "/d/a-/a.b", "/e",     "/d/a/ab/a", "/c" };
+		for (size_t f = 0; f < sizeof(folders) / sizeof(folders[0]); f++) {
+			size_t n = strlen(folders[f]);
+			const struct tg_rule *want = rule_below_by_scan(p, folders[f], n);
+			checked++;
+			hits += want != NULL;
+			if (tg_policy_rule_below(p, folders[f], n) != want) {
+				bad++;
+				tap_diag("round %d, %s: the scan says %s", round, folders[f],
+					 want ? want->id : "none");
+			}
+		}
+		tg_policy_free(p);
+	}
+	ok(bad == 0 && hits > 0 && hits < checked,
+	   "the rule below a folder is the scan's on %u folders of 20 random policies (%u with one)",
+	   checked, hits);
+	free(text);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -506,6 +576,7 @@ int main(void)
 	test_create_mode();
 	test_canonical();
 	test_canonical_links();
+	test_rule_below();
 	test_vars();
 	test_self_protection();
 	test_many_rules();
