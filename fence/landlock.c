@@ -105,10 +105,24 @@ struct node {
 	struct entry *e;
 	size_t ne, cape;
 	enum node_state state;
+	/* somewhere() and everywhere() per group, once known: 0 not yet,
+	 * else 1 + the answer. The tree is fixed once surveyed. */
+	uint8_t some[NGROUPS], every[NGROUPS];
+};
+
+/* A folder's names, listed once per install: the glob denials in one
+ * folder (/tmp/job-*) and the groups that split it all ask. */
+struct listing {
+	struct listing *next;
+	char *path;
+	char **names;
+	size_t n;
+	int err;
 };
 
 struct fence {
 	struct node root;
+	struct listing *lists;
 	bool defaults[TG_NCLASS];
 	const struct tg_fence_opts *o;
 	struct tg_fence_report *rep;
@@ -251,7 +265,7 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /* The names in folder PATH, sorted, in *RET (free each and the array). */
-static int list_folder(const char *path, char ***ret, size_t *ret_n)
+static int read_folder(const char *path, char ***ret, size_t *ret_n)
 {
 	DIR *d = opendir(path);
 	char **v = NULL;
@@ -288,6 +302,48 @@ nomem:
 	return -ENOMEM;
 }
 
+/* The names in folder PATH, sorted, in *RET (F's: not to be freed). */
+static int list_folder(struct fence *f, const char *path, char ***ret, size_t *ret_n)
+{
+	struct listing *l;
+
+	for (l = f->lists; l; l = l->next)
+		if (strcmp(l->path, path) == 0)
+			break;
+	if (!l) {
+		if (!(l = calloc(1, sizeof(*l))) || !(l->path = strdup(path))) {
+			free(l);
+			return -ENOMEM;
+		}
+		l->err = read_folder(path, &l->names, &l->n);
+		if (l->err == -ENOMEM) {
+			free(l->path);
+			free(l);
+			return -ENOMEM;
+		}
+		l->next = f->lists;
+		f->lists = l;
+	}
+	if (l->err < 0)
+		return l->err;
+	*ret = l->names;
+	*ret_n = l->n;
+	return 0;
+}
+
+static void free_lists(struct fence *f)
+{
+	while (f->lists) {
+		struct listing *l = f->lists;
+		f->lists = l->next;
+		for (size_t i = 0; i < l->n; i++)
+			free(l->names[i]);
+		free(l->names);
+		free(l->path);
+		free(l);
+	}
+}
+
 /* The entries of the literal folder of V that its last-name glob matches
  * now, each denied as an exact path, or a tree when V ends in a
  * slash-star-star. Later matches are not carved (docs/fence.md). */
@@ -302,7 +358,7 @@ static int add_matches(struct fence *f, const struct tg_pattern_view *v, const s
 		return 0;
 	memcpy(folder, v->lit, v->folder_len);
 	folder[v->folder_len] = '\0';
-	r = list_folder(v->folder_len ? folder : "/", &names, &n);
+	r = list_folder(f, v->folder_len ? folder : "/", &names, &n);
 	if (r < 0)
 		return r == -ENOMEM ? r : 0; /* nothing there to carve */
 	for (size_t i = 0; i < n; i++) {
@@ -315,9 +371,7 @@ static int add_matches(struct fence *f, const struct tg_pattern_view *v, const s
 		if (r >= 0 && len < (int)sizeof(path) &&
 		    tg_glob_match(v->name_glob, names[i], strlen(names[i])))
 			r = add_entry(f, path, (size_t)len, &m);
-		free(names[i]);
 	}
-	free(names);
 	return r < 0 ? r : 0;
 }
 
@@ -460,7 +514,9 @@ static bool allows_below(const struct node *n, unsigned classes)
 /* Some object a rule on N would cover may be allowed G. Beneath a
  * symbolic link (/proc/self) only what its own patterns allow counts: the
  * rest is decided where the link points. */
-static bool somewhere(const struct fence *f, const struct node *n, const struct group *g)
+static bool somewhere(const struct fence *f, const struct node *n, const struct group *g);
+
+static bool find_somewhere(const struct fence *f, const struct node *n, const struct group *g)
 {
 	if (n->state == N_DEAD)
 		return allows_below(n, g->classes);
@@ -481,7 +537,9 @@ static bool somewhere(const struct fence *f, const struct node *n, const struct 
 
 /* Every object a rule on N would cover may be allowed G. A denied node
  * that does not exist has nothing to keep out. */
-static bool everywhere(const struct fence *f, const struct node *n, const struct group *g)
+static bool everywhere(const struct fence *f, const struct node *n, const struct group *g);
+
+static bool find_everywhere(const struct fence *f, const struct node *n, const struct group *g)
 {
 	if (n->state == N_DEAD || n->state == N_MISSING)
 		return true;
@@ -493,6 +551,27 @@ static bool everywhere(const struct fence *f, const struct node *n, const struct
 		if (!everywhere(f, c, g))
 			return false;
 	return true;
+}
+
+/* The two questions are asked of the same nodes again and again (each
+ * folder cover() descends into asks them of its whole subtree): answered
+ * once per node and group. The nodes are the fence's own, not const. */
+static bool somewhere(const struct fence *f, const struct node *n, const struct group *g)
+{
+	uint8_t *m = &((struct node *)n)->some[g - groups];
+
+	if (!*m)
+		*m = 1 + find_somewhere(f, n, g);
+	return *m == 2;
+}
+
+static bool everywhere(const struct fence *f, const struct node *n, const struct group *g)
+{
+	uint8_t *m = &((struct node *)n)->every[g - groups];
+
+	if (!*m)
+		*m = 1 + find_everywhere(f, n, g);
+	return *m == 2;
 }
 
 enum split { SPLIT, KEEP, KEEP_LISTING };
@@ -639,7 +718,7 @@ static int cover(struct fence *f, struct node *n, const struct group *g)
 	if (kind != SPLIT)
 		reason = why;
 	if (!reason) {
-		r = list_folder(n->path, &names, &nnames);
+		r = list_folder(f, n->path, &names, &nnames);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {
@@ -653,9 +732,6 @@ static int cover(struct fence *f, struct node *n, const struct group *g)
 		}
 	}
 	if (reason) {
-		for (size_t i = 0; i < nnames; i++)
-			free(names[i]);
-		free(names);
 		report_open(f, n, g, reason, kind);
 		return grant_at(f, AT_FDCWD, n->path, g);
 	}
@@ -670,9 +746,6 @@ static int cover(struct fence *f, struct node *n, const struct group *g)
 		else if (generic)
 			r = grant_at(f, dfd, names[i], g);
 	}
-	for (size_t i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
 	if (dfd >= 0)
 		close(dfd);
 	return r;
@@ -785,6 +858,7 @@ int tg_fence_landlock(const struct tg_policy *p, const struct tg_fence_opts *o,
 	if (f.fd >= 0)
 		close(f.fd);
 	free_nodes(&f.root);
+	free_lists(&f);
 	if (r < 0 && !rep->landlock && o->landlock == TG_FENCE_AUTO && r != -ENOMEM) {
 		hint(&f, "the Landlock ruleset could not be installed (%s)", strerror(-r));
 		return 0;
