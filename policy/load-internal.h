@@ -53,9 +53,11 @@ static inline int tg_line_of(const config_setting_t *s)
 /* " (did you mean "x"?)", naming the closest of CANDS to WORD, or "". */
 const char *tg_hint(char *buf, size_t n, const char *word, const char *const *cands);
 /* Reports every key of GROUP that ALLOWED (NULL-terminated) does not name;
- * WHAT prefixes the message ("rule: "). */
+ * WHAT prefixes the message ("rule: "). FOUND (NULL, or one slot per
+ * allowed key) gets each allowed key's setting, or NULL: one pass over the
+ * group instead of a libconfig lookup per key. */
 void tg_check_keys(struct loader *L, const struct source *src, config_setting_t *group,
-		   const char *const *allowed, const char *what);
+		   const char *const *allowed, const char *what, config_setting_t **found);
 /* The string S holds, or NULL after reporting that WHAT must be one. */
 const char *tg_get_string(struct loader *L, const struct source *src, config_setting_t *s,
 			  const char *what);

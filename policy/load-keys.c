@@ -99,7 +99,7 @@ static void key_log(struct loader *L, const struct source *src, config_setting_t
 		ERR(L, src, s, "log must be a group such as { path = \"/var/log/x.jsonl\"; }");
 		return;
 	}
-	tg_check_keys(L, src, s, log_keys, "log: ");
+	tg_check_keys(L, src, s, log_keys, "log: ", NULL);
 	if ((e = config_setting_get_member(s, "path")))
 		log_path(L, src, e);
 	if ((e = config_setting_get_member(s, "allowed"))) {
@@ -153,7 +153,7 @@ static void key_fence(struct loader *L, const struct source *src, config_setting
 		    "seccomp = \"auto\"; }");
 		return;
 	}
-	tg_check_keys(L, src, s, fence_keys, "fence: ");
+	tg_check_keys(L, src, s, fence_keys, "fence: ", NULL);
 	if ((e = config_setting_get_member(s, "landlock")))
 		fence_layer(L, src, e, "fence.landlock", &L->p->fence_landlock);
 	if ((e = config_setting_get_member(s, "seccomp")))

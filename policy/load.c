@@ -57,19 +57,25 @@ const char *tg_hint(char *buf, size_t n, const char *word, const char *const *ca
 }
 
 void tg_check_keys(struct loader *L, const struct source *src, config_setting_t *group,
-		   const char *const *allowed, const char *what)
+		   const char *const *allowed, const char *what, config_setting_t **found)
 {
 	int n = config_setting_length(group);
 	char h[128];
 
+	for (size_t k = 0; found && allowed[k]; k++)
+		found[k] = NULL;
 	for (int i = 0; i < n; i++) {
 		config_setting_t *s = config_setting_get_elem(group, i);
 		const char *name = config_setting_name(s);
 		bool ok = false;
 		if (!name)
 			continue;
-		for (const char *const *k = allowed; *k; k++)
-			ok |= strcmp(*k, name) == 0;
+		for (size_t k = 0; !ok && allowed[k]; k++) {
+			ok = strcmp(allowed[k], name) == 0;
+			/* libconfig refuses a name twice in one group */
+			if (ok && found)
+				found[k] = s;
+		}
 		if (!ok)
 			ERR(L, src, s, "%sunknown key \"%s\"%s", what, name,
 			    tg_hint(h, sizeof(h), name, allowed));
@@ -178,7 +184,7 @@ static void load_source(struct loader *L, const struct source *src, config_t *cf
 	for (const struct tg_top_key *k = tg_top_keys; k->name; k++)
 		names[n++] = k->name;
 	names[n] = NULL;
-	tg_check_keys(L, src, root, names, "");
+	tg_check_keys(L, src, root, names, "", NULL);
 	for (const struct tg_top_key *k = tg_top_keys; k->name; k++) {
 		config_setting_t *s = config_setting_get_member(root, k->name);
 		if (!s) {

@@ -14,6 +14,21 @@
 static const char *const rule_keys[] = { "id",      "path",     "allow", "deny",
 					 "on_deny", "errno",    "audit", "create_mode",
 					 "reason",  "severity", NULL };
+/* A rule's settings by key, in the order of rule_keys (tg_check_keys). */
+enum {
+	K_ID,
+	K_PATH,
+	K_ALLOW,
+	K_DENY,
+	K_ON_DENY,
+	K_ERRNO,
+	K_AUDIT,
+	K_CREATE_MODE,
+	K_REASON,
+	K_SEVERITY,
+	NKEYS
+};
+_Static_assert(sizeof(rule_keys) / sizeof(rule_keys[0]) == NKEYS + 1, "a slot per rule key");
 
 /* allow = ["read", "list"] (or a single string) -> mask */
 static unsigned parse_classes(struct loader *L, const struct source *src, config_setting_t *s,
@@ -175,9 +190,9 @@ out:
 
 /* path = "..." or [ "...", ... ]: the patterns of R. */
 static void parse_paths(struct loader *L, const struct source *src, config_setting_t *s,
-			struct tg_rule *r)
+			config_setting_t *const *m, struct tg_rule *r)
 {
-	config_setting_t *f = config_setting_get_member(s, "path");
+	config_setting_t *f = m[K_PATH];
 	if (!f) {
 		ERR(L, src, s, "rule \"%s\" has no path", r->id);
 		return;
@@ -257,9 +272,9 @@ static bool id_taken(struct loader *L, const char *id)
 
 /* id = "...": a valid, unique id, or "?" so that messages can name it. */
 static void parse_id(struct loader *L, const struct source *src, config_setting_t *s,
-		     struct tg_rule *r)
+		     config_setting_t *const *m, struct tg_rule *r)
 {
-	config_setting_t *f = config_setting_get_member(s, "id");
+	config_setting_t *f = m[K_ID];
 	const char *id = NULL;
 
 	if (!f) {
@@ -280,13 +295,13 @@ static void parse_id(struct loader *L, const struct source *src, config_setting_
 
 /* allow and deny: disjoint, and at least one class between them. */
 static void parse_allow_deny(struct loader *L, const struct source *src, config_setting_t *s,
-			     struct tg_rule *r)
+			     config_setting_t *const *m, struct tg_rule *r)
 {
 	config_setting_t *f;
 
-	if ((f = config_setting_get_member(s, "allow")))
+	if ((f = m[K_ALLOW]))
 		r->allow = parse_classes(L, src, f, r->id, "allow");
-	if ((f = config_setting_get_member(s, "deny")))
+	if ((f = m[K_DENY]))
 		r->deny = parse_classes(L, src, f, r->id, "deny");
 	if (r->allow & r->deny) {
 		char b[64];
@@ -300,14 +315,14 @@ static void parse_allow_deny(struct loader *L, const struct source *src, config_
 
 /* on_deny, severity, errno, audit, create_mode and reason: how a deny is carried out
  * and logged. */
-static void parse_deny_settings(struct loader *L, const struct source *src, config_setting_t *s,
-				struct tg_rule *r)
+static void parse_deny_settings(struct loader *L, const struct source *src,
+				config_setting_t *const *m, struct tg_rule *r)
 {
 	config_setting_t *f;
 	char h[128], list[96];
 	int v;
 
-	if ((f = config_setting_get_member(s, "on_deny"))) {
+	if ((f = m[K_ON_DENY])) {
 		const char *w = tg_get_string(L, src, f, "on_deny");
 		if (w && tg_words_parse(&tg_on_deny_words, w, &v) == 0)
 			r->on_deny = v;
@@ -316,7 +331,7 @@ static void parse_deny_settings(struct loader *L, const struct source *src, conf
 			    tg_words_list(&tg_on_deny_words, " or ", list, sizeof(list)),
 			    tg_hint(h, sizeof(h), w, tg_on_deny_words.word));
 	}
-	if ((f = config_setting_get_member(s, "severity"))) {
+	if ((f = m[K_SEVERITY])) {
 		const char *w = tg_get_string(L, src, f, "severity");
 		if (w && tg_words_parse(&tg_severity_words, w, &v) == 0)
 			r->severity = v;
@@ -325,7 +340,7 @@ static void parse_deny_settings(struct loader *L, const struct source *src, conf
 			    tg_words_list(&tg_severity_words, " or ", list, sizeof(list)),
 			    tg_hint(h, sizeof(h), w, tg_severity_words.word));
 	}
-	if ((f = config_setting_get_member(s, "errno"))) {
+	if ((f = m[K_ERRNO])) {
 		const char *w = tg_get_string(L, src, f, "errno");
 		if (w && tg_words_parse(&tg_errno_words, w, &v) == 0)
 			r->err = v;
@@ -334,15 +349,15 @@ static void parse_deny_settings(struct loader *L, const struct source *src, conf
 			    tg_words_list(&tg_errno_words, ", ", list, sizeof(list)),
 			    tg_hint(h, sizeof(h), w, tg_errno_words.word));
 	}
-	if ((f = config_setting_get_member(s, "audit"))) {
+	if ((f = m[K_AUDIT])) {
 		if (config_setting_type(f) != CONFIG_TYPE_BOOL)
 			ERR(L, src, f, "rule \"%s\": audit must be true or false", r->id);
 		else
 			r->audit = config_setting_get_bool(f);
 	}
-	if ((f = config_setting_get_member(s, "create_mode")))
+	if ((f = m[K_CREATE_MODE]))
 		r->create_mode = parse_create_mode(L, src, f, r->id);
-	if ((f = config_setting_get_member(s, "reason"))) {
+	if ((f = m[K_REASON])) {
 		const char *w = tg_get_string(L, src, f, "reason");
 		if (w)
 			r->reason = tg_pool_strdup(&L->p->pool, w);
@@ -357,7 +372,8 @@ void tg_parse_rule(struct loader *L, const struct source *src, config_setting_t 
 		ERR(L, src, s, "each rule must be a group { id = \"...\"; path = \"...\"; ... }");
 		return;
 	}
-	tg_check_keys(L, src, s, rule_keys, "rule: ");
+	config_setting_t *m[NKEYS];
+	tg_check_keys(L, src, s, rule_keys, "rule: ", m);
 	r = new_rule(L->p);
 	if (!r) {
 		L->errors++;
@@ -368,8 +384,8 @@ void tg_parse_rule(struct loader *L, const struct source *src, config_setting_t 
 	r->err = EACCES;
 	r->on_deny = TG_ON_DENY_ERROR;
 	r->create_mode = -1;
-	parse_id(L, src, s, r);
-	parse_allow_deny(L, src, s, r);
-	parse_deny_settings(L, src, s, r);
-	parse_paths(L, src, s, r);
+	parse_id(L, src, s, m, r);
+	parse_allow_deny(L, src, s, m, r);
+	parse_deny_settings(L, src, m, r);
+	parse_paths(L, src, s, m, r);
 }
