@@ -120,15 +120,15 @@ static int parse_class(const char *p, size_t body, size_t end, uint8_t set[32], 
 		for (unsigned c = lo; c <= hi; c++)
 			set[c >> 3] |= (uint8_t)(1u << (c & 7));
 	}
-	for (unsigned k = 0; k < 32; k++) {
-		if (neg)
-			set[k] = (uint8_t)~set[k];
-		/* No path byte is NUL, and no class crosses a folder. */
-		if (k == 0)
-			set[k] &= (uint8_t)~1u;
-		if (k == '/' >> 3)
-			set[k] &= (uint8_t) ~(1u << ('/' & 7));
-		any |= set[k];
+	for (unsigned k = 0; neg && k < 32; k++)
+		set[k] = (uint8_t)~set[k];
+	/* No path byte is NUL, and no class crosses a folder. */
+	set[0] &= (uint8_t)~1u;
+	set['/' >> 3] &= (uint8_t) ~(1u << ('/' & 7));
+	for (unsigned k = 0; k < 32; k += 8) {
+		uint64_t w;
+		memcpy(&w, set + k, sizeof(w));
+		any |= w != 0;
 	}
 	if (!any)
 		return fail(err, errsz, "'[%.*s]' matches no character ('/' never matches)",
