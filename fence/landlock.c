@@ -101,6 +101,8 @@ enum node_state { N_MISSING, N_DIR, N_FILE, N_DEAD };
 struct node {
 	char *path; /* "/" for the root */
 	const char *name;
+	size_t namelen;
+	uint64_t hash; /* of the parent and the name (fence.nodes) */
 	struct node *parent, *child, *next;
 	struct entry *e;
 	size_t ne, cape;
@@ -114,15 +116,24 @@ struct node {
  * folder (/tmp/job-*) and the groups that split it all ask. */
 struct listing {
 	struct listing *next;
+	uint64_t hash; /* of the path (fence.ltab) */
 	char *path;
 	char **names;
 	size_t n;
 	int err;
 };
 
+/* Nodes by parent and name, listings by path: open addressing, a power
+ * of two at most half full. A policy of 10,000 rules makes folders of
+ * thousands of entries, where a walk of the siblings cost most of the
+ * install. */
 struct fence {
 	struct node root;
+	struct node **nodes;
+	size_t nodecap, nnodes;
 	struct listing *lists;
+	struct listing **ltab;
+	size_t lcap, nlists;
 	bool defaults[TG_NCLASS];
 	const struct tg_fence_opts *o;
 	struct tg_fence_report *rep;
@@ -162,13 +173,60 @@ static void hint(struct fence *f, const char *fmt, ...)
 	f->o->hint(msg, f->o->hint_ud);
 }
 
-/* The child of N named NAME (LEN bytes), created when CREATE. */
-static struct node *child_of(struct node *n, const char *name, size_t len, bool create)
+#define FNV_INIT 0xcbf29ce484222325ULL
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
-	for (struct node *c = n->child; c; c = c->next)
-		if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
-			return c;
-	if (!create)
+	const unsigned char *b = p;
+
+	while (n--) {
+		h ^= *b++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Makes room in F's node table for one more node; false when out of
+ * memory. */
+static bool nodes_room(struct fence *f)
+{
+	if ((f->nnodes + 1) * 2 <= f->nodecap)
+		return true;
+	size_t cap = f->nodecap ? 2 * f->nodecap : 256;
+	struct node **t = calloc(cap, sizeof(*t));
+	if (!t)
+		return false;
+	for (size_t i = 0; i < f->nodecap; i++) {
+		struct node *c = f->nodes[i];
+		if (!c)
+			continue;
+		size_t k = c->hash & (cap - 1);
+		while (t[k])
+			k = (k + 1) & (cap - 1);
+		t[k] = c;
+	}
+	free(f->nodes);
+	f->nodes = t;
+	f->nodecap = cap;
+	return true;
+}
+
+/* The child of N named NAME (LEN bytes), created when CREATE. */
+static struct node *child_of(struct fence *f, struct node *n, const char *name, size_t len,
+			     bool create)
+{
+	uint64_t h = fnv(fnv(FNV_INIT, &n, sizeof(n)), name, len);
+	size_t k = 0;
+
+	if (f->nodecap) {
+		for (k = h & (f->nodecap - 1); f->nodes[k]; k = (k + 1) & (f->nodecap - 1)) {
+			struct node *c = f->nodes[k];
+			if (c->hash == h && c->parent == n && c->namelen == len &&
+			    memcmp(c->name, name, len) == 0)
+				return c;
+		}
+	}
+	if (!create || !nodes_room(f))
 		return NULL;
 	struct node *c = calloc(1, sizeof(*c));
 	size_t plen = strcmp(n->path, "/") == 0 ? 0 : strlen(n->path);
@@ -181,9 +239,15 @@ static struct node *child_of(struct node *n, const char *name, size_t len, bool 
 	memcpy(c->path + plen + 1, name, len);
 	c->path[plen + 1 + len] = '\0';
 	c->name = c->path + plen + 1;
+	c->namelen = len;
+	c->hash = h;
 	c->parent = n;
 	c->next = n->child;
 	n->child = c;
+	for (k = h & (f->nodecap - 1); f->nodes[k]; k = (k + 1) & (f->nodecap - 1))
+		;
+	f->nodes[k] = c;
+	f->nnodes++;
 	return c;
 }
 
@@ -200,7 +264,7 @@ static struct node *node_at(struct fence *f, const char *lit, size_t len)
 		while (j < len && lit[j] != '/')
 			j++;
 		if (j > i)
-			n = child_of(n, lit + i, j - i, true);
+			n = child_of(f, n, lit + i, j - i, true);
 		i = j;
 	}
 	return n;
@@ -305,12 +369,31 @@ nomem:
 /* The names in folder PATH, sorted, in *RET (F's: not to be freed). */
 static int list_folder(struct fence *f, const char *path, char ***ret, size_t *ret_n)
 {
-	struct listing *l;
+	uint64_t h = fnv(FNV_INIT, path, strlen(path));
+	struct listing *l = NULL;
+	size_t k = 0;
 
-	for (l = f->lists; l; l = l->next)
-		if (strcmp(l->path, path) == 0)
-			break;
+	if (f->lcap) {
+		for (k = h & (f->lcap - 1); (l = f->ltab[k]); k = (k + 1) & (f->lcap - 1))
+			if (l->hash == h && strcmp(l->path, path) == 0)
+				break;
+	}
 	if (!l) {
+		if ((f->nlists + 1) * 2 > f->lcap) {
+			size_t cap = f->lcap ? 2 * f->lcap : 64;
+			struct listing **t = calloc(cap, sizeof(*t));
+			if (!t)
+				return -ENOMEM;
+			for (struct listing *o = f->lists; o; o = o->next) {
+				size_t j = o->hash & (cap - 1);
+				while (t[j])
+					j = (j + 1) & (cap - 1);
+				t[j] = o;
+			}
+			free(f->ltab);
+			f->ltab = t;
+			f->lcap = cap;
+		}
 		if (!(l = calloc(1, sizeof(*l))) || !(l->path = strdup(path))) {
 			free(l);
 			return -ENOMEM;
@@ -321,8 +404,13 @@ static int list_folder(struct fence *f, const char *path, char ***ret, size_t *r
 			free(l);
 			return -ENOMEM;
 		}
+		l->hash = h;
 		l->next = f->lists;
 		f->lists = l;
+		for (k = h & (f->lcap - 1); f->ltab[k]; k = (k + 1) & (f->lcap - 1))
+			;
+		f->ltab[k] = l;
+		f->nlists++;
 	}
 	if (l->err < 0)
 		return l->err;
@@ -342,6 +430,7 @@ static void free_lists(struct fence *f)
 		free(l->path);
 		free(l);
 	}
+	free(f->ltab);
 }
 
 /* The entries of the literal folder of V that its last-name glob matches
@@ -740,7 +829,7 @@ static int cover(struct fence *f, struct node *n, const struct group *g)
 	bool generic = allowed(f, n, g->classes, false);
 	r = dfd < 0 ? -errno : 0;
 	for (size_t i = 0; i < nnames && r >= 0; i++) {
-		struct node *c = child_of(n, names[i], strlen(names[i]), false);
+		struct node *c = child_of(f, n, names[i], strlen(names[i]), false);
 		if (c)
 			r = cover(f, c, g);
 		else if (generic)
@@ -858,6 +947,7 @@ int tg_fence_landlock(const struct tg_policy *p, const struct tg_fence_opts *o,
 	if (f.fd >= 0)
 		close(f.fd);
 	free_nodes(&f.root);
+	free(f.nodes);
 	free_lists(&f);
 	if (r < 0 && !rep->landlock && o->landlock == TG_FENCE_AUTO && r != -ENOMEM) {
 		hint(&f, "the Landlock ruleset could not be installed (%s)", strerror(-r));
