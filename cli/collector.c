@@ -568,9 +568,13 @@ int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status)
 		if (!c->c[i].closed)
 			read_conn(c, &c->c[i], 0, 0);
 	flush(c);
+	/* Only a connection closed without its stop record is judged by
+	 * whether its process exited: that one gets a moment to be seen so. */
 	bool pending = false;
-	for (size_t i = 0; i < c->n; i++)
-		pending |= c->c[i].closed;
+	for (size_t i = 0; i < c->n; i++) {
+		const struct conn *k = &c->c[i];
+		pending |= k->closed && !k->stopped && k->chained && !exited(k);
+	}
 	if (pending)
 		usleep(GRACE_MS * 1000);
 	judge_closed(c, true);
