@@ -435,6 +435,110 @@ def case_race_rename():
     b.done('rename race')
 
 
+def race_delete(name, variants):
+    """out/d flipped between out/ok and ~/.ssh while a folder or a file is
+    deleted through it with libc's own call; out/ok holds a decoy of the
+    same name, made again before each try. ~/.ssh keeps its entries."""
+    b = Box(f'race-{name}', POLICY.replace('rules = (', SSH_RULE) + NO_FENCE)
+    ssh = b.p('home/.ssh')
+    keys, keys_d = os.path.join(ssh, 'authorized_keys'), os.path.join(ssh, 'keys.d')
+    owner = 'ssh-ed25519 AAAA the-owner\n'
+    with open(keys, 'w') as f:
+        f.write(owner)
+    os.mkdir(keys_d)  # empty: rmdir would take it
+    b.before = b.hashes()
+    os.makedirs(b.p('out/ok'))
+    link = b.p('out/d')
+    before = sorted(os.listdir(ssh))
+    for what, decoy, act in variants:
+        with open(keys, 'w') as f:  # each variant judged alone
+            f.write(owner)
+        os.makedirs(keys_d, exist_ok=True)
+        decoy = os.path.join(b.p('out/ok'), decoy)
+        make = (f'libc.mkdir({decoy.encode()!r}, 0o755)' if decoy.endswith('.d') else
+                f'open({decoy!r}, "w").close()')
+        r, tries = flip_race(b, f'{make}; {act}', link, b.p('out/ok'), ssh, 3, 2000)
+        ok(tries >= 500, f'{name} race, {what}: at least 500 tries ran ({tries})',
+           r.stdout + r.stderr)
+        now = sorted(os.listdir(ssh))
+        ok(now == before and os.path.isdir(keys_d) and open(keys).read() == owner,
+           f'{name} race, {what}: ~/.ssh is unchanged (keys.d and authorized_keys kept)',
+           f'{now}\n' + r.stdout[-2000:] + r.stderr[-2000:])
+    b.done(f'{name} race')
+
+
+def case_race_rmdir():
+    race_delete('rmdir', (
+        ('rmdir', 'keys.d', 'libc.rmdir((LINK + "/keys.d").encode())'),
+        ('unlinkat(AT_REMOVEDIR)', 'keys.d',
+         'libc.unlinkat(-100, (LINK + "/keys.d").encode(), 0x200)')))
+
+
+def case_race_remove():
+    race_delete('remove', (
+        ('remove of a folder', 'keys.d', 'libc.remove((LINK + "/keys.d").encode())'),
+        ('remove of a file', 'authorized_keys',
+         'libc.remove((LINK + "/authorized_keys").encode())')))
+
+
+def case_delete_held():
+    """rmdir and remove acted from a held folder answer as libc does:
+    remove takes a file, a folder and a link to a folder (the link
+    itself), rmdir refuses a file and a full folder, a missing name is
+    ENOENT (refused or not, and then without a record)."""
+    b = Box('delete-held')
+    for d in ('out/e', 'out/e2', 'out/e3', 'out/full/x', 'out/sub/y', 'data/emptydir'):
+        os.makedirs(b.p(d))
+    for f in ('out/f', 'out/sub/x'):
+        open(b.p(f), 'w').close()
+    os.symlink(b.p('out/sub'), b.p('out/l'))
+    os.symlink(b.p('out/sub'), b.p('out/ldir'))
+    r = b.py(LIBC + f'''
+def t(name, r):
+    print(name, "ok" if r == 0 else errno.errorcode.get(ctypes.get_errno(), "?"))
+t("rmdir-empty", libc.rmdir(b"{b.p('out/e')}"))
+t("rmdir-full", libc.rmdir(b"{b.p('out/full')}"))
+t("rmdir-file", libc.rmdir(b"{b.p('out/f')}"))
+t("rmdir-missing", libc.rmdir(b"{b.p('out/missing')}"))
+t("rmdir-link-slash", libc.rmdir(b"{b.p('out/l/y/')}"))
+t("rmdir-dot", libc.rmdir(b"."))
+t("rmdir-relative", libc.rmdir(b"e3"))
+t("remove-file", libc.remove(b"{b.p('out/f')}"))
+t("remove-folder", libc.remove(b"{b.p('out/e2')}"))
+t("remove-full", libc.remove(b"{b.p('out/full')}"))
+t("remove-missing", libc.remove(b"{b.p('out/missing')}"))
+t("remove-through-link", libc.remove(b"{b.p('out/l/x')}"))
+t("remove-link", libc.remove(b"{b.p('out/ldir')}"))
+t("rmdir-denied", libc.rmdir(b"{b.p('data/emptydir')}"))
+t("remove-denied", libc.remove(b"{b.p('data/f')}"))
+t("rmdir-denied-missing", libc.rmdir(b"{b.p('data/missing')}"))
+t("remove-denied-missing", libc.remove(b"{b.p('data/missing')}"))
+''', cwd=b.p('out'))
+    got = dict(line.split() for line in r.stdout.splitlines() if len(line.split()) == 2)
+    want = {'rmdir-empty': 'ok', 'rmdir-full': 'ENOTEMPTY', 'rmdir-file': 'ENOTDIR',
+            'rmdir-missing': 'ENOENT', 'rmdir-link-slash': 'ok', 'rmdir-dot': 'EINVAL',
+            'rmdir-relative': 'ok', 'remove-file': 'ok', 'remove-folder': 'ok',
+            'remove-full': 'ENOTEMPTY', 'remove-missing': 'ENOENT', 'remove-through-link': 'ok',
+            'remove-link': 'ok', 'rmdir-denied': 'EROFS', 'remove-denied': 'EROFS',
+            'rmdir-denied-missing': 'ENOENT', 'remove-denied-missing': 'ENOENT'}
+    ok(got == want, 'rmdir and remove: the errno libc gives',
+       '\n'.join(f'{k}: {got.get(k)} (want {v})' for k, v in want.items() if got.get(k) != v) +
+       r.stderr)
+    gone = [p for p in ('out/e', 'out/e2', 'out/e3', 'out/f', 'out/sub/x', 'out/sub/y',
+                        'out/ldir') if os.path.lexists(b.p(p))]
+    kept = [p for p in ('out/full/x', 'out/sub', 'data/emptydir', 'data/f')
+            if not os.path.lexists(b.p(p))]
+    ok(not gone and not kept, 'what was removed is gone; a link\'s target and what was '
+       'refused are kept', f'still there: {gone}; gone: {kept}')
+    expect_record(b, 'remove refused', op='remove', decision='deny', path=b.p('data/f'),
+                  status='EROFS')
+    expect_record(b, 'rmdir refused', op='rmdir', decision='deny', path=b.p('data/emptydir'),
+                  status='EROFS')
+    ok(rec(b.records(), path=b.p('data/missing')) is None,
+       'a missing name under a refusing rule is ENOENT with no record')
+    b.done('rmdir and remove from a held folder')
+
+
 # ---- 2. renaming an ancestor ----
 
 def case_rename_ancestor():
@@ -728,6 +832,7 @@ for name in ("evil.pth", "sitecustomize.py", "usercustomize.py", "ok.py"):
 def main():
     only = os.environ.get('TG_CASES', '').split()
     for case in (case_race_truncate, case_race_chmod, case_race_exec, case_exec_held, case_race_rename,
+                 case_race_rmdir, case_race_remove, case_delete_held,
                  case_rename_ancestor, case_aliases, case_dlmopen, case_loader_exec,
                  case_dlopen_dropped,
                  case_child_weak_policy, case_child_preload_order, case_closedir_stale,
