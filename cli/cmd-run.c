@@ -21,6 +21,7 @@
 #include "common.h"
 #include "find-library.h"
 #include "handshake.h"
+#include "report.h"
 #include "run-fence.h"
 #include "seal.h"
 #include "tg-config.h"
@@ -59,10 +60,10 @@ static const char *fence_text(const struct tg_fence_report *r, char *buf, size_t
 	return buf;
 }
 
-/* Counts the job's records appended to LOG after OFFSET. */
-/* Adds the job's refusals in the file PATH (from OFFSET) to the counts: a
- * record folded from repeats counts its `count`. */
-static int count_file(const char *path, off_t offset, const char *jid, long *denied, long *audited)
+/* Adds the job's records in the file PATH (from OFFSET) to C, counted as
+ * trainguard report counts them (report-tally.c): denied, would be denied
+ * (audit mode, and learn records enforce would refuse), audited. */
+static int count_file(const char *path, off_t offset, const char *jid, struct tg_counts *c)
 {
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
@@ -74,22 +75,13 @@ static int count_file(const char *path, off_t offset, const char *jid, long *den
 		rewind(f);
 	while (getline(&line, &cap, f) > 0) {
 		json_t *rec = json_loads(line, 0, NULL);
+		struct tg_counts one;
 		if (!rec)
 			continue;
 		const char *cid = json_string_value(
 			json_object_get(json_object_get(rec, "metadata"), "correlation_uid"));
-		const char *dec = json_string_value(json_object_get(
-			json_object_get(json_object_get(rec, "unmapped"), "trainguard"),
-			"decision"));
-		json_int_t n = json_integer_value(json_object_get(rec, "count"));
-		if (n < 1)
-			n = 1;
-		if (cid && dec && strcmp(cid, jid) == 0) {
-			if (strcmp(dec, "deny") == 0)
-				*denied += n;
-			else if (strcmp(dec, "would_deny") == 0)
-				*audited += n;
-		}
+		if (cid && strcmp(cid, jid) == 0 && tg_report_classify(rec, &one))
+			tg_counts_add(c, &one);
 		json_decref(rec);
 	}
 	free(line);
@@ -97,20 +89,22 @@ static int count_file(const char *path, off_t offset, const char *jid, long *den
 	return 0;
 }
 
-/* The job's refusals in LOG, and in the files it was rotated to during
+/* The job's records in LOG, and in the files it was rotated to during
  * the run (renamed to LOG.1, LOG.2, ...; compressed ones are not read).
- * Only this job's records count, so a rotated file's older lines do not. */
+ * Only this job's records count, so a rotated file's older lines do not.
+ * The violations are the refusals and the would-be refusals; audited
+ * accesses were allowed. */
 static void summary(const char *log, off_t offset, const char *jid, const struct stat *before,
 		    const char *fence)
 {
-	long denied = 0, audited = 0;
+	struct tg_counts c = { 0 };
 	struct stat now;
 	char rotated[PATH_MAX];
 
 	/* A log renamed away during the run is read whole wherever it went. */
 	bool same = stat(log, &now) == 0 && before && now.st_ino == before->st_ino &&
 		    now.st_dev == before->st_dev;
-	int r = count_file(log, same ? offset : 0, jid, &denied, &audited);
+	int r = count_file(log, same ? offset : 0, jid, &c);
 	if (r < 0) {
 		fprintf(stderr, "trainguard: job %s finished; cannot read the log '%s': %s\n", jid,
 			log, strerror(-r));
@@ -124,12 +118,13 @@ static void summary(const char *log, off_t offset, const char *jid, const struct
 		    (before && st.st_mtime < before->st_mtime && st.st_ino != before->st_ino))
 			continue; /* absent, or rotated before the run began */
 		off_t from = before && st.st_ino == before->st_ino ? offset : 0;
-		count_file(rotated, from, jid, &denied, &audited);
+		count_file(rotated, from, jid, &c);
 	}
+	long long violations = c.denied + c.would;
 	fprintf(stderr,
-		"trainguard: %ld violation%s (%ld denied, %ld audited) in job %s; "
-		"log: %s; fence: %s\n",
-		denied + audited, denied + audited == 1 ? "" : "s", denied, audited, jid, log,
+		"trainguard: %lld violation%s (%lld denied, %lld would be denied), %lld audited "
+		"in job %s; log: %s; fence: %s\n",
+		violations, violations == 1 ? "" : "s", c.denied, c.would, c.audited, jid, log,
 		fence);
 }
 

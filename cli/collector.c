@@ -488,6 +488,52 @@ static void judge_closed(struct tg_collector *c, bool all)
 	}
 }
 
+/* The connections still open. */
+static size_t connected(const struct tg_collector *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++)
+		n += !c->c[i].closed;
+	return n;
+}
+
+/* Closed without a stop record, and to be judged: did its process exit,
+ * or does it run on without logging? */
+static bool unstopped(const struct conn *k)
+{
+	return k->closed && !k->stopped && k->chained;
+}
+
+/* Gives the processes of unstopped connections up to GRACE_MS to be seen
+ * exited (their pidfds readable), returning as soon as all are; a job
+ * whose processes all stopped waits for nothing. */
+static void wait_unstopped(struct tg_collector *c)
+{
+	long long until = now_ms(CLOCK_MONOTONIC) + GRACE_MS;
+
+	for (;;) {
+		struct pollfd p[64];
+		size_t np = 0;
+		bool waiting = false;
+		for (size_t i = 0; i < c->n && np < sizeof(p) / sizeof(p[0]); i++) {
+			const struct conn *k = &c->c[i];
+			if (!unstopped(k) || exited(k))
+				continue;
+			waiting = true;
+			if (k->pidfd >= 0)
+				p[np++] = (struct pollfd){ .fd = k->pidfd, .events = POLLIN };
+		}
+		long long left = until - now_ms(CLOCK_MONOTONIC);
+		if (!waiting || left <= 0)
+			return;
+		if (np)
+			poll(p, np, (int)left);
+		else
+			usleep((useconds_t)(left < 10 ? left : 10) * 1000); /* no pidfd: kill(0) */
+	}
+}
+
 /* One round: accept, read what is queued, write it. */
 static void round_trip(struct tg_collector *c, struct pollfd *p, size_t np)
 {
@@ -519,14 +565,13 @@ int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status)
 				break;
 			p = q;
 		}
-		size_t np = 0, open = 0, closed = 0;
+		size_t np = 0, closed = 0;
 		p[np++] = (struct pollfd){ .fd = c->lfd, .events = POLLIN };
 		for (size_t i = 0; i < c->n; i++) {
 			if (c->c[i].closed) {
 				closed++;
 				continue;
 			}
-			open++;
 			p[np++] = (struct pollfd){ .fd = c->c[i].fd, .events = POLLIN };
 		}
 		if (!done && jfd >= 0)
@@ -549,8 +594,8 @@ int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status)
 		}
 		judge_closed(c, false);
 		/* The job is over: keep on while its leftovers still send, for
-		 * a moment; a quiet round ends it at once. */
-		if (done && (!open || r == 0 || now_ms(CLOCK_MONOTONIC) - ended > DRAIN_MS))
+		 * a moment; a quiet round, or nobody connected, ends it at once. */
+		if (done && (!connected(c) || r == 0 || now_ms(CLOCK_MONOTONIC) - ended > DRAIN_MS))
 			break;
 	}
 	if (jfd >= 0)
@@ -568,15 +613,7 @@ int tg_collector_run(struct tg_collector *c, pid_t job, int *ret_status)
 		if (!c->c[i].closed)
 			read_conn(c, &c->c[i], 0, 0);
 	flush(c);
-	/* Only a connection closed without its stop record is judged by
-	 * whether its process exited: that one gets a moment to be seen so. */
-	bool pending = false;
-	for (size_t i = 0; i < c->n; i++) {
-		const struct conn *k = &c->c[i];
-		pending |= k->closed && !k->stopped && k->chained && !exited(k);
-	}
-	if (pending)
-		usleep(GRACE_MS * 1000);
+	wait_unstopped(c);
 	judge_closed(c, true);
 	while (c->n) {
 		judge(c, &c->c[0]);

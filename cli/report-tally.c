@@ -58,7 +58,7 @@ static bool is_killed(json_t *rec, json_t *tg, const char *decision)
 	       (on_deny && strcmp(on_deny, "kill") == 0) || (disp && strcasestr(disp, "kill"));
 }
 
-/* The counts of one decision record; false when it has none. */
+/* The counts of one decision record (C zeroed); false when it has none. */
 static bool classify(json_t *rec, json_t *tg, struct tg_counts *c)
 {
 	const char *d = json_string_value(json_object_get(tg, "decision"));
@@ -78,6 +78,12 @@ static bool classify(json_t *rec, json_t *tg, struct tg_counts *c)
 		c->audited = n;
 	}
 	return true;
+}
+
+bool tg_report_classify(json_t *rec, struct tg_counts *ret)
+{
+	*ret = (struct tg_counts){ 0 };
+	return classify(rec, obj_at(rec, "unmapped", "trainguard"), ret);
 }
 
 static bool rule_passes(const struct tg_report_opts *o, const char *rule)

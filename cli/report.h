@@ -9,6 +9,7 @@
 #ifndef TG_CLI_REPORT_H
 #define TG_CLI_REPORT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -100,6 +101,12 @@ struct tg_tally {
 	 * checked (standard input, or a log it could not read). */
 	int verified;
 };
+
+/* The counts of one record REC (a parsed line) into RET, set whole: which
+ * of denied (killed too), would, audited it is, REC's count times; false
+ * when REC is no decision (start, stop, process links). trainguard run's
+ * summary counts the same way. */
+bool tg_report_classify(json_t *rec, struct tg_counts *ret);
 
 /* Reads every line of F (named NAME in messages), adding what passes
  * the filters to T. Malformed lines are named on stderr and skipped.

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -13,6 +12,7 @@
 #include "real.h"
 #include "self.h"
 #include "settings.h"
+#include "slot-table.h"
 
 #define SLOTS     1024 /* fits in the low 16 bits of tg_agg_fds */
 #define PATH_KEEP 1024
@@ -43,8 +43,8 @@ struct slot {
 static struct key keys[SLOTS];
 _Atomic uint32_t tg_agg_fds[TG_FD_MAX];
 
-static struct slot *slots; /* mapped on first use */
-static atomic_flag lock = ATOMIC_FLAG_INIT;
+static struct tg_slot_table table = { .lock = ATOMIC_FLAG_INIT,
+				      .size = sizeof(struct slot) * SLOTS };
 static atomic_uint live; /* slots in use, by any process: 0 skips a rename's look */
 
 static long long now_ms(void)
@@ -55,29 +55,10 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool take(void)
+/* Slot I of the mapped table (the lock is held). */
+static struct slot *slot(size_t i)
 {
-	for (long spins = 0; atomic_flag_test_and_set_explicit(&lock, memory_order_acquire);)
-		if (++spins > 1000000)
-			return false;
-	return true;
-}
-
-static void give(void)
-{
-	atomic_flag_clear_explicit(&lock, memory_order_release);
-}
-
-static bool map_slots(void)
-{
-	if (slots)
-		return true;
-	void *m = mmap(NULL, sizeof(struct slot) * SLOTS, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return false;
-	slots = m;
-	return true;
+	return (struct slot *)tg_slot_table_slots(&table) + i;
 }
 
 static uint32_t fd_value(size_t i)
@@ -91,7 +72,7 @@ static long slot_of_fd(int fd, pid_t pid)
 	uint32_t v = atomic_load_explicit(&tg_agg_fds[fd], memory_order_relaxed);
 	size_t i = (v & 0xffff) - 1;
 
-	if (!v || !slots || i >= SLOTS)
+	if (!v || !tg_slot_table_slots(&table) || i >= SLOTS)
 		return -1;
 	return keys[i].pid == pid && keys[i].gen == (uint16_t)(v >> 16) ? (long)i : -1;
 }
@@ -109,7 +90,7 @@ struct pending {
 
 static bool take_pending(size_t i, struct pending *out, bool drop)
 {
-	struct slot *s = &slots[i];
+	struct slot *s = slot(i);
 	bool any = s->pending > 0 || (s->writes && !s->written);
 
 	if (any) {
@@ -187,7 +168,7 @@ static long find(pid_t pid, const struct tg_file_facts *f, unsigned classes)
 
 static void joined(size_t i, int fd, long long now)
 {
-	struct slot *s = &slots[i];
+	struct slot *s = slot(i);
 
 	if (!s->pending)
 		keys[i].first_ms = now;
@@ -195,7 +176,7 @@ static void joined(size_t i, int fd, long long now)
 	s->last_ms = now;
 	s->open_fds++;
 	s->last_fd = fd;
-	atomic_store_explicit(&tg_agg_fds[fd], fd_value((size_t)(s - slots)), memory_order_relaxed);
+	atomic_store_explicit(&tg_agg_fds[fd], fd_value(i), memory_order_relaxed);
 }
 
 /* Joins FD to its slot, or makes one (writing the oldest of a full
@@ -206,16 +187,16 @@ static bool join(pid_t pid, int fd, const struct tg_event *ev, const struct tg_f
 	long long now = now_ms();
 	size_t len = strlen(ev->path);
 
-	if (!take())
+	if (!tg_slot_table_take(&table))
 		return false;
-	if (!map_slots()) {
-		give();
+	if (!tg_slot_table_map(&table)) {
+		tg_slot_table_give(&table);
 		return false;
 	}
 	long at = find(pid, f, ev->classes), victim = -1;
 	if (at >= 0) {
 		joined((size_t)at, fd, now);
-		give();
+		tg_slot_table_give(&table);
 		return true;
 	}
 	for (size_t i = 0; i < SLOTS && at < 0; i++) {
@@ -236,14 +217,14 @@ static bool join(pid_t pid, int fd, const struct tg_event *ev, const struct tg_f
 			   .classes = ev->classes,
 			   .dev = f->dev,
 			   .ino = f->ino };
-	struct slot *s = &slots[at];
+	struct slot *s = slot((size_t)at);
 	*s = (struct slot){ .facts = *f, .ev = *ev, .v = *ev->verdict };
 	s->writes = (ev->classes & (TG_BIT(TG_WRITE) | TG_BIT(TG_CREATE))) != 0;
 	s->ev.path_requested = NULL;
 	memcpy(s->path, ev->path, len + 1);
 	atomic_fetch_add_explicit(&live, 1, memory_order_relaxed);
 	joined((size_t)at, fd, now);
-	give();
+	tg_slot_table_give(&table);
 	return true;
 }
 
@@ -280,9 +261,9 @@ void tg_agg_opened(const struct tg_req *req, const struct tg_decided *d, int fd)
 	 * free); the record waits for the digest (tg_agg_close). */
 	if (!writes) {
 		bool known = false;
-		if (slots && take()) {
+		if (tg_slot_table_slots(&table) && tg_slot_table_take(&table)) {
 			known = find(self.pid, &facts, req->classes) >= 0;
-			give();
+			tg_slot_table_give(&table);
 		}
 		if (!known)
 			tg_digest_read(fd, (req->flags & O_ACCMODE) == O_WRONLY, &facts);
@@ -310,12 +291,12 @@ void tg_agg_close(int fd)
 		return;
 	tg_depth++;
 	tg_self(&self);
-	if (self.foreign || !take()) {
+	if (self.foreign || !tg_slot_table_take(&table)) {
 		tg_depth--;
 		return;
 	}
 	long i = slot_of_fd(fd, self.pid);
-	struct slot *s = i >= 0 ? &slots[i] : NULL;
+	struct slot *s = i >= 0 ? slot((size_t)i) : NULL;
 	atomic_store_explicit(&tg_agg_fds[fd], 0, memory_order_relaxed);
 	if (s && --s->open_fds <= 0) {
 		s->open_fds = 0;
@@ -330,7 +311,7 @@ void tg_agg_close(int fd)
 			any = take_pending((size_t)i, &p, false);
 		}
 	}
-	give();
+	tg_slot_table_give(&table);
 	if (any) {
 		hash_written(&p, "at_close");
 		write_pending(&p, &tg_set.proc);
@@ -348,7 +329,7 @@ void tg_agg_rename(int dirfd, const char *path)
 		return;
 	tg_depth++;
 	tg_self(&self);
-	if (self.foreign || !slots ||
+	if (self.foreign || !tg_slot_table_slots(&table) ||
 	    tg_sys(SYS_newfstatat, dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		tg_depth--;
 		return;
@@ -357,7 +338,7 @@ void tg_agg_rename(int dirfd, const char *path)
 	long long deadline = 0;
 	for (;;) {
 		bool any = false, found = false;
-		if (!take())
+		if (!tg_slot_table_take(&table))
 			break;
 		for (size_t i = 0; i < SLOTS && !found; i++) {
 			if (keys[i].pid == self.pid && keys[i].dev == st.st_dev &&
@@ -366,7 +347,7 @@ void tg_agg_rename(int dirfd, const char *path)
 				any = take_pending(i, &p, true);
 			}
 		}
-		give();
+		tg_slot_table_give(&table);
 		if (!found)
 			break;
 		if (!any)
@@ -391,15 +372,15 @@ void tg_agg_flush(const struct tg_proc *proc)
 	long long deadline = 0; /* one wait for all the digests still owed */
 
 	tg_self(&self);
-	if (self.foreign || !slots)
+	if (self.foreign || !tg_slot_table_slots(&table))
 		return;
 	for (size_t i = 0; i < SLOTS; i++) {
 		bool any = false;
-		if (keys[i].pid != self.pid || !take())
+		if (keys[i].pid != self.pid || !tg_slot_table_take(&table))
 			continue;
 		if (keys[i].pid == self.pid)
 			any = take_pending(i, &p, true);
-		give();
+		tg_slot_table_give(&table);
 		if (any) {
 			settle(&p, &deadline);
 			hash_written(&p, "at_exit");
@@ -410,6 +391,6 @@ void tg_agg_flush(const struct tg_proc *proc)
 
 void tg_agg_after_fork(void)
 {
-	atomic_flag_clear(&lock);
+	tg_slot_table_after_fork(&table);
 	tg_digest_after_fork();
 }

@@ -16,8 +16,9 @@
  * - at exec and at exit (tg_agg_flush, from the stop record's path).
  *
  * No heap, no lock held across a call the program made: the table is
- * mapped on first use and guarded by a spin lock that is only tried (a
- * thread that cannot get it writes its record unaggregated). A fork child
+ * mapped on first use and guarded by a spin lock taken with a bounded spin
+ * (slot-table.h: a thread that cannot get it writes its record
+ * unaggregated). A fork child
  * sees its parent's slots as free: they are the parent's to write. */
 #ifndef TG_AGGREGATE_H
 #define TG_AGGREGATE_H

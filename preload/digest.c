@@ -10,6 +10,7 @@
 #include "digest-internal.h"
 #include "real.h"
 #include "settings.h"
+#include "slot-table.h"
 
 #define CACHE_SLOTS 4096
 #define READ_CHUNK  (1024 * 1024)
@@ -21,8 +22,11 @@ struct cached {
 	bool used;
 };
 
-static struct cached *cache; /* mapped on first use */
-static atomic_flag lock = ATOMIC_FLAG_INIT;
+/* The cache: mapped on first use, short critical sections only (a signal
+ * handler that interrupted this thread's own lookup gives up rather than
+ * spin for ever). */
+static struct tg_slot_table table = { .lock = ATOMIC_FLAG_INIT,
+				      .size = sizeof(struct cached) * CACHE_SLOTS };
 
 void tg_digest_facts(const struct stat *st, struct tg_file_facts *facts)
 {
@@ -31,21 +35,6 @@ void tg_digest_facts(const struct stat *st, struct tg_file_facts *facts)
 					 .size = (uint64_t)st->st_size,
 					 .mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
 						     st->st_mtim.tv_nsec };
-}
-
-/* Short critical sections only; a signal handler that interrupted this
- * thread's own lookup gives up rather than spin for ever. */
-static bool take(void)
-{
-	for (long spins = 0; atomic_flag_test_and_set_explicit(&lock, memory_order_acquire);)
-		if (++spins > 1000000)
-			return false;
-	return true;
-}
-
-static void give(void)
-{
-	atomic_flag_clear_explicit(&lock, memory_order_release);
 }
 
 static size_t slot_of(const struct tg_file_facts *f)
@@ -62,9 +51,10 @@ static bool same(const struct cached *c, const struct tg_file_facts *f)
 
 bool tg_digest_lookup(struct tg_file_facts *f)
 {
+	struct cached *cache = tg_slot_table_slots(&table);
 	bool hit = false;
 
-	if (!cache || !take())
+	if (!cache || !tg_slot_table_take(&table))
 		return false;
 	for (size_t k = 0, i = slot_of(f); k < 8; k++, i = (i + 1) % CACHE_SLOTS)
 		if (same(&cache[i], f)) {
@@ -72,7 +62,7 @@ bool tg_digest_lookup(struct tg_file_facts *f)
 			hit = true;
 			break;
 		}
-	give();
+	tg_slot_table_give(&table);
 	return hit;
 }
 
@@ -80,20 +70,11 @@ bool tg_digest_lookup(struct tg_file_facts *f)
  * replaced, and a full window loses its first entry. */
 void tg_digest_remember(const struct tg_file_facts *f)
 {
+	if (!tg_slot_table_take(&table))
+		return;
+	struct cached *cache = tg_slot_table_map(&table);
 	if (!cache) {
-		void *m = mmap(NULL, sizeof(struct cached) * CACHE_SLOTS, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m == MAP_FAILED)
-			return;
-		if (!take()) {
-			munmap(m, sizeof(struct cached) * CACHE_SLOTS);
-			return;
-		}
-		if (cache)
-			munmap(m, sizeof(struct cached) * CACHE_SLOTS);
-		else
-			cache = m;
-	} else if (!take()) {
+		tg_slot_table_give(&table);
 		return;
 	}
 	size_t i = slot_of(f), at = i;
@@ -115,7 +96,7 @@ void tg_digest_remember(const struct tg_file_facts *f)
 	memcpy(cache[at].sha256, f->sha256, TG_SHA256_LEN);
 	atomic_thread_fence(memory_order_release);
 	cache[at].used = true;
-	give();
+	tg_slot_table_give(&table);
 }
 
 int tg_digest_hash_fd(int fd, uint64_t size, uint8_t out[TG_SHA256_LEN])
@@ -237,6 +218,6 @@ int tg_digest_at(int dirfd, const char *path, const char *timing, struct tg_file
 
 void tg_digest_after_fork(void)
 {
-	atomic_flag_clear(&lock);
+	tg_slot_table_after_fork(&table);
 	tg_digest_thread_after_fork();
 }

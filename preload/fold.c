@@ -3,12 +3,12 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "fold.h"
 #include "log.h"
 #include "self.h"
+#include "slot-table.h"
 
 #define SLOTS     16
 #define PATH_KEEP 1024
@@ -24,8 +24,8 @@ struct slot {
 	char path[PATH_KEEP];
 };
 
-static struct slot *slots; /* mapped on first use */
-static atomic_flag lock = ATOMIC_FLAG_INIT;
+static struct tg_slot_table table = { .lock = ATOMIC_FLAG_INIT,
+				      .size = sizeof(struct slot) * SLOTS };
 static atomic_ulong folded;
 
 /* ---- counts per rule ---- */
@@ -152,7 +152,7 @@ static void write_pending(struct slot *s, const struct tg_proc *proc)
 }
 
 /* Writes the repeats of every window of PID that ended before NOW. */
-static void flush_ended(pid_t pid, long long now, const struct tg_proc *proc)
+static void flush_ended(struct slot *slots, pid_t pid, long long now, const struct tg_proc *proc)
 {
 	for (size_t i = 0; i < SLOTS; i++) {
 		struct slot *s = &slots[i];
@@ -162,18 +162,6 @@ static void flush_ended(pid_t pid, long long now, const struct tg_proc *proc)
 			s->key = 0;
 		}
 	}
-}
-
-static bool map_slots(void)
-{
-	if (slots)
-		return true;
-	void *m = mmap(NULL, sizeof(struct slot) * SLOTS, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return false;
-	slots = m;
-	return true;
 }
 
 bool tg_fold(const struct tg_event *ev, const struct tg_proc *proc)
@@ -189,16 +177,17 @@ bool tg_fold(const struct tg_event *ev, const struct tg_proc *proc)
 	tg_self(&self);
 	if (self.foreign)
 		return false;
-	if (atomic_flag_test_and_set_explicit(&lock, memory_order_acquire))
+	if (!tg_slot_table_try(&table))
 		return false;
-	if (!map_slots()) {
-		atomic_flag_clear_explicit(&lock, memory_order_release);
+	struct slot *slots = tg_slot_table_map(&table);
+	if (!slots) {
+		tg_slot_table_give(&table);
 		return false;
 	}
 	long long now = now_ms();
 	bool done = false;
 	if (!foldable(ev)) {
-		flush_ended(self.pid, now, proc);
+		flush_ended(slots, self.pid, now, proc);
 		goto out;
 	}
 	uint64_t key = key_of(ev, self.pid, &len);
@@ -233,7 +222,7 @@ bool tg_fold(const struct tg_event *ev, const struct tg_proc *proc)
 		done = true;
 		goto out;
 	}
-	flush_ended(self.pid, now, proc);
+	flush_ended(slots, self.pid, now, proc);
 	if (len < PATH_KEEP) {
 		if (victim->key && victim->pid == self.pid)
 			write_pending(victim, proc);
@@ -248,7 +237,7 @@ bool tg_fold(const struct tg_event *ev, const struct tg_proc *proc)
 		memcpy(victim->path, kp, len + 1);
 	}
 out:
-	atomic_flag_clear_explicit(&lock, memory_order_release);
+	tg_slot_table_give(&table);
 	return done;
 }
 
@@ -257,19 +246,19 @@ void tg_fold_flush(const struct tg_proc *proc)
 	struct tg_self self;
 
 	tg_self(&self);
-	if (self.foreign || !slots)
+	if (self.foreign || !tg_slot_table_slots(&table))
 		return;
 	/* Another thread folding holds it for a few instructions; a signal
 	 * handler that interrupted this thread's own fold never gets it. */
-	for (long spins = 0; atomic_flag_test_and_set_explicit(&lock, memory_order_acquire);)
-		if (++spins > 1000000)
-			return;
+	if (!tg_slot_table_take(&table))
+		return;
+	struct slot *slots = tg_slot_table_slots(&table);
 	for (size_t i = 0; i < SLOTS; i++)
 		if (slots[i].key && slots[i].pid == self.pid) {
 			write_pending(&slots[i], proc);
 			slots[i].key = 0;
 		}
-	atomic_flag_clear_explicit(&lock, memory_order_release);
+	tg_slot_table_give(&table);
 }
 
 void tg_fold_counts_reset(void)
@@ -283,8 +272,7 @@ void tg_fold_counts_reset(void)
 
 void tg_fold_after_fork(void)
 {
-	if (slots)
-		memset(slots, 0, sizeof(struct slot) * SLOTS);
+	tg_slot_table_wipe(&table);
 	tg_fold_counts_reset();
-	atomic_flag_clear(&lock);
+	tg_slot_table_after_fork(&table);
 }

@@ -1,6 +1,7 @@
 /* Namespace changes: unlink, unlinkat, remove, rmdir, mkdir, mkdirat,
  * rename, renameat, renameat2. A rename is decided on both ends (see
- * decide-refer.c); a mkdir may have its mode narrowed by create_mode.
+ * decide-refer.c); the deletes and renames are made from the folders
+ * decided on (act.h); a mkdir may have its mode narrowed by create_mode.
  * Refused, each first gets the kernel's own answer when it has one: a
  * mkdir of an existing folder EEXIST (mkdir -p /etc), an unlink, rmdir or
  * rename of a missing name ENOENT, without a record (enum
@@ -41,11 +42,11 @@ static int check(const char *op, int dirfd, const char *path, unsigned classes, 
 #define DELETE TG_BIT(TG_DELETE)
 #define CREATE TG_BIT(TG_CREATE)
 
-/* Decides the unlink and holds the folder of the name; the unlink is then
- * made relative to it (act.h). */
-static int unlink_held(const char *op, int dirfd, const char *path, int flags)
+/* Decides the delete of (DIRFD, PATH) and holds the folder of the name in
+ * ACT (released on a refusal); the call is then made relative to it
+ * (act.h). */
+static int check_delete(const char *op, int dirfd, const char *path, struct tg_act *act)
 {
-	struct tg_act act;
 	struct tg_req req = {
 		.kind = TG_REQ_PATH,
 		.op = op,
@@ -54,16 +55,26 @@ static int unlink_held(const char *op, int dirfd, const char *path, int flags)
 		.flags = -1,
 		.classes = DELETE,
 		.mode = -1,
-		.act = &act,
+		.act = act,
 		.nofollow = true,
 		.kernel_first = TG_FIRST_MISSING,
 	};
-	tg_act_init(&act, dirfd, path, AT_FDCWD, NULL);
+	tg_act_init(act, dirfd, path, AT_FDCWD, NULL);
 	int r = tg_check(&req);
-	if (r < 0) {
-		tg_act_release(&act);
+	if (r < 0)
+		tg_act_release(act);
+	return r;
+}
+
+/* unlink, unlinkat (AT_REMOVEDIR too) and rmdir: one unlinkat from the
+ * folder held. */
+static int unlink_held(const char *op, int dirfd, const char *path, int flags)
+{
+	struct tg_act act;
+	int r = check_delete(op, dirfd, path, &act);
+
+	if (r < 0)
 		return tg_fail(-r);
-	}
 	r = REAL(unlinkat)(act.from.dirfd, act.from.name, flags);
 	tg_act_release(&act);
 	return r;
@@ -79,16 +90,26 @@ int unlinkat(int dirfd, const char *path, int flags)
 	return unlink_held("unlinkat", dirfd, path, flags);
 }
 
+/* remove is libc's unlink, then rmdir when the name is a folder (EISDIR),
+ * both from the one folder held: the second call cannot be redirected
+ * either, and errno is the one the last call gave. */
 int remove(const char *path)
 {
-	int r = check("remove", AT_FDCWD, path, DELETE, NULL, TG_FIRST_MISSING);
-	return r < 0 ? tg_fail(-r) : REAL(remove)(path);
+	struct tg_act act;
+	int r = check_delete("remove", AT_FDCWD, path, &act);
+
+	if (r < 0)
+		return tg_fail(-r);
+	r = REAL(unlinkat)(act.from.dirfd, act.from.name, 0);
+	if (r < 0 && errno == EISDIR)
+		r = REAL(unlinkat)(act.from.dirfd, act.from.name, AT_REMOVEDIR);
+	tg_act_release(&act);
+	return r;
 }
 
 int rmdir(const char *path)
 {
-	int r = check("rmdir", AT_FDCWD, path, DELETE, NULL, TG_FIRST_MISSING);
-	return r < 0 ? tg_fail(-r) : REAL(rmdir)(path);
+	return unlink_held("rmdir", AT_FDCWD, path, AT_REMOVEDIR);
 }
 
 int mkdir(const char *path, mode_t mode)

@@ -9,153 +9,43 @@ untouched, and the fields of the record (TAP). The cases that show a blind
 spot of LD_PRELOAD assert the blind spot, so the day it closes the test
 says so.
 """
-import hashlib
-import json
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'ocsf'))
-import ocsf  # noqa: E402
-import tap  # noqa: E402
+import tglib  # noqa: E402
+from tgbox import (FIRST, LIBRARY, PYTHON as PY, TRY, Box, expect_record, policy,  # noqa: E402
+                   run_cases)
 
-BUILD = os.environ['TG_BUILD_ROOT']
-LIB = os.path.join(BUILD, 'preload', 'libtrainguard.so')
-PY = '/usr/bin/python3'
-OCSF_SCHEMA = ocsf.load()
 HELPER = os.environ.get('TG_ATTACK_HELPER', '')
-FIRST = os.environ.get('TG_PRELOAD_FIRST', '')  # the ASan runtime, in the sanitizer run
 
-POLICY = '''version = 1;
-defaults = {{ read = "allow"; list = "allow"; exec = "allow";
-             write = "deny"; create = "deny"; delete = "deny"; chmod = "deny"; }};
-rules = (
-  {{ id = "data"; path = "{root}/data/**"; allow = ["read", "list"];
-     deny = ["write", "create", "delete", "chmod"]; errno = "EROFS"; }},
-  {{ id = "secret"; path = "{root}/secret/**"; deny = ["read", "list", "write"]; }},
-  {{ id = "out"; path = "{root}/out/**"; allow = ["read", "list", "write", "create", "delete", "chmod"];
-     deny = ["exec"]; create_mode = "0640"; }}
-);
-'''
+POLICY = policy(out=('read', 'list', 'write', 'create', 'delete', 'chmod'), out_deny=('exec',),
+                out_more='create_mode = "0640";')
 
-T = tap.TAP()
+T = tglib.TAP()
 ok = T.ok
 
 
-class Box:
-    """A fresh folder: data/ with files, secret/key, out/, and the policy."""
+class InterpositionBox(Box):
+    """data/f, data/sub/g, secret/key, out/ and the policy; done() asserts
+    that data/ and secret/ come out unchanged and the log is valid."""
 
     def __init__(self, name):
-        self.root = os.path.realpath(tempfile.mkdtemp(prefix=f'tg-{name}-'))
-        for d in ('data/sub', 'secret', 'out'):
-            os.makedirs(self.p(d))
-        for rel, text in (('data/f', 'shard\n'), ('data/sub/g', 'g\n'), ('secret/key', 'KEY\n')):
-            with open(self.p(rel), 'w') as f:
-                f.write(text)
-        self.policy = self.p('policy.cfg')
-        with open(self.policy, 'w') as f:
-            f.write(POLICY.format(root=self.root))
-        self.log = self.p('log.jsonl')
-        self.before = self.hashes()
-
-    def p(self, rel):
-        return os.path.join(self.root, rel)
-
-    def hashes(self):
-        out = {}
-        for top in ('data', 'secret'):
-            for dp, _, files in os.walk(self.p(top)):
-                for f in files:
-                    path = os.path.join(dp, f)
-                    if not os.path.islink(path):
-                        out[path] = hashlib.sha256(open(path, 'rb').read()).hexdigest()
-        return out
-
-    def env(self, extra=None):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith('TRAINGUARD_') and k != 'LD_PRELOAD'}
-        env.update(LD_PRELOAD=(FIRST + ':' if FIRST else '') + LIB,
-                   TRAINGUARD_POLICY=self.policy, TRAINGUARD_LOG=self.log,
-                   TRAINGUARD_JOB_ID='job-interposition', LC_ALL='C')
-        env.update(extra or {})
-        return env
-
-    def run(self, argv, timeout=120, extra=None, **kw):
-        return subprocess.run(argv, env=self.env(extra), cwd=self.root, capture_output=True,
-                              text=True, timeout=timeout, **kw)
-
-    def py(self, code, **kw):
-        return self.run([PY, '-c', code], **kw)
-
-    def records(self):
-        if not os.path.exists(self.log):
-            return []
-        # Decisions only: the lifecycle records of every process (start,
-        # stop, fork, exec and spawn links; preload/lifecycle.h) are not
-        # about a call, and only they carry unmapped.trainguard.event.
-        recs = [json.loads(line) for line in open(self.log)]
-        return [r for r in recs if 'event' not in r.get('unmapped', {}).get('trainguard', {})]
-
-    def untouched(self, what):
-        ok(self.hashes() == self.before, f'{what}: data/ and secret/ are byte-for-byte untouched')
-
-    def valid(self, what):
-        if not os.path.exists(self.log):
-            # Nothing to validate and nothing to assert: a case that
-            # expects records asserts them itself.
-            T.diag(f'{what}: no log written, nothing to validate')
-            return
-        found = ocsf.check_file(OCSF_SCHEMA, self.log)
-        ok(not found, f'{what}: log passes the OCSF 1.8.0 check',
-           '\n'.join(f'line {n}: {rule}: {msg}' for n, rule, msg in found[:40]))
+        super().__init__(name, POLICY, tree=(
+            ('data/f', 'shard\n'), ('data/sub/g', 'g\n'), ('secret/key', 'KEY\n'), ('out/', '')),
+            job='job-interposition', kept=('data', 'secret'))
 
     def done(self, what):
-        self.untouched(what)
-        self.valid(what)
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-def rec(records, **want):
-    """The first record whose fields match WANT (dotted names)."""
-    for r in records:
-        t = r['unmapped']['trainguard']
-        fields = {'op': t.get('op'), 'decision': t.get('decision'), 'errno': t.get('errno'),
-                  'path': r.get('file', r.get('process', {}).get('file', {})).get('path'),
-                  'requested': t.get('path_requested'), 'rule': r['policy']['uid'],
-                  'status': r.get('status_code'), 'unguarded': t.get('unguarded')}
-        if all(fields.get(k) == v for k, v in want.items()):
-            return r
-    return None
-
-
-def expect_record(box, what, **want):
-    r = rec(box.records(), **want)
-    ok(r is not None, f'{what}: record {want}',
-       'records:\n' + '\n'.join(json.dumps(x['unmapped']['trainguard']) + ' ' +
-                                str(x.get('file', {}).get('path')) for x in box.records()))
-    return r
-
-
-def errno_of(code_result):
-    return code_result.stdout.strip()
-
-
-TRY = '''
-import os, errno, sys
-def t(fn):
-    try:
-        fn(); print("ok")
-    except OSError as e:
-        print(errno.errorcode[e.errno])
-'''
+        ok(self.unchanged(), f'{what}: data/ and secret/ are byte-for-byte untouched')
+        tglib.validate_log(T, self.log, what)
+        self.cleanup()
 
 
 def case_symlinks():
-    b = Box('symlink')
+    b = InterpositionBox('symlink')
     os.symlink(b.p('secret/key'), b.p('out/l'))
     os.symlink(b.p('data/sub'), b.p('out/w'))
     r = b.py(TRY + f'''
@@ -169,9 +59,9 @@ t(lambda: os.unlink("{b.p('out/l2')}"))
     ok(got == ['EACCES', 'ELOOP', 'EROFS', 'ok', 'ok'],
        'a symlink into secret/ is refused, O_NOFOLLOW gets ELOOP, w/../f is data/f, '
        'rename and unlink act on the link', r.stdout + r.stderr)
-    expect_record(b, 'symlink read', op='open64', decision='deny', path=b.p('secret/key'),
+    expect_record(T, b, 'symlink read', op='open64', decision='deny', path=b.p('secret/key'),
                   requested=b.p('out/l'), rule='secret', status='EACCES')
-    expect_record(b, '.. after a symlink', decision='deny', path=b.p('data/f'),
+    expect_record(T, b, '.. after a symlink', decision='deny', path=b.p('data/f'),
                   requested=b.p('out/w/../f'), rule='data', status='EROFS')
     ok(os.path.exists(b.p('secret/key')), 'unlinking the link left its target')
     b.done('symlinks')
@@ -181,10 +71,10 @@ def case_symlinks_without_openat2():
     # Where openat2 is refused (kernels before 5.6, some container seccomp
     # profiles), the guard cannot have the kernel refuse symlinks: it must
     # resolve every path itself, allowed ones included.
-    b = Box('no-openat2')
     if not HELPER:
         T.skip('symlinks without openat2', 'libseccomp not found at build time')
         return
+    b = InterpositionBox('no-openat2')
     os.symlink(b.p('secret/key'), b.p('out/l'))
     os.symlink(b.p('data/sub'), b.p('out/w'))
     r = b.run([HELPER, 'no-openat2', PY, '-c', TRY + f'''
@@ -198,7 +88,7 @@ t(lambda: open("{b.p('out/new')}", "w").write("x"))
     ok(got == ['EACCES', 'EROFS', 'ok', 'ok', 'ok'],
        'without openat2: a symlink into secret/ is refused, w/../f is data/f, '
        'reads through a symlink to data/ and writes to out/ work', r.stdout + r.stderr)
-    expect_record(b, 'symlink read without openat2', decision='deny', path=b.p('secret/key'),
+    expect_record(T, b, 'symlink read without openat2', decision='deny', path=b.p('secret/key'),
                   requested=b.p('out/l'), rule='secret', status='EACCES')
     b.done('without openat2')
 
@@ -206,7 +96,7 @@ t(lambda: open("{b.p('out/new')}", "w").write("x"))
 def case_memo_off():
     # TRAINGUARD_MEMO=off changes no verdict: the same refusals and the same
     # records as with the memo, many opens in one folder.
-    b = Box('memo-off')
+    b = InterpositionBox('memo-off')
     code = TRY + f'''
 for i in range(50):
     t(lambda: open("{b.p('data/f')}").read())
@@ -224,13 +114,13 @@ t(lambda: open("{b.p('out/x')}", "w").write("x"))
     ok(got == ['ok'] * 50 + ['EROFS', 'EACCES', 'ok'],
        'memo off: reads allowed, the dataset and the secret refused, out/ writable',
        r.stdout[-300:] + r.stderr)
-    expect_record(b, 'memo off: write to data', decision='deny', path=b.p('data/f'),
+    expect_record(T, b, 'memo off: write to data', decision='deny', path=b.p('data/f'),
                   rule='data', status='EROFS')
     b.done('memo off')
 
 
 def case_dirfd_and_cwd():
-    b = Box('dirfd')
+    b = InterpositionBox('dirfd')
     r = b.py(TRY + f'''
 d = os.open("{b.p('data')}", os.O_RDONLY | os.O_DIRECTORY)
 t(lambda: os.open("a", os.O_WRONLY | os.O_CREAT, dir_fd=d))
@@ -251,9 +141,9 @@ t(lambda: open("new", "w").close())
     ok(got == ['EROFS', 'EROFS', 'EROFS', 'EROFS', 'EBADF', 'EROFS', 'EROFS', 'EROFS', 'ok'],
        'dirfd-relative calls and relative paths after chdir/fchdir are decided as data/...',
        r.stdout + r.stderr)
-    expect_record(b, 'openat on a dirfd', op='openat64', path=b.p('data/a'), rule='data')
-    expect_record(b, 'unlinkat on a dirfd', op='unlinkat', path=b.p('data/f'), rule='data')
-    expect_record(b, 'relative after fchdir', path=b.p('data/sub/g'), requested='sub/g')
+    expect_record(T, b, 'openat on a dirfd', op='openat64', path=b.p('data/a'), rule='data')
+    expect_record(T, b, 'unlinkat on a dirfd', op='unlinkat', path=b.p('data/f'), rule='data')
+    expect_record(T, b, 'relative after fchdir', path=b.p('data/sub/g'), requested='sub/g')
     b.done('dirfd and cwd')
 
 
@@ -261,7 +151,7 @@ def case_names_in_place():
     # Plain names relative to the working directory or a dirfd are looked up
     # in the memo in place, without joining: a chdir or a descriptor number
     # reused for another folder must change the verdict at once.
-    b = Box('in-place')
+    b = InterpositionBox('in-place')
     r = b.py(TRY + f'''
 os.chdir("{b.p('data')}")
 for i in range(20):
@@ -284,15 +174,15 @@ t(lambda: os.open("f", os.O_WRONLY | os.O_CREAT, dir_fd=e))
         'same-number' if reused else 'other-number', 'EROFS']
     ok(got == want, 'names in place: a chdir into secret/ and a %s descriptor on data/ '
        'are refused at once' % ('reused' if reused else 'new'), ' '.join(got) + r.stderr)
-    expect_record(b, 'name in a reused dirfd', decision='deny', path=b.p('data/f'),
+    expect_record(T, b, 'name in a reused dirfd', decision='deny', path=b.p('data/f'),
                   requested='f', rule='data', status='EROFS')
-    expect_record(b, 'name after chdir', decision='deny', path=b.p('secret/key'),
+    expect_record(T, b, 'name after chdir', decision='deny', path=b.p('secret/key'),
                   requested='key', rule='secret')
     b.done('names in place')
 
 
 def case_pathological():
-    b = Box('patho')
+    b = InterpositionBox('patho')
     os.symlink(b.p('out/loop2'), b.p('out/loop1'))
     os.symlink(b.p('out/loop1'), b.p('out/loop2'))
     long = '/' + 'x' * 200
@@ -310,12 +200,12 @@ t(lambda: os.open("{b.p('data')}", os.O_TMPFILE | os.O_WRONLY))
        'loops, long and empty paths get the kernel\'s errors; a missing parent in data/ '
        'is decided on data/; O_PATH is no write; O_TMPFILE in data/ is a create',
        r.stdout + r.stderr)
-    expect_record(b, 'create under a missing folder', path=b.p('data/newdir/f'), rule='data')
+    expect_record(T, b, 'create under a missing folder', path=b.p('data/newdir/f'), rule='data')
     b.done('pathological paths')
 
 
 def case_fifo_no_block():
-    b = Box('fifo')
+    b = InterpositionBox('fifo')
     os.mkfifo(b.p('out/fifo'))
     try:
         r = b.py(f'''
@@ -332,7 +222,7 @@ print("done")''', timeout=20)
 
 
 def case_temp_and_rename():
-    b = Box('temp')
+    b = InterpositionBox('temp')
     r = b.py(TRY + f'''
 import tempfile, ctypes
 t(lambda: tempfile.mkstemp(dir="{b.p('data')}"))
@@ -348,15 +238,15 @@ print("ok" if r == 0 else errno.errorcode[ctypes.get_errno()])
     ok(got == ['EROFS', 'EROFS', 'ok', 'EROFS', 'EROFS'],
        'mkstemp/mkdtemp in data/ refused, the checkpoint os.replace in out/ allowed, '
        'rename and RENAME_EXCHANGE over data/ refused', r.stdout + r.stderr)
-    expect_record(b, 'mkdtemp in data/', op='mkdir', rule='data', status='EROFS')
-    expect_record(b, 'renameat2 exchange', op='renameat2', path=b.p('data/f'), rule='data')
+    expect_record(T, b, 'mkdtemp in data/', op='mkdir', rule='data', status='EROFS')
+    expect_record(T, b, 'renameat2 exchange', op='renameat2', path=b.p('data/f'), rule='data')
     ok(oct(os.stat(b.p('out/model.pt')).st_mode & 0o777) == '0o600',
        'mkstemp keeps its 0600 under create_mode 0640')
     b.done('temp files and renames')
 
 
 def case_exec_and_children():
-    b = Box('exec')
+    b = InterpositionBox('exec')
     shutil.copy('/bin/true', b.p('out/dropped'))
     os.chmod(b.p('out/dropped'), 0o755)
     code = TRY + f'''
@@ -394,24 +284,24 @@ print("ok" if fd >= 0 else errno.errorcode[ctypes.get_errno()])
        'popen after os.environ.clear() runs a guarded shell', r.stdout)
     ok('TRAINGUARD_MODE=enforce' in got, 'a child cannot weaken its mode', r.stdout)
     ok(got[-1:] == ['EROFS'], 'ctypes.CDLL("libc.so.6").open is guarded', r.stdout + r.stderr)
-    r2 = expect_record(b, 'exec refused', decision='deny', path=b.p('out/dropped'), rule='out')
+    r2 = expect_record(T, b, 'exec refused', decision='deny', path=b.p('out/dropped'), rule='out')
     ok(r2 is not None and r2['class_uid'] == 1007, 'an exec record is Process Activity (1007)')
     b.done('exec and children')
 
 
 def case_unguarded_exec():
-    b = Box('setuid')
     target = '/usr/bin/passwd'
     if not os.path.exists(target) or not os.stat(target).st_mode & 0o4000:
         T.skip('set-uid exec logged', 'no set-uid passwd here')
         return
+    b = InterpositionBox('setuid')
     r = b.py(f'import subprocess; print(subprocess.run(["{target}", "--help"], capture_output=True).returncode)')
-    expect_record(b, 'set-uid exec', path=target, unguarded='setuid', decision='allow')
+    expect_record(T, b, 'set-uid exec', path=target, unguarded='setuid', decision='allow')
     b.done('unguarded exec')
 
 
 def case_concurrency():
-    b = Box('threads')
+    b = InterpositionBox('threads')
     r = b.py(f'''
 import os, threading, signal
 def work(k):
@@ -449,7 +339,7 @@ print(len(os.listdir("{b.p('out')}")), len(seen), set(seen) == {{13}})
 
 
 def case_fork_and_vfork():
-    b = Box('fork')
+    b = InterpositionBox('fork')
     r = b.py(f'''
 import os, threading, subprocess
 stop = False
@@ -479,7 +369,7 @@ print(bad, runs)
 
 
 def case_hygiene():
-    b = Box('hygiene')
+    b = InterpositionBox('hygiene')
     code = 'import sys; print("out"); print("err", file=sys.stderr)'
     plain = subprocess.run([PY, '-c', code], capture_output=True, text=True)
     guarded = b.py(code)
@@ -505,12 +395,12 @@ print(mine != [] and not any(os.get_inheritable(f) for f in mine))
        r.stdout + r.stderr)
     ok(len(lines) > 1 and lines[1] == 'True',
        'the guard\'s log descriptor is close-on-exec: nothing leaks into a child', r.stdout)
-    expect_record(b, 'the record went to the log', path=b.p('data/f'), rule='data')
+    expect_record(T, b, 'the record went to the log', path=b.p('data/f'), rule='data')
     b.done('output and descriptor hygiene')
 
 
 def case_small_stacks():
-    b = Box('stacks')
+    b = InterpositionBox('stacks')
     deep = b.p('out/' + '/'.join(['d' * 200] * 18))
     os.makedirs(deep)
     r = b.py(TRY + f'''
@@ -531,21 +421,21 @@ th = threading.Thread(target=go); th.start(); th.join()
 
 
 def case_seccomp():
-    b = Box('seccomp')
     if not HELPER:
         T.skip('own seccomp filter', 'libseccomp not found at build time')
         return
+    b = InterpositionBox('seccomp')
     r = b.run([HELPER, 'seccomp', b.p('data/f'), b.p('data/f')])
     ok(r.returncode == 0 and r.stdout.splitlines() == ['read-allowed ret=0 errno=0',
                                                        'write-denied ret=-1 errno=30'],
        'a program under its own strict seccomp filter keeps working and is still refused',
        f'exit {r.returncode}\n{r.stdout}{r.stderr}')
-    expect_record(b, 'refusal under the program\'s filter', path=b.p('data/f'), rule='data')
+    expect_record(T, b, 'refusal under the program\'s filter', path=b.p('data/f'), rule='data')
     b.done('program seccomp')
 
 
 def case_blind_spot_raw_syscall():
-    b = Box('raw')
+    b = InterpositionBox('raw')
     r = b.py(f'''
 import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
@@ -559,14 +449,14 @@ print("opened" if fd >= 0 else "refused")
 
 
 def case_other_preload():
-    b = Box('preload2')
     other = '/usr/lib/x86_64-linux-gnu/libc_malloc_debug.so.0'
     if not os.path.exists(other):
         T.skip('another preload first', 'no libc_malloc_debug here')
         return
+    b = InterpositionBox('preload2')
     r = b.run([PY, '-c', TRY + f't(lambda: open("{b.p("data/f")}", "a"))\n'
                'import subprocess; print("guarded" if "libtrainguard" in subprocess.run(["/usr/bin/env", "-i", "/usr/bin/env"], capture_output=True, text=True).stdout else "UNGUARDED")'],
-              extra={'LD_PRELOAD': (FIRST + ':' if FIRST else '') + other + ':' + LIB})
+              extra={'LD_PRELOAD': (FIRST + ':' if FIRST else '') + other + ':' + LIBRARY})
     ok(r.stdout.split() == ['EROFS', 'guarded'],
        'with another preload listed first the guard decides, and stays in children',
        r.stdout + r.stderr)
@@ -574,7 +464,7 @@ def case_other_preload():
 
 
 def case_blocking_and_anonymous():
-    b = Box('blocking')
+    b = InterpositionBox('blocking')
     os.mkfifo(b.p('out/fifo'))
     r = b.py(TRY + f'''
 import threading, time
@@ -613,7 +503,7 @@ t2.join(); print("chdir race ok")
 
 
 def case_exec_null_env():
-    b = Box('nullenv')
+    b = InterpositionBox('nullenv')
     r = b.py(f'''
 import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
@@ -630,17 +520,13 @@ os.waitpid(pid, 0)
 
 
 def main():
-    for case in (case_symlinks, case_symlinks_without_openat2, case_memo_off,
-                 case_names_in_place, case_dirfd_and_cwd,
-                 case_pathological, case_fifo_no_block,
-                 case_temp_and_rename, case_exec_and_children, case_unguarded_exec,
-                 case_concurrency, case_fork_and_vfork, case_hygiene, case_small_stacks,
-                 case_seccomp, case_blind_spot_raw_syscall, case_other_preload,
-                 case_blocking_and_anonymous, case_exec_null_env):
-        try:
-            case()
-        except Exception as e:  # a crash of the harness is a failure, not a skip
-            ok(False, f'{case.__name__} ran to the end', repr(e))
+    run_cases(T, (case_symlinks, case_symlinks_without_openat2, case_memo_off,
+                  case_names_in_place, case_dirfd_and_cwd,
+                  case_pathological, case_fifo_no_block,
+                  case_temp_and_rename, case_exec_and_children, case_unguarded_exec,
+                  case_concurrency, case_fork_and_vfork, case_hygiene, case_small_stacks,
+                  case_seccomp, case_blind_spot_raw_syscall, case_other_preload,
+                  case_blocking_and_anonymous, case_exec_null_env))
     T.done()
 
 

@@ -12,44 +12,28 @@ The box: data/ is read-only (EROFS), secret/ unreadable, out/ writable and
 nothing runs from it. Cases that need the shipped profiles (secrets,
 python) use a policy that includes them, or the embedded default.
 """
-import hashlib
-import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-import tap  # noqa: E402
+import tglib  # noqa: E402
+from tgbox import (FIRST, FLIP, LIBRARY, TRY, Box, expect_record, policy,  # noqa: E402
+                   rec, run_cases, scratch_root)
 
-BUILD = os.environ['TG_BUILD_ROOT']
-LIB = os.path.join(BUILD, 'preload', 'libtrainguard.so')
-PY = '/usr/bin/python3'
-FIRST = os.environ.get('TG_PRELOAD_FIRST', '')  # the ASan runtime, in the sanitizer run
 DROPPED = os.environ.get('TG_ATTACK_DROPPED', '')
 SECRET = 'KEY-7f3a9c-do-not-leak'
 
-POLICY = '''version = 1;
-defaults = {{ read = "allow"; list = "allow"; exec = "allow";
-             write = "deny"; create = "deny"; delete = "deny"; chmod = "deny"; }};
-rules = (
-  {{ id = "data"; path = "{root}/data/**"; allow = ["read", "list"];
-     deny = ["write", "create", "delete", "chmod"]; errno = "EROFS"; }},
-  {{ id = "secret"; path = "{root}/secret/**"; deny = ["read", "list", "write"]; }},
-  {{ id = "out"; path = "{root}/out/**"; allow = ["read", "list", "write", "create", "delete", "chmod"];
-     deny = ["exec"]; }}
-);
-'''
+POLICY = policy(out=('read', 'list', 'write', 'create', 'delete', 'chmod'), out_deny=('exec',))
 
 # The shipped profiles, and scratch space granted the way jobs grant it.
 PROFILED = '''version = 1;
 profiles = ["base", "secrets", "python"];
-defaults = {{ read = "allow"; list = "allow"; exec = "allow";
-             write = "deny"; create = "deny"; delete = "deny"; chmod = "deny"; }};
+defaults = { read = "allow"; list = "allow"; exec = "allow";
+             write = "deny"; create = "deny"; delete = "deny"; chmod = "deny"; };
 rules = (
-  {{ id = "scratch"; path = "{tmp}/**"; allow = ["read", "list", "write", "create", "delete"]; }}
+  { id = "scratch"; path = "{tmp}/**"; allow = ["read", "list", "write", "create", "delete"]; }
 );
 '''
 
@@ -58,88 +42,25 @@ defaults = { read = "allow"; list = "allow"; exec = "allow"; write = "allow";
              create = "allow"; delete = "allow"; chmod = "allow"; };
 '''
 
-T = tap.TAP()
+T = tglib.TAP()
 ok = T.ok
 
 
-class Box:
-    def __init__(self, name, policy=POLICY):
-        self.root = os.path.realpath(tempfile.mkdtemp(prefix=f'tg-holes-{name}-'))
-        for d in ('data', 'secret', 'out', 'home/.aws', 'home/.ssh'):
-            os.makedirs(self.p(d))
-        for rel, text in (('data/f', 'shard\n'), ('secret/key', SECRET + '\n'),
-                          ('home/.aws/credentials', SECRET + '\n'),
-                          ('home/.ssh/id_rsa', SECRET + '\n')):
-            with open(self.p(rel), 'w') as f:
-                f.write(text)
-        self.policy = self.p('policy.cfg')
-        with open(self.policy, 'w') as f:
-            f.write(policy.format(root=self.root, tmp=os.path.dirname(self.root)))
-        with open(self.p('weak.cfg'), 'w') as f:
-            f.write(WEAK)
-        self.log = self.p('log.jsonl')
-        self.before = self.hashes()
+class HolesBox(Box):
+    """data/f (read-only), secret/key, ~/.aws/credentials and ~/.ssh/id_rsa
+    (the secret), out/, weak.cfg; HOME is home/. done() asserts that data/,
+    secret/ and home/ come out unchanged."""
 
-    def p(self, rel):
-        return os.path.join(self.root, rel)
-
-    def hashes(self):
-        out = {}
-        for top in ('data', 'secret', 'home'):
-            for dp, _, files in os.walk(self.p(top)):
-                for f in files:
-                    path = os.path.join(dp, f)
-                    st = os.lstat(path)
-                    out[path] = (hashlib.sha256(open(path, 'rb').read()).hexdigest(),
-                                 st.st_mode)
-        return out
-
-    def env(self, extra=None, policy=True):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith('TRAINGUARD_') and k != 'LD_PRELOAD'}
-        env.update(LD_PRELOAD=(FIRST + ':' if FIRST else '') + LIB, TRAINGUARD_LOG=self.log,
-                   TRAINGUARD_JOB_ID='job-libc-holes', LC_ALL='C', HOME=self.p('home'))
-        if policy:
-            env['TRAINGUARD_POLICY'] = self.policy
-        env.update(extra or {})
-        return env
-
-    def py(self, code, extra=None, policy=True, timeout=120, cwd=None):
-        return subprocess.run([PY, '-c', code], env=self.env(extra, policy), cwd=cwd or self.root,
-                              capture_output=True, text=True, timeout=timeout)
-
-    def records(self):
-        if not os.path.exists(self.log):
-            return []
-        out = []
-        for line in open(self.log):
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                pass
-        return out
+    def __init__(self, name, text=POLICY):
+        super().__init__(f'holes-{name}', text, tree=(
+            ('data/f', 'shard\n'), ('secret/key', SECRET + '\n'), ('out/', ''),
+            ('home/.aws/credentials', SECRET + '\n'), ('home/.ssh/id_rsa', SECRET + '\n'),
+            ('weak.cfg', WEAK)), job='job-libc-holes', kept=('data', 'secret', 'home'))
+        self.settings['HOME'] = self.p('home')
 
     def done(self, what):
-        ok(self.hashes() == self.before,
-           f'{what}: data/, secret/ and home/ are untouched (content and mode)')
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
-def rec(records, **want):
-    for r in records:
-        t = r.get('unmapped', {}).get('trainguard', {})
-        f = r.get('file') or r.get('process', {}).get('file', {})
-        fields = {'op': t.get('op'), 'decision': t.get('decision'), 'path': f.get('path'),
-                  'rule': r.get('policy', {}).get('uid'), 'status': r.get('status_code')}
-        if all(fields.get(k) == v for k, v in want.items()):
-            return r
-    return None
-
-
-def expect_record(box, what, **want):
-    r = rec(box.records(), **want)
-    ok(r is not None, f'{what}: record {want}',
-       'records:\n' + '\n'.join(json.dumps(x['unmapped']['trainguard']) for x in box.records()))
+        ok(self.unchanged(), f'{what}: data/, secret/ and home/ are untouched (content and mode)')
+        self.cleanup()
 
 
 def no_secret(r, what):
@@ -159,82 +80,10 @@ def read_fd(fd):
 
 # ---- 1. races between decision and action ----
 
-RACE = LIBC + '''
-import threading, time
-stop = False
-def flip(link, a, b):
-    tmp = link + ".tmp"
-    while not stop:
-        for t in (a, b):
-            try:
-                os.symlink(t, tmp)
-                os.rename(tmp, link)
-            except OSError:
-                pass
-th = threading.Thread(target=flip, args=(LINK, ALLOWED, PROTECTED), daemon=True)
-th.start()
-end = time.time() + 3
-tries = 0
-while time.time() < end:
-    for _ in range(200):
-        ACT
-        tries += 1
-stop = True
-th.join()
-print("tries", tries)
-'''
-
-
-def race(b, act, what):
-    link, allowed, protected = b.p('out/l'), b.p('out/a'), b.p('data/f')
-    with open(allowed, 'w') as f:
-        f.write('scratch\n')
-    code = (RACE.replace('ACT', act).replace('LINK', repr(link))
-            .replace('ALLOWED', repr(allowed)).replace('PROTECTED', repr(protected)))
-    r = b.py(code, timeout=60)
-    tries = [line for line in r.stdout.splitlines() if line.startswith('tries')]
-    ok(tries and int(tries[0].split()[1]) > 1000, f'{what}: thousands of tries ran',
-       r.stdout + r.stderr)
-    st = os.stat(allowed)
-    ok(st.st_size == 0 or st.st_mode & 0o777 == 0o777,
-       f'{what}: the allowed target was changed (the call works)')
-
-
-def case_race_truncate():
-    b = Box('race-truncate')
-    race(b, 'libc.truncate(LINK.encode(), 0)', 'truncate racing a symlink flip')
-    b.done('truncate race (data/f keeps its bytes)')
-
-
-def case_race_chmod():
-    b = Box('race-chmod')
-    race(b, 'libc.chmod(LINK.encode(), 0o777)', 'chmod racing a symlink flip')
-    b.done('chmod race (data/f keeps its mode)')
-
-
-# exec and rename act on what was decided. These policies keep the kernel
-# fence off, so the preload alone is judged (with the fence on, Landlock's
-# EXECUTE and REFER rights refuse the same moves).
-NO_FENCE = 'fence = {{ landlock = "off"; seccomp = "off"; }};\n'
-SSH_RULE = ('rules = (\n  {{ id = "ssh"; path = "{root}/home/.ssh/**"; '
-            'deny = ["write", "create", "delete"]; }},')
-
-# A process (not a thread: no interpreter lock shared with the act) flips
-# LINK between two targets while the act is repeated until the time is up.
-# The flipper is the payload's own: a raw system call, not decided.
-FLIPPER = LIBC + '''
+# The flipper (tgbox.FLIP) trades LINK between ALLOWED and PROTECTED while
+# the act is repeated until the time is up.
+FLIPPER = LIBC + FLIP + '''
 import subprocess, time
-def flip(link, a, b):
-    # Two links swapped by one raw renameat2(RENAME_EXCHANGE): the fastest flip.
-    alt = link + ".alt"
-    for p in (link, alt):
-        if os.path.lexists(p):
-            os.unlink(p)
-    os.symlink(a, link)
-    os.symlink(b, alt)
-    l, t = link.encode(), alt.encode()
-    while True:
-        libc.syscall(316, -100, l, -100, t, 2)
 def in_child(fn):
     child = os.fork()
     if child == 0:
@@ -243,12 +92,7 @@ def in_child(fn):
         finally:
             os._exit(127)
     os.waitpid(child, 0)
-pid = os.fork()
-if pid == 0:
-    try:
-        flip(LINK, ALLOWED, PROTECTED)
-    finally:
-        os._exit(0)
+pid = start_flipper(LINK, ALLOWED, PROTECTED)
 start = time.time()
 tries = 0
 # At least SECONDS, and on until MIN_TRIES (a loaded machine), at most 30 s.
@@ -259,25 +103,55 @@ while (time.time() < start + SECONDS or tries < MIN_TRIES) and time.time() < sta
         except OSError:
             pass
         tries += 1
-os.kill(pid, 9)
-os.waitpid(pid, 0)
+stop_flipper(pid)
 print("tries", tries)
 '''
 
 
-def flip_race(b, act, link, allowed, protected, seconds, min_tries):
+def flip_race(b, act, link, allowed, protected, seconds, min_tries, timeout=120):
     code = (FLIPPER.replace('ACT', act).replace('LINK', repr(link))
             .replace('ALLOWED', repr(allowed)).replace('PROTECTED', repr(protected))
             .replace('MIN_TRIES', str(min_tries)).replace('SECONDS', str(seconds)))
-    r = b.py(code, timeout=120)
+    r = b.py(code, timeout=timeout)
     tries = [line for line in r.stdout.splitlines() if line.startswith('tries')]
     return r, int(tries[0].split()[1]) if tries else 0
+
+
+def race(b, act, what):
+    link, allowed, protected = b.p('out/l'), b.p('out/a'), b.p('data/f')
+    with open(allowed, 'w') as f:
+        f.write('scratch\n')
+    r, tries = flip_race(b, act, link, allowed, protected, 3, 0, timeout=60)
+    ok(tries > 1000, f'{what}: thousands of tries ran', r.stdout + r.stderr)
+    st = os.stat(allowed)
+    ok(st.st_size == 0 or st.st_mode & 0o777 == 0o777,
+       f'{what}: the allowed target was changed (the call works)')
+
+
+def case_race_truncate():
+    b = HolesBox('race-truncate')
+    race(b, 'libc.truncate(LINK.encode(), 0)', 'truncate racing a symlink flip')
+    b.done('truncate race (data/f keeps its bytes)')
+
+
+def case_race_chmod():
+    b = HolesBox('race-chmod')
+    race(b, 'libc.chmod(LINK.encode(), 0o777)', 'chmod racing a symlink flip')
+    b.done('chmod race (data/f keeps its mode)')
+
+
+# exec and rename act on what was decided. These policies keep the kernel
+# fence off, so the preload alone is judged (with the fence on, Landlock's
+# EXECUTE and REFER rights refuse the same moves).
+NO_FENCE = 'fence = { landlock = "off"; seccomp = "off"; };\n'
+SSH_RULE = ('rules = (\n  { id = "ssh"; path = "{root}/home/.ssh/**"; '
+            'deny = ["write", "create", "delete"]; },')
 
 
 def case_race_exec():
     """out/l flipped between an allowed program and a miner dropped in out/
     (where nothing may run) while the program is run through the link."""
-    b = Box('race-exec', POLICY + NO_FENCE)
+    b = HolesBox('race-exec', POLICY + NO_FENCE)
     miner, marker = b.p('out/miner'), b.p('out/mined')
     shutil.copy('/usr/bin/touch', miner)
     os.chmod(miner, 0o755)
@@ -314,7 +188,7 @@ def case_exec_held():
     """The program run through a held descriptor or a checked name behaves
     as before: its name (comm), a script's $0, errno for a missing, a
     non-executable and a garbage file, and the p forms' search."""
-    b = Box('exec-held', POLICY + NO_FENCE)
+    b = HolesBox('exec-held', POLICY + NO_FENCE)
     with open(b.p('s.sh'), 'w') as f:
         f.write('#!/bin/sh\necho "$0"\n')
     with open(b.p('garbage'), 'w') as f:
@@ -396,7 +270,7 @@ def case_race_rename():
     """out/d flipped between out/ok and ~/.ssh while a file is renamed,
     linked or symlinked into it, or unlinked from it: ~/.ssh keeps its
     content and entries."""
-    b = Box('race-rename', POLICY.replace('rules = (', SSH_RULE) + NO_FENCE)
+    b = HolesBox('race-rename', POLICY.replace('rules = (', SSH_RULE) + NO_FENCE)
     ssh = b.p('home/.ssh')
     keys = os.path.join(ssh, 'authorized_keys')
     owner = 'ssh-ed25519 AAAA the-owner\n'
@@ -435,18 +309,116 @@ def case_race_rename():
     b.done('rename race')
 
 
+def race_delete(name, variants):
+    """out/d flipped between out/ok and ~/.ssh while a folder or a file is
+    deleted through it with libc's own call; out/ok holds a decoy of the
+    same name, made again before each try. ~/.ssh keeps its entries."""
+    b = HolesBox(f'race-{name}', POLICY.replace('rules = (', SSH_RULE) + NO_FENCE)
+    ssh = b.p('home/.ssh')
+    keys, keys_d = os.path.join(ssh, 'authorized_keys'), os.path.join(ssh, 'keys.d')
+    owner = 'ssh-ed25519 AAAA the-owner\n'
+    with open(keys, 'w') as f:
+        f.write(owner)
+    os.mkdir(keys_d)  # empty: rmdir would take it
+    b.before = b.hashes()
+    os.makedirs(b.p('out/ok'))
+    link = b.p('out/d')
+    before = sorted(os.listdir(ssh))
+    for what, decoy, act in variants:
+        with open(keys, 'w') as f:  # each variant judged alone
+            f.write(owner)
+        os.makedirs(keys_d, exist_ok=True)
+        decoy = os.path.join(b.p('out/ok'), decoy)
+        make = (f'libc.mkdir({decoy.encode()!r}, 0o755)' if decoy.endswith('.d') else
+                f'open({decoy!r}, "w").close()')
+        r, tries = flip_race(b, f'{make}; {act}', link, b.p('out/ok'), ssh, 3, 2000)
+        ok(tries >= 500, f'{name} race, {what}: at least 500 tries ran ({tries})',
+           r.stdout + r.stderr)
+        now = sorted(os.listdir(ssh))
+        ok(now == before and os.path.isdir(keys_d) and open(keys).read() == owner,
+           f'{name} race, {what}: ~/.ssh is unchanged (keys.d and authorized_keys kept)',
+           f'{now}\n' + r.stdout[-2000:] + r.stderr[-2000:])
+    b.done(f'{name} race')
+
+
+def case_race_rmdir():
+    race_delete('rmdir', (
+        ('rmdir', 'keys.d', 'libc.rmdir((LINK + "/keys.d").encode())'),
+        ('unlinkat(AT_REMOVEDIR)', 'keys.d',
+         'libc.unlinkat(-100, (LINK + "/keys.d").encode(), 0x200)')))
+
+
+def case_race_remove():
+    race_delete('remove', (
+        ('remove of a folder', 'keys.d', 'libc.remove((LINK + "/keys.d").encode())'),
+        ('remove of a file', 'authorized_keys',
+         'libc.remove((LINK + "/authorized_keys").encode())')))
+
+
+def case_delete_held():
+    """rmdir and remove acted from a held folder answer as libc does:
+    remove takes a file, a folder and a link to a folder (the link
+    itself), rmdir refuses a file and a full folder, a missing name is
+    ENOENT (refused or not, and then without a record)."""
+    b = HolesBox('delete-held')
+    for d in ('out/e', 'out/e2', 'out/e3', 'out/full/x', 'out/sub/y', 'data/emptydir'):
+        os.makedirs(b.p(d))
+    for f in ('out/f', 'out/sub/x'):
+        open(b.p(f), 'w').close()
+    os.symlink(b.p('out/sub'), b.p('out/l'))
+    os.symlink(b.p('out/sub'), b.p('out/ldir'))
+    r = b.py(LIBC + f'''
+def t(name, r):
+    print(name, "ok" if r == 0 else errno.errorcode.get(ctypes.get_errno(), "?"))
+t("rmdir-empty", libc.rmdir(b"{b.p('out/e')}"))
+t("rmdir-full", libc.rmdir(b"{b.p('out/full')}"))
+t("rmdir-file", libc.rmdir(b"{b.p('out/f')}"))
+t("rmdir-missing", libc.rmdir(b"{b.p('out/missing')}"))
+t("rmdir-link-slash", libc.rmdir(b"{b.p('out/l/y/')}"))
+t("rmdir-dot", libc.rmdir(b"."))
+t("rmdir-relative", libc.rmdir(b"e3"))
+t("remove-file", libc.remove(b"{b.p('out/f')}"))
+t("remove-folder", libc.remove(b"{b.p('out/e2')}"))
+t("remove-full", libc.remove(b"{b.p('out/full')}"))
+t("remove-missing", libc.remove(b"{b.p('out/missing')}"))
+t("remove-through-link", libc.remove(b"{b.p('out/l/x')}"))
+t("remove-link", libc.remove(b"{b.p('out/ldir')}"))
+t("rmdir-denied", libc.rmdir(b"{b.p('data/emptydir')}"))
+t("remove-denied", libc.remove(b"{b.p('data/f')}"))
+t("rmdir-denied-missing", libc.rmdir(b"{b.p('data/missing')}"))
+t("remove-denied-missing", libc.remove(b"{b.p('data/missing')}"))
+''', cwd=b.p('out'))
+    got = dict(line.split() for line in r.stdout.splitlines() if len(line.split()) == 2)
+    want = {'rmdir-empty': 'ok', 'rmdir-full': 'ENOTEMPTY', 'rmdir-file': 'ENOTDIR',
+            'rmdir-missing': 'ENOENT', 'rmdir-link-slash': 'ok', 'rmdir-dot': 'EINVAL',
+            'rmdir-relative': 'ok', 'remove-file': 'ok', 'remove-folder': 'ok',
+            'remove-full': 'ENOTEMPTY', 'remove-missing': 'ENOENT', 'remove-through-link': 'ok',
+            'remove-link': 'ok', 'rmdir-denied': 'EROFS', 'remove-denied': 'EROFS',
+            'rmdir-denied-missing': 'ENOENT', 'remove-denied-missing': 'ENOENT'}
+    ok(got == want, 'rmdir and remove: the errno libc gives',
+       '\n'.join(f'{k}: {got.get(k)} (want {v})' for k, v in want.items() if got.get(k) != v) +
+       r.stderr)
+    gone = [p for p in ('out/e', 'out/e2', 'out/e3', 'out/f', 'out/sub/x', 'out/sub/y',
+                        'out/ldir') if os.path.lexists(b.p(p))]
+    kept = [p for p in ('out/full/x', 'out/sub', 'data/emptydir', 'data/f')
+            if not os.path.lexists(b.p(p))]
+    ok(not gone and not kept, 'what was removed is gone; a link\'s target and what was '
+       'refused are kept', f'still there: {gone}; gone: {kept}')
+    expect_record(T, b, 'remove refused', op='remove', decision='deny', path=b.p('data/f'),
+                  status='EROFS')
+    expect_record(T, b, 'rmdir refused', op='rmdir', decision='deny', path=b.p('data/emptydir'),
+                  status='EROFS')
+    ok(rec(b.records(), path=b.p('data/missing')) is None,
+       'a missing name under a refusing rule is ENOENT with no record')
+    b.done('rmdir and remove from a held folder')
+
+
 # ---- 2. renaming an ancestor ----
 
 def case_rename_ancestor():
-    b = Box('ancestor', PROFILED)
+    b = HolesBox('ancestor', PROFILED)
     os.makedirs(b.p('out/sub'))
-    r = b.py(f'''
-import errno, os
-def t(fn):
-    try:
-        fn(); print("ok")
-    except OSError as e:
-        print(errno.errorcode[e.errno])
+    r = b.py(TRY + f'''
 t(lambda: os.rename("{b.p('home')}", "{b.p('away')}"))
 t(lambda: print(open("{b.p('away/.ssh/id_rsa')}").read()))
 t(lambda: os.rename("{b.p('away')}", "{b.p('home')}"))
@@ -459,7 +431,7 @@ t(lambda: os.rename("{b.p('out/sub')}", "{b.p('out/sub2')}"))
        'a folder with nothing protected below it moves', r.stdout + r.stderr)
     ok(os.path.exists(b.p('home/.ssh/id_rsa')) and not os.path.exists(b.p('away')),
        '$HOME is where it was')
-    expect_record(b, 'rename of an ancestor', op='rename', decision='deny', path=b.p('home'),
+    expect_record(T, b, 'rename of an ancestor', op='rename', decision='deny', path=b.p('home'),
                   status='EACCES')
     b.done('renaming an ancestor')
 
@@ -467,7 +439,7 @@ t(lambda: os.rename("{b.p('out/sub')}", "{b.p('out/sub2')}"))
 # ---- 3. unwrapped aliases and handles ----
 
 def case_aliases():
-    b = Box('alias')
+    b = HolesBox('alias')
     key = b.p('secret/key').encode()
     r = b.py(LIBC + f'''
 for name in ("__open", "__open64", "__open_nocancel", "__open64_nocancel"):
@@ -492,13 +464,13 @@ print("__write_nocancel", n, errno.errorcode.get(ctypes.get_errno(), "?"))
        (got.get('rawopen') == 'EACCES' and got.get('__write_nocancel') == '-1 EBADF'),
        '__write_nocancel on a raw descriptor of data/ is refused (EROFS by the guard, or '
        'the raw open by the fence)', r.stdout + r.stderr)
-    expect_record(b, '__open64', op='__open64', decision='deny', path=b.p('secret/key'),
+    expect_record(T, b, '__open64', op='__open64', decision='deny', path=b.p('secret/key'),
                   rule='secret', status='EACCES')
     b.done('aliases')
 
 
 def case_dlmopen():
-    b = Box('dlmopen')
+    b = HolesBox('dlmopen')
     r = b.py(LIBC + '''
 libc.dlmopen.restype = ctypes.c_void_p
 h = libc.dlmopen(ctypes.c_long(-1), b"libc.so.6", 2)
@@ -521,11 +493,11 @@ def loader():
 
 
 def case_loader_exec():
-    b = Box('loader')
     ld = loader()
     if not ld:
         T.skip('the loader as an exec', 'no known dynamic loader path here')
         return
+    b = HolesBox('loader')
     shutil.copy('/usr/bin/touch', b.p('out/miner'))
     os.chmod(b.p('out/miner'), 0o755)
     marker = b.p('out/mined')
@@ -544,16 +516,16 @@ for argv in (["{ld}", "{b.p('out/miner')}", "{marker}"],
     ok(r.stdout.split() == ['EACCES', 'EACCES'],
        'the loader asked to run a program from out/ is refused, options skipped',
        r.stdout + r.stderr)
-    expect_record(b, 'loader exec', decision='deny', path=b.p('out/miner'), rule='out',
+    expect_record(T, b, 'loader exec', decision='deny', path=b.p('out/miner'), rule='out',
                   status='EACCES')
     b.done('loader as exec')
 
 
 def case_dlopen_dropped():
-    b = Box('dlopen')
     if not DROPPED:
         T.skip('dlopen of a dropped library', 'the test library was not built')
         return
+    b = HolesBox('dlopen')
     shutil.copy(DROPPED, b.p('out/x.so'))
     marker = b.p('out/ran')
     r = b.py(f'''
@@ -568,7 +540,7 @@ except OSError as e:
        r.stdout + r.stderr)
     ok(r.stdout.split() == ['refused'], 'dlopen of a library in a no-exec folder is refused',
        r.stdout + r.stderr)
-    expect_record(b, 'dlopen', op='dlopen', decision='deny', path=b.p('out/x.so'), rule='out',
+    expect_record(T, b, 'dlopen', op='dlopen', decision='deny', path=b.p('out/x.so'), rule='out',
                   status='EACCES')
     b.done('dlopen dropped')
 
@@ -579,7 +551,7 @@ def case_child_weak_policy():
     # Under the embedded default (no TRAINGUARD_POLICY at start), the
     # payload names a weak policy, or a broken one with ON_ERROR=allow,
     # for the shell os.system starts.
-    b = Box('weak')
+    b = HolesBox('weak')
     cred = b.p('home/.aws/credentials')
     r = b.py(f'''
 import os, subprocess
@@ -595,13 +567,13 @@ print(subprocess.run(["/usr/bin/env"], capture_output=True, text=True,
     no_secret(r, 'a weak policy set for a child')
     ok('TRAINGUARD_ON_ERROR' not in r.stdout and 'weak.cfg' not in r.stdout,
        'the child environment carries neither the weak policy nor ON_ERROR', r.stdout)
-    expect_record(b, 'child under the default', decision='deny', path=cred,
+    expect_record(T, b, 'child under the default', decision='deny', path=cred,
                   rule='secrets.cloud-aws', status='EACCES')
     b.done('children weakening themselves')
 
 
 def case_child_preload_order():
-    b = Box('order')
+    b = HolesBox('order')
     evil = b.p('out/evil.so')
     r = b.py(f'''
 import os, subprocess
@@ -611,7 +583,7 @@ print([l for l in out.splitlines() if l.startswith("LD_PRELOAD=")][0])
 os.environ["LD_PRELOAD"] = env["LD_PRELOAD"]
 os.system("/usr/bin/env | grep ^LD_PRELOAD=")
 ''')
-    want = 'LD_PRELOAD=' + (FIRST + ':' if FIRST else '') + LIB
+    want = 'LD_PRELOAD=' + (FIRST + ':' if FIRST else '') + LIBRARY
     lines = [line for line in r.stdout.splitlines() if line.startswith('LD_PRELOAD=')]
     ok(len(lines) == 2 and all(line.startswith(want) for line in lines),
        'a library put before the guard comes after it in the child (exec and system)',
@@ -622,7 +594,7 @@ os.system("/usr/bin/env | grep ^LD_PRELOAD=")
 # ---- 6. stale caches ----
 
 def case_closedir_stale():
-    b = Box('closedir')
+    b = HolesBox('closedir')
     r = b.py(LIBC + f'''
 libc.fdopendir.restype = ctypes.c_void_p
 fd = os.open("{b.p('out')}", os.O_RDONLY | os.O_DIRECTORY)
@@ -643,7 +615,7 @@ except OSError as e:
 
 
 def case_nftw_chdir():
-    b = Box('nftw')
+    b = HolesBox('nftw')
     r = b.py(LIBC + f'''
 FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int,
                       ctypes.c_void_p)
@@ -665,7 +637,7 @@ libc.nftw(b"{b.root}", FN(cb), 8, 4)  # FTW_CHDIR
 
 
 def case_failed_seccomp():
-    b = Box('seccomp')
+    b = HolesBox('seccomp')
     os.symlink(b.p('secret/key'), b.p('out/l'))
     r = b.py(LIBC + f'''
 print(libc.prctl(22, 2, None, 0, 0), errno.errorcode.get(ctypes.get_errno()))
@@ -683,7 +655,7 @@ except OSError as e:
 # ---- 7. profile gaps ----
 
 def case_proc_mem():
-    b = Box('procmem', PROFILED)
+    b = HolesBox('procmem', PROFILED)
     r = b.py('''
 import errno, subprocess
 p = subprocess.Popen(["sleep", "30"])
@@ -696,17 +668,19 @@ p.kill()
 ''')
     ok(r.stdout.split() == ['EACCES'], "another process's /proc/PID/mem is refused by secrets",
        r.stdout + r.stderr)
-    expect_record(b, '/proc/PID/mem', decision='deny', rule='secrets.proc-mem', status='EACCES')
+    expect_record(T, b, '/proc/PID/mem', decision='deny', rule='secrets.proc-mem', status='EACCES')
     b.done('/proc/PID/mem')
 
 
 def case_startup_hook_in_tmp_venv():
-    # The job's scratch grant is the whole temporary folder (as
-    # ml-default's /tmp/** is) and the job runs elsewhere (no ${PWD} rule).
-    if os.path.realpath(tempfile.gettempdir()) not in ('/tmp', '/var/tmp', '/dev/shm'):
-        T.skip('start-up hooks in a scratch venv', 'the temporary folder is not /tmp here')
+    # The job's scratch grant is the whole scratch folder the box lies in
+    # (as ml-default's /tmp/** is) and the job runs elsewhere (no ${PWD}
+    # rule).
+    if not scratch_root():
+        T.skip('start-up hooks in a scratch venv',
+               'the temporary folder is not below /tmp, /var/tmp or /dev/shm here')
         return
-    b = Box('pth', PROFILED)
+    b = HolesBox('pth', PROFILED)
     sp = b.p('venv/lib/python3.11/site-packages')
     os.makedirs(sp)
     r = b.py(f'''
@@ -727,18 +701,14 @@ for name in ("evil.pth", "sitecustomize.py", "usercustomize.py", "ok.py"):
 
 def main():
     only = os.environ.get('TG_CASES', '').split()
-    for case in (case_race_truncate, case_race_chmod, case_race_exec, case_exec_held, case_race_rename,
-                 case_rename_ancestor, case_aliases, case_dlmopen, case_loader_exec,
-                 case_dlopen_dropped,
-                 case_child_weak_policy, case_child_preload_order, case_closedir_stale,
-                 case_nftw_chdir, case_failed_seccomp, case_proc_mem,
-                 case_startup_hook_in_tmp_venv):
-        if only and case.__name__ not in only:
-            continue
-        try:
-            case()
-        except Exception as e:  # a crash of the harness is a failure, not a skip
-            ok(False, f'{case.__name__} ran to the end', repr(e))
+    cases = (case_race_truncate, case_race_chmod, case_race_exec, case_exec_held, case_race_rename,
+             case_race_rmdir, case_race_remove, case_delete_held,
+             case_rename_ancestor, case_aliases, case_dlmopen, case_loader_exec,
+             case_dlopen_dropped,
+             case_child_weak_policy, case_child_preload_order, case_closedir_stale,
+             case_nftw_chdir, case_failed_seccomp, case_proc_mem,
+             case_startup_hook_in_tmp_venv)
+    run_cases(T, [c for c in cases if not only or c.__name__ in only])
     T.done()
 
 

@@ -15,95 +15,49 @@ Landlock often is too, and the preload alone must hold.
 import hashlib
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'integration'))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-import tap  # noqa: E402
+import tglib  # noqa: E402
+from tgbox import POINT, TRY_VALUE, Box, policy, rec, run_cases  # noqa: E402
 
-BUILD = os.environ['TG_BUILD_ROOT']
-LIB = os.environ.get('TG_GUARD_LIB', os.path.join(BUILD, 'preload', 'libtrainguard.so'))
 HELPER = os.environ.get('TG_ATTACK_HELPER', '')
 FLIP_SHIM = os.environ.get('TG_FLIP_SHIM', '')
-FIRST = os.environ.get('TG_PRELOAD_FIRST', '')  # the ASan runtime, in the sanitizer run
-PY = '/usr/bin/python3'
 SECRET = 'KEY-51c0ffee-do-not-leak'
 
-POLICY = '''version = 1;
-defaults = {{ read = "allow"; list = "allow"; exec = "allow";
-             write = "deny"; create = "deny"; delete = "deny"; chmod = "deny"; }};
-rules = (
-  {{ id = "data"; path = "{root}/data/**"; allow = ["read", "list"];
-     deny = ["write", "create", "delete", "chmod"]; errno = "EROFS"; }},
-  {{ id = "secret"; path = "{root}/secret/**"; deny = ["read", "list", "write"]; }},
-  {{ id = "out"; path = "{root}/out/**"; allow = ["read", "list", "write", "create", "delete"]; }}
-);
-'''
+POLICY = policy()
 
-T = tap.TAP()
+T = tglib.TAP()
 ok = T.ok
 
 
-class Box:
-    def __init__(self, name):
-        self.root = os.path.realpath(tempfile.mkdtemp(prefix=f'tg-noat2-{name}-'))
-        for d in ('data', 'secret', 'out/adir'):
-            os.makedirs(self.p(d))
-        for rel, text in (('data/f', 'shard\n'), ('secret/key', SECRET + '\n'),
-                          ('out/a', 'scratch\n'), ('out/adir/key', 'scratch\n')):
-            with open(self.p(rel), 'w') as f:
-                f.write(text)
-        self.policy = self.p('policy.cfg')
-        with open(self.policy, 'w') as f:
-            f.write(POLICY.format(root=self.root))
-        self.log = self.p('log.jsonl')
+class NoOpenat2Box(Box):
+    """data/f, secret/key, out/a and out/adir/key; every run under a
+    seccomp filter that answers ENOSYS to openat2, the fence off."""
 
-    def p(self, rel):
-        return os.path.join(self.root, rel)
+    def __init__(self, name, text=POLICY):
+        super().__init__(f'noat2-{name}', text, tree=(
+            ('data/f', 'shard\n'), ('secret/key', SECRET + '\n'), ('out/a', 'scratch\n'),
+            ('out/adir/key', 'scratch\n')), job='job-no-openat2',
+            env={'TRAINGUARD_FENCE': 'none'})
 
-    def run(self, code, timeout=120, preload_after='', extra=None):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith('TRAINGUARD_') and k != 'LD_PRELOAD'}
-        env.update(LD_PRELOAD=(FIRST + ':' if FIRST else '') + LIB +
-                   (':' + preload_after if preload_after else ''), TRAINGUARD_LOG=self.log,
-                   TRAINGUARD_POLICY=self.policy, TRAINGUARD_JOB_ID='job-no-openat2',
-                   LC_ALL='C', TRAINGUARD_FENCE='none')
-        env.update(extra or {})
-        return subprocess.run([HELPER, 'no-openat2', PY, '-c', code], env=env, cwd=self.root,
-                              capture_output=True, text=True, timeout=timeout)
-
-    def records(self):
-        if not os.path.exists(self.log):
-            return []
-        return [json.loads(line) for line in open(self.log) if line.startswith('{')]
-
-    def done(self):
-        shutil.rmtree(self.root, ignore_errors=True)
+    def py(self, code, **kw):
+        return super().py(code, prefix=(HELPER, 'no-openat2'), **kw)
 
 
 def has_record(box, decision, path, status):
-    for r in box.records():
-        t = r.get('unmapped', {}).get('trainguard', {})
-        if (t.get('decision') == decision and r.get('file', {}).get('path') == path and
-                r.get('status_code') == status):
-            return True
-    return False
+    return rec(box.records(), decision=decision, path=path, status=status) is not None
 
 
 # The swap comes at the worst moment (flip-shim.c): right after the guard
 # has looked at the link, which is then re-pointed at the protected file.
 # The reader points it back at the allowed file before each open.
-READ = '''
-import os
+READ = POINT + '''
 tries = got = 0
 seen = set()
 for _ in range(200):
-    tmp = LINK + ".rst"
-    os.symlink(ALLOWED, tmp)
-    os.rename(tmp, LINK)
+    point(LINK, ALLOWED)
     tries += 1
     try:
         with open(PATH) as f:
@@ -118,10 +72,14 @@ for s in sorted(seen):
 
 
 def race(what, link, allowed, protected, path):
-    b = Box(what.split()[0])
+    with NoOpenat2Box(what.split()[0]) as b:
+        race_in(b, what, link, allowed, protected, path)
+
+
+def race_in(b, what, link, allowed, protected, path):
     code = (READ.replace('LINK', repr(b.p(link))).replace('ALLOWED', repr(b.p(allowed)))
             .replace('PATH', repr(b.p(path))))
-    r = b.run(code, timeout=60, preload_after=FLIP_SHIM,
+    r = b.py(code, timeout=60, preload_after=FLIP_SHIM,
               extra={'TG_FLIP_LINK': b.p(link), 'TG_FLIP_TO': b.p(protected)})
     out = r.stdout + r.stderr
     ok(SECRET not in out, f'{what}: the secret\'s bytes never reach the program', out[-2000:])
@@ -134,7 +92,6 @@ def race(what, link, allowed, protected, path):
        out[-2000:])
     ok(os.readlink(b.p(link)) == b.p(protected),
        f'{what}: the link was re-pointed at the protected file during the opens')
-    b.done()
 
 
 def case_race_last():
@@ -146,19 +103,12 @@ def case_race_folder():
     race('folder flipped between out/adir and secret/', 'out/w', 'out/adir', 'secret', 'out/w/key')
 
 
-TRY = '''
-import os, errno, sys
-def t(fn):
-    try:
-        r = fn()
-        print("ok" if r is None or r is True or isinstance(r, int) or not r.strip() else r.strip())
-    except OSError as e:
-        print(errno.errorcode[e.errno])
-'''
-
-
 def case_opens():
-    b = Box('opens')
+    with NoOpenat2Box('opens') as b:
+        opens(b)
+
+
+def opens(b):
     os.symlink(b.p('secret/key'), b.p('out/l'))
     os.symlink(b.p('data/f'), b.p('out/good'))
     os.symlink('good', b.p('out/rel'))           # a relative link to a link
@@ -166,7 +116,7 @@ def case_opens():
     os.symlink(b.p('secret'), b.p('out/s'))
     os.makedirs(b.p('data/sub'))
     os.symlink(b.p('data/sub'), b.p('out/w'))
-    code = TRY + f'''
+    code = TRY_VALUE + f'''
 R = {b.root!r}
 t(lambda: open(R + "/data/f").read())                        # 1 read
 t(lambda: open(R + "/data/f", "a"))                          # 2 write refused
@@ -196,7 +146,7 @@ t(lambda: open(R + "/data/f").read())                        # 21 after many
 t(lambda: os.open(R + "/data/sub", os.O_WRONLY))             # 22 the kernel's EISDIR first
 os.close(dfd)
 '''
-    r = b.run(code)
+    r = b.py(code)
     got = r.stdout.split()
     want = ['shard', 'EROFS', 'EACCES', 'ok', 'EACCES', 'shard', 'shard', 'shard', 'EACCES',
             'EROFS', 'ELOOP', 'EEXIST', 'shard', 'shard', 'EROFS', 'piped', 'ENOENT', 'ENOENT',
@@ -211,25 +161,22 @@ os.close(dfd)
        json.dumps([x.get('file', {}).get('path') for x in b.records()]))
     ok(has_record(b, 'deny', b.p('data/f'), 'EROFS'),
        'w/../f is decided on data/f, the object the kernel reaches')
-    b.done()
 
 
 def case_audited():
     """An audited read without openat2 is still aggregated, with its digest
     (the lineage of a job on an old kernel or in a strict container)."""
-    b = Box('audit')
-    with open(b.policy, 'w') as f:
-        f.write(POLICY.replace('allow = ["read", "list"];',
-                               'allow = ["read", "list"]; audit = true;', 1).format(root=b.root))
-    r = b.run('for _ in range(3):\n    open("data/f").read()\n')
-    agg = [x for x in b.records() if x.get('unmapped', {}).get('trainguard', {}).get('aggregated')
-           and x.get('file', {}).get('path') == b.p('data/f')]
-    want = hashlib.sha256(b'shard\n').hexdigest()
-    ok(r.returncode == 0 and agg and sum(x.get('count', 1) for x in agg) == 3 and
-       all(x['file'].get('hashes', [{}])[0].get('value') == want for x in agg),
-       'without openat2 an audited read is aggregated (3 opens) with its SHA-256',
-       json.dumps(agg)[:1500] + r.stderr[-1000:])
-    b.done()
+    audited = POLICY.replace('allow = ["read", "list"];',
+                             'allow = ["read", "list"]; audit = true;', 1)
+    with NoOpenat2Box('audit', audited) as b:
+        r = b.py('for _ in range(3):\n    open("data/f").read()\n')
+        agg = [x for x in b.records() if tglib.tg(x).get('aggregated') and
+               x.get('file', {}).get('path') == b.p('data/f')]
+        want = hashlib.sha256(b'shard\n').hexdigest()
+        ok(r.returncode == 0 and agg and sum(x.get('count', 1) for x in agg) == 3 and
+           all(x['file'].get('hashes', [{}])[0].get('value') == want for x in agg),
+           'without openat2 an audited read is aggregated (3 opens) with its SHA-256',
+           json.dumps(agg)[:1500] + r.stderr[-1000:])
 
 
 def main():
@@ -237,11 +184,7 @@ def main():
         T.skip('opens without openat2', 'libseccomp was not found at build time')
         T.done()
         return
-    for case in (case_opens, case_audited, case_race_last, case_race_folder):
-        try:
-            case()
-        except Exception as e:  # a crash of the harness is a failure, not a skip
-            ok(False, f'{case.__name__} ran to the end', repr(e))
+    run_cases(T, (case_opens, case_audited, case_race_last, case_race_folder))
     T.done()
 
 

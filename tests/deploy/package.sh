@@ -29,7 +29,12 @@ ok $? "dpkg-buildpackage -us -uc -b builds the package from a copy of the tree" 
 
 # ---- lintian -------------------------------------------------------------
 if command -v lintian >/dev/null; then
-	lint=$(lintian --pedantic -I "${DEB%/*}"/trainguard_*.changes 2>&1 | grep -v '^running with root')
+	# lintian leaves its ELF databases (mldbm-elf*) in the temporary
+	# folder: give it one of its own and remove it.
+	lint_tmp=$(mktemp -d "${TMPDIR:-/tmp}/tg-lintian.XXXXXX")
+	lint=$(TMPDIR=$lint_tmp lintian --pedantic -I "${DEB%/*}"/trainguard_*.changes 2>&1 |
+		grep -v '^running with root')
+	rm -rf "$lint_tmp"
 	errors=$(printf '%s\n' "$lint" | grep '^E:')
 	ok "$([ -z "$errors" ]; echo $?)" "lintian reports no error" "$errors"
 	[ -z "$lint" ] || printf '%s\n' "$lint" | sed 's/^/# lintian: /'

@@ -89,8 +89,15 @@ def test_pid(tap):
                        'doctor --pid: the guarded job is guarded, with its job id and log',
                        r.stdout + r.stderr)
         finally:
-            job.kill()
-            job.wait()
+            # SIGTERM, as a scheduler stops a job: trainguard run hands it
+            # to the job and removes its collector folder (SIGKILL left
+            # trainguard-run-* in the temporary folder, and sleep running).
+            job.terminate()
+            try:
+                job.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                job.kill()
+                job.wait()
         plain = subprocess.Popen(['sleep', '30'], env=tglib.base_env())
         try:
             r = doctor(['--pid', str(plain.pid)])

@@ -23,6 +23,7 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import tap  # noqa: E402
+from tgbox import strace_calls  # noqa: E402
 
 BUILD = os.environ['TG_BUILD_ROOT']
 LIB = os.path.join(BUILD, 'preload', 'libtrainguard.so')
@@ -127,6 +128,13 @@ def box():
     return root, policy
 
 
+def clear(root):
+    """Removes the box and the log beside it."""
+    shutil.rmtree(root, ignore_errors=True)
+    if os.path.exists(root + '.log'):
+        os.unlink(root + '.log')
+
+
 WANT = ['ok', 'EROFS', 'ENOENT', 'kept', 'ok', 'ok', 'x', 'EROFS', 'mine', 'closed', 'ok',
         'x']
 
@@ -139,9 +147,7 @@ def case(name, prefix=()):
        f'got  {got}\nwant {WANT}\n{r.stderr[-2000:]}')
     ok(open(os.path.join(root, 'data/f')).read() == 'data\n' and
        not os.path.exists(os.path.join(root, 'data/c')), f'{name}: the dataset is untouched')
-    shutil.rmtree(root, ignore_errors=True)
-    if os.path.exists(root + '.log'):
-        os.unlink(root + '.log')
+    clear(root)
 
 
 LOOP = r'''
@@ -156,20 +162,12 @@ for i in range(n):
 
 
 def count(root, policy, n, guarded):
-    out = root + f'.strace-{n}-{guarded}'
     setting = []
     if guarded:
         setting = [f'LD_PRELOAD={LIB}', f'TRAINGUARD_POLICY={policy}',
                    f'TRAINGUARD_LOG={root}.log', 'TRAINGUARD_FENCE=none']
-    subprocess.run(['strace', '-f', '-c', '-o', out, 'env'] + setting +
-                   [PY, '-c', LOOP, root, str(n)], capture_output=True, timeout=120, check=True)
-    text = open(out).read()
-    os.unlink(out)
-    for line in text.splitlines():
-        f = line.split()
-        if f and f[-1] == 'total':
-            return int(f[3])
-    raise RuntimeError('no total in strace -c output')
+    return strace_calls(['env'] + setting + [PY, '-c', LOOP, root, n],
+                        root + f'.strace-{n}-{guarded}')
 
 
 def case_count():
@@ -184,7 +182,7 @@ def case_count():
     extra = (g - a) / 200
     ok(extra <= 2.05, f'create + rename in one folder + unlink: {extra:.2f} extra system calls '
        '(at most one per rename and one per unlink; 6 with the probes)')
-    shutil.rmtree(root, ignore_errors=True)
+    clear(root)
 
 
 def main():

@@ -316,7 +316,8 @@ def demo_layout(sb):
     sb.write('home/.aws/credentials', '[default]\naws_access_key_id = AKIAFAKELEARN\n', 0o600)
     sb.write('home/.ssh/id_rsa', SECRET + '\n', 0o600)
     sb.write('home/.bashrc', '# FAKE\n', 0o644)
-    return {'HOME': sb.p('home'), 'TG_DEMO_ROOT': sb.root}
+    # The demo drops its miner in /tmp itself: its job's TMPDIR is /tmp.
+    return {'HOME': sb.p('home'), 'TG_DEMO_ROOT': sb.root, 'TMPDIR': '/tmp'}
 
 
 def test_demo(tap):
@@ -330,7 +331,7 @@ def test_demo(tap):
         tap.ok(r.rc == 0 and 'training finished' in r.out, 'the demo job runs in learn mode',
                r.describe())
         draft = sb.p('demo-draft.cfg')
-        lr = cli(['learn', r.log, '-o', draft], cwd=sb.root)
+        lr = cli(['learn', r.log, '-o', draft], cwd=sb.root, env={'TMPDIR': env['TMPDIR']})
         text = open(draft).read() if os.path.exists(draft) else ''
         tap.diag('the demo draft:\n' + text)
         tap.ok(re.search(r'# REVIEW: changes a file in a folder the job otherwise only reads '

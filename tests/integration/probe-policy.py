@@ -135,8 +135,10 @@ def test_audit_mode(tap):
         # the same through trainguard run --mode audit: the summary counts it
         res = sb.probe('open', sb.p('data/f'), 'O_WRONLY|O_APPEND', mode='audit', cli=True,
                        label='trainguard run --mode audit')
-        tap.ok(res.rc == 0 and '1 violation (0 denied, 1 audited)' in res.err,
-               'trainguard run --mode audit: exit 0, summary counts 1 audited', res.describe())
+        tap.ok(res.rc == 0 and
+               '1 violation (0 denied, 1 would be denied), 0 audited in job' in res.err,
+               'trainguard run --mode audit: exit 0, summary counts 1 would be denied',
+               res.describe())
         tap.ok(len(find(res.records, decision='would_deny', mode='audit')) == 1,
                'trainguard run --mode audit: one would_deny record', tglib.summary(res.records))
 
@@ -160,6 +162,12 @@ def test_learn_mode(tap):
             check_record(tap, recs[0] if recs else None,
                          f'learn mode: {os.path.relpath(path, sb.root)} {classes} record',
                          decision='learn', mode='learn', job=sb.job)
+        # through trainguard run: the write enforce would refuse is a violation
+        res = sb.probe('open', f, 'O_RDONLY', '+', 'open', f, 'O_WRONLY', mode='learn',
+                       cli=True, label='trainguard run --mode learn')
+        tap.ok(res.rc == 0 and '1 violation (0 denied, 1 would be denied), ' in res.err,
+               'trainguard run --mode learn: the summary counts the write to data/ as would be '
+               'denied', res.describe())
 
 
 def test_lock_mode(tap):
@@ -509,7 +517,7 @@ def test_cli(tap):
         tap.ok(res.rc == 0 and ln and ln.errno == 'EACCES',
                'trainguard run: the job runs guarded and exits with its status', res.describe())
         untouched(tap, sb, before, 'trainguard run')
-        tap.ok('1 violation (1 denied, 0 audited) in job cli-job-7' in res.err,
+        tap.ok('1 violation (1 denied, 0 would be denied), 0 audited in job cli-job-7' in res.err,
                'trainguard run: the summary line counts the denial', res.err)
         one(tap, res, 'trainguard run', op='open', decision='deny', job='cli-job-7',
             uid='dataset', pid=ln.pid if ln else None, source=sb.policy_path)
@@ -529,6 +537,11 @@ def test_audit_rule(tap):
         tap.ok(ln and ln.ret >= 0, 'audit = true: the read is allowed', res.describe())
         one(tap, res, 'audit = true', op='open', decision='allow', uid='lineage', errno=0,
             path=sb.p('ckpt/a'), classes=['read'], mode='enforce')
+        res = sb.probe('open', sb.p('ckpt/a'), 'O_RDONLY', cli=True,
+                       label='audit = true, trainguard run')
+        tap.ok(res.rc == 0 and '0 violations (0 denied, 0 would be denied), 1 audited' in res.err,
+               'trainguard run: an audited access is counted as audited, not as a violation',
+               res.describe())
         res = sb.probe('open', sb.p('out/f'), 'O_RDONLY', label='no audit')
         tap.ok(not res.records, 'a rule without audit logs no allowed access',
                tglib.summary(res.records))

@@ -594,7 +594,9 @@ def test_demo(tap):
 
 # ---- html in a real browser ---------------------------------------------------------
 
-def browser(tap):
+def browser(tmp):
+    """A Chromium driven by chromedriver, both with TMPDIR=TMP (Chromium
+    leaves its singleton folder in it), or None and why not."""
     try:
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -611,7 +613,9 @@ def browser(tap):
         opts.add_argument(a)
     opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})
     try:
-        return webdriver.Chrome(service=Service(driver), options=opts), None
+        os.makedirs(tmp, exist_ok=True)
+        service = Service(driver, env=dict(os.environ, TMPDIR=tmp))
+        return webdriver.Chrome(service=service, options=opts), None
     except Exception as x:  # noqa: BLE001 (a browser that cannot start is a skip)
         return None, f'chromium did not start: {str(x).splitlines()[0]}'
 
@@ -626,7 +630,7 @@ def test_html(tap, sb, logs, synth):
     tap.ok(not ext and page.count('<html') == 1 and '<svg id="timeline"' in page,
            'one self-contained page: no script, link, src, href, url() or @import',
            str(ext))
-    drv, why = browser(tap)
+    drv, why = browser(sb.p('chromium-tmp'))
     if not drv:
         for d in ('chromium loads the page without console errors',
                   'the DOM holds the expected counts', 'a screenshot is kept'):

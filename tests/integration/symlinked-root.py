@@ -14,100 +14,42 @@ the unguarded program.
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-import tap  # noqa: E402
+import tglib  # noqa: E402
+from tgbox import (FIRST, POINT, PYTHON as PY, TRY_VALUE, Box, policy, run_cases,  # noqa: E402
+                   strace_calls)
 
-BUILD = os.environ['TG_BUILD_ROOT']
-LIB = os.path.join(BUILD, 'preload', 'libtrainguard.so')
-FIRST = os.environ.get('TG_PRELOAD_FIRST', '')  # the ASan runtime, in the sanitizer run
-PY = os.environ.get('TG_PYTHON', '/usr/bin/python3')
+BUILD = tglib.BUILD_ROOT
 SECRET = 'KEY-9a1e55-do-not-leak'
 
-POLICY = '''version = 1;
-defaults = {{ read = "allow"; list = "allow"; exec = "allow";
-             write = "deny"; create = "deny"; delete = "deny"; chmod = "deny"; }};
-rules = (
-  {{ id = "data"; path = "{root}/real/**"; allow = ["read", "list"];
-     deny = ["write", "create", "delete", "chmod"]; errno = "EROFS"; }},
-  {{ id = "secret"; path = "{root}/secret/**"; deny = ["read", "list", "write"]; }},
-  {{ id = "out"; path = "{root}/out/**"; allow = ["read", "list", "write", "create", "delete"]; }}
-);
-'''
-
-T = tap.TAP()
+T = tglib.TAP()
 ok = T.ok
 
 
-class Box:
-    def __init__(self):
-        self.root = os.path.realpath(tempfile.mkdtemp(prefix='tg-symroot-'))
-        for d in ('real/ds/c0', 'real/ds/c1', 'secret', 'out/ckpt-0005', 'out/ckpt-0006',
-                  'hop'):
-            os.makedirs(self.p(d))
-        for c in (0, 1):
-            for i in range(400):
-                with open(self.p(f'real/ds/c{c}/s{i}.bin'), 'w') as f:
-                    f.write(f'sample {c} {i}\n')
-        for rel, text in (('secret/key', SECRET + '\n'), ('out/ckpt-0005/model.pt', 'five\n'),
-                          ('out/ckpt-0006/model.pt', 'six\n')):
-            with open(self.p(rel), 'w') as f:
-                f.write(text)
-        os.symlink(self.p('real/ds'), self.p('out/data'))       # absolute text
-        os.symlink('ckpt-0005', self.p('out/latest'))            # relative text
-        os.symlink(self.p('real'), self.p('hop/r'))
-        os.symlink(self.p('hop/r/ds'), self.p('l1'))             # its target is behind a link
-        os.symlink('../real/ds', self.p('out/up'))               # ".." in the text
-        os.symlink('s0.bin', self.p('real/ds/c0/alias'))         # a link below the root
-        self.policy = self.p('policy.cfg')
-        with open(self.policy, 'w') as f:
-            f.write(POLICY.format(root=self.root))
-        self.log = self.p('log.jsonl')
-
-    def p(self, rel):
-        return os.path.join(self.root, rel)
-
-    def env(self, guarded=True):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith('TRAINGUARD_') and k != 'LD_PRELOAD'}
-        env.update(LC_ALL='C')
-        if guarded:
-            env.update(LD_PRELOAD=(FIRST + ':' if FIRST else '') + LIB, TRAINGUARD_LOG=self.log,
-                       TRAINGUARD_POLICY=self.policy, TRAINGUARD_JOB_ID='job-symroot',
-                       TRAINGUARD_FENCE='none')
-        return env
-
-    def py(self, code, guarded=True, prefix=()):
-        return subprocess.run(list(prefix) + [PY, '-c', code], env=self.env(guarded),
-                              cwd=self.root, capture_output=True, text=True, timeout=120)
-
-    def records(self):
-        if not os.path.exists(self.log):
-            return []
-        return [json.loads(line) for line in open(self.log) if line.startswith('{')]
-
-
-TRY = '''
-import os, errno
-R = %r
-def t(fn):
-    try:
-        r = fn()
-        print("ok" if r is None or isinstance(r, int) else r.strip())
-    except OSError as e:
-        print(errno.errorcode[e.errno])
-def point(link, text):
-    os.symlink(text, link + ".new")
-    os.rename(link + ".new", link)
-'''
+def symroot_box():
+    """real/ds/c0 and c1 with 400 samples each (the dataset, read-only),
+    secret/key, out/ckpt-0005 and -0006, and the links: out/data to the
+    dataset (absolute), out/latest to ckpt-0005 (relative), l1 to a target
+    behind the link hop/r, out/up with ".." in it, and one below the root."""
+    tree = [(f'real/ds/c{c}/s{i}.bin', f'sample {c} {i}\n') for c in (0, 1) for i in range(400)]
+    tree += [('secret/key', SECRET + '\n'), ('out/ckpt-0005/model.pt', 'five\n'),
+             ('out/ckpt-0006/model.pt', 'six\n'), ('hop/', '')]
+    b = Box('symroot', policy(data='real'), tree=tree, job='job-symroot',
+            env={'TRAINGUARD_FENCE': 'none'})
+    os.symlink(b.p('real/ds'), b.p('out/data'))       # absolute text
+    os.symlink('ckpt-0005', b.p('out/latest'))         # relative text
+    os.symlink(b.p('real'), b.p('hop/r'))
+    os.symlink(b.p('hop/r/ds'), b.p('l1'))             # its target is behind a link
+    os.symlink('../real/ds', b.p('out/up'))            # ".." in the text
+    os.symlink('s0.bin', b.p('real/ds/c0/alias'))      # a link below the root
+    return b
 
 
 def case_opens(b, prefix=(), what='with openat2'):
-    code = TRY % b.root + '''
+    code = TRY_VALUE + POINT + f'R = {b.root!r}\n' + '''
 for i in range(50):
     open(R + "/out/data/c0/s%d.bin" % i).read()
 t(lambda: open(R + "/out/data/c1/s7.bin").read())               # 1 through the root link
@@ -149,9 +91,9 @@ t(lambda: os.open("s5.bin", os.O_WRONLY, dir_fd=fd))        # 20 EROFS from it
     ok(SECRET not in r.stdout + r.stderr,
        f'{what}: the secret was not read through a re-pointed link')
     ok(not os.path.exists(b.p('real/ds/c1/new.bin')), f'{what}: nothing was created in the dataset')
-    recs = [(x.get('file', {}).get('path'), x['unmapped']['trainguard'].get('decision'),
+    recs = [(x.get('file', {}).get('path'), tglib.tg(x).get('decision'),
              x.get('status_code')) for x in b.records()
-            if x['unmapped']['trainguard'].get('decision') == 'deny']
+            if tglib.tg(x).get('decision') == 'deny']
     ok((b.p('real/ds/c1/s7.bin'), 'deny', 'EROFS') in recs,
        f'{what}: the refused write is recorded on the real file, not on the link', json.dumps(recs))
     ok((b.p('secret/key'), 'deny', 'EACCES') in recs,
@@ -168,20 +110,11 @@ for i in range(n):
 
 
 def syscalls(b, n, guarded):
-    out = b.root + f'.strace-{n}-{guarded}'
-    env = b.env(guarded)
+    env = b.env(guarded=guarded)
     setting = [f'{k}={env[k]}' for k in env if k.startswith('TRAINGUARD_') or k == 'LD_PRELOAD']
     # strace itself runs unguarded; env puts the guard under the program only.
-    subprocess.run(['strace', '-f', '-c', '-o', out, 'env'] + setting +
-                   [PY, '-c', COUNT, b.root, str(n)],
-                   env=b.env(False), capture_output=True, timeout=120, check=True)
-    text = open(out).read()
-    os.unlink(out)
-    for line in text.splitlines():
-        f = line.split()
-        if f and f[-1] == 'total':
-            return int(f[3])
-    raise RuntimeError('no total in strace -c output')
+    return strace_calls(['env'] + setting + [PY, '-c', COUNT, b.root, n],
+                        b.root + f'.strace-{n}-{guarded}', env=b.env(guarded=False))
 
 
 def case_count(b):
@@ -205,19 +138,13 @@ def case_no_openat2(_):
         T.skip('openat2 refused: opens through symlinked folders',
                'tg-attack-helper (libseccomp) was not built')
         return
-    b = Box()
-    case_opens(b, prefix=(HELPER, 'no-openat2'), what='openat2 refused')
-    shutil.rmtree(b.root, ignore_errors=True)
+    with symroot_box() as b:
+        case_opens(b, prefix=(HELPER, 'no-openat2'), what='openat2 refused')
 
 
 def main():
-    b = Box()
-    for case in (case_opens, case_count, case_no_openat2):
-        try:
-            case(b)
-        except Exception as e:  # a crash of the harness is a failure, not a skip
-            ok(False, f'{case.__name__} ran to the end', repr(e))
-    shutil.rmtree(b.root, ignore_errors=True)
+    with symroot_box() as b:
+        run_cases(T, (case_opens, case_count, case_no_openat2), b)
     T.done()
 
 

@@ -128,7 +128,11 @@ FIELDS = {
     'pid': lambda r: r.get('actor', {}).get('process', {}).get('pid'),
     'ppid': lambda r: r.get('actor', {}).get('process', {}).get('parent_process', {}).get('pid'),
     'cmd_line': lambda r: r.get('actor', {}).get('process', {}).get('cmd_line'),
+    'unguarded': lambda r: tg(r).get('unguarded'),
 }
+# The short names the payload tests use (tests/integration/tgbox.py).
+FIELDS.update(rule=FIELDS['uid'], status=FIELDS['status_code'],
+              requested=FIELDS['path_requested'])
 
 
 def field(rec, name):

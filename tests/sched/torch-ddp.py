@@ -191,6 +191,10 @@ rules = (
                if not k.startswith(('TRAINGUARD_', 'SLURM_', 'TORCHELASTIC_')) and
                k != 'LD_PRELOAD'}
         env['OMP_NUM_THREADS'] = '1'
+        # torchrun keeps its run folder (torchelastic_*) in the temporary
+        # folder: one below root goes with it.
+        env['TMPDIR'] = os.path.join(root, 'tmp')
+        os.makedirs(env['TMPDIR'])
         run_case(t, 'spawn', root, [PYTHON, '{job}', 'spawn'], env)
         # Debian's torch 1.13 on Python 3.11 cannot parse the default
         # "--redirects 0 --tee 0" (an IntFlag's 0 member is not iterated):
