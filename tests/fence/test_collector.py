@@ -14,7 +14,8 @@ named by the collector's records; a record sent in another process's name
 is refused; every record of a job whose processes log at once and exit is
 in the log before run's summary and the seal, and a child's first record
 after the parent record it links to; a stopped collector does not stop the
-job; a socket folder left by a killed run is removed by the next. The
+job; a socket folder left by a killed run is removed by the next; a program
+started after the collector ended does not run unguarded. The
 truncation is tried as nobody too. A nested `trainguard run` with a weaker policy, the fence
 off and audit mode inside a guarded job gets no weaker guard: the outer
 policy still refuses the miner and the secret, with the outer fence on and
@@ -493,6 +494,31 @@ def case_nested(tap, lay, outer_fence):
               'refusal is in the outer log', f'{r.returncode} {r.stdout}{r.stderr}')
 
 
+def case_late_start(tap, lay):
+    """A program started by a process the job left behind, after the
+    collector has ended: it cannot log, so it does not run. With the
+    fence off, the guard's refusal at start is all that keeps the secret."""
+    out, err, rc = (os.path.join(lay.work, 'late.' + x) for x in ('out', 'err', 'rc'))
+    for f in (out, err, rc):
+        if os.path.exists(f):
+            os.unlink(f)
+    log = os.path.join(lay.t, 'late.jsonl')
+    late = f'(sleep 2.5; cat {lay.secret} >{out} 2>{err}; echo $? >{rc}) & exit 0'
+    r = tg_run(lay, ['sh', '-c', late], log, opts=['--fence', 'off'])
+    deadline = time.monotonic() + 15
+    while not os.path.exists(rc) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.1)
+    said = open(err).read() if os.path.exists(err) else ''
+    status = open(rc).read().strip() if os.path.exists(rc) else 'none'
+    got = open(out).read() if os.path.exists(out) else ''
+    tap.check(r.returncode == 0 and status == '126' and SECRET not in got
+              and 'cannot reach the collector' in said and 'refusing to run unguarded' in said,
+              'collector: a program a left-behind process starts after the collector ended '
+              'refuses to run (126, named on its stderr): with the fence off, the secret is '
+              'not read', f'run {r.returncode}, late status {status}\n{said}\n{got}')
+
+
 def main():
     tap = Tap()
     if landlock_abi() < 1:
@@ -510,6 +536,7 @@ def main():
         case_stall(tap, lay)
         case_stale(tap, lay)
         case_plain_preload(tap, lay)
+        case_late_start(tap, lay)
         case_nested(tap, lay, None)
         case_nested(tap, lay, 'off')
     finally:
