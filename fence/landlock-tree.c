@@ -136,25 +136,119 @@ void free_nodes(struct node *n)
 	free(n->e);
 }
 
-/* What is at each node now. A node reached through a symbolic link is
- * dead: the loader adds the resolved form of such patterns as well, and
- * Landlock sees only the resolved one. */
-void survey(struct node *n, bool dead)
+static enum node_state state_of(const char *path)
 {
 	struct stat st;
 
+	if (lstat(path, &st) < 0)
+		return N_MISSING;
+	if (S_ISLNK(st.st_mode))
+		return N_DEAD;
+	return S_ISDIR(st.st_mode) ? N_DIR : N_FILE;
+}
+
+static enum node_state state_of_type(unsigned char type, const char *path)
+{
+	switch (type) {
+	case DT_DIR:
+		return N_DIR;
+	case DT_LNK:
+		return N_DEAD;
+	case DT_UNKNOWN:
+		return state_of(path);
+	default:
+		return N_FILE;
+	}
+}
+
+static int cmp_dirent_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The states of N's children from one listing of N, where asking each
+ * child costs more: a folder like /home with a rule for each of hundreds
+ * of users, most of them absent here. Each name in the listing carries
+ * its type (d_type); a file system that leaves it unknown is asked per
+ * name. Returns false when N cannot be listed (each child is then asked). */
+static bool survey_children_listed(struct node *n)
+{
+	DIR *d = opendir(n->path);
+	struct dirent *de;
+	char **names = NULL;
+	size_t k = 0, cap = 0;
+	bool done = false;
+
+	if (!d)
+		return false;
+	/* Each name is kept with its type in the byte before it. */
+	while ((de = readdir(d))) {
+		if (k == cap) {
+			cap = cap ? 2 * cap : 64;
+			char **t = realloc(names, cap * sizeof(*t));
+			if (!t)
+				goto out;
+			names = t;
+		}
+		size_t len = strlen(de->d_name);
+		char *e = malloc(len + 2);
+		if (!e)
+			goto out;
+		e[0] = (char)de->d_type;
+		memcpy(e + 1, de->d_name, len + 1);
+		names[k++] = e + 1;
+	}
+	if (k)
+		qsort(names, k, sizeof(*names), cmp_dirent_name);
+	for (struct node *c = n->child; c; c = c->next) {
+		const char *key = c->name;
+		char **hit = k ? bsearch(&key, names, k, sizeof(*names), cmp_dirent_name) : NULL;
+		c->state = hit ? state_of_type((unsigned char)(*hit)[-1], c->path) : N_MISSING;
+	}
+	done = true;
+out:
+	for (size_t i = 0; i < k; i++)
+		free(names[i] - 1);
+	free(names);
+	closedir(d);
+	return done;
+}
+
+/* A folder with at least this many children in the tree is listed once
+ * instead of asking each child. */
+#define LIST_CHILDREN 16
+
+/* What is at each node now. A node reached through a symbolic link is
+ * dead: the loader adds the resolved form of such patterns as well, and
+ * Landlock sees only the resolved one. Nothing is beneath a missing node
+ * or a file: its children are missing without asking. */
+static void survey_children(struct node *n)
+{
+	size_t nc = 0;
+
+	for (struct node *c = n->child; c; c = c->next)
+		nc++;
+	bool listed = n->state == N_DIR && nc >= LIST_CHILDREN && survey_children_listed(n);
+	for (struct node *c = n->child; c; c = c->next) {
+		if (n->state == N_DEAD)
+			c->state = N_DEAD;
+		else if (n->state != N_DIR)
+			c->state = N_MISSING;
+		else if (!listed)
+			c->state = state_of(c->path);
+		survey_children(c);
+	}
+}
+
+void survey(struct node *n, bool dead)
+{
 	if (dead)
 		n->state = N_DEAD;
 	else if (n->parent == NULL)
 		n->state = N_DIR;
-	else if (lstat(n->path, &st) < 0)
-		n->state = N_MISSING;
-	else if (S_ISLNK(st.st_mode))
-		n->state = N_DEAD;
 	else
-		n->state = S_ISDIR(st.st_mode) ? N_DIR : N_FILE;
-	for (struct node *c = n->child; c; c = c->next)
-		survey(c, n->state == N_DEAD);
+		n->state = state_of(n->path);
+	survey_children(n);
 }
 
 static int cmp_name(const void *a, const void *b)
