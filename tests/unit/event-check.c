@@ -22,37 +22,10 @@
 #include <jansson.h>
 
 #include "event-internal.h"
+#define TAP_LINKAGE
+#include "tap.h"
+
 #include "event-check.h"
-
-/* ---- TAP ---------------------------------------------------------------- */
-
-static int ntest, nfail;
-
-bool __attribute__((format(printf, 2, 3))) ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	ntest++;
-	printf("%sok %d - ", cond ? "" : "not ", ntest);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		nfail++;
-	return cond;
-}
-
-void __attribute__((format(printf, 1, 2))) diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 /* ---- Every line goes to the validator at the end -------------------------- */
 
@@ -95,7 +68,7 @@ void is_str(json_t *r, const char *what, const char *path, const char *want)
 {
 	const char *got = json_string_value(at(r, path));
 	if (!ok(got && strcmp(got, want) == 0, "%s: %s is \"%s\"", what, path, want))
-		diag("got %s", got ? got : "(not a string or absent)");
+		tap_diag("got %s", got ? got : "(not a string or absent)");
 }
 
 void is_int(json_t *r, const char *what, const char *path, long long want)
@@ -103,8 +76,8 @@ void is_int(json_t *r, const char *what, const char *path, long long want)
 	json_t *v = at(r, path);
 	if (!ok(json_is_integer(v) && json_integer_value(v) == want, "%s: %s is %lld", what, path,
 		want))
-		diag("got %lld (%s)", json_is_integer(v) ? json_integer_value(v) : 0,
-		     v ? "integer?" : "absent");
+		tap_diag("got %lld (%s)", json_is_integer(v) ? json_integer_value(v) : 0,
+			 v ? "integer?" : "absent");
 }
 
 void is_bool(json_t *r, const char *what, const char *path, bool want)
@@ -134,7 +107,7 @@ void is_strs(json_t *r, const char *what, const char *path, const char *want)
 			break;
 	}
 	if (!ok(json_is_array(a) && strcmp(got, want) == 0, "%s: %s is [%s]", what, path, want))
-		diag("got [%s]%s", got, json_is_array(a) ? "" : " (not an array)");
+		tap_diag("got [%s]%s", got, json_is_array(a) ? "" : " (not an array)");
 }
 
 bool has_str(json_t *arr, const char *want)
@@ -186,7 +159,7 @@ json_t *check_line(const char *what, const char *buf, int r)
 	json_error_t err;
 	json_t *rec = json_loadb(buf, len - 1, JSON_REJECT_DUPLICATES, &err);
 	if (!ok(json_is_object(rec), "%s: parses as one JSON object", what)) {
-		diag("%s at column %d", err.text, err.column);
+		tap_diag("%s at column %d", err.text, err.column);
 		return NULL;
 	}
 	char *again = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
@@ -202,7 +175,7 @@ json_t *record(const char *what, const struct tg_event *ev, const struct tg_proc
 	static char buf[TG_EVENT_MAX];
 	int r = tg_event_format(ev, p, buf, sizeof(buf));
 	if (r < 0)
-		diag("tg_event_format: %s", strerror(-r));
+		tap_diag("tg_event_format: %s", strerror(-r));
 	return check_line(what, buf, r);
 }
 
@@ -251,7 +224,7 @@ void common(json_t *rec, const char *what, const struct tg_proc *p, long long t0
 	snprintf(want + n, sizeof(want) - n, ".%03lld", t % 1000);
 	if (!ok(dt && strlen(dt) == 30 && strncmp(dt, want, strlen(want)) == 0 && dt[29] == 'Z',
 		"%s: time_dt is RFC 3339 with nanoseconds naming time", what))
-		diag("time_dt %s, want %s......Z", dt ? dt : "(absent)", want);
+		tap_diag("time_dt %s, want %s......Z", dt ? dt : "(absent)", want);
 
 	/* metadata.uid is a UUIDv7 whose first 48 bits are time. */
 	const char *uid = json_string_value(at(rec, "metadata.uid"));
@@ -375,7 +348,7 @@ void run_validator(void)
 	while (out && fgets(line, sizeof(line), out)) {
 		line[strcspn(line, "\n")] = '\0';
 		snprintf(last, sizeof(last), "%s", line);
-		diag("ocsf-check: %s", line);
+		tap_diag("ocsf-check: %s", line);
 	}
 	if (out)
 		fclose(out);
@@ -389,7 +362,6 @@ void run_validator(void)
 /* The plan line; the exit status. */
 int finish(void)
 {
-	printf("1..%d\n", ntest);
 	free(all_lines);
-	return nfail ? 1 : 0;
+	return tap_done();
 }

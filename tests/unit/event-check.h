@@ -8,9 +8,10 @@
 
 #include "event-internal.h"
 
-/* TAP */
-bool __attribute__((format(printf, 2, 3))) ok(bool cond, const char *fmt, ...);
-void __attribute__((format(printf, 1, 2))) diag(const char *fmt, ...);
+/* TAP (tap.h, made once in event-check.c) */
+int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int tap_done(void);
 
 /* Looking into a record: PATH is dotted, array indexes as numbers. */
 json_t *at(json_t *root, const char *path);

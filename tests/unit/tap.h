@@ -9,10 +9,18 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static unsigned n_test, n_failed;
+/* A test of one file gets its own copy. A test of several files defines
+ * TAP_LINKAGE as nothing in the one file that includes this header, and
+ * declares the functions for the others (tests/unit/event-check.h). */
+#ifndef TAP_LINKAGE
+#define TAP_LINKAGE static __attribute__((unused))
+#endif
 
-static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void ok(int cond, const char *fmt, ...)
+TAP_LINKAGE unsigned n_test, n_failed;
+
+/* COND, as the next numbered check; returns COND. */
+TAP_LINKAGE int ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+TAP_LINKAGE int ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -24,10 +32,11 @@ static void ok(int cond, const char *fmt, ...)
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
+	return cond;
 }
 
-static inline void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static inline void tap_diag(const char *fmt, ...)
+TAP_LINKAGE void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+TAP_LINKAGE void tap_diag(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -38,12 +47,14 @@ static inline void tap_diag(const char *fmt, ...)
 	printf("\n");
 }
 
-static inline void tap_skip(const char *what, const char *reason)
+TAP_LINKAGE void tap_skip(const char *what, const char *reason);
+TAP_LINKAGE void tap_skip(const char *what, const char *reason)
 {
 	printf("ok %u - %s # SKIP %s\n", ++n_test, what, reason);
 }
 
-static inline int tap_done(void)
+TAP_LINKAGE int tap_done(void);
+TAP_LINKAGE int tap_done(void)
 {
 	printf("1..%u\n", n_test);
 	fflush(stdout);

@@ -146,8 +146,9 @@ void test_nesting_signal(void)
 	setitimer(ITIMER_REAL, &off, NULL);
 	signal(SIGALRM, SIG_DFL);
 
-	diag("%d records in the loop (%ld us each), %d from the handler, %d of them inside a record",
-	     runs, span, (int)handler_runs, (int)handler_nested);
+	tap_diag(
+		"%d records in the loop (%ld us each), %d from the handler, %d of them inside a record",
+		runs, span, (int)handler_runs, (int)handler_nested);
 	ok(handler_nested > 0,
 	   "signal nesting: the handler built records while the loop was building one");
 	ok(bad_main == 0, "signal nesting: every record of the loop is intact (%d bad)", bad_main);
