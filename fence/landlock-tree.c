@@ -161,59 +161,6 @@ static enum node_state state_of_type(unsigned char type, const char *path)
 	}
 }
 
-static int cmp_dirent_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The states of N's children from one listing of N, where asking each
- * child costs more: a folder like /home with a rule for each of hundreds
- * of users, most of them absent here. Each name in the listing carries
- * its type (d_type); a file system that leaves it unknown is asked per
- * name. Returns false when N cannot be listed (each child is then asked). */
-static bool survey_children_listed(struct node *n)
-{
-	DIR *d = opendir(n->path);
-	struct dirent *de;
-	char **names = NULL;
-	size_t k = 0, cap = 0;
-	bool done = false;
-
-	if (!d)
-		return false;
-	/* Each name is kept with its type in the byte before it. */
-	while ((de = readdir(d))) {
-		if (k == cap) {
-			cap = cap ? 2 * cap : 64;
-			char **t = realloc(names, cap * sizeof(*t));
-			if (!t)
-				goto out;
-			names = t;
-		}
-		size_t len = strlen(de->d_name);
-		char *e = malloc(len + 2);
-		if (!e)
-			goto out;
-		e[0] = (char)de->d_type;
-		memcpy(e + 1, de->d_name, len + 1);
-		names[k++] = e + 1;
-	}
-	if (k)
-		qsort(names, k, sizeof(*names), cmp_dirent_name);
-	for (struct node *c = n->child; c; c = c->next) {
-		const char *key = c->name;
-		char **hit = k ? bsearch(&key, names, k, sizeof(*names), cmp_dirent_name) : NULL;
-		c->state = hit ? state_of_type((unsigned char)(*hit)[-1], c->path) : N_MISSING;
-	}
-	done = true;
-out:
-	for (size_t i = 0; i < k; i++)
-		free(names[i] - 1);
-	free(names);
-	closedir(d);
-	return done;
-}
-
 /* A folder with at least this many children in the tree is listed once
  * instead of asking each child. */
 #define LIST_CHILDREN 16
@@ -222,25 +169,45 @@ out:
  * dead: the loader adds the resolved form of such patterns as well, and
  * Landlock sees only the resolved one. Nothing is beneath a missing node
  * or a file: its children are missing without asking. */
-static void survey_children(struct node *n)
+static int cmp_name(const void *a, const void *b)
 {
-	size_t nc = 0;
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The state of C, a child of a folder listed in NAMES (N of them, sorted):
+ * from the type the listing gave, asked only where the file system left
+ * it unknown. */
+static enum node_state state_listed(const struct node *c, char **names, size_t n)
+{
+	const char *key = c->name;
+	char **hit = n ? bsearch(&key, names, n, sizeof(*names), cmp_name) : NULL;
+
+	return hit ? state_of_type(tg_name_type(*hit), c->path) : N_MISSING;
+}
+
+static void survey_children(struct fence *f, struct node *n)
+{
+	char **names = NULL;
+	size_t nc = 0, nnames = 0;
 
 	for (struct node *c = n->child; c; c = c->next)
 		nc++;
-	bool listed = n->state == N_DIR && nc >= LIST_CHILDREN && survey_children_listed(n);
+	/* A folder like /home, with a rule for each of hundreds of users
+	 * mostly absent here, is listed once instead of asking each child. */
+	bool listed = n->state == N_DIR && nc >= LIST_CHILDREN &&
+		      list_folder(f, n->path, &names, &nnames) == 0;
 	for (struct node *c = n->child; c; c = c->next) {
 		if (n->state == N_DEAD)
 			c->state = N_DEAD;
 		else if (n->state != N_DIR)
 			c->state = N_MISSING;
-		else if (!listed)
-			c->state = state_of(c->path);
-		survey_children(c);
+		else
+			c->state = listed ? state_listed(c, names, nnames) : state_of(c->path);
+		survey_children(f, c);
 	}
 }
 
-void survey(struct node *n, bool dead)
+void survey(struct fence *f, struct node *n, bool dead)
 {
 	if (dead)
 		n->state = N_DEAD;
@@ -248,15 +215,11 @@ void survey(struct node *n, bool dead)
 		n->state = N_DIR;
 	else
 		n->state = state_of(n->path);
-	survey_children(n);
+	survey_children(f, n);
 }
 
-static int cmp_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The names in folder PATH, sorted, in *RET (free each and the array). */
+/* The names in folder PATH, sorted, in *RET (free each name's block,
+ * tg_name_type's byte included, and the array). */
 static int read_folder(const char *path, char ***ret, size_t *ret_n)
 {
 	DIR *d = opendir(path);
@@ -276,9 +239,13 @@ static int read_folder(const char *path, char ***ret, size_t *ret_n)
 				goto nomem;
 			v = t;
 		}
-		if (!(v[n] = strdup(de->d_name)))
+		size_t len = strlen(de->d_name);
+		char *e = malloc(len + 2);
+		if (!e)
 			goto nomem;
-		n++;
+		e[0] = (char)de->d_type;
+		memcpy(e + 1, de->d_name, len + 1);
+		v[n++] = e + 1;
 	}
 	closedir(d);
 	if (n > 0)
@@ -288,7 +255,7 @@ static int read_folder(const char *path, char ***ret, size_t *ret_n)
 	return 0;
 nomem:
 	while (n > 0)
-		free(v[--n]);
+		free(v[--n] - 1);
 	free(v);
 	closedir(d);
 	return -ENOMEM;
@@ -353,7 +320,7 @@ void free_lists(struct fence *f)
 		struct listing *l = f->lists;
 		f->lists = l->next;
 		for (size_t i = 0; i < l->n; i++)
-			free(l->names[i]);
+			free(l->names[i] - 1);
 		free(l->names);
 		free(l->path);
 		free(l);

@@ -79,9 +79,16 @@ struct node *child_of(struct fence *f, struct node *n, const char *name, size_t 
 /* Files E at the node of the literal path LIT (LEN bytes), made as needed. */
 int add_entry(struct fence *f, const char *lit, size_t len, const struct entry *e);
 /* What is at each node now (see the definition). */
-void survey(struct node *n, bool dead);
+void survey(struct fence *f, struct node *n, bool dead);
 /* PATH's names, sorted, listed once per install and kept in F. */
 int list_folder(struct fence *f, const char *path, char ***ret, size_t *ret_n);
+/* The type of a listed NAME as the listing saw it (a DT_* of dirent.h,
+ * DT_UNKNOWN where the file system does not say): kept in the byte
+ * before the name. */
+static inline unsigned char tg_name_type(const char *name)
+{
+	return (unsigned char)name[-1];
+}
 void free_nodes(struct node *n);
 void free_lists(struct fence *f);
 

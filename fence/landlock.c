@@ -211,7 +211,7 @@ static int build(struct fence *f, const struct tg_policy *p)
 		if (path && path[0] == '/' && (r = add_entry(f, path, strlen(path), &e)) < 0)
 			return r;
 	}
-	survey(&f->root, false);
+	survey(f, &f->root, false);
 	return 0;
 }
 
@@ -440,37 +440,46 @@ static void report_open(struct fence *f, const struct node *n, const struct grou
 	}
 }
 
-static int grant_at(struct fence *f, int dirfd, const char *name, const struct group *g)
+static int add_rule(struct fence *f, int fd, uint64_t rights)
 {
-	struct landlock_path_beneath_attr pb = { 0 };
-	struct stat st;
-	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	struct landlock_path_beneath_attr pb = { .allowed_access = rights, .parent_fd = fd };
 
-	if (fd < 0)
-		return errno == ENOENT || errno == EACCES ? 0 : -errno;
-	if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) {
-		close(fd);
+	if (!rights)
 		return 0;
-	}
-	pb.allowed_access = g->rights & f->handled;
-	if (!S_ISDIR(st.st_mode)) {
-		if (g->dir_only) {
-			close(fd);
-			return 0;
-		}
-		pb.allowed_access &= FS_FILE;
-	}
-	pb.parent_fd = fd;
-	int r = 0;
-	if (pb.allowed_access)
-		r = landlock_add_rule(f->fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
-	int e = errno;
-	close(fd);
-	if (r < 0)
-		return -e;
-	if (pb.allowed_access)
-		f->rep->rules++;
+	if (landlock_add_rule(f->fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) < 0)
+		return -errno;
+	f->rep->rules++;
 	return 0;
+}
+
+/* Grants G's rights on NAME (from DIRFD), held without following a link
+ * at its end; TYPE is what a listing or the survey saw there (a DT_* of
+ * dirent.h, DT_UNKNOWN when not known). A folder needs no fstat: Landlock
+ * itself refuses folder rights on anything else (EINVAL), and only then
+ * is the object asked what it is. A link is never granted. */
+static int grant_at(struct fence *f, int dirfd, const char *name, unsigned char type,
+		    const struct group *g)
+{
+	uint64_t rights = g->rights & f->handled;
+	struct stat st;
+	int fd, r;
+
+	if (type == DT_LNK)
+		return 0;
+	if ((fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT || errno == EACCES ? 0 : -errno;
+	if (type == DT_DIR && (r = add_rule(f, fd, rights)) != -EINVAL)
+		goto out;
+	r = 0;
+	if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode))
+		goto out;
+	if (S_ISDIR(st.st_mode))
+		r = add_rule(f, fd, rights);
+	else if (!g->dir_only)
+		r = add_rule(f, fd, rights & FS_FILE);
+out:
+	close(fd);
+	return r;
 }
 
 static int cover(struct fence *f, struct node *n, const struct group *g)
@@ -485,8 +494,9 @@ static int cover(struct fence *f, struct node *n, const struct group *g)
 		return 0;
 	if (!somewhere(f, n, g))
 		return 0;
+	unsigned char type = n->state == N_DIR ? DT_DIR : DT_UNKNOWN;
 	if (n->state == N_FILE || everywhere(f, n, g))
-		return grant_at(f, AT_FDCWD, n->path, g);
+		return grant_at(f, AT_FDCWD, n->path, type, g);
 	enum split kind = splittable(f, n, g, why, sizeof(why));
 	if (kind != SPLIT)
 		reason = why;
@@ -506,7 +516,7 @@ static int cover(struct fence *f, struct node *n, const struct group *g)
 	}
 	if (reason) {
 		report_open(f, n, g, reason, kind);
-		return grant_at(f, AT_FDCWD, n->path, g);
+		return grant_at(f, AT_FDCWD, n->path, type, g);
 	}
 	f->rep->carved++;
 	int dfd = open(n->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -517,7 +527,7 @@ static int cover(struct fence *f, struct node *n, const struct group *g)
 		if (c)
 			r = cover(f, c, g);
 		else if (generic)
-			r = grant_at(f, dfd, names[i], g);
+			r = grant_at(f, dfd, names[i], tg_name_type(names[i]), g);
 	}
 	if (dfd >= 0)
 		close(dfd);
