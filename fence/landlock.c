@@ -456,7 +456,9 @@ static int add_rule(struct fence *f, int fd, uint64_t rights)
  * at its end; TYPE is what a listing or the survey saw there (a DT_* of
  * dirent.h, DT_UNKNOWN when not known). A folder needs no fstat: Landlock
  * itself refuses folder rights on anything else (EINVAL), and only then
- * is the object asked what it is. A link is never granted. */
+ * is the object asked what it is. A link is not granted; one swapped in
+ * for a folder between the listing and the open can get only file
+ * rights, on the link itself, which no access through it consults. */
 static int grant_at(struct fence *f, int dirfd, const char *name, unsigned char type,
 		    const struct group *g)
 {
