@@ -250,6 +250,17 @@ bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen
 	return memo_get(p, dir, dirlen, name, nlen, classes, ret);
 }
 
+bool tg_decide_memo_name(const struct tg_policy *p, const char *dir, size_t dirlen,
+			 const char *name, unsigned classes, struct tg_verdict *ret)
+{
+	const char *end = strchrnul(name, '/'); /* its length and no slash: one pass */
+	size_t nlen = (size_t)(end - name);
+
+	if (*end || !plain_name(name, nlen))
+		return false;
+	return memo_get(p, dir, dirlen, name, nlen, classes, ret);
+}
+
 void tg_memo_put(struct tg_memo *m, const char *path, size_t dirlen, unsigned classes,
 		 const struct tg_memo_hit *hit)
 {

@@ -264,6 +264,14 @@ static void test_guess(void)
 		   !tg_decide_memo(P, alt[1], strlen(alt[1]), W, &v),
 	   "the guessed slot's verdict for read is not one for write");
 	ok(tg_decide_memo(P, alt[1], strlen(alt[1]), R, &v), "the guess is filled");
+	reference(alt[1], strlen(alt[1]), R, &r);
+	ok(tg_decide_memo_name(P, "/data/set2/", 11, "z", R, &v) && same(&v, &r) &&
+		   !tg_decide_memo_name(P, "/data/set2/", 11, "a/z", R, &v) &&
+		   !tg_decide_memo_name(P, "/data/set2/", 11, "z/", R, &v) &&
+		   !tg_decide_memo_name(P, "/data/set2/", 11, "..", R, &v) &&
+		   !tg_decide_memo_name(P, "/data/set2/", 11, ".", R, &v) &&
+		   !tg_decide_memo_name(P, "/data/set2/", 11, "", R, &v),
+	   "a string is decided in place only when it is one plain name");
 	tg_memo_clear(P->memo);
 	ok(!tg_decide_memo(P, alt[1], strlen(alt[1]), R, &v) &&
 		   !tg_decide_memo_in(P, "/data/set2/", 11, "z", 1, R, &v),
