@@ -281,34 +281,6 @@ void tg_decide(const struct tg_policy *p, const char *path, size_t len, unsigned
 		*ret = hit.v;
 }
 
-/* A name that leaves its folder's path normalized: not empty, ".", "..". */
-static inline bool plain_name(const char *name, size_t nlen)
-{
-	return nlen && !(name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.')));
-}
-
-bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
-		    struct tg_verdict *ret)
-{
-	const char *slash = memrchr(path, '/', len);
-	const char *name = slash + 1;
-	size_t nlen = path + len - name;
-
-	/* The folder is normalized when the memo has it; so is PATH when its
-	 * last name is a plain one. */
-	if (!slash || !plain_name(name, nlen))
-		return false;
-	return tg_memo_get(p, path, name - path, name, nlen, classes, ret);
-}
-
-bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen, const char *name,
-		       size_t nlen, unsigned classes, struct tg_verdict *ret)
-{
-	if (!plain_name(name, nlen) || memchr(name, '/', nlen))
-		return false;
-	return tg_memo_get(p, dir, dirlen, name, nlen, classes, ret);
-}
-
 static void decide(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
 		   struct tg_verdict *ret)
 {

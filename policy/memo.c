@@ -5,7 +5,8 @@
  * checkpoint the checkpoint rule. tg_decide files the verdict of such a
  * folder here (tg_children_alike says when it may), and the next access to
  * any entry of that folder costs a hash of the folder's path and one
- * comparison instead of a walk of the index and a run of its globs.
+ * comparison instead of a walk of the index and a run of its globs; the
+ * next one in the folder a thread used last, the comparison alone.
  *
  * The table is fixed (MEMO_SLOTS entries, direct-mapped) and shared by
  * every thread without a lock: each entry has a sequence counter, odd while
@@ -109,20 +110,56 @@ static inline uint32_t same_bytes(const uint8_t *s, unsigned char c)
 	return same_bytes8(s, c) | same_bytes8(s + 8, c) << 8;
 }
 
-bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, const char *name,
-		 size_t nlen, unsigned classes, struct tg_verdict *ret)
+/* The slot this thread last found its folder in, tried before the hash:
+ * a job opens file after file of one folder. Only a guess: the entry there
+ * is compared whole under its counter as any other, so a stale guess
+ * (another folder filed there since, the memo cleared or replaced, a fork)
+ * costs one comparison, never a verdict. */
+static __thread unsigned last_slot __attribute__((tls_model("initial-exec")));
+
+/* The entry of (PATH, DIRLEN, CLASSES) found by its hash, and its counter
+ * in *SEQ, or NULL. */
+static __attribute__((noinline)) struct memo_entry *
+memo_find_hashed(struct tg_memo *m, const char *path, size_t dirlen, unsigned classes,
+		 unsigned *seq)
 {
-	struct tg_memo *m = p->memo;
-
-	if (!m || dirlen > MEMO_DIRMAX)
-		return false;
 	uint64_t h = memo_hash(path, dirlen, classes);
-	struct memo_entry *e = &m->e[h & (MEMO_SLOTS - 1)];
-	unsigned seq = atomic_load_explicit(&e->seq, memory_order_acquire);
+	unsigned i = (unsigned)h & (MEMO_SLOTS - 1);
+	struct memo_entry *e = &m->e[i];
+	unsigned s = atomic_load_explicit(&e->seq, memory_order_acquire);
 
-	if ((seq & 1) || e->hash != h || e->dirlen != dirlen || e->classes != classes ||
+	if ((s & 1) || e->hash != h || e->dirlen != dirlen || e->classes != classes ||
 	    memcmp(e->dir, path, dirlen) != 0)
-		return false;
+		return NULL;
+	last_slot = i;
+	*seq = s;
+	return e;
+}
+
+/* The entry of (PATH, DIRLEN, CLASSES) and its counter in *SEQ, or NULL:
+ * the guessed slot first. */
+static inline __attribute__((always_inline)) struct memo_entry *
+memo_find(struct tg_memo *m, const char *path, size_t dirlen, unsigned classes, unsigned *seq)
+{
+	struct memo_entry *e = &m->e[last_slot % MEMO_SLOTS];
+	unsigned s = atomic_load_explicit(&e->seq, memory_order_acquire);
+
+	/* S is 0 for an entry never filed (or cleared). */
+	if (s && !(s & 1) && e->dirlen == dirlen && e->classes == classes &&
+	    memcmp(e->dir, path, dirlen) == 0) {
+		*seq = s;
+		return e;
+	}
+	return memo_find_hashed(m, path, dirlen, classes, seq);
+}
+
+/* The lookup of an entry E with exceptions, read under counter SEQ. Out of
+ * line: the folders of most policies have none. */
+static __attribute__((noinline)) bool memo_except(const struct tg_policy *p,
+						  const struct memo_entry *e, unsigned seq,
+						  const char *name, size_t nlen, unsigned classes,
+						  struct tg_verdict *ret)
+{
 	unsigned nexc = e->h.nexc, nmet = 0, first = 0;
 	uint32_t met[TG_MEMO_EXCEPT], cand = 0;
 	const struct tg_pat *win[TG_NCLASS];
@@ -130,14 +167,12 @@ bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, con
 	/* Each exception is a valid pattern index whichever writer left it
 	 * (the memo is cleared whenever the index changes), so the names can
 	 * be tested before the counter says whether the entry held still. */
-	if (nexc) {
-		if (nexc > TG_MEMO_EXCEPT || !nlen)
-			return false;
-		unsigned char c = (unsigned char)name[nlen - 1];
-		cand = e->h.anylast;
-		if (cand || (e->h.lastmask >> (c & 63) & 1))
-			cand |= same_bytes(e->h.last, c) & ((1u << nexc) - 1);
-	}
+	if (nexc > TG_MEMO_EXCEPT || !nlen)
+		return false;
+	unsigned char c = (unsigned char)name[nlen - 1];
+	cand = e->h.anylast;
+	if (cand || (e->h.lastmask >> (c & 63) & 1))
+		cand |= same_bytes(e->h.last, c) & ((1u << nexc) - 1);
 	for (; cand; cand &= cand - 1) {
 		unsigned i = (unsigned)__builtin_ctz(cand);
 		uint32_t x = e->h.exc[i];
@@ -159,6 +194,71 @@ bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, con
 	if (nmet > 1)
 		tg_verdict_with(p, win, met, nmet, classes, ret);
 	return true;
+}
+
+static inline __attribute__((always_inline)) bool memo_get(const struct tg_policy *p,
+							   const char *path, size_t dirlen,
+							   const char *name, size_t nlen,
+							   unsigned classes, struct tg_verdict *ret)
+{
+	struct tg_memo *m = p->memo;
+	unsigned seq;
+
+	if (!m || dirlen > MEMO_DIRMAX)
+		return false;
+	const struct memo_entry *e = memo_find(m, path, dirlen, classes, &seq);
+	if (!e)
+		return false;
+	if (e->h.nexc)
+		return memo_except(p, e, seq, name, nlen, classes, ret);
+	*ret = e->h.v;
+	atomic_thread_fence(memory_order_acquire);
+	return atomic_load_explicit(&e->seq, memory_order_relaxed) == seq; /* or rewritten */
+}
+
+bool tg_memo_get(const struct tg_policy *p, const char *path, size_t dirlen, const char *name,
+		 size_t nlen, unsigned classes, struct tg_verdict *ret)
+{
+	return memo_get(p, path, dirlen, name, nlen, classes, ret);
+}
+
+/* A name that leaves its folder's path normalized: not empty, ".", "..". */
+static inline bool plain_name(const char *name, size_t nlen)
+{
+	return nlen && !(name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.')));
+}
+
+bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, unsigned classes,
+		    struct tg_verdict *ret)
+{
+	const char *slash = memrchr(path, '/', len);
+	const char *name = slash + 1;
+	size_t nlen = path + len - name;
+
+	/* The folder is normalized when the memo has it; so is PATH when its
+	 * last name is a plain one. */
+	if (!slash || !plain_name(name, nlen))
+		return false;
+	return memo_get(p, path, name - path, name, nlen, classes, ret);
+}
+
+bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen, const char *name,
+		       size_t nlen, unsigned classes, struct tg_verdict *ret)
+{
+	if (!plain_name(name, nlen) || memchr(name, '/', nlen))
+		return false;
+	return memo_get(p, dir, dirlen, name, nlen, classes, ret);
+}
+
+bool tg_decide_memo_name(const struct tg_policy *p, const char *dir, size_t dirlen,
+			 const char *name, unsigned classes, struct tg_verdict *ret)
+{
+	const char *end = strchrnul(name, '/'); /* its length and no slash: one pass */
+	size_t nlen = (size_t)(end - name);
+
+	if (*end || !plain_name(name, nlen))
+		return false;
+	return memo_get(p, dir, dirlen, name, nlen, classes, ret);
 }
 
 void tg_memo_put(struct tg_memo *m, const char *path, size_t dirlen, unsigned classes,

@@ -237,6 +237,10 @@ bool tg_decide_memo(const struct tg_policy *p, const char *path, size_t len, uns
  * without joining them: a name relative to the working directory. */
 bool tg_decide_memo_in(const struct tg_policy *p, const char *dir, size_t dirlen, const char *name,
 		       size_t nlen, unsigned classes, struct tg_verdict *ret);
+/* The same for the string NAME (NUL-terminated), which may be anything:
+ * false unless it is one plain name. */
+bool tg_decide_memo_name(const struct tg_policy *p, const char *dir, size_t dirlen,
+			 const char *name, unsigned classes, struct tg_verdict *ret);
 
 /* Every rule matching PATH for class C, most specific first, with the one
  * that decides marked; for `trainguard explain`. Calls FN per match.

@@ -56,7 +56,7 @@ static inline bool in_place(int dirfd, const char *name, unsigned classes, struc
 
 	if (!(cwd ? tg_cwd_folder(&dir, &dlen, &gen) : tg_dirfd_folder(dirfd, &dir, &dlen, &gen)))
 		return false;
-	return tg_decide_memo_in(tg_set.policy, dir, dlen, name, strlen(name), classes, v) &&
+	return tg_decide_memo_name(tg_set.policy, dir, dlen, name, classes, v) &&
 	       (cwd ? tg_cwd_unchanged(gen) : tg_dirfd_unchanged(dirfd, gen));
 }
 

@@ -99,26 +99,18 @@ void tg_cwd_changed(void)
 	atomic_fetch_add_explicit(&cwd.gen, 1, memory_order_release);
 }
 
-#define DIR_SLOTS 64
+struct tg_dirfd_slot tg_dirfd_slots[TG_DIR_SLOTS];
 
-static struct slot {
-	atomic_flag lock;
-	_Atomic unsigned gen;    /* odd while PATH is written; moves on every change */
-	_Atomic int fd;          /* fd + 1; 0: empty */
-	size_t len;              /* of the path, without the slash after it */
-	char path[PATH_MAX + 1]; /* the path and a slash ("/" for the root) */
-} slots[DIR_SLOTS];
-
-static struct slot *slot_of(int fd)
+static struct tg_dirfd_slot *slot_of(int fd)
 {
-	return &slots[(unsigned)fd % DIR_SLOTS];
+	return &tg_dirfd_slots[(unsigned)fd % TG_DIR_SLOTS];
 }
 
 _Atomic unsigned tg_dirfd_filled;
 
 void tg_dirfd_remember(int fd, const char *path, size_t n)
 {
-	struct slot *s = slot_of(fd);
+	struct tg_dirfd_slot *s = slot_of(fd);
 
 	if (fd < 0 || n >= sizeof(s->path) - 1 || !try_lock(&s->lock))
 		return;
@@ -130,6 +122,7 @@ void tg_dirfd_remember(int fd, const char *path, size_t n)
 	if (n > 1)
 		s->path[n++] = '/';
 	s->path[n] = '\0';
+	s->dlen = n;
 	atomic_store(&s->fd, fd + 1);
 	atomic_fetch_add(&s->gen, 1);
 	unlock(&s->lock);
@@ -137,7 +130,7 @@ void tg_dirfd_remember(int fd, const char *path, size_t n)
 
 void tg_dirfd_forget_slot(int fd)
 {
-	struct slot *s = slot_of(fd);
+	struct tg_dirfd_slot *s = slot_of(fd);
 	int want = fd + 1;
 
 	if (fd >= 0 && atomic_load_explicit(&s->fd, memory_order_relaxed) == want) {
@@ -149,8 +142,8 @@ void tg_dirfd_forget_slot(int fd)
 
 void tg_dirfd_forget_range(unsigned lo, unsigned hi)
 {
-	for (int i = 0; i < DIR_SLOTS; i++) {
-		int fd = atomic_load_explicit(&slots[i].fd, memory_order_relaxed) - 1;
+	for (int i = 0; i < TG_DIR_SLOTS; i++) {
+		int fd = atomic_load_explicit(&tg_dirfd_slots[i].fd, memory_order_relaxed) - 1;
 		if (fd >= 0 && (unsigned)fd >= lo && (unsigned)fd <= hi)
 			tg_dirfd_forget(fd);
 	}
@@ -158,20 +151,20 @@ void tg_dirfd_forget_range(unsigned lo, unsigned hi)
 
 bool tg_dirfd_folder(int fd, const char **dir, size_t *len, unsigned *gen)
 {
-	struct slot *s = slot_of(fd);
+	struct tg_dirfd_slot *s = slot_of(fd);
 	unsigned g = atomic_load_explicit(&s->gen, memory_order_acquire);
 
 	if (fd < 0 || (g & 1) || atomic_load_explicit(&s->fd, memory_order_acquire) != fd + 1)
 		return false;
 	*dir = s->path;
-	*len = s->len > 1 ? s->len + 1 : 1;
+	*len = s->dlen;
 	*gen = g;
 	return true;
 }
 
 bool tg_dirfd_unchanged(int fd, unsigned gen)
 {
-	struct slot *s = slot_of(fd);
+	struct tg_dirfd_slot *s = slot_of(fd);
 
 	atomic_thread_fence(memory_order_acquire);
 	return atomic_load_explicit(&s->gen, memory_order_relaxed) == gen &&
@@ -180,7 +173,7 @@ bool tg_dirfd_unchanged(int fd, unsigned gen)
 
 int tg_dirfd_path(int fd, char *out, size_t cap)
 {
-	struct slot *s = slot_of(fd);
+	struct tg_dirfd_slot *s = slot_of(fd);
 	int n = -1;
 
 	if (fd >= 0 && atomic_load_explicit(&s->fd, memory_order_relaxed) == fd + 1 &&
@@ -210,15 +203,15 @@ int tg_dirfd_path(int fd, char *out, size_t cap)
 void tg_paths_after_fork(void)
 {
 	atomic_flag_clear(&cwd.lock);
-	for (int i = 0; i < DIR_SLOTS; i++) {
-		atomic_flag_clear(&slots[i].lock);
+	for (int i = 0; i < TG_DIR_SLOTS; i++) {
+		atomic_flag_clear(&tg_dirfd_slots[i].lock);
 		/* A write cut off by the fork: the slot is emptied, and its
 		 * generation made even again, or a later write would look
 		 * stable to tg_dirfd_folder while it runs. */
-		unsigned g = atomic_load(&slots[i].gen);
+		unsigned g = atomic_load(&tg_dirfd_slots[i].gen);
 		if (g & 1) {
-			atomic_store(&slots[i].fd, 0);
-			atomic_store(&slots[i].gen, g + 1);
+			atomic_store(&tg_dirfd_slots[i].fd, 0);
+			atomic_store(&tg_dirfd_slots[i].gen, g + 1);
 		}
 	}
 }

@@ -4,6 +4,7 @@
 #ifndef TG_PATHS_H
 #define TG_PATHS_H
 
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,14 +26,28 @@ bool tg_cwd_unchanged(unsigned gen);
 int tg_dirfd_path(int fd, char *out, size_t cap);
 /* FD was opened on the folder PATH (N bytes, real). */
 void tg_dirfd_remember(int fd, const char *path, size_t n);
+/* The folders behind descriptors, one slot per FD % TG_DIR_SLOTS. */
+#define TG_DIR_SLOTS 64
+struct tg_dirfd_slot {
+	atomic_flag lock;
+	_Atomic unsigned gen;    /* odd while PATH is written; moves on every change */
+	_Atomic int fd;          /* fd + 1; 0: empty */
+	size_t len;              /* of the path, without the slash after it */
+	size_t dlen;             /* of the path and its slash */
+	char path[PATH_MAX + 1]; /* the path and a slash ("/" for the root) */
+};
+extern struct tg_dirfd_slot tg_dirfd_slots[TG_DIR_SLOTS];
 /* FD is closed or replaced. Costs a load and a branch while no folder is
  * remembered (the counter may stay above the number of slots in use, never
- * below it). */
+ * below it), and a load and a branch more while FD's slot holds another
+ * descriptor. */
 extern _Atomic unsigned tg_dirfd_filled;
 void tg_dirfd_forget_slot(int fd);
 static inline void tg_dirfd_forget(int fd)
 {
-	if (atomic_load_explicit(&tg_dirfd_filled, memory_order_relaxed))
+	if (atomic_load_explicit(&tg_dirfd_filled, memory_order_relaxed) && fd >= 0 &&
+	    atomic_load_explicit(&tg_dirfd_slots[(unsigned)fd % TG_DIR_SLOTS].fd,
+				 memory_order_relaxed) == fd + 1)
 		tg_dirfd_forget_slot(fd);
 }
 /* Every descriptor in [LO, HI] is closed (walks the slots, not the range). */

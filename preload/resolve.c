@@ -53,17 +53,6 @@ bool tg_openat2_usable(void)
 	return s == 1;
 }
 
-int tg_openat2(int dirfd, const char *path, int flags, mode_t mode)
-{
-	struct open_how how = {
-		.flags = (unsigned)flags,
-		.mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode & 07777) : 0,
-		.resolve = RESOLVE_NO_SYMLINKS,
-	};
-	long fd = tg_sys(SYS_openat2, dirfd, path, &how, sizeof(how));
-	return fd < 0 ? -errno : (int)fd;
-}
-
 /* Splits PATH at its last component: the folder part (for openat) and
  * whether the last component names a real entry (not "", "." or ".."). */
 static size_t folder_part(const char *path, bool *named)

@@ -2,9 +2,15 @@
 #ifndef TG_RESOLVE_H
 #define TG_RESOLVE_H
 
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
+
+#include "real.h"
 
 /* True when openat2 works here (probed once). */
 bool tg_openat2_usable(void);
@@ -12,8 +18,18 @@ bool tg_openat2_usable(void);
 extern _Atomic int tg_openat2_state;
 
 /* openat2(DIRFD, PATH, FLAGS, MODE) with RESOLVE_NO_SYMLINKS: the fd, or
- * -errno (-ELOOP when a component is a symlink). */
-int tg_openat2(int dirfd, const char *path, int flags, mode_t mode);
+ * -errno (-ELOOP when a component is a symlink). Inline: the open of every
+ * fast path. */
+static inline int tg_openat2(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned)flags,
+		.mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? (mode & 07777) : 0,
+		.resolve = RESOLVE_NO_SYMLINKS,
+	};
+	long fd = tg_sys(SYS_openat2, dirfd, path, &how, sizeof(how));
+	return fd < 0 ? -errno : (int)fd;
+}
 
 /* 1 when the kernel meets no symlink walking (DIRFD, PATH) (its folder
  * only, unless FOLLOW_LAST), 0 when it does or cannot tell (no openat2),

@@ -238,6 +238,46 @@ static void test_used(void)
 	   "a verdict for read is not one for write");
 }
 
+/* Each thread tries the slot of its last hit before hashing: a guess that
+ * must be checked whole. Folders of one length with other verdicts, in
+ * turn; one folder for other classes; the memo cleared under the guess. */
+static void test_guess(void)
+{
+	const char *const alt[] = { "/data/ckpt/z", "/data/set2/z", "/data/setx/z" };
+	unsigned R = TG_BIT(TG_READ), W = TG_BIT(TG_WRITE);
+	struct tg_verdict v, r;
+	size_t bad = 0, hits = 0;
+
+	tg_memo_clear(P->memo);
+	for (int i = 0; i < 3; i++)
+		tg_decide(P, alt[i], strlen(alt[i]), R, &v);
+	for (int k = 0; k < 30; k++) {
+		const char *p = alt[k % 3];
+		bool got = tg_decide_memo(P, p, strlen(p), R, &v);
+		reference(p, strlen(p), R, &r);
+		hits += got;
+		bad += got && !same(&v, &r);
+	}
+	ok(bad == 0 && hits == 30,
+	   "folders of one length in turn: %zu of 30 from the memo, %zu wrong", hits, bad);
+	ok(tg_decide_memo(P, alt[1], strlen(alt[1]), R, &v) &&
+		   !tg_decide_memo(P, alt[1], strlen(alt[1]), W, &v),
+	   "the guessed slot's verdict for read is not one for write");
+	ok(tg_decide_memo(P, alt[1], strlen(alt[1]), R, &v), "the guess is filled");
+	reference(alt[1], strlen(alt[1]), R, &r);
+	ok(tg_decide_memo_name(P, "/data/set2/", 11, "z", R, &v) && same(&v, &r) &&
+		   !tg_decide_memo_name(P, "/data/set2/", 11, "a/z", R, &v) &&
+		   !tg_decide_memo_name(P, "/data/set2/", 11, "z/", R, &v) &&
+		   !tg_decide_memo_name(P, "/data/set2/", 11, "..", R, &v) &&
+		   !tg_decide_memo_name(P, "/data/set2/", 11, ".", R, &v) &&
+		   !tg_decide_memo_name(P, "/data/set2/", 11, "", R, &v),
+	   "a string is decided in place only when it is one plain name");
+	tg_memo_clear(P->memo);
+	ok(!tg_decide_memo(P, alt[1], strlen(alt[1]), R, &v) &&
+		   !tg_decide_memo_in(P, "/data/set2/", 11, "z", 1, R, &v),
+	   "a cleared memo answers nothing, guessed slot included");
+}
+
 int main(void)
 {
 	char path[] = "/tmp/tg-memo-XXXXXX";
@@ -255,6 +295,7 @@ int main(void)
 		return 1;
 	test_agrees();
 	test_used();
+	test_guess();
 
 	/* Sibling folders that differ in one late byte, opened in turn (a
 	 * data loader's classes, the matcher benchmark), all stay filed. */
