@@ -20,6 +20,7 @@
 #include "fdtable.h"
 #include "open.h"
 #include "real.h"
+#include "settings.h"
 
 static int check(const char *op, const char *tmpl, int flags, bool dir)
 {
@@ -82,11 +83,13 @@ static void fill(char *x)
 }
 
 /* The last template this thread found quietly allowed: the verdict rests
- * on the policy and the template's text alone (absolute, so no working
- * directory), so it stands for the next call with the same template (a
- * loop of mkstemp in one folder) and the memo lookup is saved. */
+ * on the policy (and the mode, set with it at start) and the template's
+ * text alone (absolute, so no working directory), so it stands for the
+ * next call with the same template under the same policy (a loop of
+ * mkstemp in one folder) and the memo lookup is saved. */
 #define QUIET_MAX 160
 static __thread struct {
+	const void *policy;
 	unsigned len, classes; /* LEN 0: none */
 	char tmpl[QUIET_MAX];
 } quiet_tmpl __attribute__((tls_model("initial-exec")));
@@ -94,7 +97,7 @@ static __thread struct {
 static bool quiet(const char *tmpl, size_t len, unsigned classes)
 {
 	if (tmpl[0] == '/' && len == quiet_tmpl.len && classes == quiet_tmpl.classes &&
-	    memcmp(tmpl, quiet_tmpl.tmpl, len) == 0)
+	    quiet_tmpl.policy == tg_set.policy && memcmp(tmpl, quiet_tmpl.tmpl, len) == 0)
 		return true;
 	if (!tg_open_quiet(AT_FDCWD, tmpl, classes, S_IRUSR | S_IWUSR))
 		return false;
@@ -102,6 +105,7 @@ static bool quiet(const char *tmpl, size_t len, unsigned classes)
 		memcpy(quiet_tmpl.tmpl, tmpl, len);
 		quiet_tmpl.len = (unsigned)len;
 		quiet_tmpl.classes = classes;
+		quiet_tmpl.policy = tg_set.policy;
 	}
 	return true;
 }
