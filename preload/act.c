@@ -42,6 +42,8 @@ void tg_act_init(struct tg_act *act, int dirfd, const char *path, int dirfd2, co
 
 void tg_act_release(struct tg_act *act)
 {
+	if ((act->from.held & act->to.held & act->exec_fd) < 0)
+		return; /* nothing held (the folders kept are the thread's) */
 	int e = errno;
 
 	if (act->from.held >= 0)

@@ -55,6 +55,7 @@ struct held {
 	int fd; /* 0: empty (the guard never holds descriptor 0) */
 	unsigned len;
 	char dir[HELD_MAX];
+	char proc[TG_PROC_FD_MAX]; /* its /proc name, made once */
 };
 
 #define TG_TLS __thread __attribute__((tls_model("initial-exec")))
@@ -114,6 +115,7 @@ static bool hold(int fd, const char *dir, size_t len, int busy)
 	release(h);
 	memcpy(h->dir, dir, len);
 	h->len = (unsigned)len;
+	tg_proc_fd(h->proc, fd);
 	tg_fd_set(fd, TG_FD_HELD);
 	h->fd = fd;
 	return true;
@@ -150,9 +152,8 @@ static const struct held *held_find(const char *parent, size_t plen)
 			continue;
 		/* Still at that path? Then the path reaches it through real
 		 * entries only, and what was decided there holds. */
-		char proc[TG_PROC_FD_MAX], now[HELD_MAX];
-		tg_proc_fd(proc, h->fd);
-		long n = tg_sys(SYS_readlink, proc, now, sizeof(now));
+		char now[HELD_MAX];
+		long n = tg_sys(SYS_readlink, h->proc, now, sizeof(now));
 		if (n == (long)(plen ? plen : 1) && memcmp(now, plen ? parent : "/", n) == 0)
 			return h;
 		/* Moved or replaced: opened afresh. The slot goes now, or the

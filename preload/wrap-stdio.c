@@ -2,7 +2,9 @@
  * through its internal open, which no wrapper sees, so fopen is decided
  * here from the mode string, and the file opened by the guard as open(2)
  * is (the object decided on, a create_mode applied) and handed to fdopen:
- * one fcntl(F_GETFL) more than fopen, the price of fdopen. */
+ * one fcntl(F_GETFL) more than fopen, the price of fdopen, which asks it
+ * through libc's internal fcntl whatever the mode (docs/hot-path.md:
+ * building the FILE without fdopen would mean glibc's private layout). */
 #undef _FILE_OFFSET_BITS
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +51,16 @@ static int mode_flags(const char *m)
 	return f;
 }
 
+/* True when MODE asks for a character set conversion (",ccs="), which only
+ * fopen sets up. Scanned by hand: a mode is a few letters. */
+static bool converts(const char *m)
+{
+	for (; *m; m++)
+		if (*m == ',')
+			return strstr(m, ",ccs=") != NULL;
+	return false;
+}
+
 /* A stream on descriptor FD, opened for MODE; closes FD when it fails. */
 static FILE *stream_on(int fd, const char *mode)
 {
@@ -69,7 +81,7 @@ static bool decided(const char *op, const char *path, const char *mode, FILE **o
 {
 	int flags = mode_flags(mode), fd = -1;
 
-	if (flags < 0 || strstr(mode, ",ccs="))
+	if (flags < 0 || converts(mode))
 		return false; /* invalid, or a conversion only fopen sets up */
 	struct tg_req req;    /* tg_open sets what it needs beyond these */
 	req.op = op;

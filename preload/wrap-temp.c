@@ -20,6 +20,7 @@
 #include "fdtable.h"
 #include "open.h"
 #include "real.h"
+#include "settings.h"
 
 static int check(const char *op, const char *tmpl, int flags, bool dir)
 {
@@ -68,14 +69,45 @@ static uint64_t next_random(void)
 	return z ^ (z >> 31);
 }
 
+/* Ten random bits per letter, scaled onto the 62 (a letter comes up 16 or
+ * 17 times in 1,024: no matter for a name O_EXCL guards). */
 static void fill(char *x)
 {
 	static const char letters[] =
 		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 	uint64_t r = next_random();
 
-	for (int i = 0; i < 6; i++, r /= 62)
-		x[i] = letters[r % 62];
+#pragma GCC unroll 6
+	for (int i = 0; i < 6; i++, r >>= 10)
+		x[i] = letters[((r & 1023) * 62) >> 10];
+}
+
+/* The last template this thread found quietly allowed: the verdict rests
+ * on the policy (and the mode, set with it at start) and the template's
+ * text alone (absolute, so no working directory), so it stands for the
+ * next call with the same template under the same policy (a loop of
+ * mkstemp in one folder) and the memo lookup is saved. */
+#define QUIET_MAX 160
+static __thread struct {
+	const void *policy;
+	unsigned len, classes; /* LEN 0: none */
+	char tmpl[QUIET_MAX];
+} quiet_tmpl __attribute__((tls_model("initial-exec")));
+
+static bool quiet(const char *tmpl, size_t len, unsigned classes)
+{
+	if (tmpl[0] == '/' && len == quiet_tmpl.len && classes == quiet_tmpl.classes &&
+	    quiet_tmpl.policy == tg_set.policy && memcmp(tmpl, quiet_tmpl.tmpl, len) == 0)
+		return true;
+	if (!tg_open_quiet(AT_FDCWD, tmpl, classes, S_IRUSR | S_IWUSR))
+		return false;
+	if (tmpl[0] == '/' && len < QUIET_MAX) {
+		memcpy(quiet_tmpl.tmpl, tmpl, len);
+		quiet_tmpl.len = (unsigned)len;
+		quiet_tmpl.classes = classes;
+		quiet_tmpl.policy = tg_set.policy;
+	}
+	return true;
 }
 
 /* The mkstemp family. When the template's folder is quietly allowed (the
@@ -94,7 +126,7 @@ static int make_temp(const char *op, char *tmpl, int suffixlen, int flags, int *
 		return 1; /* libc answers EINVAL */
 	char *x = tmpl + len - suffixlen - 6;
 	flags = (flags & ~O_ACCMODE) | O_RDWR | O_CREAT | O_EXCL;
-	if (!tg_open_quiet(AT_FDCWD, tmpl, tg_open_classes(flags), S_IRUSR | S_IWUSR)) {
+	if (!quiet(tmpl, len, tg_open_classes(flags))) {
 		/* Refused, recorded or narrowed: decided on the template (the
 		 * record names what the program asked for), made by libc. */
 		int r = check(op, tmpl, flags, false);

@@ -233,11 +233,20 @@ t(lambda: os.replace("{b.p('out/model.pt')}", "{b.p('data/f')}"))
 libc = ctypes.CDLL(None, use_errno=True)
 r = libc.renameat2(-100, b"{b.p('out/model.pt')}", -100, b"{b.p('data/f')}", 2)
 print("ok" if r == 0 else errno.errorcode[ctypes.get_errno()])
+def mk(tmpl):  # libc's own mkstemp (Python's tempfile makes its names itself)
+    fd = libc.mkstemp(ctypes.create_string_buffer(tmpl))
+    print("ok" if fd >= 0 else errno.errorcode[ctypes.get_errno()])
+# Templates of one length: the allowed one's verdict is kept for the next
+# call, and must not stand for another folder's.
+mk(b"{b.p('out/aXXXXXX')}"); mk(b"{b.p('data/XXXXXX')}"); mk(b"{b.p('out/aXXXXXX')}")
 ''')
     got = r.stdout.split()
-    ok(got == ['EROFS', 'EROFS', 'ok', 'EROFS', 'EROFS'],
+    ok(got == ['EROFS', 'EROFS', 'ok', 'EROFS', 'EROFS', 'ok', 'EROFS', 'ok'],
        'mkstemp/mkdtemp in data/ refused, the checkpoint os.replace in out/ allowed, '
-       'rename and RENAME_EXCHANGE over data/ refused', r.stdout + r.stderr)
+       'rename and RENAME_EXCHANGE over data/ refused; libc mkstemp in out/, data/ '
+       '(refused) and out/ again', r.stdout + r.stderr)
+    expect_record(T, b, 'libc mkstemp in data/', op='mkstemp', path=b.p('data/XXXXXX'),
+                  rule='data', status='EROFS')
     expect_record(T, b, 'mkdtemp in data/', op='mkdir', rule='data', status='EROFS')
     expect_record(T, b, 'renameat2 exchange', op='renameat2', path=b.p('data/f'), rule='data')
     ok(oct(os.stat(b.p('out/model.pt')).st_mode & 0o777) == '0o600',
