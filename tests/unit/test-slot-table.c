@@ -44,11 +44,13 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 
-	/* All the threads at once at each new table. */
+	/* All the threads at once at each new table. A take may give up
+	 * while a holder is off the CPU (a loaded machine): taken again, as
+	 * what is raced here is the mapping, not the spin's bound. */
 	for (int r = 0; r < RACES; r++) {
 		pthread_barrier_wait(&start);
-		if (!tg_slot_table_take(&tables[r]))
-			continue;
+		while (!tg_slot_table_take(&tables[r]))
+			;
 		bool fresh = !tg_slot_table_slots(&tables[r]);
 		struct count *c = tg_slot_table_map(&tables[r]);
 		if (c) {
