@@ -6,8 +6,9 @@ memory file (the same file, at the address it was built at: it did not parse or
 compile), refuses what the policy refuses, and its start record names the
 same policy digest. A program that puts a memory file of its own at the
 handoff descriptor (a copy of the real one with the protected path
-rewritten, sealed) or closes the descriptor gets children that load the
-policy themselves and refuse the same."""
+rewritten, sealed) or closes the descriptor, and a child whose address is
+taken (tg-squat.so), get children that load the policy themselves and
+refuse the same."""
 import os
 import re
 import shutil
@@ -64,11 +65,16 @@ elif fd is not None and how == 'garbage':
     os.close(m)
 elif how == 'closefrom':
     os.closerange(3, 65536)
+env = None
+if how == 'squat':
+    env = dict(os.environ, LD_PRELOAD=os.environ['LD_PRELOAD'] + ':' + os.environ['TG_SQUAT'])
 with open(root + '/child.maps', 'w') as out:
-    subprocess.run(['cat', '/proc/self/maps'], stdout=out, close_fds=False)
+    subprocess.run(['cat', '/proc/self/maps'], stdout=out, close_fds=False, env=env)
 with open(root + '/parent.maps', 'w') as out:
     out.write(open('/proc/self/maps').read())
-r = subprocess.run(['cat', root + '/secret'], capture_output=True, text=True, close_fds=False)
+r = subprocess.run(['cat', root + '/secret'], capture_output=True, text=True, close_fds=False,
+                   env=env)
+print('secret-err', r.stderr.strip().replace('\n', ' | '), flush=True)
 print('secret-rc', r.returncode, flush=True)
 print('secret-out', r.stdout.strip(), flush=True)
 '''
@@ -150,11 +156,36 @@ def test_forged(tap):
                    f'{what}: every start record names the same policy digest', f'{digests}')
 
 
+def test_address_taken(tap):
+    """The address is taken in the child (tg-squat.so, before the guard
+    starts): the child loads the policy itself and hands its parent's file
+    on as it is, without a file of its own."""
+    if tglib.PRELOAD_FIRST:
+        tap.skip('the address taken in the child',
+                 'under ASan the parent has no policy file to hand on')
+        return
+    with Sandbox(tap, 'handoff-squat', POLICY) as sb:
+        sb.write('secret', b'the secret\n')
+        res = sb.run([sys.executable, '-c', PARENT, 'squat', sb.root], label='handoff squat',
+                     env={'TG_SQUAT': os.environ.get('TG_SQUAT', '')})
+        tap.ok('address taken' in res.out + res.err, 'the child\'s address is taken before '
+               'the guard starts', res.describe())
+        tap.ok('secret-rc 1' in res.out and 'the secret' not in res.out,
+               'address taken: the child still refuses the secret', res.describe())
+        parent, child = memfds(sb.p('parent.maps')), memfds(sb.p('child.maps'))
+        tap.ok(len(parent) == 1 and not child,
+               'address taken: the child loaded the policy itself, and made no file of its own',
+               f'parent {parent}, child {child}')
+        digests = start_digests(res)
+        tap.ok(len(digests) >= 3 and len(set(digests)) == 1,
+               'address taken: every start record names the same policy digest', f'{digests}')
+
+
 def main():
     tap = tglib.TAP()
     if not tglib.prerequisites(tap):
         tap.done()
-    for t in (test_handed, test_forged):
+    for t in (test_handed, test_forged, test_address_taken):
         tap.group(t)
     tap.done()
 
