@@ -15,11 +15,43 @@
 
 #include "load-internal.h"
 
+/* Compiles PATTERN into *RET as tg_glob_compile does, into the policy's
+ * region when it has one (a glob is one block: it moves by a copy). */
+static int compile_glob(struct tg_policy *p, const char *pattern, struct tg_glob **ret, char *err,
+			size_t errsz)
+{
+	struct tg_glob *g;
+	int r = tg_glob_compile(pattern, &g, err, errsz);
+
+	if (r < 0 || !p->region) {
+		if (r == 0)
+			*ret = g;
+		return r;
+	}
+	void *mem = tg_mem_alloc(p->region, tg_glob_size(g));
+	if (!mem) {
+		tg_glob_free(g);
+		return -ENOMEM;
+	}
+	*ret = tg_glob_copy(g, mem);
+	tg_glob_free(g);
+	return 0;
+}
+
+/* Frees a glob compile_glob made. */
+static void free_glob(struct tg_policy *p, struct tg_glob *g)
+{
+	if (!p->region)
+		tg_glob_free(g);
+	else
+		tg_mem_free(p->region, g);
+}
+
 static struct tg_pat *new_pat(struct tg_policy *p)
 {
 	if (p->npats == p->cappats) {
 		size_t cap = p->cappats ? p->cappats * 2 : 64;
-		struct tg_pat *a = realloc(p->pats, cap * sizeof(*a));
+		struct tg_pat *a = tg_mem_realloc(p->region, p->pats, cap * sizeof(*a));
 		if (!a)
 			return NULL;
 		p->pats = a;
@@ -74,13 +106,13 @@ static int split_glob(struct tg_policy *p, struct tg_pat *t, const char *alt, si
 			t->nlast = (unsigned char)name[nlen - 1];
 		memcpy(part, name, nlen);
 		part[nlen] = '\0';
-		if (tg_glob_compile(part, &t->nameglob, NULL, 0) < 0)
+		if (compile_glob(p, part, &t->nameglob, NULL, 0) < 0)
 			return 0;
 	}
 	if (parts.slash > 0) {
 		memcpy(part, alt, parts.slash);
 		part[parts.slash] = '\0';
-		if (tg_glob_compile(part, &t->dirglob, NULL, 0) < 0)
+		if (compile_glob(p, part, &t->dirglob, NULL, 0) < 0)
 			return 0; /* not splittable: stays opaque */
 	}
 	t->opaque = false;
@@ -102,8 +134,11 @@ static int set_key(struct tg_policy *p, struct tg_pat *t)
 		t->anchor = t->litlen + 1;
 		return 0;
 	}
-	/* Every path starts with "/", the shortest key. */
-	t->key = t->litlen ? t->lit : "/";
+	/* Every path starts with "/", the shortest key (the pool's: a
+	 * policy handed to a child points at nothing of the library). */
+	t->key = t->litlen ? t->lit : tg_pool_strdup(&p->pool, "/");
+	if (!t->key)
+		return -ENOMEM;
 	t->anchor = 1;
 	for (size_t i = t->litlen; i > 0; i--)
 		if (t->lit[i - 1] == '/') {
@@ -118,12 +153,12 @@ int tg_add_alternative(struct tg_policy *p, const struct tg_rule *rule, const ch
 		       size_t errsz)
 {
 	struct tg_glob *g;
-	int r = tg_glob_compile(alt, &g, err, errsz);
+	int r = compile_glob(p, alt, &g, err, errsz);
 	if (r < 0)
 		return r;
 	struct tg_pat *t = new_pat(p);
 	if (!t) {
-		tg_glob_free(g);
+		free_glob(p, g);
 		return -ENOMEM;
 	}
 	size_t altlen = strlen(alt);

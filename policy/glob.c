@@ -18,6 +18,7 @@
  * pattern's shape (glob-text.c, glob-braces.c) read it with. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@ enum glob_kind {
 };
 
 struct tg_glob {
+	size_t size; /* bytes of the one block the glob is */
 	enum glob_kind kind;
 	size_t ntok;
 	size_t nlit;   /* leading plain literal tokens, matched by memcmp() */
@@ -296,10 +298,15 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 	if (r < 0)
 		return r;
 
-	struct tg_glob *g = malloc(sizeof(*g) + ntok * sizeof(struct tok) + nclass * 32 +
-				   2 * (ntok + 1));
+	size_t size = sizeof(struct tg_glob) + ntok * sizeof(struct tok) + nclass * 32 +
+		      2 * (ntok + 1);
+	/* Zeroed: the unused tail of LIT and SUF is copied with the glob
+	 * into a policy's region (tg_glob_copy), where stale heap words would
+	 * look like pointers out of it. */
+	struct tg_glob *g = calloc(1, size);
 	if (!g)
 		return -ENOMEM;
+	g->size = size;
 	struct tok *tok = (struct tok *)(g + 1);
 	uint8_t(*cls)[32] = (uint8_t(*)[32])(tok + ntok);
 	char *lit = (char *)(cls + nclass);
@@ -315,6 +322,24 @@ int tg_glob_compile(const char *pattern, struct tg_glob **ret, char *err, size_t
 void tg_glob_free(struct tg_glob *g)
 {
 	free(g);
+}
+
+size_t tg_glob_size(const struct tg_glob *g)
+{
+	return g->size;
+}
+
+struct tg_glob *tg_glob_copy(const struct tg_glob *g, void *mem)
+{
+	struct tg_glob *c = mem;
+	ptrdiff_t d = (char *)c - (const char *)g;
+
+	memcpy(c, g, g->size);
+	c->tok = (const struct tok *)((const char *)g->tok + d);
+	c->cls = (const uint8_t(*)[32])((const char *)g->cls + d);
+	c->lit = g->lit + d;
+	c->suf = g->suf + d;
+	return c;
 }
 
 const char *tg_glob_literal(const struct tg_glob *g, size_t *len)

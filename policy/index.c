@@ -52,7 +52,7 @@ static void add_parent(uint64_t *set, size_t n, uint64_t h)
 static int build_slots(const struct tg_policy *p, uint32_t **ret_order, struct tg_slot **ret_slots,
 		       size_t *ret_nslots)
 {
-	uint32_t *order = malloc((p->npats ? p->npats : 1) * sizeof(*order));
+	uint32_t *order = tg_mem_alloc(p->region, (p->npats ? p->npats : 1) * sizeof(*order));
 	size_t nslots = 16;
 
 	if (!order)
@@ -62,9 +62,9 @@ static int build_slots(const struct tg_policy *p, uint32_t **ret_order, struct t
 	qsort_r(order, p->npats, sizeof(*order), cmp_anchor, (void *)p);
 	while (nslots < 2 * p->npats)
 		nslots *= 2;
-	struct tg_slot *slots = calloc(nslots, sizeof(*slots));
+	struct tg_slot *slots = tg_mem_alloc(p->region, nslots * sizeof(*slots));
 	if (!slots) {
-		free(order);
+		tg_mem_free(p->region, order);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < p->npats;) {
@@ -88,14 +88,14 @@ static int build_slots(const struct tg_policy *p, uint32_t **ret_order, struct t
 
 /* The set of folders whose entries some key of SLOTS names: "/a/" for
  * "/a/b/". A power of two, *RET_N, at least twice the patterns. */
-static uint64_t *build_parents(const struct tg_slot *slots, size_t nslots, size_t npats,
-			       size_t *ret_n)
+static uint64_t *build_parents(struct tg_region *r, const struct tg_slot *slots, size_t nslots,
+			       size_t npats, size_t *ret_n)
 {
 	size_t nparents = 16;
 
 	while (nparents < 2 * npats)
 		nparents *= 2;
-	uint64_t *parents = calloc(nparents, sizeof(*parents));
+	uint64_t *parents = tg_mem_alloc(r, nparents * sizeof(*parents));
 	if (!parents)
 		return NULL;
 	for (size_t k = 0; k < nslots; k++) {
@@ -126,7 +126,7 @@ static int cmp_literal(const void *a, const void *b, void *ud)
 
 static int build_denying(struct tg_policy *p)
 {
-	uint32_t *d = malloc((p->npats ? p->npats : 1) * sizeof(*d));
+	uint32_t *d = tg_mem_alloc(p->region, (p->npats ? p->npats : 1) * sizeof(*d));
 	size_t n = 0;
 
 	if (!d)
@@ -135,7 +135,7 @@ static int build_denying(struct tg_policy *p)
 		if (p->pats[i].rule && p->pats[i].rule->deny)
 			d[n++] = i;
 	qsort_r(d, n, sizeof(*d), cmp_literal, p);
-	free(p->denying);
+	tg_mem_free(p->region, p->denying);
 	p->denying = d;
 	p->ndenying = n;
 	return 0;
@@ -189,30 +189,30 @@ int tg_policy_index(struct tg_policy *p)
 		return r;
 	if (build_denying(p) < 0)
 		goto fail;
-	parents = build_parents(slots, nslots, p->npats, &nparents);
+	parents = build_parents(p->region, slots, nslots, p->npats, &nparents);
 	if (!parents)
 		goto fail;
 	if (p->memo) {
 		tg_memo_clear(p->memo); /* verdicts of the index before */
 	} else if (!p->no_memo && !(p->memo = tg_memo_new())) {
-		free(parents);
+		tg_mem_free(p->region, parents);
 		goto fail;
 	}
-	free(p->parents);
+	tg_mem_free(p->region, p->parents);
 	p->parents = parents;
 	p->nparents = nparents;
 	memset(p->keylens, 0, sizeof(p->keylens));
 	for (size_t i = 0; i < p->npats; i++)
 		if (p->pats[i].anchor / 64 < sizeof(p->keylens) / sizeof(p->keylens[0]))
 			p->keylens[p->pats[i].anchor / 64] |= 1ULL << (p->pats[i].anchor % 64);
-	free(p->order);
-	free(p->slots);
+	tg_mem_free(p->region, p->order);
+	tg_mem_free(p->region, p->slots);
 	p->order = order;
 	p->slots = slots;
 	p->nslots = nslots;
 	return 0;
 fail:
-	free(order);
-	free(slots);
+	tg_mem_free(p->region, order);
+	tg_mem_free(p->region, slots);
 	return -ENOMEM;
 }

@@ -112,7 +112,7 @@ bool tg_add_file(struct tg_policy *p, const char *path)
 			return true;
 	if (p->nfiles == p->capfiles) {
 		size_t cap = p->capfiles ? p->capfiles * 2 : 8;
-		const char **f = realloc(p->files, cap * sizeof(*f));
+		const char **f = tg_mem_realloc(p->region, p->files, cap * sizeof(*f));
 		if (!f)
 			return false;
 		p->files = f;
@@ -120,6 +120,29 @@ bool tg_add_file(struct tg_policy *p, const char *path)
 	}
 	p->files[p->nfiles] = tg_pool_strdup(&p->pool, path);
 	return p->files[p->nfiles++] != NULL;
+}
+
+/* Files the source the digest is about to cover: KIND 'f' and a file's
+ * real path, or 'p' and a shipped profile's name (tg_policy_sources_same
+ * reads them again in this order). False when out of memory. */
+static bool add_hashed(struct tg_policy *p, char kind, const char *what)
+{
+	if (p->nhashed == p->caphashed) {
+		size_t cap = p->caphashed ? p->caphashed * 2 : 8;
+		const char **h = tg_mem_realloc(p->region, p->hashed, cap * sizeof(*h));
+		if (!h)
+			return false;
+		p->hashed = h;
+		p->caphashed = cap;
+	}
+	size_t n = strlen(what);
+	char *e = tg_pool_alloc(&p->pool, n + 2);
+	if (!e)
+		return false;
+	e[0] = kind;
+	memcpy(e + 1, what, n + 1);
+	p->hashed[p->nhashed++] = e;
+	return true;
 }
 
 /* The whole of the open file FP, NUL-terminated (malloc'd), its length in
@@ -154,7 +177,7 @@ static char *slurp_fp(FILE *fp, size_t *len)
 	return buf;
 }
 
-static char *slurp(const char *path, size_t *len)
+char *tg_slurp(const char *path, size_t *len)
 {
 	FILE *fp = fopen(path, "re");
 	if (!fp)
@@ -211,6 +234,8 @@ static bool read_shipped(struct loader *L, struct source *src, config_t *cfg, co
 	free(disp);
 	src->is_profile = true;
 	tg_sha256_update(&L->sha, text, strlen(text));
+	if (!add_hashed(L->p, 'p', name))
+		L->errors++;
 	if (!config_read_string(cfg, text)) {
 		ERR(L, src, NULL, "line %d: %s", config_error_line(cfg), config_error_text(cfg));
 		return false;
@@ -255,9 +280,15 @@ static bool read_local(struct loader *L, const struct source *from, config_setti
 		goto out;
 	}
 	size_t tn = 0;
-	char *body = slurp(path, &tn);
-	if (body)
+	char *body = tg_slurp(path, &tn);
+	if (body) {
 		tg_sha256_update(&L->sha, body, tn);
+		if (!add_hashed(L->p, 'f', path))
+			L->errors++;
+	} else {
+		/* Parsed from the file, unhashed: a child cannot check it. */
+		L->p->unhashed = true;
+	}
 	config_set_include_dir(cfg, from->dir);
 	bool parsed = body ? config_read_string(cfg, body) : config_read_file(cfg, path);
 	free(body);
@@ -313,6 +344,8 @@ static bool read_embedded(struct loader *L, struct source *src, config_t *cfg, c
 	src->display = src->record = tg_pool_strdup(&L->p->pool, disp);
 	free(disp);
 	tg_sha256_update(&L->sha, text, strlen(text));
+	if (!add_hashed(L->p, 'p', name))
+		L->errors++;
 	if (!config_read_string(cfg, text)) {
 		tg_report(L, TG_DIAG_ERROR, src->display, config_error_line(cfg), "%s",
 			  config_error_text(cfg));
@@ -351,7 +384,7 @@ static int read_policy_file(struct loader *L, struct source *src, config_t *cfg,
 		goto out;
 	}
 	*dir = strdup(real);
-	if (!*dir || !tg_add_file(L->p, real))
+	if (!*dir || !tg_add_file(L->p, real) || !add_hashed(L->p, 'f', real))
 		goto out;
 	*strrchr(*dir, '/') = '\0';
 	if (!**dir)
@@ -370,23 +403,34 @@ out:
 	return r;
 }
 
-static struct tg_policy *new_policy(void)
+/* A new policy, in a region of its own when IN_REGION. */
+static struct tg_policy *new_policy(bool in_region)
 {
-	struct tg_policy *p = calloc(1, sizeof(*p));
+	struct tg_region *r = in_region ? tg_region_new() : NULL;
+	struct tg_policy *p = tg_mem_alloc(r, sizeof(*p));
 
-	if (!p)
+	if (!p) {
+		tg_region_free(r);
 		return NULL;
+	}
+	p->region = p->pool.region = r;
 	for (unsigned c = 0; c < TG_NCLASS; c++)
 		p->defaults[c] = true;
-	p->self_rule.id = TG_RULE_SELF;
-	p->self_rule.source = "builtin";
+	/* The strings of the policy's own rule are the policy's, not the
+	 * library's: a region handed to a child points at nothing outside it. */
+	p->self_rule.id = tg_pool_strdup(&p->pool, TG_RULE_SELF);
+	p->self_rule.source = tg_pool_strdup(&p->pool, "builtin");
 	p->self_rule.deny = TG_BIT(TG_WRITE) | TG_BIT(TG_CREATE) | TG_BIT(TG_DELETE) |
 			    TG_BIT(TG_CHMOD);
 	p->self_rule.err = EACCES;
 	p->self_rule.on_deny = TG_ON_DENY_ERROR;
 	p->self_rule.create_mode = -1;
-	p->self_rule.reason =
-		"the guard's own policy, log and library are never modified by the job";
+	p->self_rule.reason = tg_pool_strdup(
+		&p->pool, "the guard's own policy, log and library are never modified by the job");
+	if (!p->self_rule.id || !p->self_rule.source || !p->self_rule.reason) {
+		tg_policy_free(p);
+		return NULL;
+	}
 	return p;
 }
 
@@ -438,7 +482,7 @@ static int finish(struct loader *L, const struct source *src)
 
 int tg_policy_load(const struct tg_load_opts *opts, struct tg_policy **ret)
 {
-	struct tg_policy *p = new_policy();
+	struct tg_policy *p = new_policy(opts->region);
 	struct loader L = { .p = p, .o = opts };
 	struct source src = { 0 };
 	config_t cfg;
@@ -449,7 +493,7 @@ int tg_policy_load(const struct tg_load_opts *opts, struct tg_policy **ret)
 		return -ENOMEM;
 	tg_sha256_init(&L.sha);
 	if (tg_vars_new(&L.vars, opts->frozen_vars, opts->job_id) < 0) {
-		free(p);
+		tg_policy_free(p);
 		return -ENOMEM;
 	}
 	config_init(&cfg);

@@ -18,11 +18,36 @@
  * tg_policy_free. Memory comes zeroed; NULL when out of memory. */
 struct tg_pool {
 	struct tg_chunk *head;
+	struct tg_region *region; /* where chunks come from (NULL: malloc) */
 };
 void *tg_pool_alloc(struct tg_pool *pool, size_t n);
 char *tg_pool_strdup(struct tg_pool *pool, const char *s);
 char *tg_pool_strndup(struct tg_pool *pool, const char *s, size_t n);
 void tg_pool_free(struct tg_pool *pool);
+
+/* The region a policy is loaded into when it may be handed to children
+ * (region.c): one reserved range of addresses the policy's memory is
+ * carved from, so that a copy mapped at the same address is the same graph
+ * of pointers. Its first TG_REGION_HEAD bytes are the caller's. */
+#define TG_REGION_HEAD TG_POLICY_HEAD
+struct tg_region;
+/* A new region, or NULL. tg_region_free unmaps it. */
+struct tg_region *tg_region_new(void);
+void tg_region_free(struct tg_region *r);
+/* Allocation for what a policy keeps, from R (NULL: malloc, calloc,
+ * realloc, free). Memory comes zeroed from tg_mem_alloc; what R cannot hold
+ * spills to malloc (R is then not handed on); freeing a block of R does
+ * nothing (the region goes as a whole). */
+void *tg_mem_alloc(struct tg_region *r, size_t n);
+void *tg_mem_realloc(struct tg_region *r, void *old, size_t n);
+void tg_mem_free(struct tg_region *r, void *p);
+/* N bytes from R that are never reallocated nor freed alone (the pool's):
+ * no size is kept before them. NULL when R is NULL, closed or full. */
+void *tg_mem_alloc_raw(struct tg_region *r, size_t n);
+
+/* The file PATH as a NUL-terminated string (malloc'd), its length in
+ * *LEN; NULL and errno on failure (load.c). */
+char *tg_slurp(const char *path, size_t *len);
 
 /* An open-addressing map from strings (pool.c), for the loader's
  * bookkeeping. The caller fills an empty entry (KEY NULL) it is handed and
@@ -89,6 +114,7 @@ struct tg_slot {
 };
 
 struct tg_policy {
+	struct tg_region *region; /* NULL: the policy lives on the heap */
 	struct tg_pool pool;
 	struct tg_rule **rules; /* each allocated from the pool: patterns point at them */
 	size_t nrules, caprules;
@@ -124,6 +150,11 @@ struct tg_policy {
 	char sha256[65];
 	const char **files;
 	size_t nfiles, capfiles;
+	/* The sources SHA256 covers, in the order it read them: "f" and a
+	 * file's real path, or "p" and the name of a shipped profile. */
+	const char **hashed;
+	size_t nhashed, caphashed;
+	bool unhashed; /* a source was parsed without being hashed */
 	const char *frozen;
 	struct tg_rule self_rule;
 };

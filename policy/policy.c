@@ -10,21 +10,28 @@ void tg_policy_free(struct tg_policy *p)
 {
 	if (!p)
 		return;
+	struct tg_region *r = p->region;
+
 	for (size_t i = 0; i < p->npats; i++) {
-		tg_glob_free(p->pats[i].glob);
-		tg_glob_free(p->pats[i].dirglob);
-		tg_glob_free(p->pats[i].nameglob);
+		struct tg_glob *g[] = { p->pats[i].glob, p->pats[i].dirglob, p->pats[i].nameglob };
+		for (size_t k = 0; k < 3; k++)
+			if (r)
+				tg_mem_free(r, g[k]);
+			else
+				tg_glob_free(g[k]);
 	}
-	free(p->parents);
-	free(p->denying);
+	tg_mem_free(r, p->parents);
+	tg_mem_free(r, p->denying);
 	tg_memo_free(p->memo);
-	free(p->pats);
-	free(p->rules);
-	free(p->files);
-	free(p->order);
-	free(p->slots);
+	tg_mem_free(r, p->pats);
+	tg_mem_free(r, p->rules);
+	tg_mem_free(r, p->files);
+	tg_mem_free(r, p->hashed);
+	tg_mem_free(r, p->order);
+	tg_mem_free(r, p->slots);
 	tg_pool_free(&p->pool);
-	free(p);
+	tg_mem_free(r, p);
+	tg_region_free(r);
 }
 
 enum tg_mode tg_policy_mode(const struct tg_policy *p)

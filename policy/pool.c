@@ -1,6 +1,7 @@
 /* Where a policy's strings and the loader's bookkeeping live: the bump
  * allocator every loaded rule, pattern and name is carved from (freed all
- * at once with the policy), and the open-addressing string map the loader
+ * at once with the policy; its chunks come from the policy's region when
+ * it has one, region.c), and the open-addressing string map the loader
  * keeps its set of rule ids and its cache of resolved folders in. Neither
  * is used after loading: deciding never allocates. */
 #include <stdint.h>
@@ -22,9 +23,14 @@ void *tg_pool_alloc(struct tg_pool *pool, size_t n)
 	struct tg_chunk *c = pool->head;
 
 	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	/* In a region, straight from it: no chunk's tail is left unused in
+	 * what a child maps. */
+	void *raw = tg_mem_alloc_raw(pool->region, n);
+	if (raw)
+		return raw;
 	if (!c || c->cap - c->used < n) {
 		size_t cap = n > 60000 ? n : 60000;
-		c = malloc(sizeof(*c) + cap);
+		c = tg_mem_alloc(pool->region, sizeof(*c) + cap);
 		if (!c)
 			return NULL;
 		c->next = pool->head;
@@ -58,7 +64,7 @@ void tg_pool_free(struct tg_pool *pool)
 	while (pool->head) {
 		struct tg_chunk *c = pool->head;
 		pool->head = c->next;
-		free(c);
+		tg_mem_free(pool->region, c);
 	}
 }
 

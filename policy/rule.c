@@ -245,7 +245,7 @@ static struct tg_rule *new_rule(struct tg_policy *p)
 		return NULL;
 	if (p->nrules == p->caprules) {
 		size_t cap = p->caprules ? p->caprules * 2 : 64;
-		struct tg_rule **a = realloc(p->rules, cap * sizeof(*a));
+		struct tg_rule **a = tg_mem_realloc(p->region, p->rules, cap * sizeof(*a));
 		if (!a)
 			return NULL;
 		p->rules = a;

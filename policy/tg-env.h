@@ -27,6 +27,9 @@
  * there, and `run`, the only writer of the log file TRAINGUARD_LOG names,
  * writes them (cli/collector.c). */
 #define TG_ENV_COLLECTOR "TRAINGUARD_COLLECTOR"
+/* The descriptor of the sealed memory file holding the compiled policy,
+ * set by the guard for its children (preload/handoff.h); never by people. */
+#define TG_ENV_HANDOFF "TRAINGUARD_HANDOFF"
 /* Every variable of the guard's own starts with this. */
 #define TG_ENV_PREFIX "TRAINGUARD_"
 

@@ -46,6 +46,12 @@ bool tg_glob_match(const struct tg_glob *g, const char *path, size_t len);
 
 void tg_glob_free(struct tg_glob *g);
 
+/* The bytes G takes: it is one block, with no pointer out of it. */
+size_t tg_glob_size(const struct tg_glob *g);
+/* Copies G into MEM (tg_glob_size bytes, aligned for a pointer) and
+ * returns the copy, which points into MEM only; G stays G's. */
+struct tg_glob *tg_glob_copy(const struct tg_glob *g, void *mem);
+
 /* The literal part of a compiled glob: the characters before its first
  * wildcard, with escapes removed and without the '/' of a trailing slash-star-star
  * ("/x/y/<**>" -> "/x/y", "/a/<**>/b" -> "/a/", "/<**>" -> ""). Every path

@@ -165,6 +165,9 @@ struct tg_load_opts {
 	/* Leave the index to the caller's tg_policy_protect (the guard's start,
 	 * which adds its own files next): the policy decides nothing before. */
 	bool defer_index;
+	/* Load into a region of its own, which a child can map at the same
+	 * address instead of loading (tg_policy_region). */
+	bool region;
 };
 
 /* Loads, validates and compiles a policy and everything it names. On
@@ -174,6 +177,34 @@ struct tg_load_opts {
  * -ENOMEM. */
 int tg_policy_load(const struct tg_load_opts *opts, struct tg_policy **ret);
 void tg_policy_free(struct tg_policy *p);
+
+/* Handing a compiled policy to a child (region.c, docs/hot-path.md).
+ *
+ * A policy loaded with OPTS->region lives in one range of addresses, which
+ * starts with TG_POLICY_HEAD bytes left to the caller (a header it fills
+ * before writing the region). tg_policy_region gives that range (its size
+ * in *RET_SIZE), or NULL when the policy has none or part of it spilled
+ * out of it. */
+#define TG_POLICY_HEAD 1024
+void *tg_policy_region(const struct tg_policy *p, size_t *ret_size);
+/* The number of aligned words of P's region that hold an address inside
+ * another mapping of this process (the library, the heap, the stack: they
+ * move from one process to the next), the memo's pointer left out; -errno
+ * when it cannot tell. A region with any cannot be handed on. */
+int tg_policy_region_scan(const struct tg_policy *p);
+/* Writes P's region to FD (the memo left out: it is each process's own)
+ * and maps this process's copy from FD, so that FD's file lives as long as
+ * the process. No more is allocated in the region afterwards. Returns 0
+ * or -errno (-EINVAL: no region to write). */
+int tg_policy_region_write(struct tg_policy *p, int fd);
+/* Makes P, the policy of a region of SIZE bytes the caller mapped at BASE
+ * (the address it was written from), this process's: a memo of its own,
+ * nothing more allocated in the region, tg_policy_free unmaps it. Returns
+ * 0, -EINVAL (P is not that region's policy) or -ENOMEM. */
+int tg_policy_adopt(void *base, size_t size, struct tg_policy *p);
+/* 1 when every source P was loaded from still holds what was loaded (the
+ * files read and hashed again: the digest must be P's), else 0. */
+int tg_policy_sources_same(const struct tg_policy *p);
 
 /* Settings the policy file gives (the guard applies overrides). */
 enum tg_mode tg_policy_mode(const struct tg_policy *p);

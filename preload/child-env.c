@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "child-env.h"
 #include "tg-env.h"
@@ -22,8 +23,17 @@ size_t tg_child_env_size(const struct tg_child_spec *spec, char *const envp[])
 	if (envp)
 		while (envp[n])
 			n++;
-	/* + one entry the caller may append (the hash chain's link), + NULL */
-	return n + spec->n + 2;
+	/* + the handoff, + one entry the caller may append (the hash chain's
+	 * link), + NULL */
+	return n + spec->n + 3;
+}
+
+bool tg_child_handoff_live(const struct tg_child_spec *spec)
+{
+	struct stat st;
+
+	return spec->handoff && fstat(spec->handoff_fd, &st) == 0 &&
+	       st.st_dev == spec->handoff_dev && st.st_ino == spec->handoff_ino;
 }
 
 /* Where the LD_PRELOAD value LIST names SELF_PATH as one entry: the
@@ -119,6 +129,8 @@ int tg_child_env(const struct tg_child_spec *spec, char *const envp[], char **bu
 		else
 			buf[n++] = (char *)spec->entries[i];
 	}
+	if (tg_child_handoff_live(spec))
+		buf[n++] = (char *)spec->handoff;
 	buf[n] = NULL;
 	return 0;
 }
@@ -175,6 +187,9 @@ void tg_restore_environ(const struct tg_child_spec *spec)
 		}
 		setenv(name, eq + 1, 1);
 	}
+	/* Gone with the other variables not saved; back while it is ours. */
+	if (tg_child_handoff_live(spec))
+		setenv(TG_ENV_HANDOFF, strchr(spec->handoff, '=') + 1, 1);
 }
 
 void tg_child_env_append(char **buf, char *entry)

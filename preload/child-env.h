@@ -4,8 +4,9 @@
  * library the program lists before the guard is moved after what the
  * parent loaded (the guard comes first, as it did in the parent).
  *
- * Pure functions over a spec, no allocation: safe in a vfork child, and
- * unit-tested (tests/unit/test-child-env.c). */
+ * Pure functions over a spec (one fstat of the handoff descriptor aside),
+ * no allocation: safe in a vfork child, and unit-tested
+ * (tests/unit/test-child-env.c). */
 #ifndef TG_CHILD_ENV_H
 #define TG_CHILD_ENV_H
 
@@ -19,7 +20,16 @@ struct tg_child_spec {
 	const char *entries[TG_CHILD_ENV_MAX]; /* "NAME=value", LD_PRELOAD first */
 	size_t n;
 	const char *self_path; /* this library, absolute; NULL when unknown */
+	/* "TRAINGUARD_HANDOFF=<fd>" (NULL: none), given only while HANDOFF_FD
+	 * is still the file of that device and inode (preload/handoff.h). */
+	const char *handoff;
+	int handoff_fd;
+	unsigned long long handoff_dev, handoff_ino;
 };
+
+/* True when SPEC's handoff entry is to be given: its descriptor still
+ * holds the same file (one fstat; safe in a vfork child). */
+bool tg_child_handoff_live(const struct tg_child_spec *spec);
 
 /* Number of pointers tg_child_env needs for ENVP (its NULL included), and
  * room for one more entry a caller appends (tg_child_env_append). */

@@ -23,6 +23,7 @@
 #include "fdtable.h"
 #include "answer.h"
 #include "fence.h"
+#include "handoff.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "protect-errno.h"
@@ -226,6 +227,7 @@ static void save_child_env(const char *policy_path, const char *log, const char 
 	for (size_t i = 0; i < k; i++)
 		if (list[i])
 			c->entries[c->n++] = list[i];
+	c->handoff = tg_handoff_entry(&c->handoff_fd, &c->handoff_dev, &c->handoff_ino);
 }
 
 /* The comm of the parent process, read once at start. */
@@ -371,6 +373,30 @@ static void fence_layers(const char *marker)
 	tg_life_set_fence(layers, on ? m : "none");
 }
 
+/* Loads the policy POLICY_PATH (NULL: the embedded one) into tg_set.policy,
+ * in a region it can be handed to children in. False when the program
+ * must not start. */
+static bool load_policy(const char *policy_path)
+{
+	struct tg_load_opts o = {
+		.path = policy_path,
+		.frozen_vars = env_or(TG_ENV_VARS, NULL),
+		.job_id = s.jid,
+		.diag = collect_diag,
+		.errors_only = true,
+		.defer_index = true, /* once, by tg_policy_protect */
+		.region = true,
+	};
+	if (tg_policy_load(&o, &tg_set.policy) == 0)
+		return true;
+	if (s.diag_len)
+		tg_log_write(STDERR_FILENO, s.diag, s.diag_len);
+	snprintf(s.msg, sizeof(s.msg), "the policy '%s' did not load",
+		 policy_path ? policy_path : "embedded:ml-default");
+	fail_start(s.msg);
+	return false;
+}
+
 static void start(void)
 {
 	Dl_info info;
@@ -379,23 +405,13 @@ static void start(void)
 	tg_event_init();
 	tg_job_id(s.jid, sizeof(s.jid), NULL);
 
+	/* The policy a parent handed down, when it was made for what this
+	 * process would load; else the file, parsed and compiled. */
 	const char *policy_path = env_or(TG_ENV_POLICY, NULL);
-	struct tg_load_opts o = {
-		.path = policy_path,
-		.frozen_vars = env_or(TG_ENV_VARS, NULL),
-		.job_id = s.jid,
-		.diag = collect_diag,
-		.errors_only = true,
-		.defer_index = true, /* once, by tg_policy_protect below */
-	};
-	if (tg_policy_load(&o, &tg_set.policy) < 0) {
-		if (s.diag_len)
-			tg_log_write(STDERR_FILENO, s.diag, s.diag_len);
-		snprintf(s.msg, sizeof(s.msg), "the policy '%s' did not load",
-			 policy_path ? policy_path : "embedded:ml-default");
-		fail_start(s.msg);
+	struct tg_handoff_facts facts = { policy_path, s.jid, env_or(TG_ENV_VARS, NULL) };
+	bool handed = tg_handoff_take(&facts, &tg_set.policy) == 0;
+	if (!handed && !load_policy(policy_path))
 		return;
-	}
 	if (!choose_mode())
 		return;
 	tg_set.log_allowed = tg_policy_log_allowed(tg_set.policy);
@@ -411,13 +427,29 @@ static void start(void)
 		tg_set.child.self_path = strdup(s.real);
 	const char *mine[] = { log == s.logreal ? s.logreal : NULL, tg_set.child.self_path,
 			       s.collector };
-	if (tg_policy_protect(tg_set.policy, mine, 3) < 0) {
+	if (handed && !tg_handoff_protects(tg_set.policy, mine, 3)) {
+		/* Made for another log or library: this process's own. */
+		tg_policy_free(tg_set.policy);
+		tg_set.policy = NULL;
+		handed = false;
+		if (!load_policy(policy_path))
+			return;
+	}
+	if (!handed && tg_policy_protect(tg_set.policy, mine, 3) < 0) {
 		fail_start("out of memory protecting the log and the library");
 		return;
 	}
 	const char *memo = env_or(TG_ENV_MEMO, NULL);
 	if (memo && strcmp(memo, "off") == 0)
 		tg_policy_set_memo(tg_set.policy, false);
+	/* Before the program runs (and before the fence, which refuses
+	 * memory files that are not sealed against execution). Children get
+	 * the policy as their parent's exec wrappers pass it: the path as
+	 * saved for them, the variables frozen here. */
+	facts.policy_path = policy_path && realpath(policy_path, s.real) ? s.real : NULL;
+	facts.vars = tg_policy_frozen_vars(tg_set.policy);
+	if (!policy_path || facts.policy_path)
+		tg_handoff_offer(tg_set.policy, &facts, mine, 3);
 
 	/* After the log is open and the guard's files are protected; before
 	 * the program starts threads. */

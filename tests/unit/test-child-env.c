@@ -1,8 +1,11 @@
 /* The child environment (preload/child-env.c): what a child gets for the
  * environment it is given, table-driven. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "child-env.h"
 #include "tap.h"
@@ -76,12 +79,12 @@ static void test_sizes(void)
 {
 	char *in[] = { "A=1", "B=2", NULL }, *buf[8], pre[TG_CHILD_PRELOAD_MAX];
 
-	ok(tg_child_env_size(&spec, in) == 2 + 3 + 1 + 1,
-	   "size: entries, saved values, one appended entry, NULL");
-	ok(tg_child_env_size(&spec, NULL) == 3 + 1 + 1, "size of a NULL environment");
-	ok(tg_child_env(&spec, in, buf, 6, pre, sizeof(pre)) == -ENOBUFS,
+	ok(tg_child_env_size(&spec, in) == 2 + 3 + 1 + 1 + 1,
+	   "size: entries, saved values, the handoff, one appended entry, NULL");
+	ok(tg_child_env_size(&spec, NULL) == 3 + 1 + 1 + 1, "size of a NULL environment");
+	ok(tg_child_env(&spec, in, buf, 7, pre, sizeof(pre)) == -ENOBUFS,
 	   "a buffer one short is refused");
-	ok(tg_child_env(&spec, in, buf, 7, pre, sizeof(pre)) == 0 && buf[5] == NULL,
+	ok(tg_child_env(&spec, in, buf, 8, pre, sizeof(pre)) == 0 && buf[5] == NULL,
 	   "an exact buffer is enough");
 	tg_child_env_append(buf, "TRAINGUARD_CHAIN=x");
 	ok(strcmp(buf[5], "TRAINGUARD_CHAIN=x") == 0 && buf[6] == NULL,
@@ -91,6 +94,42 @@ static void test_sizes(void)
 	ok(tg_child_env(&none, in, buf, 8, pre, sizeof(pre)) == 0 && buf[0] == in[0] &&
 		   buf[1] == in[1] && !buf[2],
 	   "not started: the environment as given");
+}
+
+/* The handoff entry goes to a child only while its descriptor holds the
+ * file it held at start: not once the program closed it or put a file of
+ * its own at that number. */
+static void test_handoff(void)
+{
+	char *in[] = { "A=1", NULL }, *buf[16], pre[TG_CHILD_PRELOAD_MAX], got[1024];
+	struct tg_child_spec h = spec;
+	struct stat st;
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		ok(0, "handoff: /dev/null opens");
+		return;
+	}
+	h.handoff = "TRAINGUARD_HANDOFF=7";
+	h.handoff_fd = fd;
+	h.handoff_dev = st.st_dev;
+	h.handoff_ino = st.st_ino;
+	tg_child_env(&h, in, buf, 16, pre, sizeof(pre));
+	join(buf, got, sizeof(got));
+	ok(strstr(got, "|TRAINGUARD_HANDOFF=7") != NULL, "handoff: given while the file is there");
+	h.handoff_ino++;
+	tg_child_env(&h, in, buf, 16, pre, sizeof(pre));
+	join(buf, got, sizeof(got));
+	ok(!strstr(got, "HANDOFF"), "handoff: another file at the number: not given");
+	h.handoff_ino--;
+	close(fd);
+	tg_child_env(&h, in, buf, 16, pre, sizeof(pre));
+	join(buf, got, sizeof(got));
+	ok(!strstr(got, "HANDOFF"), "handoff: closed: not given");
+	char *forged[] = { "TRAINGUARD_HANDOFF=7", NULL };
+	tg_child_env(&h, forged, buf, 16, pre, sizeof(pre));
+	join(buf, got, sizeof(got));
+	ok(!strstr(got, "HANDOFF"), "handoff: the program's own value is dropped");
 }
 
 static void test_keeps_guard(void)
@@ -152,6 +191,7 @@ int main(void)
 {
 	test_cases();
 	test_sizes();
+	test_handoff();
 	test_keeps_guard();
 	test_preload_order();
 	test_restore();
