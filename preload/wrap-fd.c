@@ -2,7 +2,8 @@
  * keep the descriptor table true (a reused number is classified afresh)
  * and keep the guard's own log descriptor out of the program's way: a
  * close of it answers EBADF, as for any descriptor the program never
- * opened, and closefrom/close_range step around it.
+ * opened, and closefrom/close_range step around it and around the
+ * sealed policy file children inherit.
  *
  * A vfork child (Python's subprocess closes every descriptor above 2 and
  * dup2s its pipes onto 0-2) shares the table with its parent, whose
@@ -15,6 +16,7 @@
 
 #include "aggregate.h"
 #include "fdtable.h"
+#include "handoff.h"
 #include "log.h"
 #include "protect-errno.h"
 #include "real.h"
@@ -72,19 +74,46 @@ int dup3(int oldfd, int newfd, int flags)
 	return r;
 }
 
-/* Applies close_range to [LO, HI] minus the log descriptor. */
+/* The guard's descriptors a ranged close steps around, ascending: the
+ * log's, and the sealed policy file children inherit (handoff.c), so
+ * that a program closing everything above 2 before an exec (Python's
+ * subprocess does by default) still hands the policy to the child. */
+static int kept_fds(int kept[2])
+{
+	unsigned long long dev, ino;
+	int n = 0, logfd = tg_log_fd(), hfd = -1;
+
+	if (logfd >= 0)
+		kept[n++] = logfd;
+	if (tg_handoff_entry(&hfd, &dev, &ino) && hfd >= 0 && hfd != logfd)
+		kept[n++] = hfd;
+	if (n == 2 && kept[0] > kept[1]) {
+		int t = kept[0];
+		kept[0] = kept[1];
+		kept[1] = t;
+	}
+	return n;
+}
+
+/* Applies close_range to [LO, HI] minus the guard's descriptors. */
 static int ranges(unsigned lo, unsigned hi, int flags)
 {
-	int logfd = tg_log_fd(), r = 0;
+	int kept[2], nkept = (flags & CLOSE_RANGE_CLOEXEC) || lo > hi ? 0 : kept_fds(kept), r = 0;
+	unsigned from = lo;
 
-	if (logfd < 0 || (unsigned)logfd < lo || (unsigned)logfd > hi ||
-	    (flags & CLOSE_RANGE_CLOEXEC)) {
-		r = REAL(close_range)(lo, hi, flags);
-	} else {
-		if ((unsigned)logfd > lo)
-			r = REAL(close_range)(lo, logfd - 1, flags);
-		if (r == 0 && (unsigned)logfd < hi)
-			r = REAL(close_range)(logfd + 1, hi, flags);
+	if (nkept == 0)
+		r = REAL(close_range)(lo, hi, flags); /* its own errors (EINVAL) */
+	else {
+		for (int i = 0; i < nkept && r == 0; i++) {
+			unsigned k = (unsigned)kept[i];
+			if (k < from || k > hi)
+				continue;
+			if (k > from)
+				r = REAL(close_range)(from, k - 1, flags);
+			from = k + 1;
+		}
+		if (r == 0 && from <= hi)
+			r = REAL(close_range)(from, hi, flags);
 	}
 	if (r == 0 && !(flags & CLOSE_RANGE_CLOEXEC)) {
 		TG_PROTECT_ERRNO;

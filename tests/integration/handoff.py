@@ -32,8 +32,8 @@ SH = shutil.which('sh') or '/bin/sh'
 # Run by the guarded parent (python): finds the handoff descriptor, then
 # does what argv[1] says to it, then runs `cat` twice through the wrapped
 # exec: once on its own maps, once on the secret. close_fds=False: as a
-# shell starts its commands (Python's default closes every descriptor
-# above 2 in the child, which is the closefrom case).
+# shell starts its commands; the closefrom case also uses Python's default,
+# which closes every descriptor above 2 in the child.
 PARENT = r'''
 import os, subprocess, sys
 NOEXEC_SEAL = 0x8  # MFD_NOEXEC_SEAL: the fence refuses memory files without it
@@ -63,17 +63,22 @@ elif fd is not None and how == 'garbage':
     os.write(m, b'\0' * 8192)
     os.dup2(m, fd)
     os.close(m)
+elif fd is not None and how == 'closed':
+    os.close(fd)
 elif how == 'closefrom':
     os.closerange(3, 65536)
 env = None
+# Python's default for its children closes every descriptor above 2; the
+# guard's ranged closes step around the policy file (and closefrom too).
+close_fds = how == 'closefrom'
 if how == 'squat':
     env = dict(os.environ, LD_PRELOAD=os.environ['LD_PRELOAD'] + ':' + os.environ['TG_SQUAT'])
 with open(root + '/child.maps', 'w') as out:
-    subprocess.run(['cat', '/proc/self/maps'], stdout=out, close_fds=False, env=env)
+    subprocess.run(['cat', '/proc/self/maps'], stdout=out, close_fds=close_fds, env=env)
 with open(root + '/parent.maps', 'w') as out:
     out.write(open('/proc/self/maps').read())
-r = subprocess.run(['cat', root + '/secret'], capture_output=True, text=True, close_fds=False,
-                   env=env)
+r = subprocess.run(['cat', root + '/secret'], capture_output=True, text=True,
+                   close_fds=close_fds, env=env)
 print('secret-err', r.stderr.strip().replace('\n', ' | '), flush=True)
 print('secret-rc', r.returncode, flush=True)
 print('secret-out', r.stdout.strip(), flush=True)
@@ -110,25 +115,28 @@ def run(tap, sb, how):
 
 
 def test_handed(tap):
-    with Sandbox(tap, 'handoff', POLICY) as sb:
-        sb.write('secret', b'the secret\n')
-        res = run(tap, sb, 'plain')
-        tap.ok('secret-rc 1' in res.out and 'the secret' not in res.out,
-               'a handed child refuses the secret', res.describe())
-        parent, child = memfds(sb.p('parent.maps')), memfds(sb.p('child.maps'))
-        if tglib.PRELOAD_FIRST:
-            # ASan's heap and shadow take the addresses that strings and
-            # numbers of the policy look like: the parent's scan refuses the
-            # handoff (tests/unit/test-handoff.c checks the plain build).
-            tap.skip('the child maps the parent\'s sealed policy file',
-                     'under ASan the parent does not hand its policy on')
-        else:
-            tap.ok(len(parent) == 1 and child == parent,
-                   'the child maps the parent\'s sealed policy file (it neither parsed '
-                   'nor compiled)', f'parent {parent}, child {child}')
-        digests = start_digests(res)
-        tap.ok(len(digests) >= 3 and len(set(digests)) == 1,
-               'every start record names the same policy digest', f'{digests}')
+    for how, what in (('plain', 'a handed child'),
+                      ('closefrom', 'after closerange(3, 65536) and with Python\'s default '
+                       'close_fds, a handed child')):
+        with Sandbox(tap, 'handoff-' + how, POLICY) as sb:
+            sb.write('secret', b'the secret\n')
+            res = run(tap, sb, how)
+            tap.ok('secret-rc 1' in res.out and 'the secret' not in res.out,
+                   f'{what} refuses the secret', res.describe())
+            parent, child = memfds(sb.p('parent.maps')), memfds(sb.p('child.maps'))
+            if tglib.PRELOAD_FIRST:
+                # ASan's heap and shadow take the addresses that strings and
+                # numbers of the policy look like: the parent's scan refuses
+                # the handoff (tests/unit/test-handoff.c checks the plain build).
+                tap.skip(f'{what} maps the parent\'s sealed policy file',
+                         'under ASan the parent does not hand its policy on')
+            else:
+                tap.ok(len(parent) == 1 and child == parent,
+                       f'{what} maps the parent\'s sealed policy file (it neither parsed '
+                       'nor compiled)', f'parent {parent}, child {child}')
+            digests = start_digests(res)
+            tap.ok(len(digests) >= 3 and len(set(digests)) == 1,
+                   f'{what}: every start record names the same policy digest', f'{digests}')
 
 
 def test_forged(tap):
@@ -138,7 +146,7 @@ def test_forged(tap):
         return
     for how, what in (('forge', 'a sealed copy with the protected path rewritten'),
                       ('garbage', 'an unsealed memory file'),
-                      ('closefrom', 'the descriptor closed (closefrom)')):
+                      ('closed', 'the descriptor closed')):
         with Sandbox(tap, 'handoff-' + how, POLICY) as sb:
             sb.write('secret', b'the secret\n')
             res = run(tap, sb, how)
