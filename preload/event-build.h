@@ -55,6 +55,8 @@ struct build {
 /* The helpers, in event-record.c. Each sets B->failed when jansson fails;
  * the text ones cut to a budget and mark the field they cut or encoded. */
 const char *tg_rec_or_unknown(const char *s);
+/* N bytes of the arena; NULL, and the build failed, when it has none. */
+void *tg_rec_scratch(struct build *b, size_t n);
 void tg_rec_mark(struct build *b, json_t **list, const char *field);
 bool tg_rec_cut_copy(struct build *b, const char *s, size_t n, bool pct, size_t cap,
 		     struct text *t);

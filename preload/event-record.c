@@ -50,11 +50,6 @@ static bool has_prefix(const char *s, const char *p)
 	return strncmp(s, p, strlen(p)) == 0;
 }
 
-const char *tg_rec_or_unknown(const char *s)
-{
-	return s ? s : "unknown";
-}
-
 /* Budgets in serialized bytes. The first keep whole paths; the second
  * bound any record below 16 KiB whatever its strings hold: at most two
  * command lines (4 KiB), eight paths (4 KiB), four names (1 KiB), the message
@@ -64,90 +59,6 @@ static const struct caps tiers[] = {
 	{ .cmd = 4096, .path = 4096, .name = 1024, .msg = 2048, .text = 1024 },
 	{ .cmd = 2048, .path = 512, .name = 256, .msg = 512, .text = 128 },
 };
-
-void tg_rec_mark(struct build *b, json_t **list, const char *field)
-{
-	if (!*list && !(*list = json_array()))
-		b->failed = true;
-	else if (json_array_append_new(*list, json_string(field)))
-		b->failed = true;
-}
-
-static void *scratch(struct build *b, size_t n)
-{
-	void *p = tg_arena_alloc(n);
-	if (!p)
-		b->failed = true;
-	return p;
-}
-
-/* N bytes of S as they go into the record under the budget CAP (see
- * tg_text_cut); false when the copy is shorter than S. */
-bool tg_rec_cut_copy(struct build *b, const char *s, size_t n, bool pct, size_t cap, struct text *t)
-{
-	char *out = scratch(b, tg_text_cut_room(n, pct, cap));
-	bool whole;
-
-	t->s = "";
-	t->len = 0;
-	if (!out)
-		return true;
-	t->len = tg_text_cut(s, n, pct, cap, out, &whole);
-	t->s = out;
-	return whole;
-}
-
-/* A string field: cut to CAP and marked as FIELD when cut. Paths of the
- * event follow path_pct; any other string is percent-encoded only if it must
- * be, and then listed under unmapped.trainguard.percent_encoded. */
-struct text tg_rec_text(struct build *b, const char *s, size_t cap, bool is_path, const char *field)
-{
-	struct text t;
-	bool pct = is_path ? b->path_pct : tg_text_needs_percent(s, cap);
-
-	if (!tg_rec_cut_copy(b, s, strnlen(s, cap + 4), pct, cap, &t))
-		tg_rec_mark(b, &b->truncated, field);
-	if (pct && !is_path)
-		tg_rec_mark(b, &b->encoded, field);
-	return t;
-}
-
-void tg_rec_set(struct build *b, json_t *obj, const char *key, json_t *v)
-{
-	if (!obj || !v || json_object_set_new(obj, key, v))
-		b->failed = true;
-}
-
-void tg_rec_set_text(struct build *b, json_t *obj, const char *key, struct text t)
-{
-	tg_rec_set(b, obj, key, json_stringn(t.s, t.len));
-}
-
-void tg_rec_set_str(struct build *b, json_t *obj, const char *key, const char *s, size_t cap,
-		    const char *field)
-{
-	tg_rec_set_text(b, obj, key, tg_rec_text(b, s, cap, false, field));
-}
-
-void tg_rec_set_int(struct build *b, json_t *obj, const char *key, long long v)
-{
-	tg_rec_set(b, obj, key, json_integer(v));
-}
-
-/* An id and its caption: "severity_id": 4 with "severity": "High". */
-void tg_rec_set_enum(struct build *b, json_t *obj, const char *key_id, int id, const char *key,
-		     const char *caption)
-{
-	tg_rec_set_int(b, obj, key_id, id);
-	tg_rec_set(b, obj, key, json_string(caption));
-}
-
-json_t *tg_rec_object(struct build *b, json_t *parent, const char *key)
-{
-	json_t *o = json_object();
-	tg_rec_set(b, parent, key, o);
-	return o;
-}
 
 /* ---- Classification ---------------------------------------------------- */
 
@@ -342,7 +253,7 @@ void tg_rec_device(struct build *b, json_t *rec)
 static const char *join_argv(struct build *b, char *const *argv)
 {
 	size_t cap = b->caps->cmd + 4, n = 0;
-	char *line = scratch(b, cap + 1);
+	char *line = tg_rec_scratch(b, cap + 1);
 
 	if (!line)
 		return NULL;
@@ -809,7 +720,7 @@ static void message(struct build *b, json_t *rec)
 	size_t fn = fl ? strlen(fl) : 0;
 	struct text op = b->op, path = b->path, path2 = b->path2, by = b->name, rule = b->rule;
 	size_t cap = strlen(verb) + op.len + fn + path.len + path2.len + by.len + rule.len + 128;
-	char *m = scratch(b, cap), pid[24];
+	char *m = tg_rec_scratch(b, cap), pid[24];
 	size_t n = 0;
 
 	if (!m)
